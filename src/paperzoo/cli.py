@@ -1,0 +1,227 @@
+"""The ``paperzoo`` command line: argument parsing and dispatch only; it knows no method by name.
+
+Exit codes: 0 success; 2 bad usage (unknown method/preset/key, bad value, missing data), with a
+one-line reason on stderr; 1 for a failure inside a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from paperzoo import __version__
+from paperzoo.core.errors import UsageError
+
+EPILOG = """examples:
+  paperzoo list
+  paperzoo reproduce neural_processes --preset smoke
+  paperzoo reproduce neural_processes --preset quick --seeds 3 --set train.steps=2000
+  paperzoo reproduce neural_processes --preset quick --resume      # continue an interrupted run
+  paperzoo report                                                  # refresh docs/results/
+  paperzoo data status --data-root ../shared/data
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="paperzoo",
+        description="Reusable implementations and seeded reproductions of ten ML papers.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"paperzoo {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    ls = sub.add_parser("list", help="methods and presets, one line each, with expected CPU time")
+    ls.add_argument("method", nargs="?", help="only this method")
+
+    rp = sub.add_parser(
+        "reproduce",
+        help="train a method and its baselines on one preset and check the paper's claims",
+        description="Train METHOD and its baselines on the same data, budget and seeds; write "
+        "results.json, report.md and figures to a new run directory "
+        "OUT/METHOD/PRESET/TIMESTAMP/ and print where it is.",
+    )
+    rp.add_argument("method", help="method package name (see `paperzoo list`)")
+    rp.add_argument(
+        "--preset",
+        default="quick",
+        help="smoke (< 30 s), quick (the CPU reproduction, default) or paper",
+    )
+    rp.add_argument(
+        "--seeds", type=int, metavar="N", help="use seeds 0..N-1 instead of the preset's seeds"
+    )
+    rp.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config field, e.g. --set train.lr=3e-4 (repeatable); "
+        "unknown keys are rejected with the list of valid ones",
+    )
+    rp.add_argument("--out", default="runs", help="root of run directories (default: runs)")
+    rp.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:N")
+    rp.add_argument(
+        "--data-root",
+        type=Path,
+        default=None,
+        help="data root (default: $PAPERZOO_DATA, else ~/.cache/paperzoo)",
+    )
+    rp.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the newest unfinished run of this preset (same config); "
+        "finished units are not redone",
+    )
+    rp.add_argument(
+        "--show-config", action="store_true", help="print the resolved config as TOML and exit"
+    )
+
+    rpt = sub.add_parser(
+        "report",
+        help="copy the newest results into docs/results/ and rebuild "
+        "the claims table docs/results/README.md",
+    )
+    rpt.add_argument("--runs", type=Path, default=Path("runs"), help="run root (default: runs)")
+    rpt.add_argument(
+        "--docs",
+        type=Path,
+        default=Path("docs/results"),
+        help="destination (default: docs/results)",
+    )
+    rpt.add_argument(
+        "--method",
+        action="append",
+        dest="methods",
+        help="only this method (repeatable; default: all)",
+    )
+    rpt.add_argument(
+        "--preset",
+        action="append",
+        dest="presets",
+        help="only this preset (repeatable; default: all)",
+    )
+
+    dt = sub.add_parser("data", help="inspect and prepare data sets under the data root")
+    dsub = dt.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    st = dsub.add_parser("status", help="which data sets are present and whether checksums match")
+    st.add_argument(
+        "--data-root",
+        type=Path,
+        default=None,
+        help="data root (default: $PAPERZOO_DATA, else ~/.cache/paperzoo)",
+    )
+    st.add_argument("--no-verify", action="store_true", help="skip checksums (faster)")
+    pr = dsub.add_parser(
+        "prepare",
+        help="download a data set from its canonical source, or "
+        "convert original files from a local folder",
+    )
+    pr.add_argument("name", help="data set name (see `paperzoo data status`)")
+    pr.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        default=None,
+        help="folder holding the original files (e.g. the four IDX .gz files)",
+    )
+    pr.add_argument(
+        "--data-root",
+        type=Path,
+        default=None,
+        help="data root (default: $PAPERZOO_DATA, else ~/.cache/paperzoo)",
+    )
+    return p
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from paperzoo.core.registry import get_experiment, list_experiments
+
+    if args.method:
+        get_experiment(
+            args.method,
+            list_experiments(args.method)[0].preset if list_experiments(args.method) else "?",
+        )
+    exps = list_experiments(args.method)
+    width = max((len(f"{e.method}/{e.preset}") for e in exps), default=10)
+    for e in exps:
+        data = f" [data: {', '.join(e.needs_data)}]" if e.needs_data else ""
+        print(
+            f"{e.method + '/' + e.preset:<{width}}  ~{e.cpu_minutes:>5.1f} min  {e.summary}{data}"
+        )
+    return 0
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from paperzoo.core.reproduce import build_config, reproduce
+
+    if args.show_config:
+        from paperzoo.core.config import to_toml
+
+        print(to_toml(build_config(args.method, args.preset, args.seeds, args.overrides)))
+        return 0
+    path = reproduce(
+        args.method,
+        args.preset,
+        seeds=args.seeds,
+        overrides=args.overrides,
+        out=args.out,
+        device=args.device,
+        data_root=args.data_root,
+        resume=args.resume,
+    )
+    print(path)
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from paperzoo.core.report import collect_reports
+
+    out = collect_reports(
+        args.runs,
+        args.docs,
+        tuple(args.presets) if args.presets else None,
+        tuple(args.methods) if args.methods else None,
+    )
+    print(out)
+    return 0
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    from paperzoo.core.data import resolve_data_root
+    from paperzoo.datasets.catalog import dataset_status, prepare_dataset
+
+    root = resolve_data_root(args.data_root)
+    if args.data_command == "status":
+        print(f"data root: {root}")
+        for row in dataset_status(root, verify=not args.no_verify):
+            print(f"  {row['name']:<14} {row['state']:<8} {row['detail']}")
+        return 0
+    path = prepare_dataset(args.name, root, args.source)
+    print(f"prepared {args.name}: {path}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``paperzoo`` console script."""
+    args = _parser().parse_args(argv)
+    handlers = {
+        "list": _cmd_list,
+        "reproduce": _cmd_reproduce,
+        "report": _cmd_report,
+        "data": _cmd_data,
+    }
+    try:
+        return handlers[args.command](args)
+    except UsageError as e:
+        print(f"paperzoo: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("paperzoo: interrupted; continue with --resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,131 @@
+"""Registry of (method, preset) experiments, discovered lazily.
+
+A method package registers its presets in its ``experiments.py`` with :func:`register`; the runner
+(``train.run``) is named by a ``"module:function"`` string and imported only when a run starts, so
+``paperzoo list`` never imports training code or heavy optional dependencies.
+
+Discovery imports ``paperzoo.<package>.experiments`` for every sub-package that has one; the
+core and datasets packages are never methods.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from paperzoo.core.errors import UsageError
+
+__all__ = ["Experiment", "discover", "get_experiment", "list_experiments", "register"]
+
+_NOT_METHODS = {"core", "datasets"}
+_REGISTRY: dict[tuple[str, str], Experiment] = {}
+_DISCOVERED = False
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One named preset of one method.
+
+    Attributes:
+        method: package name, e.g. ``"neural_processes"``.
+        preset: ``"smoke"`` (< 30 s CPU), ``"quick"`` (the CPU reproduction), ``"paper"``, ...
+        summary: one line for ``paperzoo list`` (the preset function's docstring's first line).
+        cpu_minutes: expected wall time on 2 CPU cores, for ``paperzoo list``.
+        make_config: builds the preset's config (a dataclass with a ``seeds`` field).
+        runner: ``"module:function"`` of ``run(config, run_dir) -> Outcome``.
+        needs_data: dataset names (``paperzoo data status``) the preset reads from the data root.
+        doc: the preset function's full docstring (which table/figure it targets).
+    """
+
+    method: str
+    preset: str
+    summary: str
+    cpu_minutes: float
+    make_config: Callable[[], Any]
+    runner: str
+    needs_data: tuple[str, ...] = ()
+    doc: str = ""
+
+    def load_runner(self) -> Callable[..., Any]:
+        """Import and return the ``run`` function (this is where training code gets imported)."""
+        module, _, func = self.runner.partition(":")
+        return getattr(importlib.import_module(module), func)
+
+
+def register(
+    method: str,
+    preset: str,
+    *,
+    runner: str,
+    cpu_minutes: float,
+    needs_data: tuple[str, ...] = (),
+) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
+    """Decorator for a zero-argument function that returns a preset's config.
+
+    >>> @register("demo_method", "smoke", runner="mypkg.train:run", cpu_minutes=0.2)
+    ... def smoke():
+    ...     '''Tiny run for tests.'''
+    ...     return MyConfig(steps=10)
+    """
+    if ":" not in runner:
+        raise ValueError(f"runner must be 'module:function', got {runner!r}")
+
+    def deco(fn: Callable[[], Any]) -> Callable[[], Any]:
+        key = (method, preset)
+        if key in _REGISTRY and _REGISTRY[key].make_config is not fn:
+            raise ValueError(f"experiment {method}/{preset} is registered twice")
+        doc = (fn.__doc__ or "").strip()
+        _REGISTRY[key] = Experiment(
+            method=method,
+            preset=preset,
+            summary=doc.splitlines()[0] if doc else "",
+            cpu_minutes=float(cpu_minutes),
+            make_config=fn,
+            runner=runner,
+            needs_data=tuple(needs_data),
+            doc=doc,
+        )
+        return fn
+
+    return deco
+
+
+def discover() -> None:
+    """Import every method package's ``experiments`` module once (cheap: configs only)."""
+    global _DISCOVERED
+    if _DISCOVERED:
+        return
+    import paperzoo
+
+    for info in sorted(pkgutil.iter_modules(paperzoo.__path__), key=lambda i: i.name):
+        if not info.ispkg or info.name in _NOT_METHODS:
+            continue
+        name = f"paperzoo.{info.name}.experiments"
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
+    _DISCOVERED = True
+
+
+def list_experiments(method: str | None = None) -> list[Experiment]:
+    """All registered experiments (after discovery), sorted by method then cost."""
+    discover()
+    exps = [e for e in _REGISTRY.values() if method is None or e.method == method]
+    return sorted(exps, key=lambda e: (e.method, e.cpu_minutes, e.preset))
+
+
+def get_experiment(method: str, preset: str) -> Experiment:
+    """Look up one experiment; unknown names are a :class:`UsageError` listing the valid ones."""
+    discover()
+    methods = sorted({m for m, _ in _REGISTRY})
+    if method not in methods:
+        raise UsageError(f"unknown method '{method}'; known methods: {', '.join(methods)}")
+    if (method, preset) not in _REGISTRY:
+        presets = [e.preset for e in list_experiments(method)]
+        raise UsageError(
+            f"unknown preset '{preset}' for {method}; known presets: {', '.join(presets)}"
+        )
+    return _REGISTRY[(method, preset)]

@@ -1,0 +1,266 @@
+"""Run directories ``runs/<method>/<preset>/<timestamp>/`` and what a run writes into them.
+
+Layout::
+
+    config.toml / config.json   the resolved config (json is exact, toml is for reading)
+    meta.json                   git SHA, package versions, hardware, command line, device
+    metrics.jsonl               one JSON object per logged event (append-only)
+    units/<key>.json            finished units of work (e.g. one arm x seed); --resume skips them
+    checkpoints/<key>.pt        mid-unit checkpoints (weights_only-loadable)
+    figures/*.png               figures; report.md embeds them
+    results.json, report.md     written last, atomically
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from paperzoo.core.checkpoint import load_checkpoint, save_checkpoint
+from paperzoo.core.config import config_to_dict, to_toml
+from paperzoo.core.errors import UsageError
+from paperzoo.core.io import atomic_write_json, atomic_write_text, to_jsonable
+from paperzoo.core.progress import track
+
+__all__ = ["RunDir", "git_sha", "hardware", "package_versions"]
+
+_PACKAGES = (
+    "paperzoo",
+    "torch",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "matplotlib",
+    "flwr",
+    "rdkit",
+    "torch_geometric",
+    "captum",
+    "gymnasium",
+    "stable-baselines3",
+    "librosa",
+    "jiwer",
+)
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages paperzoo uses (absent ones are left out)."""
+    out = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def git_sha() -> str:
+    """SHA of the checkout paperzoo runs from, with ``+dirty`` when it has local changes."""
+    here = Path(__file__).resolve().parent
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+        return sha + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def hardware(device: torch.device | None = None) -> dict[str, Any]:
+    """Machine facts recorded with every run."""
+    info: dict[str, Any] = {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "cuda": torch.cuda.is_available(),
+    }
+    if device is not None and device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+    return info
+
+
+class RunDir:
+    """A run directory plus the run's context (device, data root), handed to ``train.run``.
+
+    Attributes:
+        path: the directory.
+        method, preset: what is running.
+        device: the ``torch.device`` chosen by ``--device``.
+        data_root: the resolved data root (may not exist; loaders say what is missing).
+        resumed: True when this run continues an interrupted one.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        method: str = "",
+        preset: str = "",
+        device: torch.device | str = "cpu",
+        data_root: Path | None = None,
+        resumed: bool = False,
+    ) -> None:
+        self.path = Path(path)
+        self.method, self.preset = method, preset
+        self.device = torch.device(device)
+        self.data_root = data_root
+        self.resumed = resumed
+        self.path.mkdir(parents=True, exist_ok=True)
+
+    # -- creation ---------------------------------------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        root: str | os.PathLike,
+        method: str,
+        preset: str,
+        config: Any,
+        *,
+        device: torch.device,
+        data_root: Path | None,
+        resume: bool = False,
+        argv: list[str] | None = None,
+    ) -> RunDir:
+        """Make a new timestamped run dir, or with ``resume`` reopen the newest unfinished one.
+
+        Resuming checks that the resolved config equals the interrupted run's, so a resumed run
+        never mixes two configurations.
+        """
+        base = Path(root) / method / preset
+        cfg_dict = config_to_dict(config)
+        if resume:
+            unfinished = [
+                p
+                for p in sorted(base.glob("*"))
+                if (p / "config.json").is_file() and not (p / "results.json").is_file()
+            ]
+            if unfinished:
+                path = unfinished[-1]
+                saved = json.loads((path / "config.json").read_text())
+                if saved != to_jsonable(cfg_dict):
+                    raise UsageError(
+                        f"--resume: the config differs from the interrupted run in {path}; "
+                        "resume with the same preset and --set values, or start a new run"
+                    )
+                run = cls(
+                    path,
+                    method=method,
+                    preset=preset,
+                    device=device,
+                    data_root=data_root,
+                    resumed=True,
+                )
+                run.log({"event": "resumed"})
+                print(f"resuming {path}", file=sys.stderr)
+                return run
+            print(f"--resume: no unfinished run under {base}; starting a new one", file=sys.stderr)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        path = base / stamp
+        n = 1
+        while path.exists():
+            path = base / f"{stamp}-{n}"
+            n += 1
+        run = cls(path, method=method, preset=preset, device=device, data_root=data_root)
+        atomic_write_json(path / "config.json", cfg_dict)
+        atomic_write_text(path / "config.toml", to_toml(config))
+        atomic_write_json(
+            path / "meta.json",
+            {
+                "method": method,
+                "preset": preset,
+                "git_sha": git_sha(),
+                "versions": package_versions(),
+                "hardware": hardware(device),
+                "device": str(device),
+                "data_root": str(data_root) if data_root else None,
+                "argv": argv if argv is not None else sys.argv,
+                "started": datetime.now(timezone.utc).isoformat(),
+            },
+        )
+        return run
+
+    # -- logging ----------------------------------------------------------------------------
+    def log(self, record: dict[str, Any]) -> None:
+        """Append one JSON line (with a wall-clock ``time``) to ``metrics.jsonl``."""
+        line = json.dumps(to_jsonable({"time": round(time.time(), 3), **record}))
+        with open(self.path / "metrics.jsonl", "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+
+    def read_log(self) -> list[dict[str, Any]]:
+        """All records in ``metrics.jsonl`` (a torn last line from a crash is skipped)."""
+        p = self.path / "metrics.jsonl"
+        if not p.exists():
+            return []
+        out = []
+        for line in p.read_text(encoding="utf-8").splitlines():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return out
+
+    # -- resumable units of work ------------------------------------------------------------
+    def unit(self, key: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Run ``fn`` once per run dir: its JSON result is stored under ``units/<key>.json``.
+
+        On ``--resume`` a finished unit is read back instead of recomputed, so an interrupted
+        reproduction redoes at most the unit it was in (which may itself resume from a
+        checkpoint, see :meth:`checkpoint_path`).
+        """
+        safe = key.replace("/", "_")
+        p = self.path / "units" / f"{safe}.json"
+        if p.is_file():
+            return json.loads(p.read_text(encoding="utf-8"))
+        result = fn()
+        atomic_write_json(p, result)
+        self.log({"event": "unit_done", "unit": key})
+        return json.loads(p.read_text(encoding="utf-8"))
+
+    def checkpoint_path(self, key: str) -> Path:
+        return self.path / "checkpoints" / f"{key.replace('/', '_')}.pt"
+
+    def save_checkpoint(self, key: str, state: dict[str, Any]) -> Path:
+        """Atomically save a mid-unit checkpoint (tensors, state dicts, plain values)."""
+        return save_checkpoint(self.checkpoint_path(key), state)
+
+    def load_checkpoint(self, key: str) -> dict[str, Any] | None:
+        """The checkpoint saved under ``key``, or None; loaded with ``weights_only=True``."""
+        return load_checkpoint(self.checkpoint_path(key), map_location=self.device)
+
+    def drop_checkpoint(self, key: str) -> None:
+        self.checkpoint_path(key).unlink(missing_ok=True)
+
+    # -- outputs ----------------------------------------------------------------------------
+    def figure(self, name: str) -> Path:
+        """Path for a figure ``figures/<name>`` (``.png`` added when missing)."""
+        name = name if name.endswith(".png") else f"{name}.png"
+        p = self.path / "figures" / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        return p
+
+    def progress(self, iterable: Iterable[Any], total: int | None = None, desc: str = "") -> Any:
+        """A progress bar on a terminal, plain periodic lines otherwise."""
+        return track(iterable, total=total, desc=desc)
