@@ -93,7 +93,7 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
             if len(args) != len(value):
                 raise ConfigError(f"{where}: expected {len(args)} values, got {len(value)}")
             return tuple(
-                _coerce(v, a, f"{where}[{i}]") for i, (v, a) in enumerate(zip(args, value))
+                _coerce(v, a, f"{where}[{i}]") for i, (v, a) in enumerate(zip(value, args))
             )
         item = args[0] if args else Any
         out = [_coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
@@ -235,9 +235,9 @@ def apply_overrides(cfg: T, overrides: list[str] | tuple[str, ...]) -> T:
                 )
             tp = _hints(cls)[key]
             if depth == len(keys) - 1:
-                node[key] = _coerce(_parse_for(text, tp), tp, where)
                 if _is_dataclass_type(tp):
                     raise ConfigError(f"'{where}' is a section; set one of its keys instead")
+                node[key] = _coerce(_parse_for(text, tp), tp, where)
             else:
                 if not _is_dataclass_type(tp):
                     raise ConfigError(f"'{where}' is not a section (it is a {_type_name(tp)})")

@@ -1,0 +1,89 @@
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pytest
+
+from paperzoo.core.config import (
+    ConfigError,
+    apply_overrides,
+    config_from_dict,
+    config_to_dict,
+    load_toml,
+    to_toml,
+)
+
+
+@dataclass
+class Opt:
+    lr: float = 1e-3
+    """learning rate"""
+    schedule: Literal["cosine", "none"] = "cosine"
+    betas: tuple[float, float] = (0.9, 0.999)
+
+
+@dataclass
+class Cfg:
+    seeds: list[int] = field(default_factory=lambda: [0])
+    steps: int = 10
+    name: str = "x"
+    verbose: bool = False
+    clip: float | None = None
+    opt: Opt = field(default_factory=Opt)
+
+
+def test_overrides_apply_and_type_convert():
+    cfg = apply_overrides(
+        Cfg(),
+        ["steps=5", "opt.lr=3e-4", "seeds=0,1,2", "verbose=true", "name=abc", "clip=1"],
+    )
+    assert cfg.steps == 5 and cfg.opt.lr == pytest.approx(3e-4)
+    assert cfg.seeds == [0, 1, 2] and cfg.verbose is True and cfg.name == "abc"
+    assert cfg.clip == 1.0 and isinstance(cfg.clip, float)
+    assert apply_overrides(cfg, ["clip=none"]).clip is None
+    assert apply_overrides(cfg, ["seeds=[3, 4]"]).seeds == [3, 4]
+    assert apply_overrides(cfg, ["opt.betas=[0.5, 0.6]"]).opt.betas == (0.5, 0.6)
+    # the original is untouched
+    assert Cfg().steps == 10
+
+
+def test_unknown_key_lists_valid_keys():
+    with pytest.raises(ConfigError, match=r"unknown config key 'stepz'.*steps"):
+        apply_overrides(Cfg(), ["stepz=3"])
+    with pytest.raises(ConfigError, match=r"'opt.lrr'.*valid keys in opt: lr, schedule, betas"):
+        apply_overrides(Cfg(), ["opt.lrr=3"])
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("steps=1.5", "expected an integer"),
+        ("steps=abc", "expected an integer"),
+        ("verbose=maybe", "true/false"),
+        ("opt.schedule=linear", "not one of"),
+        ("opt=3", "is a section"),
+        ("steps.x=3", "not a section"),
+        ("steps", "must look like"),
+        ("opt.betas=[1.0]", "expected 2 values"),
+        ("seeds=a,b", "expected an integer"),
+    ],
+)
+def test_bad_overrides_raise_clear_errors(override, message):
+    with pytest.raises(ConfigError, match=message):
+        apply_overrides(Cfg(), [override])
+
+
+def test_dict_and_toml_round_trip(tmp_path):
+    cfg = apply_overrides(Cfg(), ["opt.lr=0.5", "seeds=4,5", "clip=2.5"])
+    assert config_from_dict(Cfg, config_to_dict(cfg)) == cfg
+    p = tmp_path / "c.toml"
+    p.write_text(to_toml(cfg))
+    assert load_toml(Cfg, p) == cfg
+    # partial files keep defaults; unknown keys are rejected
+    p.write_text("steps = 7\n[opt]\nlr = 0.1\n")
+    assert load_toml(Cfg, p) == Cfg(steps=7, opt=Opt(lr=0.1))
+    p.write_text("[opt]\nmomentum = 0.1\n")
+    with pytest.raises(ConfigError, match=r"opt\.momentum"):
+        load_toml(Cfg, p)
+    p.write_text("steps = [")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_toml(Cfg, p)

@@ -1,0 +1,175 @@
+"""Run directories, atomic writes, checkpoints, and --resume after an interruption."""
+
+import json
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+
+from paperzoo.core import io, registry
+from paperzoo.core.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from paperzoo.core.errors import UsageError
+from paperzoo.core.reproduce import reproduce
+from paperzoo.core.runs import RunDir
+
+FAKE = textwrap.dedent(
+    '''
+    """A fake method: two arms x seeds, each a unit; crashes once when CRASH_AFTER is set."""
+    import os
+    from dataclasses import dataclass, field
+    from pathlib import Path
+
+    import torch
+
+    from paperzoo.core import Claim, Outcome
+
+
+    @dataclass
+    class Config:
+        seeds: list[int] = field(default_factory=lambda: [0, 1])
+        steps: int = 6
+
+
+    def run(config, run_dir):
+        calls = Path(os.environ["FAKE_CALLS"])
+        arms = {"good": {"score": []}, "bad": {"score": []}}
+        for arm, bias in (("good", 1.0), ("bad", 0.0)):
+            for seed in config.seeds:
+                key = f"{arm}-{seed}"
+
+                def unit():
+                    ckpt = run_dir.load_checkpoint(key) or {"step": 0, "w": torch.zeros(())}
+                    for step in range(ckpt["step"], config.steps):
+                        with calls.open("a") as f:
+                            f.write(f"{key}:{step}\\n")
+                        ckpt = {"step": step + 1, "w": ckpt["w"] + bias + 0.1 * seed}
+                        run_dir.save_checkpoint(key, ckpt)
+                        if os.environ.get("CRASH_AT") == f"{key}:{step}":
+                            os.environ.pop("CRASH_AT")
+                            raise KeyboardInterrupt
+                    run_dir.log({"arm": arm, "seed": seed, "w": float(ckpt["w"])})
+                    return {"score": float(ckpt["w"])}
+
+                arms[arm]["score"].append(run_dir.unit(key, unit)["score"])
+        m = {a: sum(v["score"]) / len(v["score"]) for a, v in arms.items()}
+        claims = [Claim("good_wins", "good beats bad", m["good"] > m["bad"], str(m))]
+        return Outcome(arms=arms, claims=claims, notes="fake")
+    '''
+)
+
+
+@pytest.fixture
+def fake_method(tmp_path, monkeypatch):
+    (tmp_path / "fake_method_mod.py").write_text(FAKE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    sys.modules.pop("fake_method_mod", None)
+    monkeypatch.setattr(registry, "_REGISTRY", {})
+    monkeypatch.setattr(registry, "_DISCOVERED", True)
+    import importlib
+
+    mod = importlib.import_module("fake_method_mod")
+    registry.register("fake", "smoke", runner="fake_method_mod:run", cpu_minutes=0.01)(mod.Config)
+    calls = tmp_path / "calls.txt"
+    monkeypatch.setenv("FAKE_CALLS", str(calls))
+    return calls
+
+
+def test_reproduce_writes_contract_files(fake_method, tmp_path):
+    run = reproduce("fake", "smoke", out=tmp_path / "runs", device="cpu")
+    assert run.parent == tmp_path / "runs" / "fake" / "smoke"
+    res = json.loads((run / "results.json").read_text())
+    assert list(res) == [
+        "method",
+        "preset",
+        "seeds",
+        "arms",
+        "summary",
+        "claims",
+        "runtime_s",
+        "versions",
+    ]
+    assert res["arms"]["good"]["score"] == [6.0, pytest.approx(6.6)]
+    assert res["claims"][0]["holds"] is True
+    meta = json.loads((run / "meta.json").read_text())
+    assert {"git_sha", "versions", "hardware", "device"} <= set(meta)
+    assert "steps = 6" in (run / "config.toml").read_text()
+    assert "| good_wins |" in (run / "report.md").read_text()
+    events = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert events[-1]["event"] == "finished"
+
+
+def test_resume_continues_without_redoing_finished_work(fake_method, tmp_path, monkeypatch):
+    out = tmp_path / "runs"
+    monkeypatch.setenv("CRASH_AT", "bad-0:3")
+    with pytest.raises(KeyboardInterrupt):
+        reproduce("fake", "smoke", out=out, device="cpu")
+    first = fake_method.read_text().splitlines()
+    assert first[-1] == "bad-0:3" and len(first) == 2 * 6 + 4
+    run = reproduce("fake", "smoke", out=out, device="cpu", resume=True)
+    second = fake_method.read_text().splitlines()[len(first) :]
+    # finished units (good-0, good-1) are skipped; bad-0 restarts from its checkpoint at step 4
+    assert second[0] == "bad-0:4" and "good-0:0" not in second
+    assert len(second) == 2 + 6
+    assert len(list(out.glob("fake/smoke/*"))) == 1
+    res = json.loads((run / "results.json").read_text())
+    assert res["arms"]["bad"]["score"] == [0.0, pytest.approx(0.6)]
+    # the same numbers as an uninterrupted run
+    fresh = reproduce("fake", "smoke", out=tmp_path / "fresh", device="cpu")
+    assert json.loads((fresh / "results.json").read_text())["arms"] == res["arms"]
+
+
+def test_resume_refuses_a_different_config(fake_method, tmp_path, monkeypatch):
+    out = tmp_path / "runs"
+    monkeypatch.setenv("CRASH_AT", "good-0:1")
+    with pytest.raises(KeyboardInterrupt):
+        reproduce("fake", "smoke", out=out, device="cpu")
+    with pytest.raises(UsageError, match="config differs"):
+        reproduce("fake", "smoke", out=out, device="cpu", resume=True, overrides=["steps=3"])
+
+
+def test_atomic_write_leaves_old_file_on_failure(tmp_path):
+    p = tmp_path / "a.json"
+    io.atomic_write_json(p, {"x": 1})
+
+    def boom(f):
+        f.write(b"partial")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        io.atomic_write_with(p, boom)
+    assert json.loads(p.read_text()) == {"x": 1}
+    assert [q.name for q in tmp_path.iterdir()] == ["a.json"]  # no temporary left behind
+    io.atomic_write_json(p, {"nan": float("nan"), "arr": torch.arange(2)})
+    assert json.loads(p.read_text()) == {"nan": None, "arr": [0, 1]}
+
+
+def test_checkpoint_round_trip_and_rng(tmp_path):
+    g = torch.Generator().manual_seed(3)
+    state = {"w": torch.randn(3), "step": 4, "rng": rng_state(g), "hist": [1.0, 2.0]}
+    save_checkpoint(tmp_path / "c.pt", state)
+    expected = torch.rand(2, generator=g)
+    back = load_checkpoint(tmp_path / "c.pt")
+    assert back["step"] == 4 and torch.equal(back["w"], state["w"])
+    set_rng_state(back["rng"], g)
+    assert torch.equal(torch.rand(2, generator=g), expected)
+    assert load_checkpoint(tmp_path / "none.pt") is None
+    (tmp_path / "bad.pt").write_bytes(b"garbage")
+    with pytest.raises(RuntimeError, match="corrupt"):
+        load_checkpoint(tmp_path / "bad.pt")
+
+
+def test_rundir_unit_and_log(tmp_path):
+    run = RunDir(tmp_path / "r")
+    n = []
+    assert run.unit("a/b", lambda: n.append(1) or {"v": 1}) == {"v": 1}
+    assert run.unit("a/b", lambda: n.append(1) or {"v": 2}) == {"v": 1}
+    assert n == [1]
+    run.log({"loss": 0.5})
+    with open(run.path / "metrics.jsonl", "a") as f:
+        f.write('{"torn": ')  # a crash mid-line
+    assert [r.get("loss") for r in run.read_log() if "loss" in r] == [0.5]
+    assert run.figure("x").name == "x.png" and run.figure("x").parent.is_dir()
+    assert os.path.isdir(Path(run.path) / "units")

@@ -1,0 +1,130 @@
+"""The command line, run as a user runs it (subprocesses), and its exit codes."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from paperzoo.core.registry import list_experiments
+
+
+def paperzoo(*args, cwd=None, env=None):
+    e = {**os.environ, "PAPERZOO_PROGRESS": "plain", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "paperzoo", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=e,
+        timeout=300,
+    )
+
+
+def _smoke_methods():
+    return sorted({e.method for e in list_experiments() if e.preset == "smoke"})
+
+
+def test_help_explains_every_command():
+    r = paperzoo("--help")
+    assert r.returncode == 0 and "reproduce" in r.stdout and "examples:" in r.stdout
+    r = paperzoo("reproduce", "--help")
+    assert r.returncode == 0
+    for opt in ("--preset", "--seeds", "--set", "--out", "--device", "--data-root", "--resume"):
+        assert opt in r.stdout
+    assert paperzoo("data", "prepare", "--help").returncode == 0
+
+
+def test_list_shows_each_preset_with_minutes():
+    r = paperzoo("list")
+    assert r.returncode == 0
+    for e in list_experiments():
+        assert f"{e.method}/{e.preset}" in r.stdout
+    assert all(" min " in line for line in r.stdout.splitlines())
+
+
+def test_bad_usage_exits_2_with_one_line_reason(tmp_path):
+    r = paperzoo("reproduce", "no_such_method")
+    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0
+    assert "unknown method 'no_such_method'" in r.stderr
+    methods = _smoke_methods()
+    if methods:
+        r = paperzoo("reproduce", methods[0], "--preset", "nope")
+        assert r.returncode == 2 and "known presets" in r.stderr
+        r = paperzoo(
+            "reproduce",
+            methods[0],
+            "--preset",
+            "smoke",
+            "--set",
+            "no_such_key=1",
+            "--out",
+            str(tmp_path),
+        )
+        assert r.returncode == 2 and "unknown config key 'no_such_key'; valid keys" in r.stderr
+        assert not (tmp_path / methods[0]).exists()  # nothing ran
+    r = paperzoo("reproduce", "x", "--seeds", "two")
+    assert r.returncode == 2  # argparse
+
+
+def test_data_status_and_prepare_errors(tmp_path):
+    r = paperzoo("data", "status", "--data-root", str(tmp_path))
+    assert r.returncode == 0 and "mnist" in r.stdout and "missing" in r.stdout
+    (tmp_path / "empty").mkdir()
+    r = paperzoo(
+        "data", "prepare", "mnist", "--from", str(tmp_path / "empty"), "--data-root", str(tmp_path)
+    )
+    assert r.returncode == 2 and "train-images-idx3-ubyte" in r.stderr
+    r = paperzoo("data", "prepare", "imagenet", "--data-root", str(tmp_path))
+    assert r.returncode == 2 and "unknown dataset 'imagenet'" in r.stderr
+
+
+def test_missing_dataset_exits_2_naming_the_fix(tmp_path):
+    needs = [e for e in list_experiments() if "mnist" in e.needs_data]
+    if not needs:
+        pytest.skip("no registered preset reads MNIST yet")
+    e = needs[0]
+    r = paperzoo(
+        "reproduce",
+        e.method,
+        "--preset",
+        e.preset,
+        "--data-root",
+        str(tmp_path),
+        "--out",
+        str(tmp_path / "runs"),
+        "--device",
+        "cpu",
+    )
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert "paperzoo data prepare mnist" in r.stderr
+
+
+def test_reproduce_smoke_then_report(tmp_path):
+    methods = _smoke_methods()
+    if not methods:
+        pytest.skip("no method registered yet")
+    method = "neural_processes" if "neural_processes" in methods else methods[0]
+    r = paperzoo(
+        "reproduce",
+        method,
+        "--preset",
+        "smoke",
+        "--out",
+        str(tmp_path / "runs"),
+        "--device",
+        "cpu",
+        "--seeds",
+        "1",
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    run = tmp_path / r.stdout.strip().splitlines()[-1]
+    assert (run / "report.md").is_file()
+    res = json.loads((run / "results.json").read_text())
+    assert res["seeds"] == [0]
+    r = paperzoo("report", "--runs", str(tmp_path / "runs"), "--docs", str(tmp_path / "docs"))
+    assert r.returncode == 0, r.stderr
+    index = (tmp_path / "docs" / "README.md").read_text()
+    assert f"{method}/smoke" in index
+    assert (tmp_path / "docs" / method / "smoke" / "results.json").is_file()

@@ -1,0 +1,98 @@
+"""Import rules, checked on the source (AST), and the cost of importing packages.
+
+- core imports no method package and not datasets; datasets imports no method;
+- a method never imports another method;
+- component modules never import train / experiments / cli;
+- importing paperzoo or any method package imports no heavy optional dependency.
+"""
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "paperzoo"
+SHARED = {"core", "datasets"}
+METHODS = sorted(
+    p.name
+    for p in SRC.iterdir()
+    if p.is_dir() and (p / "__init__.py").exists() and p.name not in SHARED
+)
+HEAVY = [
+    "flwr",
+    "ray",
+    "captum",
+    "rdkit",
+    "rdchiral",
+    "gymnasium",
+    "stable_baselines3",
+    "librosa",
+    "soundfile",
+    "jiwer",
+    "torch_geometric",
+    "matplotlib",
+    "pandas",
+]
+
+
+def _imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names = []
+    pkg = path.relative_to(SRC.parent).with_suffix("").parts
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = ".".join(pkg[: len(pkg) - node.level])
+                mod = f"{base}.{node.module}" if node.module else base
+                names += [mod] + [f"{mod}.{a.name}" for a in node.names]
+            elif node.module:
+                names += [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+    return names
+
+
+def _files(sub: str) -> list[Path]:
+    return sorted((SRC / sub).rglob("*.py"))
+
+
+@pytest.mark.parametrize("sub", sorted(SHARED))
+def test_shared_packages_import_no_method(sub):
+    for f in _files(sub):
+        for name in _imports(f):
+            parts = name.split(".")
+            if parts[0] == "paperzoo" and len(parts) > 1:
+                assert parts[1] in SHARED | {"__init__"} or parts[1] == "__version__", (f, name)
+                if sub == "core":
+                    assert parts[1] != "datasets", f"{f}: core must not import datasets"
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_method_imports_follow_the_layering(method):
+    for f in _files(method):
+        role = f.stem
+        for name in _imports(f):
+            parts = name.split(".")
+            if parts[0] != "paperzoo" or len(parts) < 2:
+                continue
+            assert parts[1] in SHARED | {method, "__version__"}, f"{f} imports {name}"
+            if role not in ("train", "experiments", "__main__") and parts[1] == method:
+                bad = {"train", "experiments"}
+                assert len(parts) < 3 or parts[2] not in bad, f"component {f} imports {name}"
+            assert parts[1] != "cli", f"{f} imports the CLI"
+
+
+def test_importing_packages_pulls_no_heavy_optional_dependency():
+    code = (
+        "import importlib, json, sys\n"
+        f"for m in {['paperzoo'] + [f'paperzoo.{m}' for m in METHODS]!r}:\n"
+        "    importlib.import_module(m)\n"
+        "import paperzoo.core.registry as r; r.list_experiments()\n"
+        f"print(json.dumps(sorted(h for h in {HEAVY!r} if h in sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
