@@ -1,0 +1,135 @@
+"""Configuration of the Neural Complexity reproduction; defaults are the official ``run.py``'s."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass
+class RegimeConfig:
+    """One learner regime: how many points each task has and how long its learner trains."""
+
+    num_train: int = 10
+    """Train (support) points per task (official 10)."""
+    num_test: int = 15
+    """Test (query) points per task (official 15)."""
+    inner_steps: int = 16
+    """SGD steps of each task learner (official 16)."""
+    inner_learning_rate: float = 1e-2
+    """Learner SGD step size (official 1e-2)."""
+    learn_every: int = 10
+    """NC steps between two learner batches during meta-training (official ``learn_freq`` 10)."""
+
+
+@dataclass
+class LearnerConfig:
+    """The task learner h (official: MLP 1-40-40-1, ReLU)."""
+
+    hidden_dim: int = 40
+    """Width of the hidden layers."""
+    num_layers: int = 2
+    """Number of hidden layers."""
+    activation: Literal["relu", "tanh", "sigmoid", "none"] = "relu"
+    """Hidden activation."""
+
+
+@dataclass
+class NCConfig:
+    """The NC network (official ``run.py`` defaults)."""
+
+    hidden_dim: int = 512
+    """Width of every NC layer."""
+    encoder_depth: int = 3
+    """Layers of the query/key and value embedding MLPs."""
+    decoder_depth: int = 2
+    """Layers of the decoder MLP."""
+    num_heads: int = 8
+    """Attention heads."""
+    pool: Literal["mean", "pma"] = "mean"
+    """Pooling over test points."""
+
+
+@dataclass
+class MetaConfig:
+    """Meta-training of NC (official ``run.py`` defaults)."""
+
+    num_steps: int = 500_000
+    """NC regression steps (official 1000 epochs x 500 steps)."""
+    batch_size: int = 512
+    """Snapshots per NC step."""
+    task_batch_size: int = 64
+    """Learners trained together in one batch."""
+    learning_rate: float = 5e-4
+    """Adam step size for NC."""
+    populate_batches: int = 100
+    """Learner batches that seed the memory bank before NC training."""
+    warmup_steps: int = 1000
+    """NC steps before NC is added to the learners' loss (official 2 x train_steps)."""
+    nc_weight: float = 1.0
+    """Weight of NC in the learners' loss during meta-training."""
+    memory_capacity: int = 1_000_000
+    """Memory bank cap (FIFO)."""
+    log_every: int = 500
+    """NC steps between two metrics.jsonl records."""
+    checkpoint_every: int = 5000
+    """NC steps between two mid-unit checkpoints (resume continues from the last)."""
+
+
+@dataclass
+class EvalConfig:
+    """Held-out evaluation: gap prediction, and test MSE of learners under each regulariser."""
+
+    num_test_tasks: int = 2048
+    """Held-out tasks per seed for test MSE and gap prediction."""
+    num_val_tasks: int = 512
+    """Validation tasks per seed for tuning the baselines' strengths (and calibrating the simple
+    gap predictors)."""
+    snapshot_every: int = 4
+    """Inner steps between two evaluated snapshots along a held-out trajectory."""
+    nc_weight: float = 1.0
+    """NC weight when regularising held-out learners (official 1.0, not tuned)."""
+    l2_grid: list[float] = field(default_factory=lambda: [1e-4, 1e-3, 1e-2, 1e-1])
+    """Weight-decay strengths tried on the validation tasks."""
+    dropout_grid: list[float] = field(default_factory=lambda: [0.1, 0.3, 0.5])
+    """Dropout probabilities tried on the validation tasks (official 0.5)."""
+    measures: list[str] = field(default_factory=lambda: ["L1", "Frobenius", "Spectral"])
+    """Hand-designed measures of the official code used as regularisers."""
+    measure_grid: list[float] = field(default_factory=lambda: [1e-4, 1e-3, 1e-2, 1e-1])
+    """Strengths tried for each hand-designed measure."""
+    predictors: list[str] = field(default_factory=lambda: ["L2", "L1", "Frobenius", "Spectral"])
+    """Hand-designed measures compared with NC as gap predictors (besides train loss and
+    parameter norm)."""
+    transfer_family: Literal["polynomial", "none"] = "polynomial"
+    """Second task family on which NC (meta-trained on sinusoids) also predicts gaps."""
+
+
+@dataclass
+class Config:
+    """Neural Complexity: meta-train NC on sinusoid tasks, then evaluate it on held-out tasks."""
+
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    """One full meta-training and evaluation per seed and regime."""
+    regimes: list[Literal["official", "overfit"]] = field(
+        default_factory=lambda: ["official", "overfit"]
+    )
+    """Which learner regimes to run."""
+    official: RegimeConfig = field(default_factory=RegimeConfig)
+    """The official regime: 10 train points, 16 steps at lr 0.01 (learners underfit)."""
+    overfit: RegimeConfig = field(
+        default_factory=lambda: RegimeConfig(
+            num_train=5, num_test=15, inner_steps=48, inner_learning_rate=3e-2, learn_every=20
+        )
+    )
+    """Not in the paper: fewer points and more steps, so that learners overfit and there is a
+    gap to close (suggested by the spec's honest caveat about the official regime)."""
+    learner: LearnerConfig = field(default_factory=LearnerConfig)
+    """The task learner."""
+    nc: NCConfig = field(default_factory=NCConfig)
+    """The NC network."""
+    meta: MetaConfig = field(default_factory=MetaConfig)
+    """Meta-training."""
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    """Held-out evaluation."""
+    num_threads: int = 0
+    """torch CPU threads (0 = torch's default); 1 avoids thread thrashing on a shared machine."""

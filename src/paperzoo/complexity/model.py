@@ -1,0 +1,254 @@
+"""The Neural Complexity (NC) network and the regulariser module built on it.
+
+Paper: "Neural Complexity Measures", Lee et al., NeurIPS 2020, https://arxiv.org/abs/2008.02953.
+
+NC_phi(h, D_tr, X_te) predicts the generalisation gap L_te(h) - L_tr(h) of a learner h from
+(Sec. 3 of the paper, ``model/neural_complexity.py`` of the official code):
+
+* queries (x_te, h(x_te)): test inputs with the learner's predictions, no test labels;
+* keys (x_tr, h(x_tr)) and values (x_tr, y_tr, h(x_tr)).
+
+Queries and keys share one MLP, values have their own; one multi-head cross-attention block
+(residual, then a ReLU feed-forward residual) attends from test to train points; the result is
+mean-pooled over test points (or pooled by attention, PMA) and decoded by an MLP to a scalar.
+Attention over train points and pooling over test points make the output invariant to the order
+of either set (tested).
+
+Deviations from the paper:
+    * None in the architecture; as in the official ``MultiHeadAttention`` the attention logits
+      are scaled by sqrt(model width), not sqrt(head width).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = [
+    "MultiHeadCrossAttention",
+    "NeuralComplexity",
+    "NeuralComplexityRegularizer",
+    "mlp",
+    "snapshot_inputs",
+]
+
+
+def mlp(depth: int, in_dim: int, hidden_dim: int, out_dim: int) -> nn.Module:
+    """``depth`` linear layers with ReLUs between (official ``fc_stack``); 0 = identity."""
+    if depth < 0:
+        raise ValueError(f"depth must be >= 0, got {depth}")
+    if depth == 0:
+        return nn.Identity()
+    if depth == 1:
+        return nn.Linear(in_dim, out_dim)
+    layers: list[nn.Module] = [nn.Linear(in_dim, hidden_dim), nn.ReLU()]
+    for _ in range(depth - 2):
+        layers += [nn.Linear(hidden_dim, hidden_dim), nn.ReLU()]
+    layers.append(nn.Linear(hidden_dim, out_dim))
+    return nn.Sequential(*layers)
+
+
+class MultiHeadCrossAttention(nn.Module):
+    """Multi-head attention with the official residual structure.
+
+    out = q' + Attn(q', k', v');  out = out + ReLU(W_o out), where q' = W_q q, k' = W_k k,
+    v' = W_v v (no biases) and logits are divided by sqrt(dim).
+    """
+
+    def __init__(self, dim: int, num_heads: int = 8):
+        super().__init__()
+        if dim % num_heads != 0:
+            raise ValueError(f"dim {dim} must be divisible by num_heads {num_heads}")
+        self.dim, self.num_heads = dim, num_heads
+        self.fc_q = nn.Linear(dim, dim, bias=False)
+        self.fc_k = nn.Linear(dim, dim, bias=False)
+        self.fc_v = nn.Linear(dim, dim, bias=False)
+        self.fc_o = nn.Linear(dim, dim)
+
+    def forward(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+        """Shape: query (batch, queries, dim), key/value (batch, keys, dim) -> like query."""
+        q, k, v = self.fc_q(query), self.fc_k(key), self.fc_v(value)
+        b, nq, d = q.shape
+        h = self.num_heads
+        # (batch, heads, points, dim / heads)
+        qh = q.view(b, nq, h, d // h).transpose(1, 2)
+        kh = k.view(b, k.shape[1], h, d // h).transpose(1, 2)
+        vh = v.view(b, v.shape[1], h, d // h).transpose(1, 2)
+        attn = torch.softmax(qh @ kh.transpose(-2, -1) / math.sqrt(d), dim=-1)
+        out = q + (attn @ vh).transpose(1, 2).reshape(b, nq, d)
+        return out + F.relu(self.fc_o(out))
+
+
+class _PoolByAttention(nn.Module):
+    """PMA with one learned seed vector (Set Transformer), the official ``--pool pma``."""
+
+    def __init__(self, dim: int, num_heads: int):
+        super().__init__()
+        self.seed = nn.Parameter(torch.empty(1, 1, dim))
+        nn.init.xavier_uniform_(self.seed)
+        self.attn = MultiHeadCrossAttention(dim, num_heads)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.attn(self.seed.expand(x.shape[0], -1, -1), x, x).squeeze(1)
+
+
+def snapshot_inputs(
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    pred_train: torch.Tensor,
+    x_test: torch.Tensor,
+    pred_test: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The three NC inputs of a snapshot: (te_xp, tr_xp, tr_xyp) as in the official code.
+
+    Shape:
+        x_train, y_train, pred_train: (tasks, train_points, 1)
+        x_test, pred_test: (tasks, test_points, 1)
+        returns (tasks, test_points, 2), (tasks, train_points, 2), (tasks, train_points, 3)
+    """
+    if x_train.dim() != 3 or x_test.dim() != 3:
+        raise ValueError(
+            f"inputs must be (tasks, points, 1), got {tuple(x_train.shape)}, {tuple(x_test.shape)}"
+        )
+    if not x_train.shape == y_train.shape == pred_train.shape:
+        raise ValueError("x_train, y_train and pred_train must have equal shapes")
+    if x_test.shape != pred_test.shape:
+        raise ValueError("x_test and pred_test must have equal shapes")
+    te_xp = torch.cat([x_test, pred_test], dim=-1)
+    tr_xp = torch.cat([x_train, pred_train], dim=-1)
+    tr_xyp = torch.cat([x_train, y_train, pred_train], dim=-1)
+    return te_xp, tr_xp, tr_xyp
+
+
+class NeuralComplexity(nn.Module):
+    """NC_phi: a snapshot of a learner on a task -> its predicted generalisation gap.
+
+    Official defaults: width 512, encoder depth 3, decoder depth 2, 8 heads, mean pooling.
+    """
+
+    def __init__(
+        self,
+        hidden_dim: int = 512,
+        encoder_depth: int = 3,
+        decoder_depth: int = 2,
+        num_heads: int = 8,
+        pool: Literal["mean", "pma"] = "mean",
+    ):
+        super().__init__()
+        if encoder_depth < 1 or decoder_depth < 1:
+            raise ValueError("encoder_depth and decoder_depth must be >= 1")
+        if pool not in ("mean", "pma"):
+            raise ValueError(f"pool must be 'mean' or 'pma', got {pool!r}")
+        self.embed_qk = mlp(encoder_depth, 2, hidden_dim, hidden_dim)
+        self.embed_v = mlp(encoder_depth, 3, hidden_dim, hidden_dim)
+        self.attn = MultiHeadCrossAttention(hidden_dim, num_heads)
+        self.pool = _PoolByAttention(hidden_dim, num_heads) if pool == "pma" else None
+        self.decoder = mlp(decoder_depth, hidden_dim, hidden_dim, 1)
+
+    def forward_snapshot(
+        self, te_xp: torch.Tensor, tr_xp: torch.Tensor, tr_xyp: torch.Tensor
+    ) -> torch.Tensor:
+        """Predicted gap from pre-built snapshot tensors (see :func:`snapshot_inputs`).
+
+        Shape:
+            te_xp (tasks, test_points, 2), tr_xp (tasks, train_points, 2),
+            tr_xyp (tasks, train_points, 3) -> (tasks,)
+        """
+        if te_xp.shape[-1] != 2 or tr_xp.shape[-1] != 2 or tr_xyp.shape[-1] != 3:
+            raise ValueError(
+                "expected te_xp (..., 2), tr_xp (..., 2), tr_xyp (..., 3); got "
+                f"{tuple(te_xp.shape)}, {tuple(tr_xp.shape)}, {tuple(tr_xyp.shape)}"
+            )
+        q, k, v = self.embed_qk(te_xp), self.embed_qk(tr_xp), self.embed_v(tr_xyp)
+        z = self.attn(q, k, v)  # (tasks, test_points, dim)
+        z = z.mean(1) if self.pool is None else self.pool(z)  # (tasks, dim)
+        return self.decoder(z).squeeze(-1)
+
+    def forward(
+        self,
+        x_train: torch.Tensor,
+        y_train: torch.Tensor,
+        pred_train: torch.Tensor,
+        x_test: torch.Tensor,
+        pred_test: torch.Tensor,
+    ) -> torch.Tensor:
+        """Predicted gap of each task's learner.
+
+        Shape:
+            x_train, y_train, pred_train: (tasks, train_points, 1)
+            x_test, pred_test: (tasks, test_points, 1) -> (tasks,)
+        """
+        return self.forward_snapshot(
+            *snapshot_inputs(x_train, y_train, pred_train, x_test, pred_test)
+        )
+
+
+class NeuralComplexityRegularizer(nn.Module):
+    """Adds weight * NC(h, D_tr, X_te) to a learner's loss; NC itself stays fixed.
+
+    The NC parameters are frozen (``requires_grad=False``) and the network is kept in eval mode,
+    so the gradient flows only through the learner's predictions ``pred_train`` and ``pred_test``
+    into the learner's parameters, as in the official inner loop.
+
+    >>> nc = NeuralComplexity(hidden_dim=16, num_heads=2)
+    >>> reg = NeuralComplexityRegularizer(nc, weight=1.0)
+    >>> x, y = torch.randn(4, 10, 1), torch.randn(4, 10, 1)
+    >>> learner = torch.nn.Linear(1, 1)
+    >>> xt = torch.randn(4, 15, 1)
+    >>> loss = ((learner(x) - y) ** 2).mean() + reg(x, y, learner(x), xt, learner(xt))
+    >>> loss.backward()  # learner.weight.grad now includes NC's gradient
+
+    Args:
+        nc: a (meta-trained) :class:`NeuralComplexity`.
+        weight: multiplier of the predicted gap (official default 1.0).
+        reduction: ``"sum"`` over tasks (official, matching a loss summed over tasks), ``"mean"``
+            or ``"none"`` (per-task values).
+    """
+
+    def __init__(
+        self,
+        nc: NeuralComplexity,
+        weight: float = 1.0,
+        reduction: Literal["sum", "mean", "none"] = "sum",
+    ):
+        super().__init__()
+        if reduction not in ("sum", "mean", "none"):
+            raise ValueError(f"reduction must be 'sum', 'mean' or 'none', got {reduction!r}")
+        self.nc = nc
+        self.weight = float(weight)
+        self.reduction = reduction
+        for p in self.nc.parameters():
+            p.requires_grad_(False)
+        self.nc.eval()
+
+    def train(self, mode: bool = True) -> NeuralComplexityRegularizer:
+        # NC stays in eval mode whatever the surrounding model does.
+        super().train(mode)
+        self.nc.eval()
+        return self
+
+    def forward(
+        self,
+        x_train: torch.Tensor,
+        y_train: torch.Tensor,
+        pred_train: torch.Tensor,
+        x_test: torch.Tensor,
+        pred_test: torch.Tensor,
+    ) -> torch.Tensor:
+        """weight * NC(...), reduced over tasks. Inputs as in :meth:`NeuralComplexity.forward`.
+
+        A single task may be given without the task dimension ((points, 1) tensors).
+        """
+        args = [x_train, y_train, pred_train, x_test, pred_test]
+        if all(a.dim() == 2 for a in args):
+            args = [a.unsqueeze(0) for a in args]
+        gap = self.weight * self.nc(*args)
+        if self.reduction == "sum":
+            return gap.sum()
+        if self.reduction == "mean":
+            return gap.mean()
+        return gap
