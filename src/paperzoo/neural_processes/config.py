@@ -1,0 +1,110 @@
+"""Configuration of the neural-process reproduction; defaults are the official GP settings.
+
+Official values come from ``regression/gp.py`` and ``regression/configs/gp/*.yaml`` of
+https://github.com/juho-lee/bnp.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = ["Config", "EvalConfig", "ModelConfig", "TaskConfig", "TrainConfig"]
+
+
+@dataclass
+class ModelConfig:
+    """Architecture shared by every arm (official ``configs/gp/*.yaml``)."""
+
+    hidden_dim: int = 128
+    """Width of every hidden layer (official 128)."""
+    latent_dim: int = 128
+    """Size of the NP/ANP latent variable z (official 128)."""
+    enc_pre_depth: int = 4
+    """Layers of the MLP before pooling (official 4)."""
+    enc_post_depth: int = 2
+    """Layers of the MLP after pooling (official 2)."""
+    enc_v_depth: int = 4
+    """Layers of the value path of the cross-attention encoder (official 4)."""
+    enc_qk_depth: int = 2
+    """Layers of the query/key MLP of the cross-attention encoder (official 2)."""
+    dec_depth: int = 3
+    """Linear layers of the decoder (official 3)."""
+    num_heads: int = 8
+    """Attention heads (official 8)."""
+
+
+@dataclass
+class TaskConfig:
+    """Which tasks the models are trained and evaluated on."""
+
+    kind: Literal["gp", "mnist"] = "gp"
+    """``gp``: 1-D GP functions (RBF for training); ``mnist``: image completion, digits 0-4 for
+    training, 5-9 held out as unseen classes."""
+    max_num_points: int = 50
+    """Upper bound on context + target points (official 50 for GP, 200 for images)."""
+    t_noise: float = 0.1
+    """gamma of the Student-t(2.1) noise of the mismatch evaluation set (paper's fixed setting)."""
+    random_t_noise: bool = False
+    """Also evaluate with a random gamma ~ U(0, 0.15) per task (the official random mode is per
+    point; per task is used here so that some tasks are nearly clean and some very noisy)."""
+    extra_kernels: list[str] = field(default_factory=list)
+    """Further in-distribution-mismatch evaluation kernels: any of ``matern``, ``periodic``."""
+    mnist_train_images: int = 0
+    """Use only this many training images (0 = all digits 0-4 of the MNIST training split)."""
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation (official: Adam 5e-4, cosine annealing, 100k steps, batch 100, K = 4)."""
+
+    num_steps: int = 100_000
+    """Gradient steps per model."""
+    batch_size: int = 100
+    """Tasks per step."""
+    learning_rate: float = 5e-4
+    """Adam learning rate, annealed to 0 with a cosine schedule over ``num_steps``."""
+    num_samples: int = 4
+    """K during training: importance samples (NP/ANP) or bootstrap contexts (BNP/BANP)."""
+    val_every: int = 5000
+    """Evaluate a small fixed validation set every this many steps (learning curves)."""
+    val_batches: int = 4
+    """Batches of 16 tasks in that validation set."""
+    checkpoint_every: int = 1000
+    """Save model/optimiser/RNG state every this many steps so ``--resume`` continues there."""
+
+
+@dataclass
+class EvalConfig:
+    """Evaluation (official: 3000 batches of 16 tasks, K = 50, seed 42)."""
+
+    num_batches: int = 3000
+    """Fixed evaluation batches per evaluation set."""
+    batch_size: int = 16
+    """Tasks per evaluation batch."""
+    num_samples: int = 50
+    """K at evaluation: latent samples (NP/ANP) or bootstrap contexts (BNP/BANP)."""
+    seed: int = 42
+    """Seed of the evaluation tasks and of the models' evaluation randomness."""
+    in_distribution_margin: float = 0.05
+    """Claim 2 holds when BNP's target log-likelihood is at most this far below CNP's (nats)."""
+
+
+@dataclass
+class Config:
+    """Top-level configuration of one reproduction run."""
+
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    """Training seeds; every arm is trained once per seed on the same task stream."""
+    models: list[str] = field(default_factory=lambda: ["CNP", "NP", "CANP", "ANP", "BNP", "BANP"])
+    """Arms, any of CNP, NP, CANP, ANP, BNP, BANP."""
+    model: ModelConfig = field(default_factory=ModelConfig)
+    """Architecture."""
+    task: TaskConfig = field(default_factory=TaskConfig)
+    """Tasks."""
+    train: TrainConfig = field(default_factory=TrainConfig)
+    """Training."""
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    """Evaluation."""
+    num_threads: int = 0
+    """torch intra-op threads (0 = torch's default); 1 is fastest on a shared 2-core machine."""

@@ -1,0 +1,86 @@
+"""Presets of the neural-process reproduction (Bootstrapping Neural Processes, NeurIPS 2020)."""
+
+from __future__ import annotations
+
+from paperzoo.core.registry import register
+
+from .config import Config, EvalConfig, ModelConfig, TaskConfig, TrainConfig
+
+__all__ = ["mnist", "paper", "quick", "quick_attentive", "smoke"]
+
+_RUNNER = "paperzoo.neural_processes.train:run"
+
+
+@register("neural_processes", "smoke", runner=_RUNNER, cpu_minutes=0.2)
+def smoke() -> Config:
+    """CNP/NP/BNP, tiny and briefly trained on GP tasks: exercises the whole pipeline + figures.
+
+    Targets the GP regression experiment (Table 1: RBF vs RBF with t-noise) at toy scale; the
+    numbers are not meant to reproduce the paper.
+    """
+    return Config(
+        seeds=[0],
+        models=["CNP", "NP", "BNP"],
+        model=ModelConfig(hidden_dim=32, latent_dim=32),
+        train=TrainConfig(num_steps=60, batch_size=8, val_every=20, val_batches=2),
+        eval=EvalConfig(num_batches=6, batch_size=16, num_samples=10),
+        num_threads=1,
+    )
+
+
+@register("neural_processes", "quick", runner=_RUNNER, cpu_minutes=30)
+def quick() -> Config:
+    """CNP, NP and BNP on 1-D GP tasks; RBF vs RBF + Student-t noise (gamma 0.1), 3 seeds.
+
+    Targets Table 1 of the paper (GP regression, in distribution and with t-noise): BNP should
+    lose less target log-likelihood under t-noise than CNP/NP while matching CNP on RBF. CPU scale:
+    hidden 64, batch 32, 2500 steps, 200 evaluation batches of 16 tasks, K = 50.
+    """
+    return Config(
+        seeds=[0, 1, 2],
+        models=["CNP", "NP", "BNP"],
+        model=ModelConfig(hidden_dim=64, latent_dim=64),
+        task=TaskConfig(random_t_noise=True),
+        train=TrainConfig(num_steps=2500, batch_size=32, val_every=250, checkpoint_every=500),
+        eval=EvalConfig(num_batches=200, batch_size=16, num_samples=50),
+        num_threads=1,
+    )
+
+
+@register("neural_processes", "quick_attentive", runner=_RUNNER, cpu_minutes=90)
+def quick_attentive() -> Config:
+    """CANP, ANP and BANP at the `quick` scale (one seed; the attention models are ~5x slower).
+
+    Targets Table 1 of the paper (GP regression): BANP vs ANP/CANP under t-noise.
+    """
+    cfg = quick()
+    cfg.seeds = [0]
+    cfg.models = ["CANP", "ANP", "BANP"]
+    return cfg
+
+
+@register("neural_processes", "mnist", runner=_RUNNER, cpu_minutes=30, needs_data=("mnist",))
+def mnist() -> Config:
+    """CNP, NP, BNP image completion on MNIST digits 0-4, evaluated on unseen digits 5-9.
+
+    Mimics the paper's EMNIST experiment (Table 2: seen vs unseen classes) with MNIST; 28x28 grid,
+    up to 200 points; a figure of completions of seen and unseen digits.
+    """
+    return Config(
+        seeds=[0],
+        models=["CNP", "NP", "BNP"],
+        model=ModelConfig(hidden_dim=64, latent_dim=64),
+        task=TaskConfig(kind="mnist", max_num_points=200),
+        train=TrainConfig(num_steps=2000, batch_size=16, val_every=250, checkpoint_every=500),
+        eval=EvalConfig(num_batches=50, batch_size=16, num_samples=50),
+        num_threads=1,
+    )
+
+
+@register("neural_processes", "paper", runner=_RUNNER, cpu_minutes=60_000)
+def paper() -> Config:
+    """The official GP configuration: six models, batch 100, 100k steps, K = 50, 3000 batches.
+
+    Targets Table 1 (GP regression: RBF, Matern, Periodic, RBF + t-noise). Needs a GPU.
+    """
+    return Config(task=TaskConfig(random_t_noise=True, extra_kernels=["matern", "periodic"]))
