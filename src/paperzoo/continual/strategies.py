@@ -1,0 +1,422 @@
+"""Rehearsal strategies on a shared streaming loop: Finetune, ER-Reservoir, A-GEM, Uniform, OCS.
+
+Paper: Yoon, Madaan, Yang, Hwang, "Online Coreset Selection for Rehearsal-based Continual
+Learning", ICLR 2022, https://arxiv.org/abs/2106.01085 (Algorithm 1; official
+``core/train_methods_mnist.py``).
+
+The interface mirrors Avalanche's ``SupervisedTemplate`` + plugins, on plain torch:
+``strategy.train(task)`` runs ``before_task`` -> for each pass and streamed batch: ``select`` ->
+``training_step`` -> ``after_batch`` -> ``after_task``; ``strategy.evaluate(tasks)`` returns
+per-task accuracies; ``strategy.buffer`` is the replay memory (:mod:`.buffers`). Subclass and
+override a hook to make a new strategy.
+
+Streaming protocol (official code): each task's training set is cut once into streamed batches of
+``stream_size`` (100) in a fixed random order, and the stream is replayed ``num_passes`` times
+(official ``n_substeps = seq_epochs * stream_size / batch_size = 10``). From each streamed batch
+every strategy trains on ``pick_size`` (kappa = 10) samples, plus a replay minibatch of
+``replay_batch_size`` (10) from its memory with weight ``replay_weight``. SGD with momentum; the
+learning rate is ``lr * lr_decay**t`` for the ``t``-th task (0-based), with a fresh optimizer per
+task, continuing from the previous task's weights.
+
+OCS (Algorithm 1): score the streamed batch by minibatch similarity, sample diversity and
+coreset affinity to the gradient of the whole memory (:func:`.selection.ocs_scores`), train on the
+top-kappa. During the first ``warm_start_iters`` batches of the first pass of each task the pick is
+random (official ``r2c_iter = 100``). After the task, the picks of the last pass are the
+candidates: a random subset of ``candidate_size`` (1000), then a random class-balanced coreset of
+``memory_size // t`` (the official MNIST code ranks candidates by a random permutation here), and
+each earlier task's coreset is shrunk to the same size by re-ranking with similarity and
+diversity only, class-balanced.
+
+Deviations from the official code:
+    * the replay loss is a plain mean cross entropy times ``replay_weight``. The official loss
+      divides the mean once more by the replay batch size, so its ``ref_hyp = 10`` with batch 10
+      is ``replay_weight = 1.0`` here (imbalanced MNIST: ``ref_hyp = 50`` -> ``5.0``);
+    * Uniform (the paper's random-coreset baseline) and A-GEM use the same class-balanced per-task
+      memory, filled by random picks; ER-Reservoir offers every streamed sample once (first pass);
+    * A-GEM's memory is the Uniform coreset; its reference gradient uses up to ``agem_ref_size``
+      (256) memory samples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .buffers import ReplayBuffer, ReservoirSamplingBuffer, TaskCoresetBuffer
+from .per_sample import gradient_gram
+from .scenarios import Task
+from .selection import class_balanced_selection, ocs_scores, select_top_k
+
+__all__ = [
+    "AGEM",
+    "OCS",
+    "ContinualStrategy",
+    "CoresetReplay",
+    "ERReservoir",
+    "Finetune",
+    "StepContext",
+    "Uniform",
+    "agem_project",
+]
+
+
+@dataclass
+class StepContext:
+    """Where the loop is: handed to every per-batch hook.
+
+    Attributes:
+        task: the current task.
+        pass_idx: 0-based pass over the task's stream.
+        batch_idx: 0-based streamed batch within the pass.
+        sample_ids: indices of the streamed batch in ``task.x_train``. Shape: ``(stream_size,)``.
+        is_last_pass: True in the last pass (coreset candidates are collected there).
+    """
+
+    task: Task
+    pass_idx: int
+    batch_idx: int
+    sample_ids: Tensor
+    is_last_pass: bool
+
+
+class ContinualStrategy:
+    """Finetune-style base strategy: random ``pick_size`` of each streamed batch, no memory.
+
+    Args:
+        model: classifier ``(batch, in_dim) -> (batch, classes)``; trained in place.
+        lr, momentum, lr_decay: SGD; the ``t``-th task uses ``lr * lr_decay**t``.
+        stream_size: streamed batch size (official 100).
+        pick_size: samples trained on per streamed batch (kappa, official 10).
+        num_passes: passes over each task's stream (official 10).
+        memory_size: replay memory seats (official 200 on MNIST).
+        replay_batch_size: replay minibatch per step (official 10).
+        replay_weight: weight of the replay loss (official effective 1.0).
+        seed: seeds this strategy's own generator (picks, stream order, memory sampling).
+    """
+
+    name = "Finetune"
+
+    def __init__(
+        self,
+        model: nn.Module,
+        *,
+        lr: float = 0.005,
+        momentum: float = 0.8,
+        lr_decay: float = 0.75,
+        stream_size: int = 100,
+        pick_size: int = 10,
+        num_passes: int = 10,
+        memory_size: int = 200,
+        replay_batch_size: int = 10,
+        replay_weight: float = 1.0,
+        seed: int = 0,
+    ) -> None:
+        if not 1 <= pick_size <= stream_size:
+            raise ValueError(f"need 1 <= pick_size <= stream_size, got {pick_size}, {stream_size}")
+        if num_passes < 1:
+            raise ValueError(f"num_passes must be at least 1, got {num_passes}")
+        self.model = model
+        self.lr, self.momentum, self.lr_decay = lr, momentum, lr_decay
+        self.stream_size, self.pick_size, self.num_passes = stream_size, pick_size, num_passes
+        self.memory_size = memory_size
+        self.replay_batch_size, self.replay_weight = replay_batch_size, replay_weight
+        self.generator = torch.Generator().manual_seed(int(seed))
+        self.buffer: ReplayBuffer | None = None
+        self.optimizer: torch.optim.Optimizer | None = None
+        self.tasks_seen = 0
+        self.global_step = 0
+        self.selected_noise = 0  # noise images among trained-on picks
+        self.selected_total = 0
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    # --- the loop ----------------------------------------------------------------------------
+    def train(self, task: Task) -> None:
+        """Learn one task from its stream (all hooks in order)."""
+        self.before_task(task)
+        n = len(task.y_train)
+        stream = torch.randperm(n, generator=self.generator).split(self.stream_size)
+        for p in range(self.num_passes):
+            for b, ids in enumerate(stream):
+                ctx = StepContext(task, p, b, ids, p == self.num_passes - 1)
+                x = task.x_train[ids].to(self.device)
+                y = task.y_train[ids].to(self.device)
+                self.model.train()
+                pick = self.select(x, y, ctx).cpu()
+                self.training_step(x[pick], y[pick], ctx)
+                self.after_batch(x, y, pick, ctx)
+                self.selected_noise += int(task.is_noise[ids[pick]].sum())
+                self.selected_total += len(pick)
+                self.global_step += 1
+        self.after_task(task)
+        self.tasks_seen += 1
+
+    @torch.no_grad()
+    def evaluate(self, tasks: list[Task], batch_size: int = 2000) -> list[float]:
+        """Test accuracy on each task (model in eval mode), in [0, 1]."""
+        self.model.eval()
+        accs = []
+        for task in tasks:
+            correct = 0
+            for xb, yb in zip(task.x_test.split(batch_size), task.y_test.split(batch_size)):
+                pred = self.model(xb.to(self.device)).argmax(1).cpu()
+                correct += int((pred == yb).sum())
+            accs.append(correct / len(task.y_test))
+        return accs
+
+    # --- state ------------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """Everything needed to continue at a task boundary (model, memory, RNG states)."""
+        return {
+            "model": self.model.state_dict(),
+            "generator": self.generator.get_state(),
+            "torch_rng": torch.get_rng_state(),  # dropout masks use the global generator
+            "counters": [
+                self.tasks_seen,
+                self.global_step,
+                self.selected_noise,
+                self.selected_total,
+            ],
+            "buffer": self.buffer.state_dict() if self.buffer is not None else {},
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Inverse of :meth:`state_dict` (the optimizer is rebuilt by :meth:`before_task`)."""
+        self.model.load_state_dict(state["model"])
+        self.generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        self.tasks_seen, self.global_step, self.selected_noise, self.selected_total = (
+            int(v) for v in state["counters"]
+        )
+        if self.buffer is not None:
+            self.buffer.load_state_dict(state["buffer"])
+
+    # --- hooks -------------------------------------------------------------------------------
+    def before_task(self, task: Task) -> None:
+        """New SGD optimizer with the decayed learning rate ``lr * lr_decay**t``."""
+        lr = self.lr * self.lr_decay**self.tasks_seen
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=lr, momentum=self.momentum)
+
+    def select(self, x: Tensor, y: Tensor, ctx: StepContext) -> Tensor:
+        """Indices of the samples to train on. Default: ``pick_size`` at random.
+
+        Shape: x ``(B, in_dim)``, y ``(B,)`` -> ``(pick_size,)``.
+        """
+        return torch.randperm(len(y), generator=self.generator)[: self.pick_size]
+
+    def replay_batch(self) -> tuple[Tensor, Tensor] | None:
+        """A replay minibatch from :attr:`buffer`, or None when there is nothing to replay."""
+        if self.buffer is None or len(self.buffer) == 0 or self.replay_weight == 0:
+            return None
+        xr, yr = self.buffer.sample(self.replay_batch_size, self.generator)
+        return xr.to(self.device), yr.to(self.device)
+
+    def training_step(self, x: Tensor, y: Tensor, ctx: StepContext) -> None:
+        """One SGD step on ``CE(picked) + replay_weight * CE(replay)``."""
+        assert self.optimizer is not None
+        loss = F.cross_entropy(self.model(x), y)
+        replay = self.replay_batch()
+        if replay is not None:
+            loss = loss + self.replay_weight * F.cross_entropy(self.model(replay[0]), replay[1])
+        self._check_finite(loss, ctx)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+
+    def after_batch(self, x: Tensor, y: Tensor, pick: Tensor, ctx: StepContext) -> None:
+        """Called after each step with the whole streamed batch and the picked indices."""
+
+    def after_task(self, task: Task) -> None:
+        """Called once the task's stream is done (memory updates go here)."""
+
+    def _check_finite(self, loss: Tensor, ctx: StepContext) -> None:
+        if not torch.isfinite(loss):
+            raise FloatingPointError(
+                f"{self.name}: non-finite loss at task {ctx.task.task_id}, pass {ctx.pass_idx}, "
+                f"batch {ctx.batch_idx}"
+            )
+
+
+class Finetune(ContinualStrategy):
+    """Plain sequential training, no memory (the lower bound)."""
+
+    name = "Finetune"
+
+
+class ERReservoir(ContinualStrategy):
+    """Experience replay with a reservoir-sampled memory of ``memory_size`` over the stream."""
+
+    name = "ER-Reservoir"
+
+    def __init__(self, model: nn.Module, **kw: object) -> None:
+        super().__init__(model, **kw)  # type: ignore[arg-type]
+        self.buffer = ReservoirSamplingBuffer(self.memory_size)
+
+    def after_batch(self, x: Tensor, y: Tensor, pick: Tensor, ctx: StepContext) -> None:
+        if ctx.pass_idx == 0:  # every streamed sample is offered exactly once
+            assert isinstance(self.buffer, ReservoirSamplingBuffer)
+            self.buffer.add(x.cpu(), y.cpu(), ctx.task.task_id, ctx.sample_ids, self.generator)
+
+
+class CoresetReplay(ContinualStrategy):
+    """Per-task class-balanced coresets from the last pass's picks, replayed every step.
+
+    With the default random ranking this is the paper's **Uniform** baseline; :class:`OCS`
+    overrides :meth:`rank_candidates` / :meth:`rank_memory`.
+
+    Args:
+        candidate_size: last-pass picks kept as candidates (official 1000).
+    """
+
+    name = "Uniform"
+
+    def __init__(self, model: nn.Module, *, candidate_size: int = 1000, **kw: object) -> None:
+        super().__init__(model, **kw)  # type: ignore[arg-type]
+        self.candidate_size = candidate_size
+        self.buffer = TaskCoresetBuffer(self.memory_size)
+        self._candidates: list[Tensor] = []
+
+    def before_task(self, task: Task) -> None:
+        super().before_task(task)
+        self._candidates = []
+
+    def after_batch(self, x: Tensor, y: Tensor, pick: Tensor, ctx: StepContext) -> None:
+        if ctx.is_last_pass:
+            self._candidates.append(ctx.sample_ids[pick])
+
+    def rank_candidates(self, x: Tensor, y: Tensor) -> Tensor:
+        """Preference order over the new task's candidates. Default: random permutation."""
+        return torch.randperm(len(y), generator=self.generator)
+
+    def rank_memory(self, x: Tensor, y: Tensor) -> Tensor:
+        """Preference order over an earlier task's coreset when it shrinks. Default: random."""
+        return torch.randperm(len(y), generator=self.generator)
+
+    def after_task(self, task: Task) -> None:
+        """Add the new task's coreset and shrink the earlier ones to ``memory_size // t``."""
+        assert isinstance(self.buffer, TaskCoresetBuffer)
+        cand = torch.cat(self._candidates)
+        cand = cand[torch.randperm(len(cand), generator=self.generator)[: self.candidate_size]]
+        size = self.buffer.per_task_size(self.tasks_seen + 1)
+        xc, yc = task.x_train[cand], task.y_train[cand]
+        keep = class_balanced_selection(yc, self.rank_candidates(xc, yc), size)
+        for tid in sorted(self.buffer.coresets):  # shrink earlier tasks' coresets
+            xm, ym, _ = self.buffer.task_data(tid)
+            self.buffer.shrink(tid, class_balanced_selection(ym, self.rank_memory(xm, ym), size))
+        self.buffer.set_task(task.task_id, xc[keep], yc[keep], cand[keep])
+
+
+class Uniform(CoresetReplay):
+    """Random pick of kappa per batch + random class-balanced coresets, same replay as OCS."""
+
+    name = "Uniform"
+
+
+def agem_project(g: Tensor, g_ref: Tensor) -> Tensor:
+    """A-GEM's projection (Chaudhry et al., 2019, Eq. 11): ``g`` if ``g . g_ref >= 0``, else
+    ``g - (g . g_ref / ||g_ref||^2) g_ref`` (then ``g . g_ref = 0``). Shape: ``(P,)``, ``(P,)``."""
+    dot = g @ g_ref
+    if dot >= 0:
+        return g
+    return g - dot / (g_ref @ g_ref).clamp_min(1e-12) * g_ref
+
+
+class AGEM(CoresetReplay):
+    """Averaged GEM (Chaudhry et al., 2019): project the step so the memory loss does not rise.
+
+    With ``g`` the gradient on the picked samples and ``g_ref`` on up to ``agem_ref_size``
+    memory samples, if ``g . g_ref < 0`` the step uses ``g - (g . g_ref / ||g_ref||^2) g_ref``.
+    The memory is the Uniform coreset; there is no replay loss term.
+    """
+
+    name = "A-GEM"
+
+    def __init__(self, model: nn.Module, *, agem_ref_size: int = 256, **kw: object) -> None:
+        super().__init__(model, **kw)  # type: ignore[arg-type]
+        self.agem_ref_size = agem_ref_size
+
+    def _flat_grad(self, loss: Tensor) -> Tensor:
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        return torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, params)])
+
+    def training_step(self, x: Tensor, y: Tensor, ctx: StepContext) -> None:
+        assert self.optimizer is not None and self.buffer is not None
+        loss = F.cross_entropy(self.model(x), y)
+        self._check_finite(loss, ctx)
+        g = self._flat_grad(loss)
+        if len(self.buffer) > 0:
+            xr, yr = self.buffer.sample(self.agem_ref_size, self.generator)
+            g_ref = self._flat_grad(
+                F.cross_entropy(self.model(xr.to(self.device)), yr.to(self.device))
+            )
+            g = agem_project(g, g_ref)
+        self.optimizer.zero_grad()
+        pos = 0
+        for p in self.model.parameters():
+            if p.requires_grad:
+                p.grad = g[pos : pos + p.numel()].view_as(p).clone()
+                pos += p.numel()
+        self.optimizer.step()
+
+
+class OCS(CoresetReplay):
+    """Online Coreset Selection (Algorithm 1).
+
+    Args:
+        tau: weight of coreset affinity (Eq. 7; official MNIST 1000).
+        warm_start_iters: random picks for this many batches of the first pass of every task
+            (official ``r2c_iter = 100``).
+        grad_method: ``"auto"``, ``"linear"`` or ``"vmap"`` (:func:`.per_sample.gradient_gram`).
+        **kw: :class:`CoresetReplay` / :class:`ContinualStrategy` arguments.
+    """
+
+    name = "OCS"
+
+    def __init__(
+        self,
+        model: nn.Module,
+        *,
+        tau: float = 1000.0,
+        warm_start_iters: int = 100,
+        grad_method: str = "auto",
+        **kw: object,
+    ) -> None:
+        super().__init__(model, **kw)  # type: ignore[arg-type]
+        self.tau, self.warm_start_iters, self.grad_method = tau, warm_start_iters, grad_method
+        self.last_scores = None
+
+    def memory_gradient(self) -> Tensor | None:
+        """Gradient of the mean loss on the whole memory (Eq. 6's ``g_C``), or None.
+
+        Shape: ``(num_params,)`` in ``named_parameters()`` order.
+        """
+        if self.buffer is None or len(self.buffer) == 0:
+            return None
+        loss = F.cross_entropy(
+            self.model(self.buffer.x.to(self.device)), self.buffer.y.to(self.device)
+        )
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        return torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, params)]).detach()
+
+    def scores(self, x: Tensor, y: Tensor, reference: Tensor | None) -> Tensor:
+        """Eq. 7 scores of a batch. Shape: ``(B, in_dim)``, ``(B,)`` -> ``(B,)``."""
+        gram = gradient_gram(self.model, x, y, reference, method=self.grad_method)  # type: ignore[arg-type]
+        self.last_scores = ocs_scores(gram, self.tau)
+        return self.last_scores.score
+
+    def select(self, x: Tensor, y: Tensor, ctx: StepContext) -> Tensor:
+        if ctx.pass_idx == 0 and ctx.batch_idx < self.warm_start_iters:
+            return super().select(x, y, ctx)  # warm start: random pick
+        return select_top_k(self.scores(x, y, self.memory_gradient()).cpu(), self.pick_size)
+
+    def rank_memory(self, x: Tensor, y: Tensor) -> Tensor:
+        """Shrinking re-ranks by similarity and diversity only (no affinity), as the official
+        ``update_coreset``; the model stays in training mode, as there."""
+        self.model.train()
+        score = self.scores(x.to(self.device), y.to(self.device), None).cpu()
+        return torch.sort(score, descending=True, stable=True).indices
