@@ -1,0 +1,121 @@
+"""Configuration of the CPQ reproduction (estimator study, MNIST/CIFAR quantization, learned bits).
+
+The paper's hyperparameters could not be checked (no PDF, no official code); defaults are the
+paper-scale choices of this reconstruction and say so where they are ours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = [
+    "BitwidthConfig",
+    "Config",
+    "DataConfig",
+    "EstimatorConfig",
+    "QuantConfig",
+    "TrainConfig",
+]
+
+
+@dataclass
+class DataConfig:
+    dataset: Literal["mnist", "digits", "cifar10"] = "mnist"
+    """mnist (LeNet-5), cifar10 (ResNet-20; needs <root>/cifar10/cifar10.npz) or sklearn digits."""
+    train_size: int = 0
+    """Training images used (stratified subset); 0 = the whole training set."""
+    test_size: int = 0
+    """Test images used (stratified subset); 0 = the whole test set."""
+    batch_size: int = 100
+    """Mini-batch size (ours; the paper's could not be checked)."""
+
+
+@dataclass
+class TrainConfig:
+    fp_epochs: int = 20
+    """Epochs of the FP32 model every quantized arm starts from (ours)."""
+    quant_epochs: int = 20
+    """Epochs of quantization-aware fine-tuning per quantized arm (ours)."""
+    lr: float = 1e-3
+    """Adam learning rate for weights and quantizer parameters (ours)."""
+    weight_decay: float = 0.0
+    """Adam weight decay."""
+    checkpoint_every: int = 1
+    """Save a mid-unit checkpoint every this many epochs (resume continues from it)."""
+
+
+@dataclass
+class QuantConfig:
+    bit_widths: list[int] = field(default_factory=lambda: [2, 3, 4])
+    """Weight/activation bit-widths of the hidden layers (W = A)."""
+    methods: list[str] = field(default_factory=lambda: ["ste", "lsq", "rq", "cpq", "cpq_dropbits"])
+    """Quantized arms: ste (fixed range), lsq, rq (Relaxed Quantization), cpq, cpq_dropbits."""
+    first_last_bits: int = 8
+    """Bit-width of the first layer's weights and the last layer's weights and input (the first
+    layer's input, the image, stays float)."""
+    drop_rate: float = 0.5
+    """DropBits rate p: the finest level is dropped with p, the next coarser with p^2 (ours)."""
+    noise_ratio: float = 1.0 / 3.0
+    """Initial sigma/step for CPQ and RQ (the spec's suggestion)."""
+    rq_temperature_start: float = 1.0
+    """RQ concrete temperature at the start of fine-tuning (ours)."""
+    rq_temperature_end: float = 0.2
+    """RQ temperature at the end; annealed geometrically per step (ours)."""
+    ste_normalization: Literal["sum", "max"] = "sum"
+    """Normalisation of pi in the CPQ multi-class STE (could not be checked; both implemented)."""
+    histogram_layer: str = "fc1"
+    """Layer whose weights are histogrammed against the grid (LSQ vs CPQ, lowest bit-width)."""
+
+
+@dataclass
+class EstimatorConfig:
+    bit_widths: list[int] = field(default_factory=lambda: [2, 3])
+    """Grids of the toy estimator study."""
+    num_points: int = 400
+    """Inputs x evaluated, evenly spaced over the grid range plus half a step each side."""
+    num_samples: int = 2000
+    """Monte Carlo samples per x for DropBits and RQ."""
+    noise_ratio: float = 1.0 / 3.0
+    """sigma/step of the toy categorical."""
+    drop_rates: list[float] = field(default_factory=lambda: [0.25, 0.5])
+    """DropBits rates compared (the claim uses quant.drop_rate, which must be listed)."""
+    temperatures: list[float] = field(default_factory=lambda: [0.1, 0.5, 1.0])
+    """RQ concrete temperatures compared."""
+
+
+@dataclass
+class BitwidthConfig:
+    enabled: bool = True
+    """Run the learned-bit-width experiment."""
+    max_bits: int = 4
+    """Bit-width the hidden layers' weights start from (their grids)."""
+    target_bits: int = 3
+    """Budget: average weight bit-width over the hidden layers; also the uniform baseline."""
+    act_bits: int = 4
+    """Activation bit-width (fixed) in this experiment."""
+    penalty: float = 1.0
+    """Strength lambda of the bit-cost regularizer relu(E[avg bits] - target) (ours)."""
+    scratch_epochs: int = 20
+    """Epochs of the from-scratch retraining with learned vs uniform bits."""
+
+
+@dataclass
+class Config:
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    """Seeds; every arm runs once per seed."""
+    num_threads: int = 1
+    """torch CPU threads during the run (1 avoids oversubscribing a shared machine; 0 = keep
+    torch's setting). Restored when the run ends."""
+    data: DataConfig = field(default_factory=DataConfig)
+    """Data set and sizes."""
+    model: Literal["lenet5", "resnet20"] = "lenet5"
+    """lenet5 (MNIST, digits) or resnet20 (CIFAR-10)."""
+    train: TrainConfig = field(default_factory=TrainConfig)
+    """Optimisation."""
+    quant: QuantConfig = field(default_factory=QuantConfig)
+    """Quantized arms."""
+    estimator: EstimatorConfig = field(default_factory=EstimatorConfig)
+    """Toy estimator study."""
+    bitwidth: BitwidthConfig = field(default_factory=BitwidthConfig)
+    """Learned heterogeneous bit-widths."""

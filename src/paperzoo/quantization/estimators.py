@@ -1,0 +1,483 @@
+"""The categorical grid distribution, the multi-class straight-through estimator, DropBits, and the
+baseline quantizers (fixed-range STE, LSQ, Relaxed Quantization) behind one interface.
+
+Paper: Lee, Yun, Hwang, Yang, "Cluster-Promoting Quantization with Bit-Drop for Minimizing Network
+Quantization Loss", ICCV 2021, https://arxiv.org/abs/2109.02100. Builds on Relaxed Quantization
+(Louizos et al., ICLR 2019, https://arxiv.org/abs/1810.01875); LSQ is Esser et al., ICLR 2020,
+https://arxiv.org/abs/1902.08153.
+
+CPQ puts logistic noise ``eps ~ Logistic(0, sigma)`` on ``x``; the probability that ``x + eps``
+falls in the bin of grid point ``g_i = step * n_i`` is (Eq. RQ-2)
+
+    pi_i(x) = Sigm((g_i + step/2 - x) / sigma) - Sigm((g_i - step/2 - x) / sigma),
+
+with the two edge bins extended to infinity so ``sum_i pi_i = 1``. The forward pass is the mode,
+``x_hat = g_{argmax pi}`` (= nearest-grid rounding clipped to the range, so training and inference
+quantize identically; see the deviations below); the backward pass is the multi-class STE
+``dL/dpi := dL/dr`` for the one-hot ``r``, i.e. gradients flow through the surrogate
+``sum_i pi_i g_i``. By telescoping,
+
+    sum_i g_i pi_i = step * qmax - step * sum_j Sigm((b_j - x) / sigma),  b_j = step (n_j + 1/2),
+
+whose slope in ``x`` is a sum of logistic bumps at the bin boundaries: large near a boundary,
+~0 at grid points (the cluster-promoting effect).
+
+Deviations from the paper (its text could not be checked; reconstruction):
+
+* The STE surrogate uses ``pi`` normalised by its sum (a no-op without DropBits) by default;
+  ``ste_normalization="max"`` uses ``pi / max pi`` instead. Both are offered and tested.
+* DropBits masks grid points per element (``dropbits_per_element=True``) or per tensor; the forward
+  is the argmax over the surviving points, the backward goes through the renormalised masked
+  ``pi``.
+* The forward is computed as nearest rounding ``clamp(floor(x/step + 1/2))``. It equals
+  ``argmax pi`` except in a thin band (width shrinking like ``exp(-step/sigma)``) next to the two
+  boundaries of the edge bins, whose infinite tails give them slightly more mass; we keep nearest
+  rounding there so that training and test quantize identically.
+* Steps are initialised as in LSQ (``2 mean|x| / sqrt(qmax)``) for every learnable quantizer, and
+  ``sigma = step / 3``; the fixed-range STE uses ``max|x| / qmax`` from the first batch.
+* Without masks the CPQ backward is computed in closed form, in row chunks, so activations never
+  materialise a ``(..., 2^b)`` tensor (memory stays ``O(numel)`` at 8 bits). Relaxed Quantization
+  uses a local window of grid points around ``x`` (as in the RQ paper) when the grid is larger.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+from torch import nn
+
+from .bitwidth import LevelGates
+from .grids import bit_levels, integer_range, nearest_codes, sample_level_mask
+
+__all__ = [
+    "ClusterPromotingQuantizer",
+    "GridQuantizer",
+    "LearnedStepQuantizer",
+    "RelaxedQuantizer",
+    "StraightThroughQuantizer",
+    "categorical_probabilities",
+    "concrete_quantize",
+    "expected_grid_value",
+    "masked_multiclass_ste",
+    "multiclass_ste",
+    "window_probabilities",
+]
+
+
+# --- the categorical distribution over the grid -------------------------------------------------
+
+
+def window_probabilities(
+    x: torch.Tensor,
+    step: torch.Tensor,
+    noise: torch.Tensor,
+    qmin: int,
+    qmax: int,
+    radius: int | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Grid codes and categorical probabilities of ``x`` (Eq. RQ-2), on the full grid or a window.
+
+    With ``radius`` the grid is restricted to the ``2 radius + 1`` codes around the nearest one
+    (shifted to stay inside ``[qmin, qmax]``); probabilities then sum to at most 1.
+
+    Shape:
+        ``x`` ``(N,)``; returns codes ``(N, W)`` float and probabilities ``(N, W)``.
+    """
+    if x.dim() != 1:
+        raise ValueError(
+            f"window_probabilities expects a flat x of shape (N,), got {tuple(x.shape)}"
+        )
+    num_codes = qmax - qmin + 1
+    offsets = torch.arange(num_codes, device=x.device, dtype=x.dtype)
+    if radius is None or 2 * radius + 1 >= num_codes:
+        codes = (offsets + qmin).expand(x.shape[0], num_codes)
+    else:
+        width = 2 * radius + 1
+        center = nearest_codes(x.detach(), step.detach(), qmin, qmax)
+        start = torch.clamp(center - radius, qmin, qmax - width + 1)
+        codes = start[:, None] + offsets[None, :width]
+    # CDF of x + eps at the W + 1 bin edges, then differences (Eq. RQ-2); the outer edges of the
+    # first and last grid points are -inf / +inf, so their CDF is exactly 0 / 1.
+    edges = torch.cat([codes - 0.5, codes[:, -1:] + 0.5], dim=1)  # (N, W + 1)
+    cdf = torch.sigmoid((step * edges - x[:, None]) / noise)
+    lo = torch.where(codes[:, :1] == qmin, torch.zeros_like(cdf[:, :1]), cdf[:, :1])
+    hi = torch.where(codes[:, -1:] == qmax, torch.ones_like(cdf[:, -1:]), cdf[:, -1:])
+    cdf = torch.cat([lo, cdf[:, 1:-1], hi], dim=1)
+    return codes, (cdf[:, 1:] - cdf[:, :-1]).clamp_min(0.0)
+
+
+def categorical_probabilities(
+    x: torch.Tensor, step: torch.Tensor, noise: torch.Tensor, qmin: int, qmax: int
+) -> torch.Tensor:
+    """``pi_i(x)`` over the full grid ``step * [qmin..qmax]`` (Eq. RQ-2); rows sum to 1.
+
+    Shape:
+        ``x`` any shape ``S``; returns ``S + (qmax - qmin + 1,)``.
+    """
+    _, probs = window_probabilities(x.reshape(-1), step, noise, qmin, qmax)
+    return probs.reshape(*x.shape, qmax - qmin + 1)
+
+
+def expected_grid_value(
+    x: torch.Tensor, step: torch.Tensor, noise: torch.Tensor, qmin: int, qmax: int
+) -> torch.Tensor:
+    """``E_pi[g] = step qmax - step sum_j Sigm((b_j - x)/sigma)`` (telescoped; shape of ``x``)."""
+    bounds = torch.arange(qmin, qmax, device=x.device, dtype=x.dtype) + 0.5
+    u = (step * bounds - x[..., None]) / noise
+    return step * qmax - step * torch.sigmoid(u).sum(-1)
+
+
+# --- the multi-class STE (closed form, chunked) -------------------------------------------------
+
+
+class _MultiClassSTE(torch.autograd.Function):
+    """Forward: nearest-grid rounding. Backward: gradients of the surrogate ``sum_i pi_i g_i``
+    through ``pi`` plus the direct ``step``-dependence of the chosen grid point."""
+
+    @staticmethod
+    def forward(ctx, x, step, noise, qmin, qmax, chunk_elems):  # type: ignore[override]
+        codes = nearest_codes(x, step, qmin, qmax)
+        ctx.save_for_backward(x, step, noise, codes)
+        ctx.qmin, ctx.qmax, ctx.chunk_elems = qmin, qmax, chunk_elems
+        return codes * step
+
+    @staticmethod
+    def backward(ctx, grad_out):  # type: ignore[override]
+        x, step, noise, codes = ctx.saved_tensors
+        qmin, qmax = ctx.qmin, ctx.qmax
+        flat_x, flat_g = x.reshape(-1), grad_out.reshape(-1)
+        bounds = torch.arange(qmin, qmax, device=x.device, dtype=x.dtype) + 0.5  # (K-1,)
+        rows = max(1, ctx.chunk_elems // max(1, bounds.numel()))
+        grad_x = torch.empty_like(flat_x)
+        sum_fp_b = x.new_zeros(())  # sum over elements of dL/dx_hat * sum_j F'(u_j) (n_j + 1/2)
+        sum_fp_u = x.new_zeros(())  # sum over elements of dL/dx_hat * sum_j F'(u_j) u_j
+        for lo in range(0, flat_x.numel(), rows):
+            xs, gs = flat_x[lo : lo + rows], flat_g[lo : lo + rows]
+            u = (step * bounds - xs[:, None]) / noise  # (rows, K-1)
+            f = torch.sigmoid(u)
+            fp = f * (1.0 - f)
+            # d/dx sum_i g_i pi_i = (step / sigma) sum_j F'(u_j): logistic bumps at boundaries
+            grad_x[lo : lo + rows] = gs * (step / noise) * fp.sum(1)
+            sum_fp_b = sum_fp_b + (gs * (fp * bounds).sum(1)).sum()
+            sum_fp_u = sum_fp_u + (gs * (fp * u).sum(1)).sum()
+        # step: the chosen point moves with step (codes), plus the surrogate's dependence via pi
+        # (sum_i g_i dpi_i/dstep = -(step / sigma) sum_j F'(u_j) (n_j + 1/2)).
+        grad_step = (grad_out * codes).sum() - (step / noise) * sum_fp_b
+        # noise: sum_i g_i dpi_i/dsigma = (step / sigma) sum_j F'(u_j) u_j
+        grad_noise = (step / noise) * sum_fp_u
+        return grad_x.reshape(x.shape), grad_step, grad_noise, None, None, None
+
+
+def multiclass_ste(
+    x: torch.Tensor,
+    step: torch.Tensor,
+    noise: torch.Tensor,
+    qmin: int,
+    qmax: int,
+    chunk_elems: int = 1 << 20,
+) -> torch.Tensor:
+    """CPQ forward/backward without masks: ``step * clamp(round(x/step))`` with multi-class STE
+    gradients for ``x``, ``step`` and ``noise`` computed in closed form.
+
+    Memory: the backward walks over ``x`` in chunks of ``chunk_elems / (2^b - 1)`` elements, so
+    no ``(..., 2^b)`` tensor is kept for backward.
+
+    Shape:
+        ``x`` any shape; ``step``, ``noise`` scalars; returns the shape of ``x``.
+    """
+    return _MultiClassSTE.apply(x, step, noise, qmin, qmax, chunk_elems)
+
+
+def masked_multiclass_ste(
+    x: torch.Tensor,
+    step: torch.Tensor,
+    noise: torch.Tensor,
+    qmin: int,
+    qmax: int,
+    point_weights: torch.Tensor | None,
+    normalization: Literal["sum", "max"],
+) -> torch.Tensor:
+    """Multi-class STE on the materialised categorical, with optional per-point weights
+    (DropBits masks times level gates): forward argmax over points with weight > 0, backward
+    through the (re)normalised weighted ``pi``.
+
+    Shape:
+        ``x`` ``(N,)``; ``point_weights`` ``(N, K)`` or ``(K,)`` or None; returns ``(N,)``.
+    """
+    codes, pi = window_probabilities(x, step, noise, qmin, qmax)  # (N, K)
+    weighted = pi if point_weights is None else pi * point_weights
+    alive = torch.ones_like(pi, dtype=torch.bool) if point_weights is None else point_weights > 0
+    # the argmax of pi among surviving points; ties/underflow broken by distance to x
+    dist = (codes * step.detach() - x.detach()[:, None]).abs()
+    score = torch.where(alive, -dist, torch.full_like(dist, -math.inf))
+    one_hot = torch.zeros_like(pi).scatter_(1, score.argmax(1, keepdim=True), 1.0)
+    if normalization == "sum":
+        surrogate = weighted / weighted.sum(1, keepdim=True).clamp_min(1e-12)
+    else:
+        surrogate = weighted / weighted.amax(1, keepdim=True).clamp_min(1e-12)
+    r = one_hot + surrogate - surrogate.detach()  # forward one-hot, backward dL/dpi := dL/dr
+    return (r * codes * step).sum(1)
+
+
+def concrete_quantize(
+    x: torch.Tensor,
+    step: torch.Tensor,
+    noise: torch.Tensor,
+    qmin: int,
+    qmax: int,
+    temperature: float,
+    window_radius: int | None = 3,
+    *,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Relaxed Quantization forward: ``sum_i r_i g_i`` with a concrete sample
+    ``r = softmax((log pi + Gumbel) / temperature)`` over a local window of grid points.
+
+    Shape:
+        ``x`` ``(N,)``; returns ``(N,)``.
+    """
+    codes, pi = window_probabilities(x, step, noise, qmin, qmax, window_radius)
+    u = torch.rand(pi.shape, generator=generator).to(pi).clamp(1e-10, 1 - 1e-10)
+    gumbel = -torch.log(-torch.log(u))
+    r = torch.softmax((torch.log(pi.clamp_min(1e-20)) + gumbel) / temperature, dim=1)
+    return (r * codes * step).sum(1)
+
+
+# --- quantizer modules --------------------------------------------------------------------------
+
+
+class GridQuantizer(nn.Module):
+    """Common interface: a ``num_bits`` uniform grid with a step, data-driven initialisation, and
+    exact nearest-grid rounding in eval mode.
+
+    Args:
+        num_bits: bit-width ``b``.
+        signed: signed grid ``[-2^(b-1), 2^(b-1)-1]`` (weights) or unsigned ``[0, 2^b - 1]``.
+        learn_step: whether ``step`` is a trainable parameter.
+
+    The step is initialised from the first tensor seen (see :meth:`init_step`); the
+    ``initialized`` buffer makes this survive ``state_dict`` round trips.
+    """
+
+    def __init__(self, num_bits: int, signed: bool, learn_step: bool = True) -> None:
+        super().__init__()
+        self.num_bits, self.signed = num_bits, signed
+        self.qmin, self.qmax = integer_range(num_bits, signed)
+        self.step = nn.Parameter(torch.ones(()), requires_grad=learn_step)
+        self.register_buffer("initialized", torch.zeros((), dtype=torch.bool))
+
+    def extra_repr(self) -> str:
+        return f"num_bits={self.num_bits}, signed={self.signed}"
+
+    def init_step(self, x: torch.Tensor) -> torch.Tensor:
+        """LSQ initialisation ``2 mean|x| / sqrt(qmax)``."""
+        return 2.0 * x.abs().mean().clamp_min(1e-8) / math.sqrt(self.qmax)
+
+    def _after_init(self) -> None:
+        """Hook for subclasses (e.g. set ``noise`` from the step)."""
+
+    def initialize(self, x: torch.Tensor) -> None:
+        """Set the step (and dependent parameters) from ``x`` once; no-op afterwards."""
+        if bool(self.initialized):
+            return
+        if x.numel() == 0:
+            raise ValueError("cannot initialise a quantizer from an empty tensor")
+        with torch.no_grad():
+            self.step.copy_(self.init_step(x.detach().float()))
+            self._after_init()
+            self.initialized.fill_(True)
+
+    def positive_step(self) -> torch.Tensor:
+        """The step used in the maths: ``|step|`` kept away from zero."""
+        return self.step.abs().clamp_min(1e-8)
+
+    # effective grid (learned bit-widths shrink it; plain quantizers use the full grid)
+    def effective_bits(self) -> int:
+        return self.num_bits
+
+    def effective_step(self) -> torch.Tensor:
+        return self.positive_step() * 2 ** (self.num_bits - self.effective_bits())
+
+    def effective_range(self) -> tuple[int, int]:
+        return integer_range(self.effective_bits(), self.signed)
+
+    def quantize_codes(self, x: torch.Tensor) -> torch.Tensor:
+        """Integer codes of ``x`` on the effective grid (the test-time quantizer), int64."""
+        qmin, qmax = self.effective_range()
+        return nearest_codes(x, self.effective_step(), qmin, qmax).to(torch.int64)
+
+    def train_forward(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Fake-quantised ``x`` (same shape): the method's estimator in training, exact rounding
+        on the effective grid in eval mode."""
+        self.initialize(x)
+        if self.training:
+            return self.train_forward(x)
+        qmin, qmax = self.effective_range()
+        s = self.effective_step()
+        return nearest_codes(x, s, qmin, qmax) * s
+
+
+class StraightThroughQuantizer(GridQuantizer):
+    """Plain STE with a fixed range: step ``max|x| / qmax`` from the first batch, not learned;
+    backward is the identity inside the range and zero outside (clipped STE)."""
+
+    def __init__(self, num_bits: int, signed: bool) -> None:
+        super().__init__(num_bits, signed, learn_step=False)
+
+    def init_step(self, x: torch.Tensor) -> torch.Tensor:
+        return x.abs().amax().clamp_min(1e-8) / self.qmax
+
+    def train_forward(self, x: torch.Tensor) -> torch.Tensor:
+        s = self.positive_step().detach()
+        v = torch.clamp(x / s, self.qmin, self.qmax)
+        return (v + (torch.floor(v + 0.5) - v).detach()) * s
+
+
+class LearnedStepQuantizer(GridQuantizer):
+    """LSQ (Esser et al. 2020): round-STE on ``x / s`` with a learned step ``s`` whose gradient is
+    scaled by ``1 / sqrt(numel * qmax)``."""
+
+    def train_forward(self, x: torch.Tensor) -> torch.Tensor:
+        grad_scale = 1.0 / math.sqrt(x.numel() * self.qmax)
+        s = self.positive_step()
+        s = (s - s * grad_scale).detach() + s * grad_scale
+        v = torch.clamp(x / s, self.qmin, self.qmax)
+        return (v + (torch.floor(v + 0.5) - v).detach()) * s
+
+
+class _NoisyGridQuantizer(GridQuantizer):
+    """A grid quantizer with learnable logistic noise scale ``noise`` (sigma)."""
+
+    def __init__(self, num_bits: int, signed: bool, noise_ratio: float = 1.0 / 3.0) -> None:
+        super().__init__(num_bits, signed)
+        if noise_ratio <= 0:
+            raise ValueError(f"noise_ratio must be positive, got {noise_ratio}")
+        self.noise_ratio = noise_ratio
+        self.noise = nn.Parameter(torch.full((), noise_ratio))
+
+    def _after_init(self) -> None:
+        self.noise.copy_(self.step.abs() * self.noise_ratio)
+
+    def positive_noise(self) -> torch.Tensor:
+        return self.noise.abs().clamp_min(1e-8)
+
+
+class ClusterPromotingQuantizer(_NoisyGridQuantizer):
+    """CPQ: argmax of the categorical grid distribution forward, multi-class STE backward,
+    optional DropBits and learned level gates (heterogeneous bit-widths).
+
+    Args:
+        num_bits: grid bit-width (with ``learn_bits``: the maximal one).
+        signed: signed (weights) or unsigned (post-ReLU activations) grid.
+        noise_ratio: initial ``sigma / step``.
+        drop_rate: DropBits rate ``p`` (finest level dropped with ``p``, the next with ``p^2`` ...);
+            0 disables DropBits. Active in training only.
+        dropbits_per_element: one level mask per element (True) or per tensor.
+        learn_bits: attach :class:`~paperzoo.quantization.bitwidth.LevelGates`.
+        ste_normalization: ``"sum"`` (default) or ``"max"`` normalisation of ``pi`` in the STE.
+        chunk_elems: memory bound of the closed-form backward (elements per chunk).
+    """
+
+    def __init__(
+        self,
+        num_bits: int,
+        signed: bool,
+        noise_ratio: float = 1.0 / 3.0,
+        drop_rate: float = 0.0,
+        dropbits_per_element: bool = True,
+        learn_bits: bool = False,
+        ste_normalization: Literal["sum", "max"] = "sum",
+        chunk_elems: int = 1 << 20,
+    ) -> None:
+        super().__init__(num_bits, signed, noise_ratio)
+        if not 0.0 <= drop_rate < 1.0:
+            raise ValueError(f"drop_rate must be in [0, 1), got {drop_rate}")
+        if ste_normalization not in ("sum", "max"):
+            raise ValueError(f"ste_normalization must be 'sum' or 'max', got {ste_normalization!r}")
+        self.drop_rate = drop_rate
+        self.dropbits_per_element = dropbits_per_element
+        self.ste_normalization = ste_normalization
+        self.chunk_elems = chunk_elems
+        self.gates = LevelGates(num_bits) if learn_bits else None
+        self.generator: torch.Generator | None = None
+        self.register_buffer("_levels", bit_levels(num_bits, signed), persistent=False)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{super().extra_repr()}, drop_rate={self.drop_rate}, "
+            f"learn_bits={self.gates is not None}, ste_normalization={self.ste_normalization!r}"
+        )
+
+    def effective_bits(self) -> int:
+        return self.num_bits if self.gates is None else self.gates.learned_bits()
+
+    def train_forward(self, x: torch.Tensor) -> torch.Tensor:
+        step, noise = self.positive_step(), self.positive_noise()
+        if self.drop_rate == 0.0 and self.gates is None and self.ste_normalization == "sum":
+            return multiclass_ste(x, step, noise, self.qmin, self.qmax, self.chunk_elems)
+        flat = x.reshape(-1)
+        weights: torch.Tensor | None = None
+        if self.drop_rate > 0.0:
+            rows = flat.numel() if self.dropbits_per_element else 1
+            mask = sample_level_mask(
+                self.num_bits,
+                self.signed,
+                self.drop_rate,
+                rows,
+                generator=self.generator,
+                device=x.device,
+            )
+            weights = mask.to(x.dtype)  # (rows, K)
+        if self.gates is not None:
+            gate = self.gates.sample(self.generator)[self._levels]  # (K,) per grid point
+            weights = gate if weights is None else weights * gate
+        out = masked_multiclass_ste(
+            flat, step, noise, self.qmin, self.qmax, weights, self.ste_normalization
+        )
+        return out.reshape(x.shape)
+
+
+class RelaxedQuantizer(_NoisyGridQuantizer):
+    """Relaxed Quantization (Louizos et al. 2019): a concrete (Gumbel-softmax) sample ``r`` of the
+    categorical over a local window of grid points, ``x_hat = sum_i r_i g_i``.
+
+    Args:
+        temperature: concrete temperature ``tau`` (anneal it with :meth:`set_temperature`).
+        window_radius: grid points within this many codes of the nearest one are used.
+    """
+
+    def __init__(
+        self,
+        num_bits: int,
+        signed: bool,
+        noise_ratio: float = 1.0 / 3.0,
+        temperature: float = 1.0,
+        window_radius: int = 3,
+    ) -> None:
+        super().__init__(num_bits, signed, noise_ratio)
+        self.window_radius = window_radius
+        self.generator: torch.Generator | None = None
+        self.set_temperature(temperature)
+
+    def set_temperature(self, temperature: float) -> None:
+        if temperature <= 0:
+            raise ValueError(f"temperature must be positive, got {temperature}")
+        self.temperature = float(temperature)
+
+    def train_forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = concrete_quantize(
+            x.reshape(-1),
+            self.positive_step(),
+            self.positive_noise(),
+            self.qmin,
+            self.qmax,
+            self.temperature,
+            self.window_radius,
+            generator=self.generator,
+        )
+        return out.reshape(x.shape)
