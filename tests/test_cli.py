@@ -41,7 +41,7 @@ def test_list_shows_each_preset_with_minutes():
     assert r.returncode == 0
     for e in list_experiments():
         assert f"{e.method}/{e.preset}" in r.stdout
-    assert all(" min " in line for line in r.stdout.splitlines())
+    assert all(" min " in ln or " h " in ln or " d " in ln for ln in r.stdout.splitlines())
 
 
 def test_bad_usage_exits_2_with_one_line_reason(tmp_path):

@@ -136,6 +136,15 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _duration(minutes: float) -> str:
+    """``~ 20 min`` / ``~ 17 h`` / ``~ 42 d``: expected wall time on 2 CPU cores."""
+    if minutes < 120:
+        return f"~{minutes:>4.1f} min" if minutes < 10 else f"~{minutes:>4.0f} min"
+    if minutes < 48 * 60:
+        return f"~{minutes / 60:>4.0f} h  "
+    return f"~{minutes / 1440:>4.0f} d  "
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from paperzoo.core.registry import get_experiment, list_experiments
 
@@ -149,7 +158,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     for e in exps:
         data = f" [data: {', '.join(e.needs_data)}]" if e.needs_data else ""
         print(
-            f"{e.method + '/' + e.preset:<{width}}  ~{e.cpu_minutes:>5.1f} min  {e.summary}{data}"
+            f"{e.method + '/' + e.preset:<{width}}  {_duration(e.cpu_minutes)}  {e.summary}{data}"
         )
     return 0
 

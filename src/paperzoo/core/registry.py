@@ -33,7 +33,7 @@ class Experiment:
     Attributes:
         method: package name, e.g. ``"neural_processes"``.
         preset: ``"smoke"`` (< 30 s CPU), ``"quick"`` (the CPU reproduction), ``"paper"``, ...
-        summary: one line for ``paperzoo list`` (the preset function's docstring's first line).
+        summary: one line for ``paperzoo list`` (the docstring's first paragraph, joined).
         cpu_minutes: expected wall time on 2 CPU cores, for ``paperzoo list``.
         make_config: builds the preset's config (a dataclass with a ``seeds`` field).
         runner: ``"module:function"`` of ``run(config, run_dir) -> Outcome``.
@@ -82,7 +82,7 @@ def register(
         _REGISTRY[key] = Experiment(
             method=method,
             preset=preset,
-            summary=doc.splitlines()[0] if doc else "",
+            summary=" ".join(doc.split("\n\n")[0].split()) if doc else "",
             cpu_minutes=float(cpu_minutes),
             make_config=fn,
             runner=runner,
