@@ -1,0 +1,141 @@
+"""Configuration of the attribution-preserving compression reproduction.
+
+Defaults are the paper's values where the paper has one (beta = 100, KD T = 4 and alpha = 0.9,
+stochastic drop 0.3 as in the README command); sizes are CPU-scale and say why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = [
+    "Config",
+    "DataConfig",
+    "DistillConfig",
+    "MatchingConfig",
+    "PruneConfig",
+    "TeacherConfig",
+]
+
+
+@dataclass
+class DataConfig:
+    """Cluttered-digit localisation data."""
+
+    source: Literal["mnist", "digits"] = "mnist"
+    """Digit pool: MNIST from the data root, or scikit-learn's 8x8 digits (no data root)."""
+    digit_size: int = 14
+    """Side of a digit on the canvas in px (MNIST 28 px is average-pooled to 14 to save CPU)."""
+    canvas_size: int = 32
+    """Side of the square canvas in px (the paper: 227 px VOC images)."""
+    num_train: int = 6000
+    """Training images (the spec suggests 10-20k; fewer for the shared 2-core CPU)."""
+    num_test: int = 1000
+    """Test images on which accuracy and localisation are measured."""
+    num_distractors: tuple[int, int] = (3, 6)
+    """Inclusive range of distractor fragments per image."""
+    fragment_size: tuple[int, int] = (5, 8)
+    """Inclusive range of fragment sides in px."""
+    data_seed: int = 1234
+    """Seed of the data generation (fixed across model seeds, so seeds vary training only)."""
+
+
+@dataclass
+class TeacherConfig:
+    """The uncompressed network."""
+
+    widths: tuple[int, ...] = (16, 32, 64, 64)
+    """Conv channels per block (the paper: VGG16-BN; the spec suggests 32-64-128-128)."""
+    num_pooled: int = 2
+    """Leading blocks followed by a max-pool (32 px -> 8x8 matched map)."""
+    hidden_dim: int = 64
+    """Hidden units of the classifier."""
+    num_epochs: int = 5
+    """Training epochs (the paper trains VGG16 to convergence)."""
+    learning_rate: float = 2e-3
+    """Adam learning rate (the paper: SGD 0.1 with momentum; Adam converges in few CPU epochs)."""
+    batch_size: int = 64
+    """Mini-batch size (the paper: 64)."""
+    per_seed: bool = False
+    """Train one teacher per seed; False trains one teacher (first seed) shared by all seeds,
+    so the seeds then vary the compression only (saves CPU on the shared machine)."""
+
+
+@dataclass
+class MatchingConfig:
+    """Attribution matching (Eq. 5)."""
+
+    beta: float = 100.0
+    """Weight of the matching term (the README's transfer_weight)."""
+    stochastic_drop: float = 0.3
+    """Fraction of teacher channels dropped per batch in the stochastic arm (README: 0.3)."""
+    reduction: Literal["sum", "mean"] = "sum"
+    """Spatial reduction of the Grad-CAM channel weights ("sum" as the official code)."""
+
+
+@dataclass
+class DistillConfig:
+    """Knowledge distillation to a narrow student."""
+
+    enabled: bool = True
+    """Run the KD arms."""
+    width_divisor: int = 4
+    """Student width = teacher width / this (the paper: VGG16_VOC_x4 and x8)."""
+    num_epochs: int = 3
+    """Training epochs of each student (the paper: 350)."""
+    learning_rate: float = 2e-3
+    """Adam learning rate (the paper: SGD 0.1, decayed)."""
+    temperature: float = 4.0
+    """KD temperature T."""
+    alpha: float = 0.9
+    """Weight of the soft-target term."""
+    batch_size: int = 64
+    """Mini-batch size."""
+
+
+@dataclass
+class PruneConfig:
+    """Iterative global magnitude pruning with fine-tuning."""
+
+    enabled: bool = True
+    """Run the pruning arms."""
+    final_sparsity: float = 0.9
+    """Sparsity of the conv weights after the last iteration (the paper: 1 - 0.8^16 = 97 %)."""
+    num_iterations: int = 3
+    """Prune/fine-tune iterations (the paper: 16 of 20 % each)."""
+    epochs_per_iteration: float = 0.34
+    """Fine-tuning epochs per iteration; fractions use that share of the training set
+    (the paper: 30 epochs per iteration)."""
+    learning_rate: float = 1e-3
+    """Adam learning rate of the fine-tuning (the paper: SGD 1e-3)."""
+    batch_size: int = 64
+    """Mini-batch size."""
+
+
+@dataclass
+class Config:
+    """Top-level config of ``paperzoo reproduce compression``."""
+
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    """Training seeds (teacher, students, channel drops)."""
+    data: DataConfig = field(default_factory=DataConfig)
+    """Cluttered data."""
+    teacher: TeacherConfig = field(default_factory=TeacherConfig)
+    """Teacher network and its training."""
+    matching: MatchingConfig = field(default_factory=MatchingConfig)
+    """Attribution matching."""
+    distill: DistillConfig = field(default_factory=DistillConfig)
+    """KD compression."""
+    prune: PruneConfig = field(default_factory=PruneConfig)
+    """Pruning compression."""
+    arms: list[str] = field(default_factory=lambda: ["plain", "at", "wcam", "wcam_stochastic"])
+    """Matching variants run for every compression: plain, +AT, +WCAM, +WCAM stochastic."""
+    captum_methods: list[str] = field(default_factory=lambda: ["layer_gradcam", "input_x_gradient"])
+    """Captum attribution methods also evaluated (AUC only) besides our Grad-CAM."""
+    num_eval_captum: int = 300
+    """Test images used for the Captum evaluations (they run once per model)."""
+    pointing_tolerance: int = 0
+    """Pointing-game tolerance in px (the official code: 0, a hit must be on a mask pixel)."""
+    num_grid_examples: int = 4
+    """Test images shown in the map grid figure."""
