@@ -89,13 +89,13 @@ class EvalConfig:
     """Inner steps between two evaluated snapshots along a held-out trajectory."""
     nc_weight: float = 1.0
     """NC weight when regularising held-out learners (official 1.0, not tuned)."""
-    l2_grid: list[float] = field(default_factory=lambda: [1e-4, 1e-3, 1e-2, 1e-1])
+    l2_grid: list[float] = field(default_factory=lambda: [1e-3, 1e-2, 1e-1, 1.0])
     """Weight-decay strengths tried on the validation tasks."""
     dropout_grid: list[float] = field(default_factory=lambda: [0.1, 0.3, 0.5])
     """Dropout probabilities tried on the validation tasks (official 0.5)."""
     measures: list[str] = field(default_factory=lambda: ["L1", "Frobenius", "Spectral"])
     """Hand-designed measures of the official code used as regularisers."""
-    measure_grid: list[float] = field(default_factory=lambda: [1e-4, 1e-3, 1e-2, 1e-1])
+    measure_grid: list[float] = field(default_factory=lambda: [1e-3, 1e-2, 1e-1, 1.0])
     """Strengths tried for each hand-designed measure."""
     predictors: list[str] = field(default_factory=lambda: ["L2", "L1", "Frobenius", "Spectral"])
     """Hand-designed measures compared with NC as gap predictors (besides train loss and
@@ -118,7 +118,7 @@ class Config:
     """The official regime: 10 train points, 16 steps at lr 0.01 (learners underfit)."""
     overfit: RegimeConfig = field(
         default_factory=lambda: RegimeConfig(
-            num_train=5, num_test=15, inner_steps=48, inner_learning_rate=3e-2, learn_every=20
+            num_train=5, num_test=15, inner_steps=48, inner_learning_rate=2e-2, learn_every=20
         )
     )
     """Not in the paper: fewer points and more steps, so that learners overfit and there is a

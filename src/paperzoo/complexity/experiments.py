@@ -21,23 +21,24 @@ def smoke() -> Config:
         seeds=[0],
         official=RegimeConfig(num_train=10, num_test=15, inner_steps=8, learn_every=5),
         overfit=RegimeConfig(
-            num_train=5, num_test=15, inner_steps=12, inner_learning_rate=3e-2, learn_every=5
+            num_train=5, num_test=15, inner_steps=12, inner_learning_rate=2e-2, learn_every=5
         ),
         nc=NCConfig(hidden_dim=16, encoder_depth=2, decoder_depth=2, num_heads=2),
         meta=MetaConfig(
-            num_steps=30,
+            num_steps=20,
             batch_size=32,
             task_batch_size=16,
             populate_batches=2,
-            warmup_steps=15,
+            warmup_steps=10,
             memory_capacity=5000,
             log_every=10,
             checkpoint_every=20,
         ),
         eval=EvalConfig(
-            num_test_tasks=32,
-            num_val_tasks=16,
-            l2_grid=[1e-3, 1e-2],
+            num_test_tasks=24,
+            num_val_tasks=12,
+            snapshot_every=2,
+            l2_grid=[1e-2],
             dropout_grid=[0.5],
             measures=["L1"],
             measure_grid=[1e-3],
@@ -52,14 +53,14 @@ def quick() -> Config:
     """Meta-train NC on sinusoids (official + overfitting regime, 3 seeds); gap R/MAE, test MSE.
 
     Targets the paper's 1-D regression claims (Sec. 5.1: NC predicts the gap; adding NC to the
-    loss prevents overfitting) at CPU scale: NC width 64 with 4 heads, 1,200 NC steps of 128
+    loss prevents overfitting) at CPU scale: NC width 64 with 4 heads, 1,000 NC steps of 128
     snapshots instead of width 512 and 500k steps of 512. About 20 min alone on 2 cores.
     """
     return Config(
         seeds=[0, 1, 2],
         nc=NCConfig(hidden_dim=64, encoder_depth=3, decoder_depth=2, num_heads=4),
         meta=MetaConfig(
-            num_steps=1200,
+            num_steps=1000,
             batch_size=128,
             task_batch_size=64,
             populate_batches=20,

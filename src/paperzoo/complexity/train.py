@@ -59,7 +59,9 @@ def _meta_train(
 ) -> tuple[NeuralComplexity, LearnerMLP, SinusoidTasks]:
     rc: RegimeConfig = getattr(config, regime)
     mc, ncc, lc = config.meta, config.nc, config.learner
-    seed_everything(seed)  # NC's initialisation uses the global RNG (nn.Linear defaults)
+    # NC's initialisation uses the global RNG (nn.Linear defaults). The kernels used here are
+    # deterministic on CPU, and asking torch for determinism imports torch._dynamo (seconds).
+    seed_everything(seed, deterministic=run_dir.device.type != "cpu")
     nc = NeuralComplexity(
         ncc.hidden_dim, ncc.encoder_depth, ncc.decoder_depth, ncc.num_heads, ncc.pool
     )
@@ -99,9 +101,9 @@ def _meta_train(
             run_dir.log(rec)
             bar.set_postfix(loss=rec["nc/loss"])
             losses = []
-        if step % mc.checkpoint_every == 0 and step < mc.num_steps:
+        if step % mc.checkpoint_every == 0 or step == mc.num_steps:
+            # the final one lets a resumed run skip meta-training if evaluation was interrupted
             run_dir.save_checkpoint(key, trainer.state_dict())
-    run_dir.drop_checkpoint(key)
     nc.eval()
     for p in nc.parameters():  # from here on NC is a fixed regulariser / predictor
         p.requires_grad_(False)
@@ -180,7 +182,12 @@ def _regularised_arms(
         scores = []
         for v in grid:
             pen, p = make(v)
-            scores.append(float(train(val, pen, p, f"{name}={v} (val)").final_test_mse.mean()))
+            try:
+                scores.append(float(train(val, pen, p, f"{name}={v} (val)").final_test_mse.mean()))
+            except FloatingPointError:  # this strength makes some learner diverge: unusable
+                scores.append(float("inf"))
+        if not np.isfinite(scores).any():
+            raise FloatingPointError(f"{name}: every strength in {grid} diverges on validation")
         best = grid[int(np.argmin(scores))]
         pen, p = make(best)
         return train(test, pen, p, name), best
@@ -230,6 +237,7 @@ def _run_unit(config: Config, regime: str, seed: int, run_dir: RunDir) -> dict[s
         gap_metrics["nc@polynomial"] = gap_prediction_metrics(_nc_predict(nc, sp), sp["gap"])
     # --- test MSE with each regulariser ---
     arms = _regularised_arms(config, rc, nc, learner, val, test, seed)
+    run_dir.drop_checkpoint(f"{regime}_seed{seed}")
     return {"gap": gap_metrics, "scatter": scatter, "arms": arms}
 
 
@@ -275,8 +283,16 @@ def _figures(config: Config, units: dict[tuple[str, int], dict], run_dir: RunDir
 
 def run(config: Config, run_dir: RunDir) -> Outcome:
     """Meta-train and evaluate NC for every (regime, seed); return arms, claims and tables."""
+    threads = torch.get_num_threads()
     if config.num_threads > 0:
         torch.set_num_threads(config.num_threads)
+    try:
+        return _run(config, run_dir)
+    finally:  # leave the process as we found it (tests run several presets in one process)
+        torch.set_num_threads(threads)
+
+
+def _run(config: Config, run_dir: RunDir) -> Outcome:
     for regime in config.regimes:
         if regime not in _REGIME_INDEX:
             raise ValueError(f"unknown regime {regime!r}; known: {sorted(_REGIME_INDEX)}")
