@@ -225,3 +225,16 @@ def test_bad_arguments_raise():
         RelaxedQuantizer(2, True, temperature=0.0)
     with pytest.raises(ValueError):
         ClusterPromotingQuantizer(2, True).initialize(torch.empty(0))
+
+
+def test_windowed_backward_at_eight_bits_equals_the_materialised_ste():
+    x0 = torch.rand(200, dtype=D, generator=torch.Generator().manual_seed(6)) * 30 - 2
+    w = torch.randn(200, dtype=D, generator=torch.Generator().manual_seed(7))
+    grads = []
+    for fn in (multiclass_ste, lambda *a: masked_multiclass_ste(*a, None, "sum")):
+        step, noise = _scalars(0.1, 0.03)
+        x = x0.clone().requires_grad_(True)
+        (fn(x, step, noise, 0, 255) * w).sum().backward()
+        grads.append((x.grad, step.grad, noise.grad))
+    for a, b in zip(*grads):
+        assert torch.allclose(a, b, rtol=1e-8, atol=1e-8)

@@ -140,7 +140,7 @@ def export_integer(model: nn.Module) -> dict[str, dict[str, Any]]:
         entry: dict[str, Any] = {
             "kind": "conv2d" if isinstance(layer, QuantConv2d) else "linear",
             "weight_codes": codes.to(dtype),
-            "weight_scale": float(wq.effective_step()),
+            "weight_scale": float(wq.effective_step().detach()),
             "weight_bits": wq.effective_bits(),
             "input_scale": None,
             "input_bits": None,
@@ -154,7 +154,7 @@ def export_integer(model: nn.Module) -> dict[str, dict[str, Any]]:
             if not bool(iq.initialized):
                 raise ValueError(f"export_integer: input quantizer of '{name}' is uninitialised")
             entry.update(
-                input_scale=float(iq.effective_step()),
+                input_scale=float(iq.effective_step().detach()),
                 input_bits=iq.effective_bits(),
                 input_signed=iq.signed,
             )

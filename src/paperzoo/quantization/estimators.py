@@ -35,8 +35,9 @@ Deviations from the paper (its text could not be checked; reconstruction):
   rounding there so that training and test quantize identically.
 * Steps are initialised as in LSQ (``2 mean|x| / sqrt(qmax)``) for every learnable quantizer, and
   ``sigma = step / 3``; the fixed-range STE uses ``max|x| / qmax`` from the first batch.
-* Without masks the CPQ backward is computed in closed form, in row chunks, so activations never
-  materialise a ``(..., 2^b)`` tensor (memory stays ``O(numel)`` at 8 bits). Relaxed Quantization
+* Without masks the CPQ backward is computed in closed form, in row chunks and over a local
+  window of bin boundaries, so activations never materialise a ``(..., 2^b)`` tensor (memory
+  stays ``O(numel)`` at 8 bits). Relaxed Quantization
   uses a local window of grid points around ``x`` (as in the RQ paper) when the grid is larger.
 """
 
@@ -147,17 +148,35 @@ class _MultiClassSTE(torch.autograd.Function):
     def backward(ctx, grad_out):  # type: ignore[override]
         x, step, noise, codes = ctx.saved_tensors
         qmin, qmax = ctx.qmin, ctx.qmax
-        flat_x, flat_g = x.reshape(-1), grad_out.reshape(-1)
-        bounds = torch.arange(qmin, qmax, device=x.device, dtype=x.dtype) + 0.5  # (K-1,)
-        rows = max(1, ctx.chunk_elems // max(1, bounds.numel()))
+        flat_x, flat_g, flat_c = x.reshape(-1), grad_out.reshape(-1), codes.reshape(-1)
+        # F'(u) < 1e-12 for |u| > 28: only boundaries within `radius` codes of x's grid point
+        # contribute, so large grids use a local window of boundaries (exact to that precision).
+        radius = math.ceil(28.0 * float(noise / step)) + 1
+        window = 2 * radius + 2 < qmax - qmin
+        if window:
+            offsets = torch.arange(-radius - 1, radius + 1, device=x.device, dtype=x.dtype)
+            width = offsets.numel()
+        else:
+            bounds_all = torch.arange(qmin, qmax, device=x.device, dtype=x.dtype) + 0.5  # (K-1,)
+            width = bounds_all.numel()
+        rows = max(1, ctx.chunk_elems // max(1, width))
         grad_x = torch.empty_like(flat_x)
         sum_fp_b = x.new_zeros(())  # sum over elements of dL/dx_hat * sum_j F'(u_j) (n_j + 1/2)
         sum_fp_u = x.new_zeros(())  # sum over elements of dL/dx_hat * sum_j F'(u_j) u_j
         for lo in range(0, flat_x.numel(), rows):
             xs, gs = flat_x[lo : lo + rows], flat_g[lo : lo + rows]
-            u = (step * bounds - xs[:, None]) / noise  # (rows, K-1)
+            if window:
+                n = flat_c[lo : lo + rows, None] + offsets  # (rows, W) boundary codes n_j
+                bounds = n + 0.5
+                valid = (n >= qmin) & (n <= qmax - 1)
+            else:
+                bounds = bounds_all[None, :]
+                valid = None
+            u = (step * bounds - xs[:, None]) / noise  # (rows, W)
             f = torch.sigmoid(u)
             fp = f * (1.0 - f)
+            if valid is not None:
+                fp = fp * valid
             # d/dx sum_i g_i pi_i = (step / sigma) sum_j F'(u_j): logistic bumps at boundaries
             grad_x[lo : lo + rows] = gs * (step / noise) * fp.sum(1)
             sum_fp_b = sum_fp_b + (gs * (fp * bounds).sum(1)).sum()
@@ -181,8 +200,10 @@ def multiclass_ste(
     """CPQ forward/backward without masks: ``step * clamp(round(x/step))`` with multi-class STE
     gradients for ``x``, ``step`` and ``noise`` computed in closed form.
 
-    Memory: the backward walks over ``x`` in chunks of ``chunk_elems / (2^b - 1)`` elements, so
-    no ``(..., 2^b)`` tensor is kept for backward.
+    Memory: the backward walks over ``x`` in chunks of ``chunk_elems / W`` elements, where ``W``
+    is the number of bin boundaries used (all ``2^b - 1``, or for large grids the window within
+    ``28 sigma`` of ``x``, outside of which the logistic density is below 1e-12), so no
+    ``(..., 2^b)`` tensor is kept for backward.
 
     Shape:
         ``x`` any shape; ``step``, ``noise`` scalars; returns the shape of ``x``.

@@ -27,11 +27,11 @@ def smoke() -> Config:
     """
     return Config(
         seeds=[0],
-        data=DataConfig(dataset="digits", batch_size=64),
-        train=TrainConfig(fp_epochs=2, quant_epochs=1),
+        data=DataConfig(dataset="digits", train_size=320, test_size=200, batch_size=64),
+        train=TrainConfig(fp_epochs=1, quant_epochs=1),
         quant=QuantConfig(bit_widths=[2]),
         estimator=EstimatorConfig(
-            bit_widths=[2], num_points=50, num_samples=100, drop_rates=[0.5], temperatures=[0.5]
+            bit_widths=[2], num_points=40, num_samples=50, drop_rates=[0.1], temperatures=[0.5]
         ),
         bitwidth=BitwidthConfig(scratch_epochs=1),
     )
@@ -42,15 +42,15 @@ def quick() -> Config:
     """CPU reproduction: MNIST LeNet-5 at W/A 2/2, 3/3, 4/4 (6 arms x 3 seeds), estimator study,
     learned bits vs uniform (the paper's MNIST table, the DropBits-bias and lottery-ticket claims).
 
-    Shrunk to fit ~30 min on 2 shared cores: 6,000 training images, 2,000 test images, 2 FP32
-    epochs and 1 quantization epoch per arm.
+    Shrunk to fit ~30 min on 2 shared cores: 5,000 training images, 2,000 test images, 3 FP32
+    epochs, 1 quantization-aware epoch per arm, 2 epochs for the from-scratch retraining.
     """
     return Config(
         seeds=[0, 1, 2],
-        data=DataConfig(dataset="mnist", train_size=6000, test_size=2000, batch_size=100),
-        train=TrainConfig(fp_epochs=2, quant_epochs=1),
+        data=DataConfig(dataset="mnist", train_size=5000, test_size=2000, batch_size=64),
+        train=TrainConfig(fp_epochs=3, quant_epochs=1),
         estimator=EstimatorConfig(num_points=300, num_samples=1000),
-        bitwidth=BitwidthConfig(scratch_epochs=3),
+        bitwidth=BitwidthConfig(scratch_epochs=2),
     )
 
 

@@ -257,6 +257,10 @@ def _quant_unit(
         "eval/clustering_index": float(np.mean(ci)),
         "eval/float_weight_error": _float_weight_error(model, config, data, dev),
     }
+    noisy = [layers[n].weight_quantizer for n in sorted(hidden)]
+    if all(hasattr(wq, "noise") for wq in noisy):  # CPQ / RQ: learned sigma / step
+        ratios = [float((wq.positive_noise() / wq.positive_step()).detach()) for wq in noisy]
+        out["eval/noise_ratio"] = float(np.mean(ratios))
     if histogram and config.quant.histogram_layer in layers:
         layer = layers[config.quant.histogram_layer]
         with torch.no_grad():
@@ -458,6 +462,8 @@ def _run(config: Config, run_dir: RunDir) -> Outcome:
     def add(arm: str, metric: str, value: float) -> None:
         arms.setdefault(arm, {}).setdefault(metric, []).append(float(value))
 
+    data = _tensors(config, run_dir.data_root)  # first, so missing data fails fast
+
     # --- estimator study (toy): bias and variance vs the exact gradient ---
     studies: dict[tuple[int, int], dict[str, Any]] = {}
     for seed in config.seeds:
@@ -509,8 +515,7 @@ def _run(config: Config, run_dir: RunDir) -> Outcome:
         )
     )
 
-    # --- data, FP32 ---
-    data = _tensors(config, run_dir.data_root)
+    # --- FP32 ---
     for seed in config.seeds:
         r = run_dir.unit(
             f"fp32/seed{seed}", lambda seed=seed: _fp32_unit(config, run_dir, data, seed)
@@ -531,6 +536,8 @@ def _run(config: Config, run_dir: RunDir) -> Outcome:
                 r = run_dir.unit(f"W{b}A{b}/{m}/seed{seed}", quant)
                 for k in ("eval/test_error", "eval/clustering_index", "eval/float_weight_error"):
                     add(f"W{b}A{b}/{m}", k, r[k])
+                if "eval/noise_ratio" in r:
+                    add(f"W{b}A{b}/{m}", "eval/noise_ratio", r["eval/noise_ratio"])
                 if "histogram" in r:
                     hists[METHOD_LABELS[m]] = r["histogram"]
     header = "| arm | " + " | ".join(f"W{b}/A{b}" for b in q.bit_widths) + " |"
