@@ -1,0 +1,96 @@
+"""FedMix and NaiveMix under mean-augmented federated learning, on Flower.
+
+Paper: FedMix: Approximation of Mixup under Mean Augmented Federated Learning
+(Tehrim Yoon, Sumin Shin, Sung Ju Hwang, Eunho Yang; ICLR 2021), https://arxiv.org/abs/2107.00233
+
+Pure components (no Flower needed): the mixup losses (``fedmix_loss``, ``naive_mix_loss``,
+``global_mixup_loss``), client means (``client_means``), partitions, local objectives and models.
+Flower integration (imported lazily, so ``import paperzoo.federated`` never imports ``flwr``):
+``MeanAugmentedFedAvg`` (strategy), ``MeanAugmentedClient`` / ``make_client`` / ``FaultyClient``
+(clients), ``run_in_process`` / ``run_flower_simulation`` (runners).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .local_training import (
+    CrossEntropyObjective,
+    FedMixObjective,
+    GlobalMixupObjective,
+    LocalObjective,
+    NaiveMixObjective,
+    ProximalObjective,
+    evaluate_accuracy,
+    local_sgd,
+    make_objective,
+)
+from .means import client_means, sample_partners
+from .mixup import (
+    fedmix_loss,
+    fedmix_taylor_term,
+    global_mixup_loss,
+    naive_mix_loss,
+    soft_cross_entropy,
+)
+from .models import MLP, VGG, LeNet5, build_model
+from .partition import classes_per_client_partition, dirichlet_partition, iid_partition
+
+# Flower-dependent names -> module that defines them (imported on first attribute access).
+_LAZY = {
+    "MeanAugmentedFedAvg": "strategy",
+    "ClientFailure": "strategy",
+    "validate_update": "strategy",
+    "MeanAugmentedClient": "client",
+    "FaultyClient": "client",
+    "make_client": "client",
+    "get_weights": "client",
+    "set_weights": "client",
+    "InProcessClientProxy": "simulation",
+    "run_in_process": "simulation",
+    "run_flower_simulation": "simulation",
+}
+
+__all__ = [
+    "MLP",
+    "VGG",
+    "ClientFailure",
+    "CrossEntropyObjective",
+    "FaultyClient",
+    "FedMixObjective",
+    "GlobalMixupObjective",
+    "InProcessClientProxy",
+    "LeNet5",
+    "LocalObjective",
+    "MeanAugmentedClient",
+    "MeanAugmentedFedAvg",
+    "NaiveMixObjective",
+    "ProximalObjective",
+    "build_model",
+    "classes_per_client_partition",
+    "client_means",
+    "dirichlet_partition",
+    "evaluate_accuracy",
+    "fedmix_loss",
+    "fedmix_taylor_term",
+    "get_weights",
+    "global_mixup_loss",
+    "iid_partition",
+    "local_sgd",
+    "make_client",
+    "make_objective",
+    "naive_mix_loss",
+    "run_flower_simulation",
+    "run_in_process",
+    "sample_partners",
+    "set_weights",
+    "soft_cross_entropy",
+    "validate_update",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

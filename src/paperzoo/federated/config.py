@@ -1,0 +1,94 @@
+"""Configuration of the FedMix experiments; defaults are the paper's CIFAR-10 setting.
+
+Paper: FedMix (Yoon et al., ICLR 2021), https://arxiv.org/abs/2107.00233; hyperparameters as in
+the Flower baseline's README (said to match the paper): 60 clients, 15 per round, 2 classes per
+client, 2 local epochs, 500 rounds, batch 10, lr 0.01 decayed x0.999 per round, M_k = all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = ["ARMS", "Config", "DataConfig", "FederationConfig"]
+
+#: every arm; ``global_mixup`` shares raw samples (the non-private reference)
+ARMS = ("fedavg", "fedprox", "naivemix", "fedmix", "global_mixup")
+
+
+@dataclass
+class DataConfig:
+    """How the data set is subsampled and split over clients."""
+
+    num_train: int = 0
+    """Training samples used (stratified subsample; 0 = all)."""
+    num_test: int = 0
+    """Test samples for the server's evaluation (stratified subsample; 0 = all)."""
+    num_clients: int = 60
+    """Number of clients (paper CIFAR-10: 60)."""
+    partition: Literal["iid", "classes", "dirichlet"] = "classes"
+    """Client split: IID, ``classes_per_client`` label shards, or Dirichlet(``dirichlet_alpha``)."""
+    classes_per_client: int = 2
+    """Label shards per client for ``partition = "classes"`` (paper CIFAR-10: 2)."""
+    dirichlet_alpha: float = 0.5
+    """Concentration for ``partition = "dirichlet"``."""
+
+
+@dataclass
+class FederationConfig:
+    """Federated training: rounds, local SGD, and the mixup hyperparameters."""
+
+    num_rounds: int = 500
+    """Communication rounds (paper CIFAR-10: 500)."""
+    clients_per_round: int = 15
+    """Clients sampled per round (paper CIFAR-10: 15)."""
+    local_epochs: int = 2
+    """Local epochs per round (paper CIFAR-10: 2)."""
+    batch_size: int = 10
+    """Local minibatch size (paper: 10)."""
+    learning_rate: float = 0.01
+    """Local SGD learning rate in round 1 (paper: 0.01)."""
+    lr_decay: float = 0.999
+    """Learning rate multiplier per round (paper: 0.999)."""
+    mean_batch_size: int = 0
+    """M_k, samples per shared mean; 0 = all local samples, one mean per client (paper default)."""
+    fedmix_lam: float = 0.05
+    """FedMix mixing ratio λ (paper CIFAR-10: 0.05)."""
+    naivemix_lam: float = 0.1
+    """NaiveMix mixing ratio λ (paper CIFAR-10: 0.1)."""
+    global_mixup_lam: float = 0.1
+    """Global mixup mixing ratio λ (the reference arm)."""
+    proximal_mu: float = 0.01
+    """FedProx proximal weight μ."""
+    engine: Literal["in_process", "flower_simulation"] = "in_process"
+    """``in_process``: Flower's Server loop with direct client calls; ``flower_simulation``: Ray."""
+    round_timeout: float = 0.0
+    """Seconds a client may take per instruction before it is dropped (0 = no limit)."""
+
+
+@dataclass
+class Config:
+    """One reproduction: several data sets x arms x seeds (+ an optional FedMix λ sweep)."""
+
+    seeds: list[int] = field(default_factory=lambda: [0, 1])
+    """Seeds; each seeds model init, partition, client sampling and local shuffling."""
+    datasets: list[str] = field(default_factory=lambda: ["cifar10"])
+    """Data sets: digits, mnist, fashion_mnist, cifar10, femnist."""
+    arms: list[str] = field(default_factory=lambda: list(ARMS))
+    """Arms to run (subset of fedavg, fedprox, naivemix, fedmix, global_mixup)."""
+    model: Literal["lenet5", "mlp", "vgg"] = "vgg"
+    """Model: ``lenet5`` (28x28), ``mlp`` (any), ``vgg`` (CIFAR; paper: modified VGG)."""
+    model_width: int = 6
+    """Width of the first conv layer (LeNet-5: 6) / MLP hidden = 8 x width."""
+    lam_sweep: list[float] = field(default_factory=list)
+    """Extra FedMix λ values, run on the first data set with ``lam_sweep_seeds`` seeds."""
+    lam_sweep_seeds: int = 1
+    """How many of ``seeds`` the λ sweep uses."""
+    final_rounds: int = 5
+    """Final accuracy = mean test accuracy over the last this-many rounds."""
+    num_threads: int = 1
+    """torch CPU threads (1 is fastest for these small models on a shared machine)."""
+    data: DataConfig = field(default_factory=DataConfig)
+    """Data subsampling and client partition."""
+    fl: FederationConfig = field(default_factory=FederationConfig)
+    """Federated training."""
