@@ -13,7 +13,7 @@ _RUNNER = "paperzoo.federated.train:run"
 
 @register("federated", "smoke", runner=_RUNNER, cpu_minutes=0.2)
 def smoke() -> Config:
-    """All five arms on sklearn digits, 10 clients x 2 classes, 5 rounds (a wiring check)."""
+    """All five arms on sklearn digits, 10 clients x 2 classes, 4 rounds (a wiring check)."""
     return Config(
         seeds=[0],
         datasets=["digits"],
@@ -21,7 +21,7 @@ def smoke() -> Config:
         model_width=4,
         data=DataConfig(num_clients=10, partition="classes", classes_per_client=2),
         fl=FederationConfig(
-            num_rounds=5,
+            num_rounds=4,
             clients_per_round=3,
             local_epochs=2,
             learning_rate=0.1,

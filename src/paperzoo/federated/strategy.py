@@ -67,6 +67,10 @@ def validate_update(arrays: NDArrays, reference: NDArrays) -> str | None:
     return None
 
 
+def _no_metrics(metrics: list[tuple[int, dict[str, Scalar]]]) -> dict[str, Scalar]:
+    return {}
+
+
 class _NamedProxy(ClientProxy):
     """Delegates to a client proxy, turning its exceptions into :class:`ClientFailure`.
 
@@ -134,6 +138,7 @@ class MeanAugmentedFedAvg(FedAvg):
         on_event: Callable[[dict[str, Any]], None] | None = None,
         **fedavg_kwargs: Any,
     ) -> None:
+        fedavg_kwargs.setdefault("fit_metrics_aggregation_fn", _no_metrics)  # ours: below
         fedavg_kwargs.setdefault("fraction_evaluate", 0.0)  # centralised evaluation only
         fedavg_kwargs.setdefault("min_evaluate_clients", 0)
         fedavg_kwargs.setdefault("min_available_clients", clients_per_round)

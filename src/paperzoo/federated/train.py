@@ -84,6 +84,7 @@ def run(config: Config, run_dir: RunDir) -> Outcome:
         raise ValueError(f"unknown arms {unknown}; choose from {ARMS}")
     curves: dict[str, dict[str, list[list[float]]]] = {}
     arms: dict[str, dict[str, list[float]]] = {}
+    walls: dict[str, list[float]] = {}  # wall time is not a metric: it differs between runs
 
     # --- main grid: data set x arm x seed -----------------------------------------------------
     for ds in config.datasets:
@@ -103,7 +104,7 @@ def run(config: Config, run_dir: RunDir) -> Outcome:
                 for name in ("final_acc", "best_acc"):
                     m.setdefault(f"test/{name}", []).append(res[name])
                 m.setdefault("dropped_clients", []).append(float(res["dropped"]))
-                m.setdefault("wall_s", []).append(float(res["seconds"]))
+                walls.setdefault(key, []).append(float(res["seconds"]))
                 print(f"{key} seed {seed}: final {res['final_acc']:.4f} ({res['seconds']:.0f} s)")
 
     # --- FedMix lambda sweep on the first data set ----------------------------------------------
@@ -162,6 +163,9 @@ def run(config: Config, run_dir: RunDir) -> Outcome:
         tables[f"FedMix λ sweep on {config.datasets[0]} ({config.lam_sweep_seeds} seed(s))"] = (
             "\n".join(rows)
         )
+    rows = ["| arm | wall seconds per seed |", "|---|---|"]
+    rows += [f"| {k} | {', '.join(f'{v:.0f}' for v in w)} |" for k, w in walls.items()]
+    tables["Wall time per unit (shared machine)"] = "\n".join(rows)
     fl = config.fl
     notes = (
         f"Settings: {config.data.num_clients} clients, {fl.clients_per_round} per round, "
