@@ -19,6 +19,7 @@ during the timed steps (after model and data are built). ``--with-memory-grad`` 
 per-step memory-gradient computation (200 memory samples) that both implementations also do.
 
     python benchmarks/continual.py [--official /tmp/continual-official] [--threads 1]
+    python benchmarks/continual.py --figure docs/results/continual/benchmark_selection_step.png
 
 Prints a table and writes benchmarks/out/continual.json.
 """
@@ -126,14 +127,52 @@ def _worker(route: str, official: str | None, repeats: int, threads: int, memgra
     }
 
 
+def _figure(path: Path) -> None:
+    """Bars of ms per selection step (log scale) for the two JSON files in benchmarks/out/."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(__file__).resolve().parent / "out"
+    files = [("scoring only", "continual.json"), ("+ memory gradient", "continual_memgrad.json")]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    for ax, (title, name) in zip(axes, files):
+        res = json.loads((out / name).read_text())
+        rows = [r for r in res["rows"] if "error" not in r]
+        ms = [r["ms_median"] for r in rows]
+        ax.bar([r["route"] for r in rows], ms, color=["C2", "C1", "C7"][: len(rows)])
+        for i, r in enumerate(rows):
+            ax.text(
+                i,
+                ms[i],
+                f"{ms[i]:.0f} ms\n{r['peak_rss_growth_mb']:.0f} MB",
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
+        ax.set_yscale("log")
+        ax.set_ylim(top=max(ms) * 6)
+        ax.set_ylabel("ms per selection step (median)")
+        ax.set_title(f"OCS selection, batch 100, MLP ({title})", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    print(f"wrote {path}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--official", default=None, help="checkout of jaehong31/OCS (outside repo)")
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--with-memory-grad", action="store_true")
+    ap.add_argument("--figure", default=None, help="PNG of both JSONs in benchmarks/out/")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.figure:
+        _figure(Path(args.figure))
+        return
     if args.worker:
         res = _worker(args.worker, args.official, args.repeats, args.threads, args.with_memory_grad)
         print(json.dumps(res))

@@ -154,53 +154,91 @@ def _run_unit(
     return out
 
 
-# --- figures ------------------------------------------------------------------------------------
+# --- figures (one file per kind, panels per setting: savefig dominates the smoke preset) -------
 def _heatmaps(run_dir: RunDir, units: dict, config: Config) -> None:
+    """Mean task-accuracy matrix per arm (columns) and setting (rows)."""
     from paperzoo.core.plots import new_figure, save_figure
 
-    for setting in config.settings:
-        fig, axes = new_figure(1, len(config.arms), size=(3.0, 3.0))
-        for ax, arm in zip(axes[0], config.arms):
+    rows, cols = len(config.settings), len(config.arms)
+    fig, axes = new_figure(rows, cols, size=(2.6, 2.6))
+    for r, setting in enumerate(config.settings):
+        for c, arm in enumerate(config.arms):
+            ax = axes[r, c]
             mats = [units[(setting, arm, s)]["acc"] for s in config.seeds]
             m = 100 * np.mean(np.array(mats), axis=0)
             ax.imshow(m, vmin=0, vmax=100, cmap="viridis")
-            for i in range(m.shape[0]):
-                for j in range(m.shape[1]):
-                    if m.shape[0] <= 6:
+            if m.shape[0] <= 6:
+                for i in range(m.shape[0]):
+                    for j in range(m.shape[1]):
+                        color = "w" if m[i, j] < 60 else "k"
                         ax.text(
                             j,
                             i,
                             f"{m[i, j]:.0f}",
                             ha="center",
                             va="center",
-                            fontsize=7,
-                            color="w" if m[i, j] < 60 else "k",
+                            fontsize=6,
+                            color=color,
                         )
-            ax.set(title=arm, xlabel="evaluated task", ylabel="after training task")
-        fig.suptitle(f"{setting}: test accuracy (%), mean over {len(config.seeds)} seed(s)")
-        save_figure(fig, run_dir.figure(f"acc_matrix_{setting}"))
+            ax.set_title(f"{setting} / {arm}", fontsize=8)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c == 0:
+                ax.set_ylabel("after training task (down)", fontsize=7)
+            if r == rows - 1:
+                ax.set_xlabel("evaluated task (right)", fontsize=7)
+    fig.suptitle(f"Test accuracy (%) matrix, mean over {len(config.seeds)} seed(s)")
+    save_figure(fig, run_dir.figure("acc_matrix"))
 
 
-def _class_hist_figure(run_dir: RunDir, units: dict, config: Config, setting: str) -> str:
+def _bars(run_dir: RunDir, summary: dict, config: Config) -> None:
+    """Average accuracy and forgetting (mean and 95% CI over seeds), one row per setting."""
     from paperzoo.core.plots import new_figure, save_figure
 
-    arms = [a for a in config.arms if units[(setting, a, config.seeds[0])]["memory_hist"]]
-    fig, axes = new_figure(size=(7, 3.5))
-    ax = axes[0, 0]
-    rows = [
-        "| arm | " + " | ".join(str(c) for c in range(NUM_CLASSES)) + " |",
-        "|---" * (NUM_CLASSES + 1) + "|",
-    ]
-    width = 0.8 / max(1, len(arms))
-    for k, arm in enumerate(arms):
-        h = np.mean([units[(setting, arm, s)]["memory_hist"] for s in config.seeds], axis=0)
-        ax.bar(np.arange(NUM_CLASSES) + k * width, h, width, label=arm)
-        rows.append(f"| {arm} | " + " | ".join(f"{v:.1f}" for v in h) + " |")
-    ax.set(xlabel="class", ylabel="samples in memory", title=f"{setting}: memory class histogram")
-    ax.set_xticks(np.arange(NUM_CLASSES) + 0.4 - width / 2, [str(c) for c in range(NUM_CLASSES)])
-    ax.legend(fontsize=8)
-    save_figure(fig, run_dir.figure(f"memory_class_histogram_{setting}"))
-    return "\n".join(rows)
+    metrics = ["eval/avg_acc", "eval/forgetting"]
+    fig, axes = new_figure(len(config.settings), 2, size=(0.7 * len(config.arms) + 1.5, 2.8))
+    for r, setting in enumerate(config.settings):
+        for ax, metric in zip(axes[r], metrics):
+            s = [summary[f"{setting}/{a}"][metric] for a in config.arms]
+            ax.bar(
+                range(len(s)),
+                [v["mean"] for v in s],
+                yerr=[v["ci95"] or 0 for v in s],
+                capsize=3,
+                color=[f"C{i}" for i in range(len(s))],
+                alpha=0.85,
+            )
+            ax.set_xticks(range(len(s)), config.arms, rotation=30, ha="right", fontsize=7)
+            ax.set_title(f"{setting}: {metric}", fontsize=8)
+            ax.grid(axis="y", alpha=0.3)
+    save_figure(fig, run_dir.figure("avg_acc_forgetting"))
+
+
+def _class_hist(run_dir: RunDir, units: dict, config: Config, settings: list[str]) -> dict:
+    """Memory class histogram after the last task (figure panels + markdown tables)."""
+    from paperzoo.core.plots import new_figure, save_figure
+
+    fig, axes = new_figure(1, len(settings), size=(5.0, 3.0))
+    tables = {}
+    for ax, setting in zip(axes[0], settings):
+        arms = [a for a in config.arms if units[(setting, a, config.seeds[0])]["memory_hist"]]
+        rows = [
+            "| arm | " + " | ".join(str(c) for c in range(NUM_CLASSES)) + " |",
+            "|---" * (NUM_CLASSES + 1) + "|",
+        ]
+        width = 0.8 / max(1, len(arms))
+        for k, arm in enumerate(arms):
+            h = np.mean([units[(setting, arm, s)]["memory_hist"] for s in config.seeds], axis=0)
+            ax.bar(np.arange(NUM_CLASSES) + k * width, h, width, label=arm)
+            rows.append(f"| {arm} | " + " | ".join(f"{v:.1f}" for v in h) + " |")
+        ax.set(xlabel="class", ylabel="samples in memory", title=setting)
+        ax.set_xticks(np.arange(NUM_CLASSES) + 0.4 - width / 2, [str(c) for c in range(10)])
+        ax.legend(fontsize=7)
+        tables[f"Memory class histogram after the last task ({setting}, mean over seeds)"] = (
+            "\n".join(rows)
+        )
+    save_figure(fig, run_dir.figure("memory_class_histogram"))
+    return tables
 
 
 # --- the run ------------------------------------------------------------------------------------
@@ -304,16 +342,7 @@ def run(config: Config, run_dir: RunDir) -> Outcome:
 
     # --- figures and tables ---
     _heatmaps(run_dir, units, config)
-    for setting in config.settings:
-        names = [f"{setting}/{a}" for a in config.arms]
-        bar_ci(
-            run_dir.figure(f"avg_acc_forgetting_{setting}"),
-            summary,
-            ["eval/avg_acc", "eval/forgetting"],
-            arms=names,
-            title=setting,
-        )
-    tables: dict[str, str] = {}
+    _bars(run_dir, summary, config)
     if "noisy" in config.settings:
         names = [f"noisy/{a}" for a in config.arms if "memory/noise_share" in arms[f"noisy/{a}"]]
         if names:
@@ -325,11 +354,12 @@ def run(config: Config, run_dir: RunDir) -> Outcome:
                 title=f"noisy: share of noise images ({config.stream.noise_fraction:.0%} "
                 "of the stream)",
             )
-    for setting in config.settings:
-        if any(units[(setting, a, config.seeds[0])]["memory_hist"] for a in config.arms):
-            tables[f"Memory class histogram after the last task ({setting}, mean over seeds)"] = (
-                _class_hist_figure(run_dir, units, config, setting)
-            )
+    with_memory = [
+        s
+        for s in config.settings
+        if any(units[(s, a, config.seeds[0])]["memory_hist"] for a in config.arms)
+    ]
+    tables = _class_hist(run_dir, units, config, with_memory) if with_memory else {}
     wall = sum(u["wall_s"] for u in units.values())
     notes = (
         f"Stream: {config.stream.source}, {config.stream.num_tasks} tasks, "
