@@ -296,6 +296,11 @@ def _figure_completions(path: Any, data: _Data, units: dict[str, Any], arms: lis
     cols = len(names) * n_img
     fig, axes = new_figure(2 + 2 * len(arms), cols, size=(1.2, 1.2))
 
+    import matplotlib
+
+    gray = matplotlib.colormaps["gray"].copy()
+    gray.set_bad("#5b7db1")  # pixels outside the context/targets shown in blue, as officially
+
     def to_img(x: torch.Tensor, vals: Any, bg: float = np.nan) -> np.ndarray:
         img = np.full((h, w), bg)
         r = ((x[:, 0] + 1) * (h - 1) / 2).round().long().numpy()
@@ -307,14 +312,14 @@ def _figure_completions(path: Any, data: _Data, units: dict[str, Any], arms: lis
         t = data.plot_tasks[name]
         for b in range(n_img):
             col = j * n_img + b
-            axes[0, col].imshow(to_img(t.x[b], t.y[b, :, 0] + 0.5), cmap="gray", vmin=0, vmax=1)
-            axes[1, col].imshow(to_img(t.xc[b], t.yc[b, :, 0] + 0.5), cmap="gray", vmin=0, vmax=1)
+            axes[0, col].imshow(to_img(t.x[b], t.y[b, :, 0] + 0.5), cmap=gray, vmin=0, vmax=1)
+            axes[1, col].imshow(to_img(t.xc[b], t.yc[b, :, 0] + 0.5), cmap=gray, vmin=0, vmax=1)
             axes[0, col].set_title(f"{name}", fontsize=7)
             for i, arm in enumerate(arms):
                 p = units[arm]["plot"][name]
                 mean = np.clip(np.asarray(p["mean"][b]) + 0.5, 0, 1)
                 width = np.asarray(p["upper"][b]) - np.asarray(p["lower"][b])
-                axes[2 + 2 * i, col].imshow(to_img(t.x[b], mean), cmap="gray", vmin=0, vmax=1)
+                axes[2 + 2 * i, col].imshow(to_img(t.x[b], mean), cmap=gray, vmin=0, vmax=1)
                 axes[3 + 2 * i, col].imshow(to_img(t.x[b], width), cmap="magma", vmin=0)
     labels = ["image", "context"] + [f"{a} {k}" for a in arms for k in ("mean", "95% width")]
     for i, lab in enumerate(labels):
@@ -385,14 +390,18 @@ def run(config: Config, run_dir: RunDir) -> Outcome:
     # --- claims ---
     claims: list[Claim] = []
     drop = f"{shift}/tar_ll_drop"
-    what = f"Student-t noise (gamma {cfg.task.t_noise:g})" if shift == "tnoise" else "unseen digits"
+    what = (
+        f"Under Student-t noise (gamma {cfg.task.t_noise:g})"
+        if shift == "tnoise"
+        else "On unseen digits (5-9)"
+    )
     for boot, bases in (("BNP", ["CNP", "NP"]), ("BANP", ["CANP", "ANP"])):
         have = [b for b in bases if b in arms]
         if boot in arms and have:
             claims.append(
                 compare_claim(
                     f"{boot.lower()}_robust_{shift}",
-                    f"Under {what}, {boot}'s drop in target log-likelihood is smaller than "
+                    f"{what}, {boot}'s drop in target log-likelihood is smaller than "
                     f"{' and '.join(have)}'s",
                     out,
                     drop,

@@ -1,0 +1,30 @@
+"""Presets are registered, build valid configs, and the smoke preset stays small."""
+
+import pytest
+
+from paperzoo.core import config_from_dict, config_to_dict, get_experiment
+from paperzoo.neural_processes.config import Config
+
+
+@pytest.mark.parametrize("preset", ["smoke", "quick", "quick_attentive", "mnist", "paper"])
+def test_presets_build_and_roundtrip(preset):
+    exp = get_experiment("neural_processes", preset)
+    cfg = exp.make_config()
+    assert isinstance(cfg, Config) and cfg.seeds
+    assert config_from_dict(Config, config_to_dict(cfg)) == cfg
+    assert set(cfg.models) <= {"CNP", "NP", "CANP", "ANP", "BNP", "BANP"}
+
+
+def test_paper_preset_is_the_official_configuration():
+    cfg = get_experiment("neural_processes", "paper").make_config()
+    assert (cfg.train.batch_size, cfg.train.num_steps, cfg.train.learning_rate) == (
+        100,
+        100_000,
+        5e-4,
+    )
+    assert (cfg.eval.num_samples, cfg.eval.num_batches, cfg.eval.seed) == (50, 3000, 42)
+    assert cfg.train.num_samples == 4 and cfg.model.hidden_dim == 128
+
+
+def test_mnist_preset_needs_data():
+    assert get_experiment("neural_processes", "mnist").needs_data == ("mnist",)
