@@ -33,7 +33,7 @@ def smoke() -> Config:
         estimator=EstimatorConfig(
             bit_widths=[2], num_points=40, num_samples=50, drop_rates=[0.1], temperatures=[0.5]
         ),
-        bitwidth=BitwidthConfig(scratch_epochs=1),
+        bitwidth=BitwidthConfig(max_bits=3, target_bits=2, act_bits=2, scratch_epochs=1),
     )
 
 
