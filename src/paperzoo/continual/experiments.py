@@ -33,7 +33,7 @@ def smoke() -> Config:
     )
 
 
-@register("continual", "quick", runner=_RUNNER, cpu_minutes=12.0, needs_data=("mnist",))
+@register("continual", "quick", runner=_RUNNER, cpu_minutes=8.0, needs_data=("mnist",))
 def quick() -> Config:
     """Rotated MNIST, 5 tasks x 20 deg, 2000 images/task, balanced/noisy/imbalanced, 3 seeds.
 
@@ -41,7 +41,7 @@ def quick() -> Config:
     Uniform and ER-Reservoir on average accuracy, and the share of noise images in the coreset.
     Official MLP and hyperparameters (memory 200, kappa 10 of 100, tau 1000, 10 passes); the
     warm start is scaled to the shorter stream (3 of 20 batches instead of 100 of 600). About
-    12 min of one CPU core alone; sized so that it finishes on the shared 2-core machine.
+    6.5 CPU-minutes (26 min wall on the contended shared 2-core machine).
     """
     return Config(
         seeds=[0, 1, 2],
