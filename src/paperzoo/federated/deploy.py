@@ -79,10 +79,15 @@ def _server(args: argparse.Namespace) -> int:
     cfg = _config(args)
     fed = build_federation(cfg, args.dataset, args.seed, args.data_root)
     acc: dict[int, float] = {}
+    stamps: dict[int, float] = {}  # wall clock (epoch s) at each round's evaluation
     events: list[dict] = []
+
+    def on_round(r: int, loss: float, a: float) -> None:
+        acc[r], stamps[r] = a, time.time()
+
     strategy = fed.strategy(
         args.arm,
-        evaluate_fn=fed.evaluate_fn(lambda r, loss, a: acc.__setitem__(r, a)),
+        evaluate_fn=fed.evaluate_fn(on_round),
         on_event=events.append,
         min_available_clients=1,  # after the initial wait, a lost client must not stall rounds
         client_timeout=args.round_timeout or None,
@@ -98,6 +103,7 @@ def _server(args: argparse.Namespace) -> int:
         "arm": args.arm,
         "rounds": args.rounds,
         "accuracy": [acc[r] for r in sorted(acc)],
+        "round_times": [stamps[r] for r in sorted(stamps)],
         "dropped": strategy.dropped,
         "means_clients": len(strategy.means),
         "events": events,
