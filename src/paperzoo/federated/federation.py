@@ -41,7 +41,7 @@ def _load_npz(name: str, root: Path) -> tuple[ArraySplit, ArraySplit]:
     if not path.is_file():
         raise DataMissingError(
             f"{name}: missing {path}. The paper preset needs {name} as an .npz with x_train "
-            f"[N,H,W(,C)] uint8, y_train, x_test, y_test (FEMNIST: also writer_train); it is not "
+            f"[N,H,W(,C)] uint8, y_train, x_test, y_test; it is not "
             f"shipped here. Place it under --data-root/PAPERZOO_DATA, or run the quick preset."
         )
     with np.load(path, allow_pickle=False) as d:
