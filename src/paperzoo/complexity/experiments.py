@@ -50,13 +50,14 @@ def smoke() -> Config:
     )
 
 
-@register("complexity", "quick", runner=_RUNNER, cpu_minutes=20)
+@register("complexity", "quick", runner=_RUNNER, cpu_minutes=10)
 def quick() -> Config:
     """Meta-train NC on sinusoids (official + overfitting regime, 3 seeds); gap R/MAE, test MSE.
 
     Targets the paper's 1-D regression claims (Sec. 5.1: NC predicts the gap; adding NC to the
     loss prevents overfitting) at CPU scale: NC width 64 with 4 heads, 1,000 NC steps of 128
-    snapshots instead of width 512 and 500k steps of 512. About 20 min alone on 2 cores.
+    snapshots instead of width 512 and 500k steps of 512. 467 s of CPU time on 1 thread
+    (about 8-10 min alone; 44 min wall on the shared 2-core machine).
     """
     return Config(
         seeds=[0, 1, 2],
