@@ -32,10 +32,10 @@ def test_expected_bits_bounds():
     g = LevelGates(4)
     with torch.no_grad():
         g.log_alpha.fill_(50.0)
-    assert float(g.expected_bits()) == pytest.approx(4.0, abs=1e-6)
+    assert float(g.expected_bits().detach()) == pytest.approx(4.0, abs=1e-6)
     with torch.no_grad():
         g.log_alpha.fill_(-50.0)
-    assert float(g.expected_bits()) == pytest.approx(1.0, abs=1e-6)
+    assert float(g.expected_bits().detach()) == pytest.approx(1.0, abs=1e-6)
 
 
 def test_learned_bits_count_contiguous_levels_only():
@@ -69,3 +69,20 @@ def test_gates_reject_bad_arguments():
         LevelGates(3, init_keep=1.0)
     with pytest.raises(ValueError):
         bit_cost([], 2.0)
+
+
+def test_allocate_bits_respects_the_budget_and_follows_keep_probabilities():
+    from paperzoo.quantization import allocate_bits
+
+    gates = [LevelGates(4) for _ in range(3)]
+    with torch.no_grad():
+        gates[0].log_alpha.copy_(torch.tensor([3.0, 3.0, 3.0]))  # keeps its levels most
+        gates[1].log_alpha.copy_(torch.tensor([2.0, -1.0, -1.0]))
+        gates[2].log_alpha.copy_(torch.tensor([1.0, 0.0, -2.0]))
+    bits = allocate_bits(gates, 3.0)
+    assert sum(bits) / 3 <= 3.0 and sum(bits) == 9
+    assert bits[0] == 4 and bits[0] >= bits[1] and bits[0] >= bits[2]
+    gates[1].set_bits(2)
+    assert gates[1].learned_bits() == 2
+    with pytest.raises(ValueError):
+        gates[1].set_bits(5)

@@ -9,7 +9,7 @@ LSQ, Relaxed Quantization); ``quantize_model`` and integer export. No official c
 README.md for the design choices made where the paper could not be checked.
 """
 
-from .bitwidth import LevelGates, bit_cost, expected_average_bits
+from .bitwidth import LevelGates, allocate_bits, bit_cost, expected_average_bits
 from .convert import (
     IntegerConv2d,
     IntegerLinear,
@@ -60,6 +60,7 @@ __all__ = [
     "RelaxedQuantizer",
     "ResNet20",
     "StraightThroughQuantizer",
+    "allocate_bits",
     "bit_cost",
     "bit_levels",
     "categorical_probabilities",

@@ -15,7 +15,12 @@ Deviations from the paper (reconstruction; details could not be checked):
 * The cost is ``relu(mean_layers E[bits] - target)`` (an average over layers, optionally weighted),
   a hinge at the target budget rather than a plain linear penalty, so the network keeps bits it
   can afford.
-* At evaluation a level is on when its deterministic gate value is at least 0.5.
+* At evaluation a level is on when ``P(z > 0) >= 0.5``, the probability the bit cost uses (a first
+  version thresholded the deterministic gate, which turned every level off as soon as the
+  expected average met the budget).
+* In short runs the gates of all layers move together and rarely cross 0.5, so the reproduction
+  turns the learned keep probabilities into bit-widths with :func:`allocate_bits`, a greedy
+  projection onto the budget (highest-probability levels first), then hardens the gates.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-__all__ = ["LevelGates", "bit_cost", "expected_average_bits"]
+__all__ = ["LevelGates", "allocate_bits", "bit_cost", "expected_average_bits"]
 
 _BETA, _GAMMA, _ZETA = 2.0 / 3.0, -0.1, 1.1
 
@@ -68,8 +73,8 @@ class LevelGates(nn.Module):
     def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:
         """Cumulative gate values ``in [0, 1]`` for levels ``0..num_bits`` (levels 0, 1 are 1).
 
-        In training the gates are reparameterised hard-concrete samples; in eval mode they are
-        the deterministic gates thresholded at 0.5.
+        In training the gates are reparameterised hard-concrete samples; in eval mode a level is
+        on when ``P(z_k > 0) >= 0.5`` (the same probabilities the bit cost uses).
 
         Shape:
             returns ``(num_bits + 1,)``.
@@ -78,19 +83,24 @@ class LevelGates(nn.Module):
             u = torch.rand(self.log_alpha.shape, generator=generator).to(self.log_alpha)
             u = u.clamp(1e-6, 1 - 1e-6)
             s = torch.sigmoid((torch.log(u) - torch.log1p(-u) + self.log_alpha) / _BETA)
+            z = torch.clamp(s * (_ZETA - _GAMMA) + _GAMMA, 0.0, 1.0)
         else:
-            s = torch.sigmoid(self.log_alpha)
-        z = torch.clamp(s * (_ZETA - _GAMMA) + _GAMMA, 0.0, 1.0)
-        if not self.training:
-            z = (z >= 0.5).to(z)
+            z = (self.keep_probability() >= 0.5).to(self.log_alpha)
         z = torch.cumprod(z, 0)  # contiguous levels: level k needs levels 2..k-1
         return torch.cat([z.new_ones(2), z])
+
+    def set_bits(self, bits: int) -> None:
+        """Harden the gates to exactly ``bits`` (levels ``2..bits`` on, the rest off)."""
+        if not 1 <= bits <= self.num_bits:
+            raise ValueError(f"bits must be in 1..{self.num_bits}, got {bits}")
+        with torch.no_grad():
+            on = torch.arange(2, self.num_bits + 1, device=self.log_alpha.device) <= bits
+            self.log_alpha.copy_(torch.where(on, 20.0, -20.0))
 
     def learned_bits(self) -> int:
         """Bit-width after training: 1 + the number of contiguous levels whose gate is on."""
         with torch.no_grad():
-            z = torch.clamp(torch.sigmoid(self.log_alpha) * (_ZETA - _GAMMA) + _GAMMA, 0, 1)
-            on = torch.cumprod((z >= 0.5).to(torch.int64), 0)
+            on = torch.cumprod((self.keep_probability() >= 0.5).to(torch.int64), 0)
         return 1 + int(on.sum())
 
 
@@ -118,3 +128,35 @@ def bit_cost(
     expected average is within the budget. Multiply by the regularization strength in the loss.
     """
     return torch.relu(expected_average_bits(gates, weights) - target_bits)
+
+
+def allocate_bits(
+    gates: Sequence[LevelGates], target_bits: float, weights: Sequence[float] | None = None
+) -> list[int]:
+    """Budget projection: per-layer bit-widths whose (weighted) average is at most ``target_bits``,
+    keeping the levels with the highest learned keep probabilities.
+
+    Starting from 1 bit everywhere, the next level of the layer whose cumulative keep probability
+    ``prod_{j<=k} P(z_j > 0)`` is highest is added while the average stays within the budget
+    (ties go to the earlier layer). Layers whose finer levels the task loss kept more probable get
+    more bits.
+    """
+    if not gates:
+        raise ValueError("allocate_bits needs at least one LevelGates")
+    w = [1.0] * len(gates) if weights is None else [float(v) for v in weights]
+    total = sum(w)
+    with torch.no_grad():
+        probs = [torch.cumprod(g.keep_probability(), 0).tolist() for g in gates]
+    bits = [1] * len(gates)
+    while True:
+        best, best_p = -1, -1.0
+        for i, g in enumerate(gates):
+            if bits[i] >= g.num_bits:
+                continue
+            new_avg = (sum(b * wi for b, wi in zip(bits, w)) + w[i]) / total
+            p = probs[i][bits[i] - 1]  # keep probability of level bits[i] + 1
+            if new_avg <= target_bits + 1e-9 and p > best_p:
+                best, best_p = i, p
+        if best < 0:
+            return bits
+        bits[best] += 1

@@ -294,7 +294,7 @@ class GridQuantizer(nn.Module):
 
     def init_step(self, x: torch.Tensor) -> torch.Tensor:
         """LSQ initialisation ``2 mean|x| / sqrt(qmax)``."""
-        return 2.0 * x.abs().mean().clamp_min(1e-8) / math.sqrt(self.qmax)
+        return 2.0 * x.abs().mean().clamp_min(1e-8) / math.sqrt(max(self.qmax, 1))
 
     def _after_init(self) -> None:
         """Hook for subclasses (e.g. set ``noise`` from the step)."""
@@ -351,7 +351,7 @@ class StraightThroughQuantizer(GridQuantizer):
         super().__init__(num_bits, signed, learn_step=False)
 
     def init_step(self, x: torch.Tensor) -> torch.Tensor:
-        return x.abs().amax().clamp_min(1e-8) / self.qmax
+        return x.abs().amax().clamp_min(1e-8) / max(self.qmax, 1)
 
     def train_forward(self, x: torch.Tensor) -> torch.Tensor:
         s = self.positive_step().detach()
@@ -364,7 +364,7 @@ class LearnedStepQuantizer(GridQuantizer):
     scaled by ``1 / sqrt(numel * qmax)``."""
 
     def train_forward(self, x: torch.Tensor) -> torch.Tensor:
-        grad_scale = 1.0 / math.sqrt(x.numel() * self.qmax)
+        grad_scale = 1.0 / math.sqrt(x.numel() * max(self.qmax, 1))
         s = self.positive_step()
         s = (s - s * grad_scale).detach() + s * grad_scale
         v = torch.clamp(x / s, self.qmin, self.qmax)

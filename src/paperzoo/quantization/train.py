@@ -17,7 +17,7 @@ from paperzoo.core.seed import make_generator, seed_everything
 from paperzoo.datasets import load_digits, load_mnist, make_loader, stratified_subset
 from paperzoo.datasets.loaders import ArraySplit
 
-from .bitwidth import bit_cost
+from .bitwidth import allocate_bits, bit_cost
 from .config import Config
 from .convert import LayerSpec, clustering_index, quantize_model, quantized_layers
 from .estimators import RelaxedQuantizer
@@ -26,6 +26,9 @@ from .layers import QuantizerSpec
 from .models import LeNet5, ResNet20
 
 __all__ = ["run"]
+
+GATE_LR_SCALE = 30.0
+"""Learning-rate multiplier of the learned-bit-width gates' logits (ours)."""
 
 METHOD_LABELS = {
     "fp32": "FP32",
@@ -165,9 +168,14 @@ def _train(
     """Adam over all parameters; RQ temperatures annealed geometrically; per-epoch checkpoints."""
     x_train, y_train = data[0], data[1]
     dev = run_dir.device
-    opt = torch.optim.Adam(
-        model.parameters(), lr=config.train.lr, weight_decay=config.train.weight_decay
-    )
+    # level gates learn GATE_LR_SCALE x faster: at lr 1e-3 their logits move < 0.1 per epoch,
+    # so a 1-epoch fine-tune could never leave the initial 4 bits (seen in a first quick run)
+    gate_params = [p for n, p in model.named_parameters() if ".gates." in n]
+    other = [p for n, p in model.named_parameters() if ".gates." not in n]
+    groups = [{"params": other}]
+    if gate_params:
+        groups.append({"params": gate_params, "lr": config.train.lr * GATE_LR_SCALE})
+    opt = torch.optim.Adam(groups, lr=config.train.lr, weight_decay=config.train.weight_decay)
     steps_per_epoch = math.ceil(len(x_train) / config.data.batch_size)
     total = max(1, epochs * steps_per_epoch)
     rq = [m for m in model.modules() if isinstance(m, RelaxedQuantizer)]
@@ -301,6 +309,10 @@ def _bits_units(config: Config, run_dir: RunDir, data: tuple, seed: int) -> dict
             key=key,
             regularizer=reg,
         )
+        # budget projection of the learned keep probabilities, then hard gates
+        allocation = allocate_bits(gates, float(bw.target_bits))
+        for gate, b in zip(gates, allocation):
+            gate.set_bits(b)
         bits = {n: layers[n].weight_quantizer.effective_bits() for n in hidden}
         sizes = {n: layers[n].weight.numel() for n in hidden}
         return {
