@@ -18,8 +18,10 @@ __all__ = ["make_generator", "make_rng", "seed_everything"]
 def seed_everything(seed: int, *, deterministic: bool = True) -> None:
     """Seed python's ``random``, numpy's legacy global RNG and torch (CPU and CUDA).
 
-    With ``deterministic`` torch is asked for deterministic kernels where it has them (warning,
-    not failing, where it has not) and cuDNN autotuning is switched off.
+    With ``deterministic`` and CUDA present, torch is asked for deterministic kernels where it has
+    them (warning, not failing, where it has not) and cuDNN autotuning is switched off. On a
+    CPU-only machine the call is skipped: the CPU kernels used here are deterministic already, and
+    ``use_deterministic_algorithms`` imports ``torch._dynamo``, which costs seconds per process.
     """
     if not 0 <= int(seed) < 2**63:
         raise ValueError(f"seed must be a non-negative integer below 2**63, got {seed}")
@@ -27,7 +29,7 @@ def seed_everything(seed: int, *, deterministic: bool = True) -> None:
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    if deterministic:
+    if deterministic and torch.cuda.is_available():
         torch.use_deterministic_algorithms(True, warn_only=True)
         torch.backends.cudnn.benchmark = False
 
