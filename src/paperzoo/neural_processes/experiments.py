@@ -6,7 +6,7 @@ from paperzoo.core.registry import register
 
 from .config import Config, EvalConfig, ModelConfig, TaskConfig, TrainConfig
 
-__all__ = ["mnist", "paper", "quick", "quick_attentive", "smoke"]
+__all__ = ["mnist", "paper", "quick", "quick_attentive", "quick_long", "smoke"]
 
 _RUNNER = "paperzoo.neural_processes.train:run"
 
@@ -89,3 +89,17 @@ def paper() -> Config:
     Targets Table 1 (GP regression: RBF, Matern, Periodic, RBF + t-noise). Needs a GPU.
     """
     return Config(task=TaskConfig(random_t_noise=True, extra_kernels=["matern", "periodic"]))
+
+
+@register("neural_processes", "quick_long", runner=_RUNNER, cpu_minutes=30)
+def quick_long() -> Config:
+    """`quick` with 4000 steps and one seed: does the t-noise gap open with more training?
+
+    Targets Table 1 of the paper (GP regression, RBF vs RBF + t-noise), like `quick`.
+    """
+    cfg = quick()
+    cfg.seeds = [0]
+    cfg.train.num_steps = 4000
+    cfg.train.val_every = 500
+    cfg.eval.num_batches = 50
+    return cfg
