@@ -29,6 +29,7 @@ def _free_port() -> int:
 def _federate(tmp_path, arm, faults=None):
     port = _free_port()
     common = ["--address", f"127.0.0.1:{port}", "--num-clients", "2", "--arm", arm]
+    common += ["--dataset", "synthetic"]  # no scikit-learn import: faster client processes
     clients = [
         subprocess.Popen(
             [sys.executable, "-m", "paperzoo.federated.deploy", "client", *common]

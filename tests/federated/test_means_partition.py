@@ -89,3 +89,28 @@ def test_partition_errors():
         iid_partition(np.arange(3), 5)
     with pytest.raises(ValueError, match="alpha"):
         dirichlet_partition(np.arange(30) % 3, 3, 0.0)
+
+
+def test_local_sgd_step_equals_torch_sgd():
+    from paperzoo.federated import MLP, CrossEntropyObjective, local_sgd
+
+    torch.manual_seed(0)
+    a, b = MLP(6, 3, hidden=8), MLP(6, 3, hidden=8)
+    b.load_state_dict(a.state_dict())
+    x, y = torch.randn(20, 6), torch.randint(0, 3, (20,))
+    local_sgd(
+        a,
+        x,
+        y,
+        CrossEntropyObjective(),
+        learning_rate=0.05,
+        batch_size=5,
+        local_epochs=1,
+        generator=torch.Generator().manual_seed(1),
+    )
+    opt = torch.optim.SGD(b.parameters(), lr=0.05)
+    for idx in torch.randperm(20, generator=torch.Generator().manual_seed(1)).split(5):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(b(x[idx]), y[idx]).backward()
+        opt.step()
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))

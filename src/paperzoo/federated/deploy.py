@@ -14,7 +14,8 @@ behind Flower's gRPC transport (``flwr.server.start_server``); every client is i
         --partition-id 1 --arm fedmix
     wait
 
-``--dataset digits`` (default) needs no data; ``mnist``/``fashion_mnist`` read ``--data-root``.
+``--dataset digits`` (default) and ``synthetic`` need no data; ``mnist``/``fashion_mnist`` read
+``--data-root``.
 Server and clients must agree on ``--dataset``, ``--num-clients``, ``--seed`` and ``--arm`` (the
 partition is derived from them). ``--fault crash|nan|shape|slow|exit`` makes a client misbehave
 in training rounds (reliability demos and tests). Run-time dependency installation is disabled
@@ -151,7 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("role", choices=["server", "client"])
     p.add_argument("--address", default="127.0.0.1:8089", help="host:port of the server")
     p.add_argument("--arm", default="fedmix", choices=["fedavg", "fedprox", "naivemix", "fedmix"])
-    p.add_argument("--dataset", default="digits", choices=["digits", "mnist", "fashion_mnist"])
+    p.add_argument(
+        "--dataset", default="digits", choices=["digits", "synthetic", "mnist", "fashion_mnist"]
+    )
     p.add_argument("--data-root", default=None)
     p.add_argument("--num-clients", type=int, default=2)
     p.add_argument("--clients-per-round", type=int, default=0, help="0 = all clients")

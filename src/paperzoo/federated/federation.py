@@ -51,16 +51,30 @@ def _load_npz(name: str, root: Path) -> tuple[ArraySplit, ArraySplit]:
         )
 
 
+def _synthetic(
+    num_train: int = 1200, num_test: int = 300, num_classes: int = 10
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, int]:
+    """10 random 8x8 class prototypes plus Gaussian noise, clipped to [0, 1]; fixed seed."""
+    g = torch.Generator().manual_seed(1234)
+    protos = torch.rand(num_classes, 1, 8, 8, generator=g)
+    y = torch.arange(num_train + num_test) % num_classes
+    x = (protos[y] + 0.3 * torch.randn(len(y), 1, 8, 8, generator=g)).clamp(0, 1)
+    return x[:num_train], y[:num_train], x[num_train:], y[num_train:], num_classes
+
+
 def load_dataset(
     name: str, data_root: str | Path | None = None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, int]:
     """``(x_train, y_train, x_test, y_test, num_classes)``; inputs float in [0, 1], NCHW.
 
-    ``digits`` needs no data root (scikit-learn ships it); the others read the shared data root.
+    ``digits`` (scikit-learn's) and ``synthetic`` (generated) need no data root; the others read
+    the shared data root.
 
     Shape:
         x_*: (N, C, H, W) float32; y_*: (N,) int64.
     """
+    if name == "synthetic":  # generated, no I/O and no scikit-learn import (fast processes)
+        return _synthetic()
     if name == "digits":
         train, test = load_digits()
         scale = 16.0

@@ -180,7 +180,7 @@ def local_sgd(
     if objective.needs_partners and (partners is None or partners[0].shape[0] == 0):
         raise ValueError(f"{type(objective).__name__} needs a non-empty partner pool")
     objective.begin(model)
-    opt = torch.optim.SGD(model.parameters(), lr=learning_rate)
+    params = [p for p in model.parameters() if p.requires_grad]
     model.train()
     total, steps = 0.0, 0
     n = x.shape[0]
@@ -196,9 +196,16 @@ def local_sgd(
                 raise FloatingPointError(
                     f"{type(objective).__name__}: non-finite local loss at step {steps}"
                 )
-            opt.zero_grad(set_to_none=True)
+            for p in params:
+                p.grad = None
             loss.backward()
-            opt.step()
+            # Plain SGD, bit for bit what torch.optim.SGD (no momentum) computes; written out
+            # because the optimizer's first step imports torch._dynamo, seconds of CPU in every
+            # fresh client process.
+            with torch.no_grad():
+                for p in params:
+                    if p.grad is not None:
+                        p.add_(p.grad, alpha=-learning_rate)
             total += loss.item()
             steps += 1
     return {"train_loss": total / max(steps, 1), "num_steps": float(steps)}
