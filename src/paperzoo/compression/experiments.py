@@ -47,7 +47,8 @@ def smoke() -> Config:
 def quick() -> Config:
     """CPU reproduction of the paper's main claim (Tables 1-2 trend) on cluttered MNIST, 3 seeds.
 
-    Teacher CNN 16-32-64; KD to a 1/4-width student and 90 % iterative magnitude pruning; arms
+    Teacher CNN 16-32-64-64 (shared by the seeds); KD to a 1/4-width student and 90 % iterative
+    magnitude pruning; arms
     plain / +AT / +WCAM / +WCAM-stochastic per compression. Claims: WCAM raises localisation
     AUC and pointing game over the plain compressed model, accuracy within one point.
     """
