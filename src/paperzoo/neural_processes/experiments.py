@@ -24,9 +24,9 @@ def smoke() -> Config:
         model=ModelConfig(hidden_dim=32, latent_dim=32),
         # A higher learning rate than the paper's 5e-4 (a pipeline check, not a fit).
         train=TrainConfig(
-            num_steps=100, batch_size=16, learning_rate=2e-3, val_every=25, val_batches=2
+            num_steps=80, batch_size=16, learning_rate=2e-3, val_every=20, val_batches=2
         ),
-        eval=EvalConfig(num_batches=6, batch_size=16, num_samples=10),
+        eval=EvalConfig(num_batches=4, batch_size=16, num_samples=10),
         num_threads=1,
     )
 
