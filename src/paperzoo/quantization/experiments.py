@@ -27,7 +27,7 @@ def smoke() -> Config:
     """
     return Config(
         seeds=[0],
-        data=DataConfig(dataset="digits", train_size=320, test_size=200, batch_size=64),
+        data=DataConfig(dataset="digits", train_size=192, test_size=128, batch_size=64),
         train=TrainConfig(fp_epochs=1, quant_epochs=1),
         quant=QuantConfig(bit_widths=[2]),
         estimator=EstimatorConfig(
