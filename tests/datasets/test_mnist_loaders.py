@@ -139,3 +139,33 @@ def test_real_mnist_and_fashion_when_available():
     assert np.bincount(ftrain.y).tolist() == [6000] * 10 and len(ftest) == 10000
     rows = {r["name"]: r["state"] for r in dataset_status(resolve_data_root())}
     assert rows["mnist"] == "present" and rows["fashion_mnist"] == "present"
+
+
+def test_cifar10_from_binary_batches(tmp_path):
+    """Records are 1 label byte + R, G, B planes; the npz holds HWC images."""
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "cifar-10-batches-bin"
+    folder.mkdir()
+    expect = {}
+    for name, n in [
+        *[(f"data_batch_{i}.bin", 10000) for i in range(1, 6)],
+        ("test_batch.bin", 10000),
+    ]:
+        labels = rng.integers(0, 10, n, dtype=np.uint8)
+        planes = rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8)
+        (folder / name).write_bytes(
+            np.concatenate([labels[:, None], planes.reshape(n, -1)], 1).tobytes()
+        )
+        expect[name] = (labels, planes)
+    prepare_dataset("cifar10", tmp_path / "root", tmp_path)
+    from paperzoo.datasets import load_cifar10
+
+    train, test = load_cifar10(tmp_path / "root")
+    assert train.x.shape == (50000, 32, 32, 3) and test.x.shape == (10000, 32, 32, 3)
+    labels, planes = expect["test_batch.bin"]
+    assert np.array_equal(test.y, labels)
+    # pixel (row 3, col 5) of image 7: channel c comes from plane c
+    assert test.x[7, 3, 5].tolist() == planes[7, :, 3, 5].tolist()
+    (folder / "test_batch.bin").write_bytes(b"\x00" * 100)
+    with pytest.raises(DataMissingError, match="truncated"):
+        prepare_dataset("cifar10", tmp_path / "root2", tmp_path)

@@ -5,15 +5,17 @@ from paperzoo.datasets.catalog import CATALOG, DatasetSpec, dataset_status, prep
 from paperzoo.datasets.digits import load_digits
 from paperzoo.datasets.idx import read_idx
 from paperzoo.datasets.loaders import ArraySplit, make_loader, stratified_subset, train_val_split
-from paperzoo.datasets.mnist import load_fashion_mnist, load_mnist
+from paperzoo.datasets.mnist import load_cifar10, load_fashion_mnist, load_image_npz, load_mnist
 
 __all__ = [
     "CATALOG",
     "ArraySplit",
     "DatasetSpec",
     "dataset_status",
+    "load_cifar10",
     "load_digits",
     "load_fashion_mnist",
+    "load_image_npz",
     "load_mnist",
     "make_loader",
     "prepare_dataset",

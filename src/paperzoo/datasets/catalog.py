@@ -130,6 +130,72 @@ def _download(urls: list[str], dest: Path) -> None:
     )
 
 
+_CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
+_CIFAR10_MD5 = "c32a1d4ab5d03f1284b67883e8d87530"  # published on the dataset's page
+
+
+def _prepare_cifar10(root: Path, source: Path | None) -> None:
+    """Build ``<root>/cifar10/cifar10.npz`` from the official *binary* archive (no pickle).
+
+    Each record of ``data_batch_{1..5}.bin`` / ``test_batch.bin`` is one label byte followed by
+    3,072 pixel bytes: the 32x32 red plane, then green, then blue, rows in order.
+    """
+    import tarfile
+
+    if source is not None:
+        archive = source / "cifar-10-binary.tar.gz"
+        if not archive.is_file():
+            bins = source / "cifar-10-batches-bin"
+            folder = bins if bins.is_dir() else source
+            members = {p.name: p.read_bytes() for p in folder.glob("*.bin")}
+            return _write_cifar10(root, members)
+    else:
+        archive = root / "cifar10" / "raw" / "cifar-10-binary.tar.gz"
+        if not archive.is_file():
+            _download([_CIFAR10_URL], archive)
+    if _md5(archive.read_bytes()) != _CIFAR10_MD5:
+        raise DataMissingError(f"cifar10: {archive} has the wrong MD5 (expected {_CIFAR10_MD5})")
+    members = {}
+    with tarfile.open(archive, "r:gz") as tar:
+        for m in tar.getmembers():
+            if m.isfile() and m.name.endswith(".bin"):
+                f = tar.extractfile(m)
+                members[Path(m.name).name] = f.read() if f else b""
+    _write_cifar10(root, members)
+
+
+def _write_cifar10(root: Path, members: dict[str, bytes]) -> None:
+    record = 1 + 3 * 32 * 32
+
+    def read(names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        missing = [n for n in names if n not in members]
+        if missing:
+            raise DataMissingError(f"cifar10: the archive/folder lacks {missing}")
+        raw = np.frombuffer(b"".join(members[n] for n in names), dtype=np.uint8)
+        if raw.size % record:
+            raise DataMissingError(
+                "cifar10: a batch file is truncated (size not a multiple "
+                f"of the {record}-byte record)"
+            )
+        raw = raw.reshape(-1, record)
+        x = raw[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+        return np.ascontiguousarray(x), raw[:, 0].astype(np.uint8)
+
+    x_train, y_train = read([f"data_batch_{i}.bin" for i in range(1, 6)])
+    x_test, y_test = read(["test_batch.bin"])
+    if len(x_train) != 50000 or len(x_test) != 10000:
+        raise DataMissingError(
+            f"cifar10: expected 50000/10000 images, got {len(x_train)}/{len(x_test)}"
+        )
+    out = root / "cifar10" / "cifar10.npz"
+    atomic_write_with(
+        out,
+        lambda f: np.savez_compressed(
+            f, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test
+        ),
+    )
+
+
 def _copy_files(name: str, files: dict[str, str | None]) -> Callable[[Path, Path | None], None]:
     def prepare(root: Path, source: Path | None) -> None:
         if source is None:
@@ -177,6 +243,19 @@ CATALOG: dict[str, DatasetSpec] = {
         "Fashion-MNIST, 60k train + 10k test, 28x28 uint8",
         _FASHION_URLS,
         _prepare_idx("fashion_mnist", _FASHION_URLS),
+    ),
+    "cifar10": DatasetSpec(
+        "cifar10",
+        {"cifar10/cifar10.npz": None},
+        "CIFAR-10, 50k train + 10k test, 32x32x3 uint8 (built from the official binary archive)",
+        (_CIFAR10_URL,),
+        _prepare_cifar10,
+    ),
+    "femnist": DatasetSpec(
+        "femnist",
+        {"femnist/femnist.npz": None},
+        "FEMNIST (LEAF) as x_train [N,28,28] uint8, y_train, x_test, y_test; prepare it with "
+        "LEAF's scripts, then save those arrays",
     ),
     "uspto50k": DatasetSpec(
         "uspto50k",
@@ -228,8 +307,8 @@ def prepare_dataset(name: str, root: Path, source: Path | None = None) -> Path:
     spec = CATALOG[name]
     if spec.prepare is None:
         raise UsageError(
-            f"{name} is prepared by copying its folder into {root} "
-            f"(see shared/data/README.md); expected files: {list(spec.files)}"
+            f"{name} has no automatic preparation ({spec.description}); place these files "
+            f"under {root}: {list(spec.files)}"
         )
     if source is not None and not source.is_dir():
         raise UsageError(f"--from {source}: not a directory")

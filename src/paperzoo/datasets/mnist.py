@@ -1,4 +1,6 @@
-"""MNIST and Fashion-MNIST from ``<root>/<name>/<name>.npz`` or the original IDX files."""
+"""Image classification sets stored as ``<root>/<name>/<name>.npz`` (keys x_train, y_train,
+x_test, y_test): MNIST and Fashion-MNIST (also buildable from the original IDX files), CIFAR-10
+(built from the official binary archive) and any other set in the same layout."""
 
 from __future__ import annotations
 
@@ -10,21 +12,37 @@ import numpy as np
 from paperzoo.core.data import DataMissingError, resolve_data_root
 from paperzoo.datasets.loaders import ArraySplit
 
-__all__ = ["load_fashion_mnist", "load_mnist"]
+__all__ = ["load_cifar10", "load_fashion_mnist", "load_image_npz", "load_mnist"]
 
 _KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 
-def _load(name: str, root: str | Path | None) -> tuple[ArraySplit, ArraySplit]:
+def load_image_npz(
+    name: str,
+    root: str | Path | None = None,
+    image_shape: tuple[int, ...] | None = None,
+    fix: str | None = None,
+) -> tuple[ArraySplit, ArraySplit]:
+    """(train, test) splits from ``<root>/<name>/<name>.npz``, checked for keys and shapes.
+
+    Args:
+        name: folder and file stem, e.g. ``"cifar10"``.
+        root: data root (default: ``$PAPERZOO_DATA``, else ``~/.cache/paperzoo``).
+        image_shape: expected per-image shape, e.g. (28, 28); None accepts any.
+        fix: what to tell the user when the file is missing or corrupt.
+
+    Raises:
+        DataMissingError: missing file, corrupt archive, missing keys or wrong shapes.
+    """
     root = resolve_data_root(root)
     path = root / name / f"{name}.npz"
-    fix = (
-        f"run `paperzoo data prepare {name}` (downloads the IDX files, or use --from DIR with "
-        f"the original files), or set --data-root/PAPERZOO_DATA to a prepared root"
+    fix = fix or (
+        f"run `paperzoo data prepare {name}` (downloads the original files, or use --from DIR "
+        f"with them), or set --data-root/PAPERZOO_DATA to a prepared root"
     )
     if not path.is_file():
         raw = root / name / "raw"
-        if raw.is_dir():
+        if raw.is_dir() and name in ("mnist", "fashion_mnist"):
             from paperzoo.datasets.catalog import prepare_dataset
 
             prepare_dataset(name, root, raw)
@@ -40,10 +58,12 @@ def _load(name: str, root: str | Path | None) -> tuple[ArraySplit, ArraySplit]:
         raise DataMissingError(f"{name}: {path} is corrupt ({e}); {fix}") from e
     for split in ("train", "test"):
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
-        if x.ndim != 3 or x.shape[1:] != (28, 28) or len(x) != len(y):
+        bad_shape = image_shape is not None and tuple(x.shape[1:]) != tuple(image_shape)
+        if bad_shape or y.ndim != 1 or len(x) != len(y):
+            want = ",".join(str(d) for d in image_shape) if image_shape else "..."
             raise DataMissingError(
                 f"{name}: {path} has x_{split} {x.shape}, y_{split} {y.shape}; "
-                f"expected [N,28,28] and [N]; {fix}"
+                f"expected [N,{want}] and [N]; {fix}"
             )
     return (
         ArraySplit(arrays["x_train"], arrays["y_train"].astype(np.int64)),
@@ -53,9 +73,14 @@ def _load(name: str, root: str | Path | None) -> tuple[ArraySplit, ArraySplit]:
 
 def load_mnist(root: str | Path | None = None) -> tuple[ArraySplit, ArraySplit]:
     """(train, test) MNIST splits: ``x`` uint8 [N, 28, 28], ``y`` int64 [N]."""
-    return _load("mnist", root)
+    return load_image_npz("mnist", root, (28, 28))
 
 
 def load_fashion_mnist(root: str | Path | None = None) -> tuple[ArraySplit, ArraySplit]:
     """(train, test) Fashion-MNIST splits: ``x`` uint8 [N, 28, 28], ``y`` int64 [N]."""
-    return _load("fashion_mnist", root)
+    return load_image_npz("fashion_mnist", root, (28, 28))
+
+
+def load_cifar10(root: str | Path | None = None) -> tuple[ArraySplit, ArraySplit]:
+    """(train, test) CIFAR-10 splits: ``x`` uint8 [N, 32, 32, 3] (HWC), ``y`` int64 [N]."""
+    return load_image_npz("cifar10", root, (32, 32, 3))

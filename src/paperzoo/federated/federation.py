@@ -20,11 +20,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from paperzoo.core.data import DataMissingError, resolve_data_root
+from paperzoo.core.data import resolve_data_root
 from paperzoo.datasets import (
     ArraySplit,
     load_digits,
     load_fashion_mnist,
+    load_image_npz,
     load_mnist,
     stratified_subset,
 )
@@ -37,18 +38,15 @@ __all__ = ["Federation", "build_federation", "load_dataset", "make_lr_schedule"]
 
 
 def _load_npz(name: str, root: Path) -> tuple[ArraySplit, ArraySplit]:
-    path = root / name / f"{name}.npz"
-    if not path.is_file():
-        raise DataMissingError(
-            f"{name}: missing {path}. The paper preset needs {name} as an .npz with x_train "
-            f"[N,H,W(,C)] uint8, y_train, x_test, y_test; it is not "
-            f"shipped here. Place it under --data-root/PAPERZOO_DATA, or run the quick preset."
-        )
-    with np.load(path, allow_pickle=False) as d:
-        return (
-            ArraySplit(d["x_train"], d["y_train"].astype(np.int64)),
-            ArraySplit(d["x_test"], d["y_test"].astype(np.int64)),
-        )
+    shapes = {"cifar10": (32, 32, 3), "cifar100": (32, 32, 3), "femnist": (28, 28)}
+    return load_image_npz(
+        name,
+        root,
+        shapes.get(name),
+        fix=f"the paper preset needs {name} as an .npz with x_train [N,H,W(,C)] uint8, y_train, "
+        f"x_test, y_test (`paperzoo data prepare {name}` where available); it is not shipped "
+        "here. Place it under --data-root/PAPERZOO_DATA, or run the quick preset.",
+    )
 
 
 def _synthetic(

@@ -11,11 +11,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from paperzoo.core import Claim, DataMissingError, Outcome, RunDir
+from paperzoo.core import Claim, Outcome, RunDir
 from paperzoo.core.results import ci95, compare_claim
 from paperzoo.core.seed import make_generator, seed_everything
-from paperzoo.datasets import load_digits, load_mnist, make_loader, stratified_subset
-from paperzoo.datasets.loaders import ArraySplit
+from paperzoo.datasets import load_cifar10, load_digits, load_mnist, make_loader, stratified_subset
 
 from .bitwidth import allocate_bits, bit_cost
 from .config import Config
@@ -48,20 +47,6 @@ METHOD_LABELS = {
 # --- data ---------------------------------------------------------------------------------------
 
 
-def _load_cifar10(root: Any) -> tuple[ArraySplit, ArraySplit]:
-    path = root / "cifar10" / "cifar10.npz" if root is not None else None
-    if path is None or not path.is_file():
-        raise DataMissingError(
-            f"cifar10: missing file {path}; the paper preset needs CIFAR-10 as an npz with "
-            "x_train [50000,32,32,3] uint8, y_train, x_test, y_test under <data-root>/cifar10/ "
-            "(not shipped with paperzoo)"
-        )
-    with np.load(path) as d:
-        return ArraySplit(d["x_train"], d["y_train"].astype(np.int64)), ArraySplit(
-            d["x_test"], d["y_test"].astype(np.int64)
-        )
-
-
 def _tensors(config: Config, root: Any) -> tuple[torch.Tensor, ...]:
     """(x_train, y_train, x_test, y_test) as float tensors (N, C, H, W) in [0, 1]."""
     ds = config.data.dataset
@@ -69,7 +54,7 @@ def _tensors(config: Config, root: Any) -> tuple[torch.Tensor, ...]:
         train, test = load_mnist(root)
         scale = 255.0
     elif ds == "cifar10":
-        train, test = _load_cifar10(root)
+        train, test = load_cifar10(root)
         scale = 255.0
     else:
         train, test = load_digits(seed=0)
