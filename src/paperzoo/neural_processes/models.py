@@ -29,6 +29,7 @@ Deviations from the official code:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from torch import Tensor, nn
@@ -313,8 +314,9 @@ class _Bootstrapping:
 
     stochastic = True
     num_samples: int
-    encode: nn.Module
+    encode: Callable[[Tensor, Tensor, Tensor], Tensor]
     decoder: Decoder
+    _check: Callable[..., None]
 
     @property
     def num_bootstrap(self) -> int:
