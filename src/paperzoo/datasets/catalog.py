@@ -132,6 +132,7 @@ def _download(urls: list[str], dest: Path) -> None:
 
 _CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
 _CIFAR10_MD5 = "c32a1d4ab5d03f1284b67883e8d87530"  # published on the dataset's page
+_CIFAR10_COUNTS = (50000, 10000)
 
 
 def _prepare_cifar10(root: Path, source: Path | None) -> None:
@@ -183,7 +184,7 @@ def _write_cifar10(root: Path, members: dict[str, bytes]) -> None:
 
     x_train, y_train = read([f"data_batch_{i}.bin" for i in range(1, 6)])
     x_test, y_test = read(["test_batch.bin"])
-    if len(x_train) != 50000 or len(x_test) != 10000:
+    if (len(x_train), len(x_test)) != _CIFAR10_COUNTS:
         raise DataMissingError(
             f"cifar10: expected 50000/10000 images, got {len(x_train)}/{len(x_test)}"
         )
