@@ -48,20 +48,27 @@ def collect_reports(
                 shutil.copy2(run / name, dest / name)
         if (run / "figures").is_dir():
             shutil.copytree(run / "figures", dest / "figures")
-    rows = []
+    rows, smoke_rows = [], []
     for res_path in sorted(docs_root.glob("*/*/results.json")):
         res = json.loads(res_path.read_text())
         rel = res_path.parent.relative_to(docs_root).as_posix()
+        link = f"[{res['method']}/{res['preset']}]({rel}/report.md)"
+        if res["preset"] == "smoke":
+            held = sum(c["holds"] for c in res["claims"])
+            smoke_rows.append(
+                f"| {link} | {held} of {len(res['claims'])} | "
+                f"{len(res['seeds'])} | {res['runtime_s']:.0f} |"
+            )
+            continue
         for c in res["claims"]:
             verdict = "yes" if c["holds"] else "**no**"
             rows.append(
-                f"| [{res['method']}/{res['preset']}]({rel}/report.md) | {c['id']} | "
-                f"{c['statement']} | {verdict} | {c['evidence']} | {len(res['seeds'])} |"
+                f"| {link} | {c['id']} | {c['statement']} | {verdict} | "
+                f"{c['evidence']} | {len(res['seeds'])} |"
             )
         if not res["claims"]:
             rows.append(
-                f"| [{res['method']}/{res['preset']}]({rel}/report.md) | - | "
-                f"(no claims checked in this preset) | - | - | {len(res['seeds'])} |"
+                f"| {link} | - | (no claims checked in this preset) | - | - | {len(res['seeds'])} |"
             )
     text = "\n".join(
         [
@@ -73,6 +80,14 @@ def collect_reports(
             "| run | claim | statement | holds | evidence | seeds |",
             "|---|---|---|---|---|---|",
             *rows,
+            "",
+            "## Smoke runs",
+            "",
+            "Pipeline checks with seconds of training: their verdicts are not evidence either way.",
+            "",
+            "| run | claims holding | seeds | runtime (s) |",
+            "|---|---|---|---|",
+            *smoke_rows,
             "",
         ]
     )
