@@ -139,6 +139,6 @@ class Config:
     """Pointing-game tolerance in px (the official code: 0, a hit must be on a mask pixel)."""
     num_grid_examples: int = 4
     """Test images shown in the map grid figure."""
-    torch_threads: int = 0
+    num_threads: int = 0
     """Intra-op CPU threads for this run (0 keeps torch's default). On a machine shared by many
     processes, 1 avoids threads spinning while waiting for each other."""

@@ -39,7 +39,7 @@ def smoke() -> Config:
         prune=PruneConfig(num_iterations=2, epochs_per_iteration=0.5),
         num_eval_captum=32,
         num_grid_examples=2,
-        torch_threads=1,  # tiny convolutions: a second thread only adds synchronisation
+        num_threads=1,  # tiny convolutions: a second thread only adds synchronisation
     )
 
 
@@ -50,7 +50,7 @@ def quick() -> Config:
     Teacher CNN 16-32-64-64 (shared by the seeds); KD to a 1/4-width student and 90 % iterative
     magnitude pruning; arms plain / +AT / +WCAM / +WCAM-stochastic per compression. Claims: WCAM
     raises localisation AUC and pointing game over the plain compressed model, accuracy within
-    one point. Took 33 min on the contended shared CPU with ``--set torch_threads=1``.
+    one point. Took 33 min on the contended shared CPU with ``--set num_threads=1``.
     """
     return Config()
 

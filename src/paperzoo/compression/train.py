@@ -373,8 +373,8 @@ def run(config: Config, run_dir: RunDir) -> Outcome:
     """Teacher, compressed students (every compression x arm x seed as a resumable unit),
     evaluation, figures and the paper's claims computed from the per-seed numbers."""
     threads = torch.get_num_threads()
-    if config.torch_threads > 0:
-        torch.set_num_threads(config.torch_threads)
+    if config.num_threads > 0:
+        torch.set_num_threads(config.num_threads)
     try:
         return _run(config, run_dir)
     finally:
