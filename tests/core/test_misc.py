@@ -54,3 +54,17 @@ def test_plots_write_png(tmp_path):
     assert p.read_bytes()[:4] == b"\x89PNG"
     s = summarize({"a": {"m": [1.0, 2.0]}, "b": {"m": [3.0, 3.5]}})
     assert bar_ci(tmp_path / "b.png", s, ["m"]).stat().st_size > 1000
+
+
+def test_torch_threads_is_restored():
+    from paperzoo.core.device import torch_threads
+
+    before = torch.get_num_threads()
+    with torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError), torch_threads(1):
+        raise RuntimeError("boom")
+    assert torch.get_num_threads() == before
+    with torch_threads(0):
+        assert torch.get_num_threads() == before

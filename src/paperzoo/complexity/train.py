@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from paperzoo.core import Claim, Outcome, RunDir, make_generator, seed_everything
+from paperzoo.core.device import torch_threads
 from paperzoo.core.results import ci95
 
 from .baselines import measure_penalty
@@ -283,13 +284,8 @@ def _figures(config: Config, units: dict[tuple[str, int], dict], run_dir: RunDir
 
 def run(config: Config, run_dir: RunDir) -> Outcome:
     """Meta-train and evaluate NC for every (regime, seed); return arms, claims and tables."""
-    threads = torch.get_num_threads()
-    if config.num_threads > 0:
-        torch.set_num_threads(config.num_threads)
-    try:
+    with torch_threads(config.num_threads):
         return _run(config, run_dir)
-    finally:  # leave the process as we found it (tests run several presets in one process)
-        torch.set_num_threads(threads)
 
 
 def _run(config: Config, run_dir: RunDir) -> Outcome:

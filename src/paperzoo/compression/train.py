@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from paperzoo.core import Claim, Outcome, RunDir, make_generator, seed_everything, summarize
+from paperzoo.core.device import torch_threads
 from paperzoo.core.plots import bar_ci, new_figure, save_figure
 from paperzoo.datasets import load_digits, load_mnist, make_loader
 
@@ -372,13 +373,8 @@ def _claims(arms: dict, comps: list[str], cfg: Config) -> list[Claim]:
 def run(config: Config, run_dir: RunDir) -> Outcome:
     """Teacher, compressed students (every compression x arm x seed as a resumable unit),
     evaluation, figures and the paper's claims computed from the per-seed numbers."""
-    threads = torch.get_num_threads()
-    if config.num_threads > 0:
-        torch.set_num_threads(config.num_threads)
-    try:
+    with torch_threads(config.num_threads):
         return _run(config, run_dir)
-    finally:
-        torch.set_num_threads(threads)  # leave the process as we found it
 
 
 def _run(config: Config, run_dir: RunDir) -> Outcome:

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from paperzoo.core import Claim, Outcome, RunDir, seed_everything, summarize
+from paperzoo.core.device import torch_threads
 from paperzoo.core.results import compare_claim
 
 from .config import ARMS, SETTINGS, Config
@@ -243,6 +244,12 @@ def _class_hist(run_dir: RunDir, units: dict, config: Config, settings: list[str
 
 # --- the run ------------------------------------------------------------------------------------
 def run(config: Config, run_dir: RunDir) -> Outcome:
+    """Run the preset with ``config.num_threads`` torch threads (restored afterwards)."""
+    with torch_threads(config.num_threads):
+        return _run(config, run_dir)
+
+
+def _run(config: Config, run_dir: RunDir) -> Outcome:
     """Train every arm on every setting and seed; compute metrics, figures and claims."""
     from paperzoo.core.plots import bar_ci
 
@@ -252,7 +259,6 @@ def run(config: Config, run_dir: RunDir) -> Outcome:
     for a in config.arms:
         if a not in ARMS:
             raise ValueError(f"unknown arm {a!r}; choose from {', '.join(ARMS)}")
-    torch.set_num_threads(config.num_threads)
     source = _load_source(config, run_dir)
 
     # --- units ---

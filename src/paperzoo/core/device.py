@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 
 from paperzoo.core.errors import UsageError
 
-__all__ = ["resolve_device"]
+__all__ = ["resolve_device", "torch_threads"]
 
 
 def resolve_device(name: str | torch.device = "auto") -> torch.device:
@@ -28,3 +31,18 @@ def resolve_device(name: str | torch.device = "auto") -> torch.device:
             raise UsageError(f"--device {name}: only {torch.cuda.device_count()} CUDA device(s)")
         return dev
     raise UsageError(f"unknown device '{name}'; use auto, cpu, cuda or cuda:N")
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the block with ``n`` intra-op torch threads (``n <= 0``: leave the setting alone),
+    then restore the previous count, so tests that run several presets in one process do not
+    inherit each other's setting. Small models on a busy CPU are often fastest with ``n = 1``.
+    """
+    before = torch.get_num_threads()
+    if n > 0:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -12,9 +12,9 @@ import time
 from typing import Any
 
 import numpy as np
-import torch
 
 from paperzoo.core import Claim, Outcome, RunDir, seed_everything
+from paperzoo.core.device import torch_threads
 from paperzoo.core.plots import learning_curves
 
 from .config import ARMS, Config
@@ -75,10 +75,15 @@ def _claim(ds: str, arms: dict, better: str, worse: str, n_final: int) -> Claim:
 
 
 def run(config: Config, run_dir: RunDir) -> Outcome:
+    """Run the preset with ``config.num_threads`` torch threads (restored afterwards)."""
+    with torch_threads(config.num_threads):
+        return _run(config, run_dir)
+
+
+def _run(config: Config, run_dir: RunDir) -> Outcome:
     import logging
 
     logging.getLogger("flwr").setLevel(logging.WARNING)  # per-round lines go to metrics.jsonl
-    torch.set_num_threads(config.num_threads)
     unknown = [a for a in config.arms if a not in ARMS]
     if unknown:
         raise ValueError(f"unknown arms {unknown}; choose from {ARMS}")

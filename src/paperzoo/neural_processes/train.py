@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from paperzoo.core import Claim, Outcome, RunDir, make_generator, seed_everything
+from paperzoo.core.device import torch_threads
 from paperzoo.core.results import compare_claim, summarize
 
 from .config import Config
@@ -356,12 +357,16 @@ def _figure_calibration(path: Any, units: dict[str, dict[int, Any]], arms: list[
 
 
 def run(config: Config, run_dir: RunDir) -> Outcome:
+    """Run the preset with ``config.num_threads`` torch threads (restored afterwards)."""
+    with torch_threads(config.num_threads):
+        return _run(config, run_dir)
+
+
+def _run(config: Config, run_dir: RunDir) -> Outcome:
     """Train every arm for every seed, evaluate, and compute the claims."""
     from paperzoo.core.plots import bar_ci, learning_curves
 
     cfg = config
-    if cfg.num_threads:
-        torch.set_num_threads(cfg.num_threads)
     arms = [a.upper() for a in cfg.models]
     data = _mnist_data(cfg, run_dir) if cfg.task.kind == "mnist" else _gp_data(cfg)
 

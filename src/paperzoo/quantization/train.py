@@ -12,6 +12,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from paperzoo.core import Claim, Outcome, RunDir
+from paperzoo.core.device import torch_threads
 from paperzoo.core.results import ci95, compare_claim
 from paperzoo.core.seed import make_generator, seed_everything
 from paperzoo.datasets import load_cifar10, load_digits, load_mnist, make_loader, stratified_subset
@@ -441,13 +442,8 @@ def _bits_figure(path: Any, per_layer: list[dict[str, int]], target: int) -> Non
 
 
 def run(config: Config, run_dir: RunDir) -> Outcome:
-    threads = torch.get_num_threads()
-    if config.num_threads > 0:
-        torch.set_num_threads(config.num_threads)
-    try:
+    with torch_threads(config.num_threads):
         return _run(config, run_dir)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _run(config: Config, run_dir: RunDir) -> Outcome:
