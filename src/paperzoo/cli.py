@@ -148,12 +148,9 @@ def _duration(minutes: float) -> str:
 def _cmd_list(args: argparse.Namespace) -> int:
     from paperzoo.core.registry import get_experiment, list_experiments
 
-    if args.method:
-        get_experiment(
-            args.method,
-            list_experiments(args.method)[0].preset if list_experiments(args.method) else "?",
-        )
     exps = list_experiments(args.method)
+    if args.method and not exps:
+        get_experiment(args.method, "")  # raises "unknown method ...; known methods: ..."
     width = max((len(f"{e.method}/{e.preset}") for e in exps), default=10)
     for e in exps:
         data = f" [data: {', '.join(e.needs_data)}]" if e.needs_data else ""
