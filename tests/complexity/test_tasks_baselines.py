@@ -62,11 +62,10 @@ def test_gap_prediction_metrics():
     assert m["R"] == pytest.approx(1.0) and m["mae"] == pytest.approx(2.0)
 
 
-def test_trainer_step_populates_and_checkpoints():
+def _tiny_trainer(generator: torch.Generator | None = None) -> NeuralComplexityTrainer:
     torch.manual_seed(0)
-    nc = NeuralComplexity(hidden_dim=8, encoder_depth=2, num_heads=2)
-    tr = NeuralComplexityTrainer(
-        nc,
+    return NeuralComplexityTrainer(
+        NeuralComplexity(hidden_dim=8, encoder_depth=2, num_heads=2),
         SinusoidTasks(5, 6),
         LearnerMLP(hidden_dim=8),
         batch_size=16,
@@ -75,26 +74,18 @@ def test_trainer_step_populates_and_checkpoints():
         learn_every=2,
         warmup_steps=1,
         memory_capacity=100,
-        generator=torch.Generator().manual_seed(0),
+        generator=generator,
     )
+
+
+def test_trainer_step_populates_and_checkpoints():
+    tr = _tiny_trainer(torch.Generator().manual_seed(0))
     tr.populate(2)
     assert len(tr.memory) == 2 * 4 * 3
     state = tr.state_dict()
     m1 = [tr.step() for _ in range(2)]  # step 2 runs a regularised learner batch
     assert len(tr.memory) == 3 * 4 * 3 and tr.regularizing
-    torch.manual_seed(0)
-    nc2 = NeuralComplexity(hidden_dim=8, encoder_depth=2, num_heads=2)
-    tr2 = NeuralComplexityTrainer(
-        nc2,
-        SinusoidTasks(5, 6),
-        LearnerMLP(hidden_dim=8),
-        batch_size=16,
-        task_batch_size=4,
-        inner_steps=3,
-        learn_every=2,
-        warmup_steps=1,
-        memory_capacity=100,
-    )
+    tr2 = _tiny_trainer()
     tr2.load_state_dict(state)
     m2 = [tr2.step() for _ in range(2)]
     assert m1 == m2

@@ -15,7 +15,7 @@ outputs) follows LSQ; the paper's placement could not be checked.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 import torch
 from torch import nn
@@ -105,6 +105,18 @@ class ActivationQuantizer(nn.Module):
         return self.quantizer(x)
 
 
+_M = TypeVar("_M", bound=nn.Module)
+
+
+def _copy_parameters(src: nn.Module, dst: _M) -> _M:
+    """Copy ``src``'s weight (and bias, when it has one) into ``dst``; return ``dst``."""
+    with torch.no_grad():
+        dst.weight.copy_(src.weight)
+        if getattr(src, "bias", None) is not None:
+            dst.bias.copy_(src.bias)
+    return dst
+
+
 class QuantConv2d(nn.Conv2d):
     """``nn.Conv2d`` whose weight (and optionally input) is fake-quantised.
 
@@ -159,11 +171,7 @@ class QuantConv2d(nn.Conv2d):
             input_spec=input_spec,
             input_signed=input_signed,
         ).to(conv.weight.device)
-        with torch.no_grad():
-            q.weight.copy_(conv.weight)
-            if conv.bias is not None:
-                q.bias.copy_(conv.bias)
-        return q
+        return _copy_parameters(conv, q)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.input_quantizer is not None:
@@ -211,11 +219,7 @@ class QuantLinear(nn.Linear):
             input_spec=input_spec,
             input_signed=input_signed,
         ).to(linear.weight.device)
-        with torch.no_grad():
-            q.weight.copy_(linear.weight)
-            if linear.bias is not None:
-                q.bias.copy_(linear.bias)
-        return q
+        return _copy_parameters(linear, q)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.input_quantizer is not None:
