@@ -71,14 +71,13 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
             if type(None) in args:
                 return None
             raise ConfigError(f"{where}: None is not allowed (expected {_type_name(tp)})")
-        errors = []
         for arg in args:
             if arg is type(None):
                 continue
             try:
                 return _coerce(value, arg, where)
-            except ConfigError as e:
-                errors.append(str(e))
+            except ConfigError:
+                continue
         raise ConfigError(f"{where}: {value!r} does not match {_type_name(tp)}")
     if origin is Literal:
         allowed = get_args(tp)
