@@ -18,6 +18,9 @@ EPILOG = """examples:
   paperzoo reproduce neural_processes --preset smoke
   paperzoo reproduce neural_processes --preset quick --seeds 3 --set train.steps=2000
   paperzoo reproduce neural_processes --preset quick --resume      # continue an interrupted run
+  paperzoo reproduce federated --preset quick --workers 2          # two unit processes
+  paperzoo reproduce continual --executor ray --address auto       # units as Ray tasks
+  paperzoo finalize runs/neural_processes/quick/20261128-101500   # re-judge stored units
   paperzoo report                                                  # refresh docs/results/
   paperzoo data status --data-root ../shared/data
 """
@@ -76,8 +79,41 @@ def _parser() -> argparse.ArgumentParser:
         "finished units are not redone",
     )
     rp.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="units run in N local processes at once (default: the number of cores; "
+        "1 runs in this process); the same seeds give the same numbers with any N",
+    )
+    rp.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        metavar="T",
+        help="torch threads per unit (default: cores // workers, at least 1)",
+    )
+    rp.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="local processes (default) or Ray tasks (pip install 'paperzoo[ray]')",
+    )
+    rp.add_argument(
+        "--address",
+        default=None,
+        help="with --executor ray: the cluster address (e.g. auto, ray://host:10001); "
+        "default starts a local Ray",
+    )
+    rp.add_argument(
         "--show-config", action="store_true", help="print the resolved config as TOML and exit"
     )
+
+    fin = sub.add_parser(
+        "finalize",
+        help="re-judge the claims and redraw figures and report of a run from its stored units",
+    )
+    fin.add_argument("run_dir", type=Path, help="a run directory (runs/METHOD/PRESET/STAMP)")
 
     rpt = sub.add_parser(
         "report",
@@ -168,17 +204,51 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 
         print(to_toml(build_config(args.method, args.preset, args.seeds, args.overrides)))
         return 0
-    path = reproduce(
-        args.method,
-        args.preset,
-        seeds=args.seeds,
-        overrides=args.overrides,
-        out=args.out,
-        device=args.device,
-        data_root=args.data_root,
-        resume=args.resume,
-    )
+    import os
+
+    from paperzoo.core.engine import UnitsFailed
+
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    if args.threads is not None and args.threads < 1:
+        raise UsageError("--threads must be at least 1")
+    if args.address and args.executor != "ray":
+        raise UsageError("--address needs --executor ray")
+    workers = args.workers or os.cpu_count() or 1
+    try:
+        path = reproduce(
+            args.method,
+            args.preset,
+            seeds=args.seeds,
+            overrides=args.overrides,
+            out=args.out,
+            device=args.device,
+            data_root=args.data_root,
+            resume=args.resume,
+            workers=workers,
+            threads=args.threads,
+            executor=args.executor,
+            address=args.address,
+        )
+    except UnitsFailed as e:
+        print(f"paperzoo: {e}", file=sys.stderr)
+        return 1
     print(path)
+    return 0
+
+
+def _cmd_finalize(args: argparse.Namespace) -> int:
+    from paperzoo.core.reproduce import refinalize
+
+    if not (args.run_dir / "meta.json").is_file():
+        raise UsageError(f"{args.run_dir} is not a run directory (no meta.json)")
+    try:
+        res = refinalize(args.run_dir)
+    except FileNotFoundError as e:
+        raise UsageError(str(e)) from e
+    for c in res["claims"]:
+        print(f"{c['verdict']:<13} {c['id']}" + (f"  ({c['reason']})" if c["reason"] else ""))
+    print(args.run_dir / "report.md")
     return 0
 
 
@@ -216,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {
         "list": _cmd_list,
         "reproduce": _cmd_reproduce,
+        "finalize": _cmd_finalize,
         "report": _cmd_report,
         "data": _cmd_data,
     }

@@ -8,10 +8,8 @@ from .config import Config, EvalConfig, MetaConfig, NCConfig, RegimeConfig
 
 __all__ = ["paper", "quick", "smoke"]
 
-_RUNNER = "paperzoo.complexity.train:run"
 
-
-@register("complexity", "smoke", runner=_RUNNER, cpu_minutes=0.2)
+@register("complexity", "smoke", cpu_minutes=0.2)
 def smoke() -> Config:
     """Tiny NC on generated sinusoids, overfitting regime, 1 seed: checks the pipeline end to end.
 
@@ -50,7 +48,7 @@ def smoke() -> Config:
     )
 
 
-@register("complexity", "quick", runner=_RUNNER, cpu_minutes=10)
+@register("complexity", "quick", cpu_minutes=10)
 def quick() -> Config:
     """Meta-train NC on sinusoids (official + overfitting regime, 3 seeds); gap R/MAE, test MSE.
 
@@ -77,7 +75,7 @@ def quick() -> Config:
     )
 
 
-@register("complexity", "paper", runner=_RUNNER, cpu_minutes=60_000)
+@register("complexity", "paper", cpu_minutes=60_000)
 def paper() -> Config:
     """The official run.py scale (NC width 512, 500k steps of 512 snapshots); needs a GPU.
 

@@ -14,10 +14,8 @@ from .config import (
 
 __all__ = ["paper", "quick", "smoke"]
 
-RUNNER = "paperzoo.compression.train:run"
 
-
-@register("compression", "smoke", runner=RUNNER, cpu_minutes=0.2)
+@register("compression", "smoke", cpu_minutes=0.2)
 def smoke() -> Config:
     """Tiny end-to-end run on cluttered scikit-learn digits (no data root), 1 seed.
 
@@ -43,7 +41,7 @@ def smoke() -> Config:
     )
 
 
-@register("compression", "quick", runner=RUNNER, cpu_minutes=20.0, needs_data=("mnist",))
+@register("compression", "quick", cpu_minutes=20.0, needs_data=("mnist",))
 def quick() -> Config:
     """CPU reproduction of the paper's main claim (Tables 1-2 trend) on cluttered MNIST, 3 seeds.
 
@@ -55,7 +53,7 @@ def quick() -> Config:
     return Config()
 
 
-@register("compression", "paper", runner=RUNNER, cpu_minutes=600.0, needs_data=("mnist",))
+@register("compression", "paper", cpu_minutes=600.0, needs_data=("mnist",))
 def paper() -> Config:
     """Longer schedule closer to the paper's (not run here): the spec's 32-64-128-128 teacher on
     28 px digits / 56 px canvas, 1/8-width KD student, 16 x 20 % pruning iterations."""

@@ -8,10 +8,8 @@ from .config import Config, StreamConfig, TrainConfig
 
 __all__ = ["paper", "quick", "smoke"]
 
-_RUNNER = "paperzoo.continual.train:run"
 
-
-@register("continual", "smoke", runner=_RUNNER, cpu_minutes=0.2)
+@register("continual", "smoke", cpu_minutes=0.2)
 def smoke() -> Config:
     """Rotated sklearn digits, 3 tasks, all settings and arms, 1 seed (pipeline check, < 15 s).
 
@@ -33,7 +31,7 @@ def smoke() -> Config:
     )
 
 
-@register("continual", "quick", runner=_RUNNER, cpu_minutes=8.0, needs_data=("mnist",))
+@register("continual", "quick", cpu_minutes=8.0, needs_data=("mnist",))
 def quick() -> Config:
     """Rotated MNIST, 5 tasks x 20 deg, 2000 images/task, balanced/noisy/imbalanced, 3 seeds.
 
@@ -50,7 +48,7 @@ def quick() -> Config:
     )
 
 
-@register("continual", "paper", runner=_RUNNER, cpu_minutes=2400.0, needs_data=("mnist",))
+@register("continual", "paper", cpu_minutes=2400.0, needs_data=("mnist",))
 def paper() -> Config:
     """Rotated MNIST at paper scale: 20 tasks x 9 deg, all 60k images per task, 3 seeds.
 

@@ -1,8 +1,10 @@
 """Small, dependency-light plumbing shared by every method: configs, registry, seeding, devices,
-run directories, checkpoints, data roots, progress and plots. No paper maths lives here, and
+run directories, checkpoints, data roots, progress, plots, the reproduction engine (units,
+executors, resume) and claim verdicts. No paper maths lives here, and
 nothing here imports a method package.
 """
 
+from paperzoo.core.claims import ClaimSpec, Gate
 from paperzoo.core.config import (
     ConfigError,
     apply_overrides,
@@ -13,20 +15,25 @@ from paperzoo.core.config import (
 )
 from paperzoo.core.data import DataMissingError, resolve_data_root
 from paperzoo.core.device import resolve_device
+from paperzoo.core.engine import Results, Unit, UnitContext, UnitRecord, relative_change
 from paperzoo.core.errors import UsageError
 from paperzoo.core.io import atomic_write_bytes, atomic_write_json, atomic_write_text
 from paperzoo.core.registry import Experiment, get_experiment, list_experiments, register
-from paperzoo.core.results import Claim, Outcome, summarize
+from paperzoo.core.results import summarize
 from paperzoo.core.runs import RunDir
 from paperzoo.core.seed import make_generator, seed_everything
 
 __all__ = [
-    "Claim",
+    "ClaimSpec",
     "ConfigError",
     "DataMissingError",
     "Experiment",
-    "Outcome",
+    "Gate",
+    "Results",
     "RunDir",
+    "Unit",
+    "UnitContext",
+    "UnitRecord",
     "UsageError",
     "apply_overrides",
     "atomic_write_bytes",
@@ -38,6 +45,7 @@ __all__ = [
     "list_experiments",
     "load_toml",
     "make_generator",
+    "relative_change",
     "register",
     "resolve_data_root",
     "resolve_device",

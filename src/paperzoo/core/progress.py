@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-__all__ = ["track"]
+__all__ = ["UnitProgress", "track"]
 
 
 class _Plain:
@@ -52,6 +52,7 @@ def track(
     *,
     interval: float = 30.0,
     disable: bool | None = None,
+    position: int | None = None,
 ) -> Any:
     """Wrap ``iterable`` in a tqdm bar on a terminal, or in plain periodic lines otherwise.
 
@@ -66,7 +67,9 @@ def track(
     if mode == "bar" or (mode != "plain" and sys.stderr.isatty()):
         from tqdm.auto import tqdm
 
-        return tqdm(iterable, total=total, desc=desc, dynamic_ncols=True, leave=False)
+        return tqdm(
+            iterable, total=total, desc=desc, dynamic_ncols=True, leave=False, position=position
+        )
     return _Plain(iterable, total, desc, interval)
 
 
@@ -79,3 +82,52 @@ class _Silent:
 
     def __iter__(self) -> Iterator[T]:
         return iter(self.iterable)
+
+
+class UnitProgress:
+    """The engine's bar over units: done/total with an ETA from the finished units' pace.
+
+    A tqdm bar on a terminal (the current unit's step bar sits under it); otherwise one plain
+    line per started, finished or failed unit. ``PAPERZOO_PROGRESS`` forces a mode as in
+    :func:`track`.
+    """
+
+    def __init__(self, total: int, done: int = 0) -> None:
+        self.total, self.done, self.t0 = total, done, time.monotonic()
+        self.fresh = 0  # units finished in this session (the ETA uses their pace only)
+        mode = os.environ.get("PAPERZOO_PROGRESS", "")
+        self.off = mode == "off"
+        self.bar = None
+        if not self.off and (mode == "bar" or (mode != "plain" and sys.stderr.isatty())):
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, initial=done, desc="units", position=0, unit="unit")
+
+    def _eta(self) -> str:
+        if not self.fresh:
+            return "?"
+        left = (time.monotonic() - self.t0) / self.fresh * (self.total - self.done)
+        return f"{left / 60:.1f} min" if left >= 60 else f"{left:.0f} s"
+
+    def _line(self, text: str) -> None:
+        if not self.off and self.bar is None:
+            print(f"units {self.done}/{self.total}: {text}", file=sys.stderr, flush=True)
+
+    def started(self, key: str) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(key)
+        self._line(f"started {key}")
+
+    def finished(self, key: str, seconds: float) -> None:
+        self.done += 1
+        self.fresh += 1
+        if self.bar is not None:
+            self.bar.update(1)
+        self._line(f"finished {key} in {seconds:.1f} s (ETA {self._eta()})")
+
+    def failed(self, key: str) -> None:
+        self._line(f"FAILED {key}")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

@@ -1,8 +1,9 @@
 """Registry of (method, preset) experiments, discovered lazily.
 
-A method package registers its presets in its ``experiments.py`` with :func:`register`; the runner
-(``train.run``) is named by a ``"module:function"`` string and imported only when a run starts, so
-``paperzoo list`` never imports training code or heavy optional dependencies.
+A method package registers its presets in its ``experiments.py`` with :func:`register`; its train
+module (``units``/``run_unit``/``claims``, see :mod:`paperzoo.core.engine`) is named by a string
+and imported only when a run starts, so ``paperzoo list`` never imports training code or heavy
+optional dependencies.
 
 Discovery imports ``paperzoo.<package>.experiments`` for every sub-package that has one; the
 core and datasets packages are never methods.
@@ -36,7 +37,8 @@ class Experiment:
         summary: one line for ``paperzoo list`` (the docstring's first paragraph, joined).
         cpu_minutes: expected wall time on 2 CPU cores, for ``paperzoo list``.
         make_config: builds the preset's config (a dataclass with a ``seeds`` field).
-        runner: ``"module:function"`` of ``run(config, run_dir) -> Outcome``.
+        module: the method's train module (``units``, ``run_unit``, ``claims``), imported only
+            when a run starts.
         needs_data: dataset names (``paperzoo data status``) the preset reads from the data root.
         doc: the preset function's full docstring (which table/figure it targets).
     """
@@ -46,33 +48,37 @@ class Experiment:
     summary: str
     cpu_minutes: float
     make_config: Callable[[], Any]
-    runner: str
+    module: str
     needs_data: tuple[str, ...] = ()
     doc: str = ""
 
-    def load_runner(self) -> Callable[..., Any]:
-        """Import and return the ``run`` function (this is where training code gets imported)."""
-        module, _, func = self.runner.partition(":")
-        return getattr(importlib.import_module(module), func)
+    def load_module(self) -> Any:
+        """Import the train module (this is where training code gets imported)."""
+        mod = importlib.import_module(self.module)
+        missing = [f for f in ("units", "run_unit", "claims") if not hasattr(mod, f)]
+        if missing:
+            raise TypeError(f"{self.module} lacks {', '.join(missing)} (see core.engine)")
+        return mod
 
 
 def register(
     method: str,
     preset: str,
     *,
-    runner: str,
     cpu_minutes: float,
     needs_data: tuple[str, ...] = (),
+    module: str | None = None,
 ) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
     """Decorator for a zero-argument function that returns a preset's config.
 
-    >>> @register("demo_method", "smoke", runner="mypkg.train:run", cpu_minutes=0.2)
+    ``module`` is the train module (default ``paperzoo.<method>.train``).
+
+    >>> @register("demo_method", "smoke", cpu_minutes=0.2, module="mypkg.train")
     ... def smoke():
     ...     '''Tiny run for tests.'''
     ...     return MyConfig(steps=10)
     """
-    if ":" not in runner:
-        raise ValueError(f"runner must be 'module:function', got {runner!r}")
+    module = module or f"paperzoo.{method}.train"
 
     def deco(fn: Callable[[], Any]) -> Callable[[], Any]:
         key = (method, preset)
@@ -85,7 +91,7 @@ def register(
             summary=" ".join(doc.split("\n\n")[0].split()) if doc else "",
             cpu_minutes=float(cpu_minutes),
             make_config=fn,
-            runner=runner,
+            module=module,
             needs_data=tuple(needs_data),
             doc=doc,
         )

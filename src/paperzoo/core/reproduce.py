@@ -1,23 +1,39 @@
-"""``paperzoo reproduce``: resolve a preset, run it, and write ``results.json`` + ``report.md``."""
+"""``paperzoo reproduce``: resolve a preset, run its units through the engine, judge the claims,
+draw the figures and write ``results.json`` + ``report.md``.
+
+:func:`finalize` does the last three steps from the unit records already in a run directory,
+so a change to the claims or figures code re-judges a finished run without retraining.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import math
+import importlib
+import json
 import sys
 import time
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-from paperzoo.core.config import ConfigError, apply_overrides, config_to_dict
+from paperzoo.core.claims import Claim, judge_all
+from paperzoo.core.config import ConfigError, apply_overrides, config_from_dict
 from paperzoo.core.data import resolve_data_root
 from paperzoo.core.device import resolve_device
+from paperzoo.core.engine import Results, UnitRecord, check_units, run_units
 from paperzoo.core.io import atomic_write_json, atomic_write_text
-from paperzoo.core.registry import get_experiment
-from paperzoo.core.results import Outcome, summarize, validate_results
+from paperzoo.core.registry import Experiment, get_experiment
+from paperzoo.core.results import summarize, validate_results
 from paperzoo.core.runs import RunDir, package_versions
 
-__all__ = ["build_config", "render_report", "reproduce"]
+__all__ = [
+    "build_config",
+    "finalize",
+    "judge_results",
+    "refinalize",
+    "render_report",
+    "reproduce",
+]
 
 
 def build_config(
@@ -35,6 +51,8 @@ def build_config(
     cfg = apply_overrides(cfg, list(overrides))
     if not cfg.seeds:
         raise ConfigError("seeds is empty: give at least one seed")
+    if len(set(cfg.seeds)) != len(cfg.seeds):
+        raise ConfigError(f"seeds {cfg.seeds} repeat a seed")
     return cfg
 
 
@@ -42,19 +60,52 @@ def _fmt(mean: float, ci: float | None) -> str:
     return f"{mean:.4g}" if ci is None else f"{mean:.4g} ± {ci:.2g}"
 
 
-def render_report(results: dict[str, Any], run: RunDir, outcome: Outcome) -> str:
-    """Markdown: claims, the summary table (mean ± 95% CI over seeds), extra tables, figures."""
+_MARK = {"holds": "holds", "fails": "**fails**", "inconclusive": "*inconclusive*"}
+
+
+def render_report(
+    results: dict[str, Any],
+    run: RunDir,
+    tables: dict[str, str] | None = None,
+    notes: str = "",
+) -> str:
+    """Markdown: verdicts with effects and gates, the summary table, extra tables, figures."""
     lines = [f"# {results['method']} / {results['preset']}", ""]
     lines += [
-        f"Seeds: {results['seeds']} · runtime {results['runtime_s']:.0f} s · device "
-        f"{run.device} · torch {results['versions'].get('torch', '?')}",
+        f"Seeds: {results['seeds']} · runtime {results['runtime_s']:.0f} s wall, "
+        f"{results['cpu_s']:.0f} s CPU · {results['workers']} worker(s), executor "
+        f"{results['executor']} · device {run.device} · torch "
+        f"{results['versions'].get('torch', '?')}",
         "",
     ]
-    lines += ["## Claims", "", "| id | claim | holds | evidence |", "|---|---|---|---|"]
+    counts = {v: sum(c["verdict"] == v for c in results["claims"]) for v in _MARK}
+    lines += [
+        "## Claims",
+        "",
+        f"{counts['holds']} hold, {counts['fails']} fail, {counts['inconclusive']} inconclusive. "
+        "Verdicts come from paired per-seed differences d (positive favours the claim): "
+        "*holds* when the whole CI95 of mean d is above the threshold, *fails* when it is below, "
+        "otherwise (or when a validity gate fails, or with one seed) *inconclusive*.",
+        "",
+        "| id | claim | verdict | mean d [CI95] | threshold | gates | evidence |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for c in results["claims"]:
+        e = c["effect"]
+        ci = (
+            f"{e['mean']:+.4g} [{e['low']:+.4g}, {e['high']:+.4g}]"
+            if e["low"] is not None
+            else f"{e['mean']:+.4g} (n=1)"
+        )
+        gates = ", ".join(
+            f"{g['name']} {'ok' if g['passed'] else 'FAILED'}"
+            + ("" if g["value"] is None else f" ({g['value']:.4g} vs {g['reference']:g})")
+            for g in c["gates"]
+        )
+        verdict = _MARK[c["verdict"]] + (f": {c['reason']}" if c["reason"] else "")
         lines.append(
-            f"| {c['id']} | {c['statement']} | {'yes' if c['holds'] else '**no**'} "
-            f"| {c['evidence']} |"
+            f"| {c['id']} | {c['statement']} | {verdict} | {ci} | {c['threshold']:g} "
+            f"| {gates or '-'} | {c['evidence']} |"
         )
     metrics = sorted({m for arm in results["summary"].values() for m in arm})
     lines += ["", "## Results (mean ± 95% CI over seeds)", ""]
@@ -62,15 +113,75 @@ def render_report(results: dict[str, Any], run: RunDir, outcome: Outcome) -> str
     for arm, s in results["summary"].items():
         cells = [_fmt(s[m]["mean"], s[m]["ci95"]) if m in s else "" for m in metrics]
         lines.append(f"| {arm} | " + " | ".join(cells) + " |")
-    for title, table in outcome.tables.items():
+    for title, table in (tables or {}).items():
         lines += ["", f"## {title}", "", table.strip()]
     figs = sorted((run.path / "figures").glob("*.png")) if (run.path / "figures").is_dir() else []
     if figs:
         lines += ["", "## Figures", ""]
         lines += [f"![{f.stem}](figures/{f.name})" for f in figs]
-    if outcome.notes:
-        lines += ["", "## Notes", "", outcome.notes.strip()]
+    if notes:
+        lines += ["", "## Notes", "", notes.strip()]
     return "\n".join(lines) + "\n"
+
+
+def _figures_module(method: str) -> ModuleType | None:
+    name = f"paperzoo.{method}.figures"
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as e:
+        if e.name == name:
+            return None
+        raise
+
+
+def judge_results(module: ModuleType, results: Results) -> list[Claim]:
+    """The method's declared claims, judged from the results' per-seed arms."""
+    return judge_all(module.claims(results), results.arms)
+
+
+def _sessions(run: RunDir) -> list[dict[str, Any]]:
+    p = run.path / "engine.json"
+    return json.loads(p.read_text())["sessions"] if p.is_file() else []
+
+
+def finalize(
+    run: RunDir,
+    exp: Experiment,
+    config: Any,
+    records: list[UnitRecord],
+    *,
+    workers: int,
+    executor: str,
+) -> dict[str, Any]:
+    """Judge the claims, draw the figures and write ``results.json`` and ``report.md``."""
+    module = exp.load_module()
+    results = Results.from_records(config, config.seeds, records)
+    claims = judge_results(module, results)
+    fig_mod = _figures_module(exp.method)
+    tables: dict[str, str] = {}
+    if fig_mod is not None:
+        fig_mod.figures(results, run)
+        if hasattr(fig_mod, "tables"):
+            tables = fig_mod.tables(results)
+    notes = module.notes(results) if hasattr(module, "notes") else ""
+    out = {
+        "method": exp.method,
+        "preset": exp.preset,
+        "seeds": list(config.seeds),
+        "arms": results.arms,
+        "summary": summarize(results.arms),
+        "claims": [dataclasses.asdict(c) for c in claims],
+        # Wall time of every session of this run (a resumed run adds its earlier sessions).
+        "runtime_s": round(sum(s["wall_s"] for s in _sessions(run)), 2),
+        "cpu_s": round(sum(r.cpu_s for r in records), 2),
+        "workers": workers,
+        "executor": executor,
+        "versions": package_versions(),
+    }
+    validate_results(out)
+    atomic_write_json(run.path / "results.json", out)
+    atomic_write_text(run.path / "report.md", render_report(out, run, tables, notes))
+    return out
 
 
 def reproduce(
@@ -83,38 +194,94 @@ def reproduce(
     device: str = "auto",
     data_root: str | Path | None = None,
     resume: bool = False,
+    workers: int = 1,
+    threads: int | None = None,
+    executor: str = "local",
+    address: str | None = None,
+    ray_local_mode: bool = False,
 ) -> Path:
-    """Run one preset end to end and return its run directory."""
+    """Run one preset end to end and return its run directory.
+
+    Args:
+        workers: local worker processes (1: in this process); see :func:`run_units`.
+        threads: torch threads per unit (default: cores // workers).
+        executor: ``"local"`` or ``"ray"`` (``address`` of an existing Ray cluster).
+    """
     exp = get_experiment(method, preset)
     cfg = build_config(method, preset, seeds, overrides)
     dev = resolve_device(device)
     root = resolve_data_root(data_root)
+    module = exp.load_module()
+    units = module.units(cfg)
+    check_units(units, cfg.seeds)
     run = RunDir.create(out, method, preset, cfg, device=dev, data_root=root, resume=resume)
-    print(f"paperzoo: {method}/{preset} -> {run.path}", file=sys.stderr)
-    t0 = time.time()
-    outcome: Outcome = exp.load_runner()(cfg, run)
-    if not isinstance(outcome, Outcome):
-        raise TypeError(f"{exp.runner} must return paperzoo.core.Outcome, got {type(outcome)}")
-    for arm, metrics in outcome.arms.items():
-        for m, vals in metrics.items():
-            bad = [v for v in vals if not math.isfinite(float(v))]
-            if bad:
-                raise FloatingPointError(f"{method}/{preset}: arm {arm} metric {m} is not finite")
-    results = {
-        "method": method,
-        "preset": preset,
-        "seeds": list(cfg.seeds),
-        "arms": {
-            a: {m: [float(v) for v in vs] for m, vs in ms.items()} for a, ms in outcome.arms.items()
-        },
-        "summary": summarize(outcome.arms),
-        "claims": [dataclasses.asdict(c) for c in outcome.claims],
-        "runtime_s": round(time.time() - t0, 2),
-        "versions": package_versions(),
-    }
-    validate_results(results)
-    atomic_write_json(run.path / "results.json", results)
-    atomic_write_text(run.path / "report.md", render_report(results, run, outcome))
-    run.log({"event": "finished", "runtime_s": results["runtime_s"], "config": config_to_dict(cfg)})
-    print(f"paperzoo: wrote {run.path / 'report.md'} and results.json", file=sys.stderr)
+    print(f"paperzoo: {method}/{preset} -> {run.path} ({len(units)} units)", file=sys.stderr)
+
+    sessions = _sessions(run)
+    session = {"started": time.time(), "wall_s": 0.0, "workers": workers, "executor": executor}
+    sessions.append(session)
+    t0 = time.perf_counter()
+
+    def note_time(record: dict[str, Any] | None = None) -> None:
+        # Kept current after every unit so a killed session still counts in runtime_s.
+        session["wall_s"] = round(time.perf_counter() - t0, 2)
+        atomic_write_json(run.path / "engine.json", {"sessions": sessions})
+        if record is not None:
+            run.log(record)
+
+    try:
+        records = run_units(
+            exp.module,
+            cfg,
+            units,
+            run.path,
+            device=dev,
+            data_root=root,
+            workers=workers,
+            threads=threads,
+            executor=executor,
+            address=address,
+            ray_local_mode=ray_local_mode,
+            log=note_time,
+        )
+        res = finalize(run, exp, cfg, records, workers=workers, executor=executor)
+    finally:
+        note_time()
+    # finalize ran before the last note_time: rewrite runtime_s with the final session time.
+    res["runtime_s"] = round(sum(s["wall_s"] for s in sessions), 2)
+    atomic_write_json(run.path / "results.json", res)
+    run.log({"event": "finished", "runtime_s": res["runtime_s"], "cpu_s": res["cpu_s"]})
+    counts = {v: sum(c["verdict"] == v for c in res["claims"]) for v in _MARK}
+    print(
+        f"paperzoo: {counts['holds']} hold, {counts['fails']} fail, "
+        f"{counts['inconclusive']} inconclusive; wrote {run.path / 'report.md'}",
+        file=sys.stderr,
+    )
     return run.path
+
+
+def refinalize(run_path: str | Path) -> dict[str, Any]:
+    """Re-judge and redraw a finished or interrupted run from its stored unit records."""
+    path = Path(run_path)
+    meta = json.loads((path / "meta.json").read_text())
+    exp = get_experiment(meta["method"], meta["preset"])
+    cls = type(exp.make_config())
+    cfg = config_from_dict(cls, json.loads((path / "config.json").read_text()))
+    run = RunDir(path, method=exp.method, preset=exp.preset, device=meta.get("device", "cpu"))
+    module = exp.load_module()
+    records = []
+    for u in module.units(cfg):
+        p = path / "units" / f"{u.key.replace('/', '__')}.json"
+        if not p.is_file():
+            raise FileNotFoundError(f"unit {u.key} has no record in {path}; run --resume first")
+        records.append(UnitRecord.from_dict(json.loads(p.read_text())))
+    s = _sessions(run)
+    return finalize(
+        run,
+        exp,
+        cfg,
+        records,
+        workers=int(s[-1]["workers"]) if s else 1,
+        executor=s[-1]["executor"] if s else "local",
+    )
+

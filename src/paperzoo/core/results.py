@@ -1,71 +1,53 @@
-"""The results contract: per-seed metrics per arm, summaries with 95% CIs, and computed claims.
+"""The results contract: per-seed metrics per arm, summaries with 95% CIs, and judged claims.
 
 ``results.json`` has exactly the keys in :data:`RESULT_KEYS`. ``arms`` holds one value per seed
 for each metric; ``summary`` is derived from ``arms`` here (never written by a method); each
-claim's ``holds`` must be a bool that the method computed from ``arms``.
+claim is judged by :func:`paperzoo.core.claims.judge` from ``arms`` and carries its ``verdict``
+(holds / fails / inconclusive), ``effect`` (mean paired difference with CI95 and n),
+``threshold`` and ``gates``. ``runtime_s`` is wall time summed over every session of a resumed
+run, ``cpu_s`` the CPU time of all units, ``workers`` and ``executor`` how they ran.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = [
-    "RESULT_KEYS",
-    "Claim",
-    "Outcome",
-    "ci95",
-    "compare_claim",
-    "summarize",
-    "validate_results",
-]
+from paperzoo.core.claims import VERDICTS
 
-RESULT_KEYS = ("method", "preset", "seeds", "arms", "summary", "claims", "runtime_s", "versions")
+__all__ = ["CLAIM_KEYS", "RESULT_KEYS", "ci95", "summarize", "validate_results"]
+
+RESULT_KEYS = (
+    "method",
+    "preset",
+    "seeds",
+    "arms",
+    "summary",
+    "claims",
+    "runtime_s",
+    "cpu_s",
+    "workers",
+    "executor",
+    "versions",
+)
+CLAIM_KEYS = {
+    "id",
+    "statement",
+    "verdict",
+    "holds",
+    "evidence",
+    "effect",
+    "threshold",
+    "gates",
+    "metric",
+    "direction",
+    "reason",
+}
 
 Arms = dict[str, dict[str, list[float]]]
-
-
-@dataclass
-class Claim:
-    """One claim of the paper, checked on this run.
-
-    Attributes:
-        id: short stable identifier, e.g. ``"tnoise_robustness"``.
-        statement: the claim in words, with the quantity compared.
-        holds: computed from ``arms`` by the method (a bool, never a constant).
-        evidence: the numbers behind the verdict, e.g. ``"BNP -0.41 vs CNP -1.20 (3 seeds)"``.
-    """
-
-    id: str
-    statement: str
-    holds: bool
-    evidence: str
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.holds, (bool, np.bool_)):
-            raise TypeError(f"claim {self.id}: holds must be a bool, got {type(self.holds)}")
-        self.holds = bool(self.holds)
-
-
-@dataclass
-class Outcome:
-    """What a method's ``run(config, run_dir)`` returns.
-
-    Attributes:
-        arms: ``{arm: {metric: [value per seed]}}``, seeds in the order of ``config.seeds``.
-        claims: the paper's claims computed from ``arms``.
-        notes: markdown appended to ``report.md`` (deviations, settings worth stating).
-        tables: extra markdown tables for the report, keyed by title.
-    """
-
-    arms: Arms
-    claims: list[Claim] = field(default_factory=list)
-    notes: str = ""
-    tables: dict[str, str] = field(default_factory=dict)
 
 
 def ci95(values: Sequence[float]) -> float | None:
@@ -86,33 +68,9 @@ def summarize(arms: Arms) -> dict[str, dict[str, dict[str, float | None]]]:
     }
 
 
-def compare_claim(
-    claim_id: str,
-    statement: str,
-    arms: Arms,
-    metric: str,
-    better: str,
-    worse: str | Sequence[str],
-    *,
-    higher_is_better: bool = True,
-    margin: float = 0.0,
-) -> Claim:
-    """Claim "``better`` beats each of ``worse`` on the seed-mean of ``metric``" (by ``margin``).
-
-    ``margin`` > 0 demands a clear win; < 0 allows ``better`` to trail by at most ``-margin``.
-    """
-    worse = [worse] if isinstance(worse, str) else list(worse)
-    sign = 1.0 if higher_is_better else -1.0
-    mean = {a: float(np.mean(arms[a][metric])) for a in [better, *worse]}
-    holds = all(sign * (mean[better] - mean[w]) > margin for w in worse)
-    n = len(arms[better][metric])
-    ev = ", ".join(f"{a} {mean[a]:.4g}" for a in [better, *worse])
-    return Claim(claim_id, statement, holds, f"{metric} seed-mean: {ev} ({n} seeds)")
-
-
 def validate_results(res: dict[str, Any]) -> None:
     """Raise ``ValueError`` when ``res`` breaks the results contract."""
-    if tuple(res) != RESULT_KEYS and set(res) != set(RESULT_KEYS):
+    if set(res) != set(RESULT_KEYS):
         raise ValueError(f"results keys {sorted(res)} != {sorted(RESULT_KEYS)}")
     n = len(res["seeds"])
     for arm, metrics in res["arms"].items():
@@ -120,5 +78,9 @@ def validate_results(res: dict[str, Any]) -> None:
             if len(vals) != n:
                 raise ValueError(f"arms.{arm}.{m} has {len(vals)} values for {n} seeds")
     for c in res["claims"]:
-        if set(c) != {"id", "statement", "holds", "evidence"} or not isinstance(c["holds"], bool):
+        if set(c) != CLAIM_KEYS or c.get("verdict") not in VERDICTS:
             raise ValueError(f"malformed claim {c}")
+        if c["holds"] != (c["verdict"] == "holds"):
+            raise ValueError(f"claim {c['id']}: holds disagrees with verdict")
+        if c["effect"]["n"] < 2 and c["verdict"] != "inconclusive":
+            raise ValueError(f"claim {c['id']}: one seed must be inconclusive")

@@ -8,10 +8,8 @@ from .config import Config, DataConfig, FederationConfig
 
 __all__ = ["paper", "paper_femnist", "quick", "smoke"]
 
-_RUNNER = "paperzoo.federated.train:run"
 
-
-@register("federated", "smoke", runner=_RUNNER, cpu_minutes=0.2)
+@register("federated", "smoke", cpu_minutes=0.2)
 def smoke() -> Config:
     """All five arms on sklearn digits, 10 clients x 2 classes, 4 rounds (a wiring check)."""
     return Config(
@@ -32,9 +30,7 @@ def smoke() -> Config:
     )
 
 
-@register(
-    "federated", "quick", runner=_RUNNER, cpu_minutes=45, needs_data=("mnist", "fashion_mnist")
-)
+@register("federated", "quick", cpu_minutes=45, needs_data=("mnist", "fashion_mnist"))
 def quick() -> Config:
     """MNIST + Fashion-MNIST, 20 clients x 2 classes, 5 per round, MLP: FedMix vs baselines.
 
@@ -63,7 +59,7 @@ def quick() -> Config:
     )
 
 
-@register("federated", "paper", runner=_RUNNER, cpu_minutes=6000, needs_data=("cifar10",))
+@register("federated", "paper", cpu_minutes=6000, needs_data=("cifar10",))
 def paper() -> Config:
     """Paper Table 1, CIFAR-10: 60 clients x 2 classes, 15 per round, 500 rounds, VGG (not run).
 
@@ -73,7 +69,7 @@ def paper() -> Config:
     return Config(seeds=[0, 1, 2])
 
 
-@register("federated", "paper_femnist", runner=_RUNNER, cpu_minutes=3000, needs_data=("femnist",))
+@register("federated", "paper_femnist", cpu_minutes=3000, needs_data=("femnist",))
 def paper_femnist() -> Config:
     """Paper Table 1, FEMNIST: 100 clients, 10 per round, 10 local epochs, 200 rounds, LeNet-5.
 

@@ -29,6 +29,7 @@ from .models import (
 )
 from .regressor import NeuralProcessRegressor
 from .tasks import (
+    KERNELS,
     GPTaskSampler,
     ImageCompletionSampler,
     Matern52Kernel,
@@ -36,6 +37,7 @@ from .tasks import (
     RBFKernel,
     Task,
     add_t_noise,
+    make_kernel,
     student_t_noise,
 )
 
@@ -47,6 +49,7 @@ __all__ = [
     "CNP",
     "MODELS",
     "NP",
+    "KERNELS",
     "GPTaskSampler",
     "ImageCompletionSampler",
     "Matern52Kernel",
@@ -58,6 +61,7 @@ __all__ = [
     "add_t_noise",
     "context_target_log_likelihood",
     "interval_coverage",
+    "make_kernel",
     "logmeanexp",
     "make_model",
     "mixture_distribution",

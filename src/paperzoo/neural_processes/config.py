@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Config", "EvalConfig", "ModelConfig", "TaskConfig", "TrainConfig"]
+__all__ = ["ClaimConfig", "Config", "EvalConfig", "ModelConfig", "TaskConfig", "TrainConfig"]
 
 
 @dataclass
@@ -38,20 +38,43 @@ class ModelConfig:
 class TaskConfig:
     """Which tasks the models are trained and evaluated on."""
 
-    kind: Literal["gp", "mnist"] = "gp"
-    """``gp``: 1-D GP functions (RBF for training); ``mnist``: image completion, digits 0-4 for
-    training, 5-9 held out as unseen classes."""
+    kind: Literal["gp", "images"] = "gp"
+    """``gp``: 1-D GP functions; ``images``: image completion on ``dataset`` (seen classes for
+    training, the other classes held out as unseen)."""
+
     max_num_points: int = 50
     """Upper bound on context + target points (official 50 for GP, 200 for images)."""
+
+    train_kernel: str = "rbf"
+    """GP kernel of the training tasks: ``rbf`` (official), ``matern`` or ``periodic``."""
+
+    eval_kernels: list[str] = field(default_factory=list)
+    """Further in-distribution-mismatch evaluation kernels: any of ``matern``, ``periodic``
+    (the official GP table evaluates both)."""
+
+    length_range: tuple[float, float] = (0.1, 0.6)
+    """Range of the kernel length scale drawn per task (official U(0.1, 0.6))."""
+
+    scale_range: tuple[float, float] = (0.1, 1.0)
+    """Range of the kernel output scale drawn per task (official U(0.1, 1.0))."""
+
     t_noise: float = 0.1
     """gamma of the Student-t(2.1) noise of the mismatch evaluation set (paper's fixed setting)."""
+
     random_t_noise: bool = False
     """Also evaluate with a random gamma ~ U(0, 0.15) per task (the official random mode is per
     point; per task is used here so that some tasks are nearly clean and some very noisy)."""
-    extra_kernels: list[str] = field(default_factory=list)
-    """Further in-distribution-mismatch evaluation kernels: any of ``matern``, ``periodic``."""
-    mnist_train_images: int = 0
-    """Use only this many training images (0 = all digits 0-4 of the MNIST training split)."""
+
+    dataset: str = "mnist"
+    """``images`` only: any image data set (``mnist``, ``fashion_mnist``, ``cifar10``,
+    ``digits``) or a path to your own ``.npz`` (keys x_train, y_train, x_test, y_test)."""
+
+    seen_classes: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4])
+    """``images`` only: classes used for training; the others are the unseen evaluation set
+    (the paper trains on EMNIST classes 0-9 and holds out 10-46)."""
+
+    train_images: int = 0
+    """``images`` only: use this many training images (0 = all of the seen classes)."""
 
 
 @dataclass
@@ -86,8 +109,23 @@ class EvalConfig:
     """K at evaluation: latent samples (NP/ANP) or bootstrap contexts (BNP/BANP)."""
     seed: int = 42
     """Seed of the evaluation tasks and of the models' evaluation randomness."""
+
+
+@dataclass
+class ClaimConfig:
+    """Pre-registered thresholds of the claims (set before a run, never after seeing it)."""
+
+    robustness_effect: float = 0.05
+    """Smallest reduction of the clean-to-shifted drop in target log-likelihood (nats) that
+    counts as "more robust" (BNP vs CNP/NP, BANP vs CANP/ANP)."""
+
     in_distribution_margin: float = 0.05
-    """Claim 2 holds when BNP's target log-likelihood is at most this far below CNP's (nats)."""
+    """Non-inferiority margin: in distribution, BNP's target log-likelihood may be at most this
+    many nats below CNP's."""
+
+    converged_change: float = 0.05
+    """Convergence gate: the validation target log-likelihood may still move by at most this
+    fraction over the last 20% of training."""
 
 
 @dataclass
@@ -106,5 +144,5 @@ class Config:
     """Training."""
     eval: EvalConfig = field(default_factory=EvalConfig)
     """Evaluation."""
-    num_threads: int = 0
-    """torch intra-op threads (0 = torch's default); 1 is fastest on a shared 2-core machine."""
+    claims: ClaimConfig = field(default_factory=ClaimConfig)
+    """Pre-registered claim thresholds and gates."""

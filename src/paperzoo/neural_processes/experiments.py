@@ -8,10 +8,8 @@ from .config import Config, EvalConfig, ModelConfig, TaskConfig, TrainConfig
 
 __all__ = ["mnist", "paper", "quick", "quick_attentive", "quick_long", "smoke"]
 
-_RUNNER = "paperzoo.neural_processes.train:run"
 
-
-@register("neural_processes", "smoke", runner=_RUNNER, cpu_minutes=0.2)
+@register("neural_processes", "smoke", cpu_minutes=0.2)
 def smoke() -> Config:
     """CNP/NP/BNP, tiny and briefly trained on GP tasks: exercises the whole pipeline + figures.
 
@@ -27,11 +25,10 @@ def smoke() -> Config:
             num_steps=80, batch_size=16, learning_rate=2e-3, val_every=20, val_batches=2
         ),
         eval=EvalConfig(num_batches=4, batch_size=16, num_samples=10),
-        num_threads=1,
     )
 
 
-@register("neural_processes", "quick", runner=_RUNNER, cpu_minutes=30)
+@register("neural_processes", "quick", cpu_minutes=30)
 def quick() -> Config:
     """CNP, NP and BNP on 1-D GP tasks; RBF vs RBF + Student-t noise (gamma 0.1), 3 seeds.
 
@@ -45,11 +42,10 @@ def quick() -> Config:
         model=ModelConfig(hidden_dim=64, latent_dim=64),
         train=TrainConfig(num_steps=1500, batch_size=32, val_every=150, checkpoint_every=500),
         eval=EvalConfig(num_batches=100, batch_size=16, num_samples=50),
-        num_threads=1,
     )
 
 
-@register("neural_processes", "quick_attentive", runner=_RUNNER, cpu_minutes=90)
+@register("neural_processes", "quick_attentive", cpu_minutes=90)
 def quick_attentive() -> Config:
     """CANP, ANP and BANP at the `quick` scale (one seed; the attention models are ~5x slower).
 
@@ -61,7 +57,7 @@ def quick_attentive() -> Config:
     return cfg
 
 
-@register("neural_processes", "mnist", runner=_RUNNER, cpu_minutes=15, needs_data=("mnist",))
+@register("neural_processes", "mnist", cpu_minutes=15, needs_data=("mnist",))
 def mnist() -> Config:
     """CNP, NP, BNP image completion on MNIST digits 0-4, evaluated on unseen digits 5-9.
 
@@ -73,25 +69,24 @@ def mnist() -> Config:
         seeds=[0],
         models=["CNP", "NP", "BNP"],
         model=ModelConfig(hidden_dim=64, latent_dim=64),
-        task=TaskConfig(kind="mnist", max_num_points=200),
+        task=TaskConfig(kind="images", dataset="mnist", max_num_points=200),
         train=TrainConfig(
             num_steps=600, batch_size=16, val_every=100, val_batches=2, checkpoint_every=200
         ),
         eval=EvalConfig(num_batches=25, batch_size=16, num_samples=50),
-        num_threads=1,
     )
 
 
-@register("neural_processes", "paper", runner=_RUNNER, cpu_minutes=60_000)
+@register("neural_processes", "paper", cpu_minutes=60_000)
 def paper() -> Config:
     """The official GP configuration: six models, batch 100, 100k steps, K = 50, 3000 batches.
 
     Targets Table 1 (GP regression: RBF, Matern, Periodic, RBF + t-noise). Needs a GPU.
     """
-    return Config(task=TaskConfig(random_t_noise=True, extra_kernels=["matern", "periodic"]))
+    return Config(task=TaskConfig(random_t_noise=True, eval_kernels=["matern", "periodic"]))
 
 
-@register("neural_processes", "quick_long", runner=_RUNNER, cpu_minutes=30)
+@register("neural_processes", "quick_long", cpu_minutes=30)
 def quick_long() -> Config:
     """`quick` with 4000 steps and one seed: does the t-noise gap open with more training?
 

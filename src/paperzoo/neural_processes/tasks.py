@@ -32,6 +32,7 @@ import torch
 from torch import Tensor
 
 __all__ = [
+    "KERNELS",
     "GPTaskSampler",
     "ImageCompletionSampler",
     "Matern52Kernel",
@@ -39,6 +40,7 @@ __all__ = [
     "RBFKernel",
     "Task",
     "add_t_noise",
+    "make_kernel",
     "student_t_noise",
 ]
 
@@ -153,6 +155,27 @@ class PeriodicKernel(_Kernel):
         d = (x.unsqueeze(-2) - x.unsqueeze(-3)).abs().sum(-1)
         s = torch.sin(math.pi * d / hp["period"].view(-1, 1, 1)) / hp["length"].view(-1, 1, 1)
         return torch.exp(-2 * s.pow(2))
+
+
+KERNELS = {"rbf": RBFKernel, "matern": Matern52Kernel, "periodic": PeriodicKernel}
+"""Kernel families by name (the official GP experiments' three)."""
+
+
+def make_kernel(
+    name: str,
+    length_range: tuple[float, float] = (0.1, 0.6),
+    scale_range: tuple[float, float] = (0.1, 1.0),
+) -> _Kernel:
+    """A kernel family by name with its hyperparameter ranges (official defaults).
+
+    Raises:
+        ValueError: an unknown name (the message lists the known ones).
+    """
+    if name not in KERNELS:
+        raise ValueError(f"unknown GP kernel {name!r}; choose from {sorted(KERNELS)}")
+    if not (0 < length_range[0] <= length_range[1] and 0 < scale_range[0] <= scale_range[1]):
+        raise ValueError(f"bad ranges: length {length_range}, scale {scale_range}")
+    return KERNELS[name](length_range=tuple(length_range), scale_range=tuple(scale_range))
 
 
 def student_t_noise(

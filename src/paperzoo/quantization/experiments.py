@@ -15,10 +15,8 @@ from .config import (
 
 __all__ = ["paper", "quick", "smoke"]
 
-_RUNNER = "paperzoo.quantization.train:run"
 
-
-@register("quantization", "smoke", runner=_RUNNER, cpu_minutes=0.2)
+@register("quantization", "smoke", cpu_minutes=0.2)
 def smoke() -> Config:
     """Seconds-long end-to-end check on sklearn digits (16x16), 2-bit only, one seed.
 
@@ -37,7 +35,7 @@ def smoke() -> Config:
     )
 
 
-@register("quantization", "quick", runner=_RUNNER, cpu_minutes=30.0, needs_data=("mnist",))
+@register("quantization", "quick", cpu_minutes=30.0, needs_data=("mnist",))
 def quick() -> Config:
     """CPU reproduction: MNIST LeNet-5 at W/A 2/2, 3/3, 4/4 (6 arms x 3 seeds), estimator study,
     learned bits vs uniform (the paper's MNIST table, the DropBits-bias and lottery-ticket claims).
@@ -54,7 +52,7 @@ def quick() -> Config:
     )
 
 
-@register("quantization", "paper", runner=_RUNNER, cpu_minutes=6000.0)
+@register("quantization", "paper", cpu_minutes=6000.0)
 def paper() -> Config:
     """CIFAR-10 ResNet-20 at W/A 2/2, 3/3, 4/4 (the paper's CIFAR table); needs
     <data-root>/cifar10/cifar10.npz (not shipped: the run stops with DataMissingError without it).

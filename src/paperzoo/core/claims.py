@@ -1,0 +1,297 @@
+"""Declared claims and their three-valued verdicts: holds, fails or inconclusive.
+
+A method does not decide whether a paper's claim holds; it *declares* the claim (which metric,
+which arms, which direction, the smallest effect that counts, the validity gates) in its
+``claims(results)`` function, and :func:`judge` computes the verdict from **paired** per-seed
+differences:
+
+.. math::
+
+    d_s = \\sigma\\,(m_{\\text{arm}, s} - m_{\\text{baseline}, s}),\\qquad
+    \\bar d \\pm t_{0.975, n-1}\\, \\frac{\\mathrm{sd}(d)}{\\sqrt n}
+
+with :math:`\\sigma = +1` when higher is better and :math:`-1` otherwise, so a positive ``d``
+always favours the claim. With threshold :math:`\\tau` (the smallest effect that counts):
+
+* ``holds``: the whole CI95 lies above :math:`\\tau`;
+* ``fails``: the whole CI95 lies below :math:`\\tau`;
+* ``inconclusive``: otherwise, with one seed, or when a validity gate did not pass.
+
+A claim against several baselines ("BNP beats CNP and NP") holds when it holds against each,
+fails when it fails against any, and is inconclusive otherwise. A claim with no baseline compares
+the arm with a fixed ``reference`` value (e.g. "the correlation exceeds 0.5").
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+__all__ = [
+    "VERDICTS",
+    "Claim",
+    "ClaimSpec",
+    "Effect",
+    "Gate",
+    "GateResult",
+    "judge",
+    "judge_all",
+    "paired_effect",
+]
+
+VERDICTS = ("holds", "fails", "inconclusive")
+Verdict = Literal["holds", "fails", "inconclusive"]
+Arms = Mapping[str, Mapping[str, Sequence[float]]]
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A validity condition: the claim is only judged when ``value`` passes against ``reference``.
+
+    ``value`` is the seed-mean of ``metric`` for each arm in ``arms`` (the claim's arm and
+    baselines when empty); every arm must pass. ``kind="min"``: value >= reference (e.g. the
+    FP32 model's accuracy reaches its known level); ``kind="max"``: value <= reference (e.g. the
+    relative change of the validation loss over the last 20% of steps, a convergence check).
+
+    Attributes:
+        name: short name shown in reports (``"fp32_reference"``, ``"converged"``).
+        metric: metric key in ``results.arms[arm]``.
+        reference: the level to reach (``min``) or not to exceed (``max``).
+        kind: ``"min"`` or ``"max"``.
+        arms: arms the gate applies to; empty means the claim's arm and its baselines.
+        reason: what a failed gate means, in words (printed with the verdict).
+    """
+
+    name: str
+    metric: str
+    reference: float
+    kind: Literal["min", "max"] = "min"
+    arms: tuple[str, ...] = ()
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("min", "max"):
+            raise ValueError(f"gate {self.name}: kind must be 'min' or 'max', got {self.kind!r}")
+
+
+@dataclass(frozen=True)
+class GateResult:
+    name: str
+    value: float | None
+    reference: float
+    kind: str
+    passed: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ClaimSpec:
+    """One claim of the paper, declared before the run.
+
+    Attributes:
+        id: short stable identifier (``"mnist_fedmix_beats_fedavg"``).
+        statement: the claim in words, with the quantity compared.
+        metric: metric key compared (``"test/final_acc"``).
+        arm: the arm the paper says is better.
+        baselines: the arms it is compared with (paired by seed); empty: compare with
+            ``reference``.
+        higher_is_better: direction of ``metric``.
+        threshold: the smallest effect that counts, in the claimed direction and the metric's
+            units (stated in the preset before the run). A negative threshold states a
+            non-inferiority claim ("at most 0.05 nats worse").
+        reference: the fixed level to compare with when there is no baseline.
+        gates: validity gates; any failed gate makes the verdict ``inconclusive``.
+    """
+
+    id: str
+    statement: str
+    metric: str
+    arm: str
+    baselines: tuple[str, ...] = ()
+    higher_is_better: bool = True
+    threshold: float = 0.0
+    reference: float | None = None
+    gates: tuple[Gate, ...] = ()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.baselines, str):
+            object.__setattr__(self, "baselines", (self.baselines,))
+        if not self.baselines and self.reference is None:
+            raise ValueError(f"claim {self.id}: give baselines or a reference value")
+
+
+@dataclass(frozen=True)
+class Effect:
+    """Mean paired difference (positive favours the claim) with its Student-t CI95."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+
+
+@dataclass
+class Claim:
+    """A judged claim, as written to ``results.json`` (built only by :func:`judge`)."""
+
+    id: str
+    statement: str
+    verdict: Verdict
+    holds: bool
+    evidence: str
+    effect: dict[str, float | int | None]
+    threshold: float
+    gates: list[dict[str, Any]] = field(default_factory=list)
+    metric: str = ""
+    direction: str = ""
+    reason: str = ""
+
+
+def paired_effect(a: Sequence[float], b: Sequence[float] | float, sign: float = 1.0) -> Effect:
+    """Mean of ``sign * (a_s - b_s)`` over paired seeds and its CI95 (infinite for one seed)."""
+    x = np.asarray(a, dtype=float)
+    y = np.full_like(x, float(b)) if np.isscalar(b) else np.asarray(b, dtype=float)
+    if x.shape != y.shape:
+        raise ValueError(f"paired values differ in length: {x.size} vs {y.size}")
+    d = sign * (x - y)
+    n = int(d.size)
+    if n == 0:
+        raise ValueError("no paired values")
+    mean = float(d.mean())
+    if n < 2:
+        return Effect(mean, -math.inf, math.inf, n)
+    from scipy.stats import t
+
+    half = float(t.ppf(0.975, n - 1) * d.std(ddof=1) / math.sqrt(n))
+    return Effect(mean, mean - half, mean + half, n)
+
+
+def _values(arms: Arms, arm: str, metric: str) -> list[float]:
+    if arm not in arms:
+        raise KeyError(f"arm {arm!r} not in results (have {sorted(arms)})")
+    if metric not in arms[arm]:
+        raise KeyError(f"metric {metric!r} not recorded for arm {arm!r}")
+    return [float(v) for v in arms[arm][metric]]
+
+
+def _check_gate(gate: Gate, spec: ClaimSpec, arms: Arms) -> GateResult:
+    names = gate.arms or (spec.arm, *spec.baselines)
+    worst: float | None = None
+    for a in names:
+        if a not in arms or gate.metric not in arms[a]:
+            return GateResult(
+                gate.name, None, gate.reference, gate.kind, False, f"{gate.metric} of {a} missing"
+            )
+        v = float(np.mean(arms[a][gate.metric]))
+        if not math.isfinite(v):
+            return GateResult(gate.name, v, gate.reference, gate.kind, False, f"{a} not finite")
+        if worst is None or (v < worst if gate.kind == "min" else v > worst):
+            worst = v
+    assert worst is not None
+    passed = worst >= gate.reference if gate.kind == "min" else worst <= gate.reference
+    return GateResult(gate.name, worst, gate.reference, gate.kind, passed)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:+.4g}" if math.isfinite(x) else ("+inf" if x > 0 else "-inf")
+
+
+def judge(spec: ClaimSpec, arms: Arms) -> Claim:
+    """The verdict of one declared claim from the per-seed values in ``arms``."""
+    sign = 1.0 if spec.higher_is_better else -1.0
+    a = _values(arms, spec.arm, spec.metric)
+    comps: list[tuple[str, Effect]] = []
+    if spec.baselines:
+        for b in spec.baselines:
+            comps.append((b, paired_effect(a, _values(arms, b, spec.metric), sign)))
+    else:
+        assert spec.reference is not None
+        comps.append((f"{spec.reference:g}", paired_effect(a, spec.reference, sign)))
+
+    per = []
+    for _, e in comps:
+        per.append(
+            "holds" if e.low > spec.threshold else "fails" if e.high < spec.threshold else "inc"
+        )
+    # The deciding comparison: the first failure, else the least convincing one.
+    if "fails" in per:
+        i = per.index("fails")
+    else:
+        i = int(np.argmin([e.low - spec.threshold for _, e in comps]))
+    effect = comps[i][1]
+    gates = [_check_gate(g, spec, arms) for g in spec.gates]
+    failed = [g for g in gates if not g.passed]
+
+    reasons = []
+    if effect.n < 2:
+        reasons.append("one seed: no confidence interval")
+    for g in failed:
+        why = next((x.reason for x in spec.gates if x.name == g.name), "")
+        op = ">=" if g.kind == "min" else "<="
+        val = "missing" if g.value is None else f"{g.value:.4g}"
+        reasons.append(
+            f"gate {g.name}: {val} not {op} {g.reference:g}" + (f" ({why})" if why else "")
+        )
+    if reasons:
+        verdict: Verdict = "inconclusive"
+    elif all(p == "holds" for p in per):
+        verdict = "holds"
+    elif "fails" in per:
+        verdict = "fails"
+    else:
+        verdict = "inconclusive"
+        reasons.append(f"CI95 of the paired difference contains the threshold {spec.threshold:g}")
+
+    direction = "higher" if spec.higher_is_better else "lower"
+    parts = [f"{spec.arm} {np.mean(a):.4g}"]
+    for (name, e), p in zip(comps, per):
+        base = np.mean(_values(arms, name, spec.metric)) if spec.baselines else float(name)
+        parts.append(
+            f"vs {name} {base:.4g}: d={_fmt(e.mean)} [{_fmt(e.low)}, {_fmt(e.high)}]"
+            f" ({'holds' if p == 'holds' else 'fails' if p == 'fails' else 'open'})"
+        )
+    evidence = (
+        f"{spec.metric} ({direction} is better), paired over {effect.n} seed(s), "
+        f"threshold {spec.threshold:g}: " + "; ".join(parts)
+    )
+    return Claim(
+        id=spec.id,
+        statement=spec.statement,
+        verdict=verdict,
+        holds=verdict == "holds",
+        evidence=evidence,
+        # One seed has no interval: JSON gets nulls rather than infinities.
+        effect={
+            "mean": effect.mean,
+            "low": effect.low if math.isfinite(effect.low) else None,
+            "high": effect.high if math.isfinite(effect.high) else None,
+            "n": effect.n,
+        },
+        threshold=float(spec.threshold),
+        gates=[
+            {
+                "name": g.name,
+                "value": g.value,
+                "reference": g.reference,
+                "kind": g.kind,
+                "passed": g.passed,
+            }
+            for g in gates
+        ],
+        metric=spec.metric,
+        direction=direction,
+        reason="; ".join(reasons),
+    )
+
+
+def judge_all(specs: Sequence[ClaimSpec], arms: Arms) -> list[Claim]:
+    """Judge every claim; duplicate ids are an error (ids key the reports)."""
+    ids = [s.id for s in specs]
+    dup = {i for i in ids if ids.count(i) > 1}
+    if dup:
+        raise ValueError(f"duplicate claim ids: {sorted(dup)}")
+    return [judge(s, arms) for s in specs]

@@ -1,0 +1,670 @@
+"""The reproduction engine: run a method's units (serially, in local processes or on Ray),
+resume them, collect per-seed results and judge the declared claims.
+
+A method's ``train.py`` provides three functions and nothing else the engine needs:
+
+* ``units(config) -> list[Unit]``: the independent pieces of work, each with a stable key; a
+  unit may name earlier units in ``deps`` (a teacher per seed that students then load);
+* ``run_unit(config, unit, ctx) -> dict[str, float]``: one unit's loop; checkpoints, curves
+  and files go through ``ctx`` (:class:`UnitContext`);
+* ``claims(results) -> list[ClaimSpec]``: the paper's claims, declared (see
+  :mod:`paperzoo.core.claims`), a pure function of :class:`Results`;
+
+and optionally ``notes(results) -> str``. The method's ``figures.py`` provides
+``figures(results, run_dir)`` and optionally ``tables(results) -> {title: markdown}``.
+
+Every unit runs with the global RNGs seeded from ``unit.seed`` and a fixed number of torch
+threads, so the same seeds give the same per-unit numbers with one worker, N workers or Ray.
+A finished unit's record is written atomically to ``units/<key>.json`` by the driver; a resumed
+run never redoes it. A unit that raises, or whose worker process dies, is retried once and then
+reported as failed with its traceback, while the other units carry on.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import importlib
+import json
+import math
+import multiprocessing
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+
+from paperzoo.core.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from paperzoo.core.errors import UsageError
+from paperzoo.core.io import atomic_write_json, to_jsonable
+from paperzoo.core.progress import UnitProgress, track
+from paperzoo.core.seed import seed_everything
+
+__all__ = [
+    "Results",
+    "Unit",
+    "UnitContext",
+    "UnitRecord",
+    "UnitsFailed",
+    "relative_change",
+    "run_units",
+]
+
+Role = Literal["arm", "aux"]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One independent piece of work.
+
+    Attributes:
+        key: stable identifier, unique in the run (``"mnist/fedmix/seed0"``); the record file
+            and checkpoints are named after it.
+        arm: the arm label whose per-seed metrics this unit provides (``"mnist/fedmix"``).
+        seed: the seed; all global RNGs are seeded from it before ``run_unit``.
+        params: extra settings of this unit (a sweep value, a bit width); JSON-able.
+        deps: keys of units that must finish first (their records are readable through
+            :meth:`UnitContext.dep`).
+        role: ``"arm"`` units fill ``results.arms`` (one unit per arm and seed, every seed of
+            the config); ``"aux"`` units (teachers, sweeps) are kept in ``results.units`` only.
+    """
+
+    key: str
+    arm: str
+    seed: int
+    params: Mapping[str, Any] = field(default_factory=dict)
+    deps: tuple[str, ...] = ()
+    role: Role = "arm"
+
+
+@dataclass
+class UnitRecord:
+    """What a finished unit left: its metrics, small JSON artifacts and its cost."""
+
+    key: str
+    arm: str
+    seed: int
+    params: dict[str, Any]
+    role: str
+    metrics: dict[str, float]
+    artifacts: dict[str, Any] = field(default_factory=dict)
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    attempts: int = 1
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> UnitRecord:
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+
+@dataclass
+class Results:
+    """Everything ``claims``, ``figures``, ``tables`` and ``notes`` may read.
+
+    Attributes:
+        config: the resolved config of the run.
+        seeds: the config's seeds, in order.
+        arms: ``{arm: {metric: [value per seed]}}`` from the ``"arm"`` units.
+        units: every finished unit's record by key (aux units included).
+    """
+
+    config: Any
+    seeds: list[int]
+    arms: dict[str, dict[str, list[float]]]
+    units: dict[str, UnitRecord] = field(default_factory=dict)
+
+    def unit(self, arm: str, seed: int) -> UnitRecord:
+        """The record of the ``"arm"`` unit of ``arm`` and ``seed``."""
+        for r in self.units.values():
+            if r.role == "arm" and r.arm == arm and r.seed == seed:
+                return r
+        raise KeyError(f"no unit for arm {arm!r} seed {seed}")
+
+    def of_arm(self, arm: str) -> list[UnitRecord]:
+        """The arm's records in seed order."""
+        return [self.unit(arm, s) for s in self.seeds]
+
+    def mean(self, arm: str, metric: str) -> float:
+        vals = self.arms[arm][metric]
+        return float(sum(vals) / len(vals))
+
+    @classmethod
+    def from_records(
+        cls, config: Any, seeds: Sequence[int], records: Sequence[UnitRecord]
+    ) -> Results:
+        """Assemble ``arms`` (seed order of ``seeds``) from unit records."""
+        seeds = list(seeds)
+        by: dict[str, dict[int, UnitRecord]] = {}
+        for r in records:
+            if r.role == "arm":
+                by.setdefault(r.arm, {})[r.seed] = r
+        arms: dict[str, dict[str, list[float]]] = {}
+        for arm, per_seed in by.items():
+            missing = [s for s in seeds if s not in per_seed]
+            if missing:
+                raise ValueError(f"arm {arm!r}: no unit for seed(s) {missing}")
+            names = set(per_seed[seeds[0]].metrics)
+            for s in seeds:
+                if set(per_seed[s].metrics) != names:
+                    raise ValueError(f"arm {arm!r}: seed {s} reports different metrics")
+            arms[arm] = {m: [float(per_seed[s].metrics[m]) for s in seeds] for m in sorted(names)}
+        return cls(config, seeds, arms, {r.key: r for r in records})
+
+
+class UnitsFailed(RuntimeError):
+    """Some units failed twice; the others finished and are kept for ``--resume``."""
+
+    def __init__(self, failures: dict[str, str], run_path: Path) -> None:
+        self.failures, self.run_path = failures, run_path
+        keys = ", ".join(sorted(failures))
+        super().__init__(
+            f"{len(failures)} unit(s) failed after a retry: {keys}; tracebacks in "
+            f"{run_path / 'failures.json'}; fix and rerun with --resume to redo only those"
+        )
+
+
+def relative_change(values: Sequence[float], fraction: float = 0.2) -> float:
+    """How much a monitored curve still moved over its last ``fraction`` of points.
+
+    ``|v_end - v_start| / max(|v_end|, 1e-12)`` with ``v_start`` the value at the start of the
+    final window: 0 for a flat curve, large for one still climbing. Used by convergence gates.
+    """
+    v = [float(x) for x in values]
+    if len(v) < 2:
+        return math.inf
+    start = v[max(0, min(len(v) - 2, int(round(len(v) * (1 - fraction))) - 1))]
+    return abs(v[-1] - start) / max(abs(v[-1]), 1e-12)
+
+
+# --- the unit context --------------------------------------------------------------------------
+
+_PROCESS_CACHE: dict[Any, Any] = {}
+
+
+def _safe(key: str) -> str:
+    return key.replace("/", "__")
+
+
+class UnitContext:
+    """What ``run_unit`` gets besides the config and the unit: device, data root, logging,
+    resumable step loops, checkpoints, artifacts and its dependencies' records.
+
+    Attributes:
+        unit: the unit being run.
+        device: the ``torch.device`` chosen by ``--device``.
+        data_root: the resolved data root (loaders say what is missing).
+        path: the run directory.
+    """
+
+    def __init__(
+        self,
+        unit: Unit,
+        run_path: Path,
+        device: torch.device,
+        data_root: Path | None,
+        progress: bool = True,
+    ) -> None:
+        self.unit, self.path, self.device, self.data_root = unit, run_path, device, data_root
+        self.artifacts: dict[str, Any] = {}
+        self._progress = progress
+        self._ckpt_names: set[str] = set()
+
+    # -- logging and artifacts --------------------------------------------------------------
+    def log(self, record: Mapping[str, Any]) -> None:
+        """Append one JSON line (tagged with the unit key) to the run's ``metrics.jsonl``."""
+        line = json.dumps(
+            to_jsonable({"time": round(time.time(), 3), "unit": self.unit.key, **record})
+        )
+        # One write() per line in append mode: lines from several workers do not interleave.
+        with open(self.path / "metrics.jsonl", "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+
+    def artifact(self, name: str, value: Any) -> None:
+        """Keep a small JSON-able value (a curve, plot data) in the unit's record."""
+        self.artifacts[name] = to_jsonable(value)
+
+    def file(self, name: str, unit_key: str | None = None) -> Path:
+        """Path of a file artifact (e.g. a teacher's weights) of this unit or of ``unit_key``."""
+        p = self.path / "artifacts" / _safe(unit_key or self.unit.key) / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        return p
+
+    def dep(self, key: str) -> UnitRecord:
+        """The record of a finished dependency."""
+        if key not in self.unit.deps:
+            raise KeyError(f"unit {self.unit.key} does not declare {key!r} in deps")
+        p = self.path / "units" / f"{_safe(key)}.json"
+        return UnitRecord.from_dict(json.loads(p.read_text(encoding="utf-8")))
+
+    @staticmethod
+    def cache(key: Any, build: Callable[[], Any]) -> Any:
+        """Per-process memo for data every unit of a run loads (datasets, fixed eval sets)."""
+        if key not in _PROCESS_CACHE:
+            _PROCESS_CACHE[key] = build()
+        return _PROCESS_CACHE[key]
+
+    def progress(self, iterable: Any, total: int | None = None, desc: str = "") -> Any:
+        return track(iterable, total=total, desc=f"{self.unit.key} {desc}".strip(), position=1,
+                     disable=not self._progress)
+
+    # -- checkpoints ----------------------------------------------------------------------------
+    def _ckpt(self, name: str) -> Path:
+        return self.path / "checkpoints" / f"{_safe(self.unit.key)}__{name}.pt"
+
+    def save_checkpoint(self, name: str, state: dict[str, Any]) -> None:
+        self._ckpt_names.add(name)
+        save_checkpoint(self._ckpt(name), state)
+
+    def load_checkpoint(self, name: str) -> dict[str, Any] | None:
+        return load_checkpoint(self._ckpt(name), map_location=self.device)
+
+    def steps(
+        self,
+        total: int,
+        state: Mapping[str, Any],
+        *,
+        name: str = "train",
+        every: int | None = None,
+        every_s: float = 120.0,
+        desc: str = "",
+    ) -> Iterator[int]:
+        """Yield steps ``start+1 .. total``, checkpointing ``state`` so a killed run resumes.
+
+        ``state`` maps names to what must survive: modules, optimizers and schedulers (anything
+        with ``state_dict``/``load_state_dict``), ``torch.Generator``s, numpy ``Generator``s, and
+        mutable dicts or lists (curves), restored in place. The global torch RNG is saved too.
+        A checkpoint is written every ``every`` steps, or every ``every_s`` seconds when
+        ``every`` is None, and once more at the end (so a unit with several loops, each under
+        its own ``name``, skips the finished ones on resume).
+        """
+        start = 0
+        ck = self.load_checkpoint(name)
+        if ck is not None:
+            _restore(state, ck["state"])
+            set_rng_state(ck["rng"])
+            start = int(ck["step"])
+        self._ckpt_names.add(name)
+
+        def save(step: int) -> None:
+            self.save_checkpoint(
+                name, {"step": step, "state": _snapshot(state), "rng": rng_state()}
+            )
+
+        last = time.monotonic()
+        it = track(
+            range(start + 1, total + 1),
+            total=total - start,
+            desc=f"{self.unit.key} {desc or name}",
+            position=1,
+            disable=not self._progress,
+        )
+        step = start
+        for step in it:
+            yield step
+            due = (every and step % every == 0) or (
+                every is None and time.monotonic() - last >= every_s
+            )
+            if due and step < total:
+                save(step)
+                last = time.monotonic()
+        if start < total:
+            save(total)
+
+    def drop_checkpoints(self) -> None:
+        for p in (self.path / "checkpoints").glob(f"{_safe(self.unit.key)}__*.pt"):
+            p.unlink(missing_ok=True)
+
+
+def _snapshot(state: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in state.items():
+        if isinstance(v, torch.Generator):
+            out[k] = v.get_state()
+        elif hasattr(v, "state_dict"):
+            out[k] = v.state_dict()
+        elif hasattr(v, "bit_generator"):  # numpy Generator
+            out[k] = to_jsonable(v.bit_generator.state)
+        elif isinstance(v, (dict, list)):
+            out[k] = to_jsonable(v)
+        else:
+            raise TypeError(f"steps(): cannot checkpoint state[{k!r}] of type {type(v)}")
+    return out
+
+
+def _restore(state: Mapping[str, Any], saved: Mapping[str, Any]) -> None:
+    for k, v in state.items():
+        s = saved[k]
+        if isinstance(v, torch.Generator):
+            v.set_state(s)
+        elif hasattr(v, "load_state_dict"):
+            v.load_state_dict(s)
+        elif hasattr(v, "bit_generator"):
+            v.bit_generator.state = s
+        elif isinstance(v, dict):
+            v.clear()
+            v.update(s)
+        elif isinstance(v, list):
+            v[:] = s
+
+
+# --- executing one unit (in this process, a worker process or a Ray task) ----------------------
+
+
+@dataclass(frozen=True)
+class _Job:
+    module: str
+    config: Any
+    unit: Unit
+    run_path: str
+    device: str
+    data_root: str | None
+    threads: int
+    progress: bool
+
+
+def execute(job: _Job) -> dict[str, Any]:
+    """Run one unit and return its record as a dict (raises what ``run_unit`` raises)."""
+    mod = importlib.import_module(job.module)
+    unit = job.unit
+    ctx = UnitContext(
+        unit,
+        Path(job.run_path),
+        torch.device(job.device),
+        Path(job.data_root) if job.data_root else None,
+        progress=job.progress,
+    )
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, job.threads))
+    try:
+        seed_everything(unit.seed)
+        wall, cpu = time.perf_counter(), time.process_time()
+        metrics = mod.run_unit(job.config, unit, ctx)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    finally:
+        torch.set_num_threads(before)
+    if not isinstance(metrics, Mapping):
+        raise TypeError(f"{job.module}.run_unit must return dict[str, float], got {type(metrics)}")
+    clean: dict[str, float] = {}
+    for k, v in metrics.items():
+        f = float(v)
+        if not math.isfinite(f):
+            raise FloatingPointError(f"unit {unit.key}: metric {k} is {f}")
+        clean[k] = f
+    rec = UnitRecord(
+        key=unit.key,
+        arm=unit.arm,
+        seed=unit.seed,
+        params=dict(unit.params),
+        role=unit.role,
+        metrics=clean,
+        artifacts=ctx.artifacts,
+        wall_s=round(wall, 3),
+        cpu_s=round(cpu, 3),
+    )
+    return to_jsonable(asdict(rec))
+
+
+def _worker_init(threads: int) -> None:
+    # Each worker: quiet, plain progress lines (bars from several processes would garble).
+    os.environ["PAPERZOO_PROGRESS"] = os.environ.get("PAPERZOO_PROGRESS") or "plain"
+    torch.set_num_threads(max(1, threads))
+
+
+# --- executors -------------------------------------------------------------------------------
+
+
+class _Serial:
+    """Runs units in this process, one at a time."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[cf.Future, _Job]] = []
+
+    def submit(self, job: _Job) -> cf.Future:
+        fut: cf.Future = cf.Future()
+        self.pending.append((fut, job))
+        return fut
+
+    def wait(self, futures: set[cf.Future]) -> set[cf.Future]:
+        fut, job = self.pending.pop(0)
+        try:
+            fut.set_result(execute(job))
+        except Exception as e:  # reported by the scheduler, like a worker's exception
+            fut.set_exception(e)
+        return {fut}
+
+    def shutdown(self) -> None:
+        pass
+
+
+class _Processes:
+    """A pool of N spawned worker processes (spawn: safe with torch's thread pools)."""
+
+    def __init__(self, workers: int, threads: int) -> None:
+        self.workers, self.threads = workers, threads
+        self.pool = self._new()
+
+    def _new(self) -> cf.ProcessPoolExecutor:
+        return cf.ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_init,
+            initargs=(self.threads,),
+        )
+
+    def submit(self, job: _Job) -> cf.Future:
+        try:
+            return self.pool.submit(execute, job)
+        except cf.process.BrokenProcessPool:
+            self.pool = self._new()  # a worker died: the scheduler resubmits its units
+            return self.pool.submit(execute, job)
+
+    def wait(self, futures: set[cf.Future]) -> set[cf.Future]:
+        done, _ = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
+        return done
+
+    def shutdown(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Ray:
+    """Ray tasks on an existing cluster (``address``) or a local one; one CPU per thread.
+
+    Records come back to the driver, which writes them; checkpoints and file artifacts are
+    written by the task into the run directory, so on a multi-node cluster the run directory
+    must be on a filesystem every node mounts.
+    """
+
+    def __init__(self, address: str | None, threads: int, local_mode: bool = False) -> None:
+        try:
+            import ray
+        except ImportError as e:
+            raise UsageError(
+                "--executor ray needs Ray: pip install -c requirements/constraints.txt "
+                "'paperzoo[ray]'"
+            ) from e
+        self.ray = ray
+        if not ray.is_initialized():
+            kw: dict[str, Any] = {"logging_level": "WARNING", "log_to_driver": True}
+            if local_mode:
+                kw["local_mode"] = True
+            ray.init(address=address, **kw)
+        self.remote = ray.remote(num_cpus=max(1, threads), max_retries=0)(_ray_execute)
+        self.refs: dict[Any, cf.Future] = {}
+
+    def submit(self, job: _Job) -> cf.Future:
+        fut: cf.Future = cf.Future()
+        self.refs[self.remote.remote(job)] = fut
+        return fut
+
+    def wait(self, futures: set[cf.Future]) -> set[cf.Future]:
+        ready, _ = self.ray.wait(list(self.refs), num_returns=1)
+        done = set()
+        for ref in ready:
+            fut = self.refs.pop(ref)
+            try:
+                fut.set_result(self.ray.get(ref))
+            except Exception as e:
+                fut.set_exception(e)
+            done.add(fut)
+        return done
+
+    def shutdown(self) -> None:
+        pass
+
+
+def _ray_execute(job: _Job) -> dict[str, Any]:
+    _worker_init(job.threads)
+    return execute(job)
+
+
+# --- scheduling ------------------------------------------------------------------------------
+
+
+def check_units(units: Sequence[Unit], seeds: Sequence[int]) -> None:
+    """Keys unique, dependencies known and acyclic, one ``arm`` unit per arm and config seed."""
+    keys = [u.key for u in units]
+    dup = sorted({k for k in keys if keys.count(k) > 1})
+    if dup:
+        raise ValueError(f"duplicate unit keys: {dup}")
+    known = set(keys)
+    for u in units:
+        unknown = [d for d in u.deps if d not in known]
+        if unknown:
+            raise ValueError(f"unit {u.key} depends on unknown unit(s) {unknown}")
+    order = {k: i for i, k in enumerate(keys)}
+    for u in units:
+        if any(order[d] >= order[u.key] for d in u.deps):
+            raise ValueError(f"unit {u.key}: list its dependencies before it (no cycles)")
+    pairs: dict[str, list[int]] = {}
+    for u in units:
+        if u.role == "arm":
+            pairs.setdefault(u.arm, []).append(u.seed)
+    for arm, ss in pairs.items():
+        if sorted(ss) != sorted(seeds):
+            raise ValueError(f"arm {arm!r} has units for seeds {ss}, the config has {list(seeds)}")
+
+
+def _load_record(path: Path) -> UnitRecord | None:
+    if not path.is_file():
+        return None
+    return UnitRecord.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def run_units(
+    module: str,
+    config: Any,
+    units: Sequence[Unit],
+    run_path: Path,
+    *,
+    device: torch.device,
+    data_root: Path | None,
+    workers: int = 1,
+    threads: int | None = None,
+    executor: str = "local",
+    address: str | None = None,
+    ray_local_mode: bool = False,
+    log: Callable[[dict[str, Any]], None] | None = None,
+) -> list[UnitRecord]:
+    """Run every unit not finished yet; return all records in the order of ``units``.
+
+    Args:
+        module: the method's train module (``"paperzoo.neural_processes.train"``).
+        workers: local processes (``executor="local"``); 1 runs in this process.
+        threads: torch threads per unit (default: cores // workers, at least 1).
+        executor: ``"local"`` or ``"ray"`` (``address`` of an existing cluster, or a new local
+            one when None; ``ray_local_mode`` runs tasks in the driver, for tests).
+
+    Raises:
+        UnitsFailed: after every runnable unit has finished, if any failed twice.
+    """
+    workers = max(1, int(workers))
+    threads = threads or max(1, (os.cpu_count() or 1) // workers)
+    units_dir = run_path / "units"
+    records: dict[str, UnitRecord] = {}
+    for u in units:
+        r = _load_record(units_dir / f"{_safe(u.key)}.json")
+        if r is not None:
+            records[u.key] = r
+    todo = [u for u in units if u.key not in records]
+    bar = UnitProgress(len(units), done=len(records))
+    if not todo:
+        bar.close()
+        return [records[u.key] for u in units]
+
+    in_process = executor == "local" and (workers == 1 or len(todo) == 1)
+    if executor == "ray":
+        ex: Any = _Ray(address, threads, local_mode=ray_local_mode)
+    elif executor != "local":
+        raise UsageError(f"unknown executor {executor!r}; use local or ray")
+    else:
+        ex = _Serial() if in_process else _Processes(min(workers, len(todo)), threads)
+
+    def job(u: Unit) -> _Job:
+        return _Job(module, config, u, str(run_path), str(device),
+                    str(data_root) if data_root else None, threads, in_process)
+
+    attempts: dict[str, int] = {}
+    failures: dict[str, str] = {}
+    running: dict[cf.Future, Unit] = {}
+    waiting = list(todo)
+    try:
+        while waiting or running:
+            # Submit every unit whose dependencies are done (up to the worker count).
+            blocked = []
+            for u in waiting:
+                if any(d in failures for d in u.deps):
+                    failures[u.key] = f"not run: dependency {[d for d in u.deps if d in failures]}"
+                    bar.failed(u.key)
+                    continue
+                ready = all(d in records for d in u.deps)
+                if ready and len(running) < max(workers, 1):
+                    attempts[u.key] = attempts.get(u.key, 0) + 1
+                    running[ex.submit(job(u))] = u
+                    bar.started(u.key)
+                else:
+                    blocked.append(u)
+            waiting = blocked
+            if not running:
+                break
+            for fut in ex.wait(set(running)):
+                u = running.pop(fut)
+                try:
+                    rec = UnitRecord.from_dict(fut.result())
+                except UsageError:
+                    raise  # e.g. missing data: the user must act, a retry cannot help
+                except Exception as e:
+                    tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+                    if isinstance(e, cf.process.BrokenProcessPool):
+                        tb = f"worker process died ({e}); this unit was running in it\n" + tb
+                    if attempts[u.key] < 2:
+                        print(f"paperzoo: unit {u.key} failed, retrying once:\n{tb}",
+                              file=sys.stderr)
+                        waiting.insert(0, u)
+                    else:
+                        failures[u.key] = tb
+                        bar.failed(u.key)
+                        if log:
+                            log({"event": "unit_failed", "unit": u.key, "traceback": tb})
+                    continue
+                rec.attempts = attempts[u.key]
+                atomic_write_json(units_dir / f"{_safe(u.key)}.json", asdict(rec))
+                # The unit is final: its mid-unit checkpoints are no longer needed.
+                for p in (run_path / "checkpoints").glob(f"{_safe(u.key)}__*.pt"):
+                    p.unlink(missing_ok=True)
+                records[u.key] = rec
+                bar.finished(u.key, rec.wall_s)
+                if log:
+                    log({"event": "unit_done", "unit": u.key, "wall_s": rec.wall_s,
+                         "cpu_s": rec.cpu_s, "metrics": rec.metrics})
+    finally:
+        ex.shutdown()
+        bar.close()
+    if failures:
+        atomic_write_json(run_path / "failures.json", failures)
+        raise UnitsFailed(failures, run_path)
+    (run_path / "failures.json").unlink(missing_ok=True)
+    return [records[u.key] for u in units]
