@@ -12,35 +12,32 @@ def clean_registry(monkeypatch):
 
 
 def test_register_get_and_list(clean_registry):
-    @clean_registry.register("m", "smoke", runner="json:dumps", cpu_minutes=0.1)
+    @clean_registry.register("m", "smoke", module="json", cpu_minutes=0.1)
     def smoke():
         """Tiny run.
 
         More text."""
         return {"a": 1}
 
-    @clean_registry.register("m", "quick", runner="json:dumps", cpu_minutes=5)
+    @clean_registry.register("m", "quick", module="json", cpu_minutes=5)
     def quick():
         return {}
 
     exp = clean_registry.get_experiment("m", "smoke")
     assert exp.summary == "Tiny run." and exp.make_config() == {"a": 1}
-    import json
-
-    assert exp.load_runner() is json.dumps
+    with pytest.raises(TypeError, match="lacks units, run_unit, claims"):
+        exp.load_module()
     assert [e.preset for e in clean_registry.list_experiments("m")] == ["smoke", "quick"]
 
 
 def test_unknown_names_and_duplicates(clean_registry):
-    clean_registry.register("m", "smoke", runner="json:dumps", cpu_minutes=0.1)(lambda: 1)
+    clean_registry.register("m", "smoke", module="json", cpu_minutes=0.1)(lambda: 1)
     with pytest.raises(UsageError, match="unknown method 'x'; known methods: m"):
         clean_registry.get_experiment("x", "smoke")
     with pytest.raises(UsageError, match="unknown preset 'big' for m; known presets: smoke"):
         clean_registry.get_experiment("m", "big")
     with pytest.raises(ValueError, match="registered twice"):
-        clean_registry.register("m", "smoke", runner="json:dumps", cpu_minutes=1)(lambda: 2)
-    with pytest.raises(ValueError, match="module:function"):
-        clean_registry.register("m", "other", runner="json.dumps", cpu_minutes=1)
+        clean_registry.register("m", "smoke", module="json", cpu_minutes=1)(lambda: 2)
 
 
 def test_discovery_finds_method_packages_lazily():
@@ -48,4 +45,4 @@ def test_discovery_finds_method_packages_lazily():
     methods = {e.method for e in exps}
     assert "core" not in methods and "datasets" not in methods
     for e in exps:
-        assert e.runner.startswith(f"paperzoo.{e.method}.")
+        assert e.module == f"paperzoo.{e.method}.train"

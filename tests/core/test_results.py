@@ -1,9 +1,10 @@
 import math
+from dataclasses import asdict
 
-import numpy as np
 import pytest
 
-from paperzoo.core.results import Claim, ci95, compare_claim, summarize, validate_results
+from paperzoo.core.claims import ClaimSpec, judge
+from paperzoo.core.results import ci95, summarize, validate_results
 
 
 def test_ci95_matches_hand_computation():
@@ -12,20 +13,11 @@ def test_ci95_matches_hand_computation():
     assert ci95([5.0]) is None
 
 
-def test_summarize_and_compare_claim():
+def test_summarize():
     arms = {"a": {"acc": [0.9, 0.8]}, "b": {"acc": [0.5, 0.6]}}
     s = summarize(arms)
     assert s["a"]["acc"]["mean"] == pytest.approx(0.85)
-    c = compare_claim("c1", "a beats b", arms, "acc", "a", "b")
-    assert c.holds is True and "a 0.85" in c.evidence and "2 seeds" in c.evidence
-    assert compare_claim("c2", "", arms, "acc", "a", "b", margin=0.5).holds is False
-    assert compare_claim("c3", "", arms, "acc", "b", "a", higher_is_better=False).holds is True
-
-
-def test_claim_requires_bool():
-    with pytest.raises(TypeError):
-        Claim("x", "s", "yes", "e")  # type: ignore[arg-type]
-    assert Claim("x", "s", np.bool_(True), "e").holds is True
+    assert s["a"]["acc"]["ci95"] == pytest.approx(ci95([0.9, 0.8]))
 
 
 def test_validate_results_rejects_malformed():
@@ -35,8 +27,13 @@ def test_validate_results_rejects_malformed():
         "seeds": [0, 1],
         "arms": {"a": {"x": [1.0, 2.0]}},
         "summary": {},
-        "claims": [{"id": "i", "statement": "s", "holds": True, "evidence": ""}],
+        "claims": [
+            asdict(judge(ClaimSpec("i", "s", "x", "a", reference=0.0), {"a": {"x": [1.0, 2.0]}}))
+        ],
         "runtime_s": 1.0,
+        "cpu_s": 1.0,
+        "workers": 1,
+        "executor": "local",
         "versions": {},
     }
     validate_results(good)
@@ -46,3 +43,10 @@ def test_validate_results_rejects_malformed():
         validate_results({**good, "extra": 1})
     with pytest.raises(ValueError, match="malformed claim"):
         validate_results({**good, "claims": [{"id": "i", "holds": 1}]})
+    claim = good["claims"][0]
+    assert claim["verdict"] == "inconclusive"  # 2 seeds, CI [-4.85, 7.85] spans 0
+    with pytest.raises(ValueError, match="disagrees"):
+        validate_results({**good, "claims": [{**claim, "holds": True}]})
+    one = {**claim, "verdict": "holds", "holds": True, "effect": {**claim["effect"], "n": 1}}
+    with pytest.raises(ValueError, match="one seed"):
+        validate_results({**good, "claims": [one]})

@@ -1,10 +1,8 @@
 """Run directories, atomic writes, checkpoints, and --resume after an interruption."""
 
 import json
-import os
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 import torch
@@ -17,14 +15,14 @@ from paperzoo.core.runs import RunDir
 
 FAKE = textwrap.dedent(
     '''
-    """A fake method: two arms x seeds, each a unit; crashes once when CRASH_AFTER is set."""
+    """A fake method: two arms x seeds, one unit each; Ctrl-C once when CRASH_AT is set."""
     import os
     from dataclasses import dataclass, field
     from pathlib import Path
 
     import torch
 
-    from paperzoo.core import Claim, Outcome
+    from paperzoo.core import ClaimSpec, Unit
 
 
     @dataclass
@@ -33,30 +31,27 @@ FAKE = textwrap.dedent(
         steps: int = 6
 
 
-    def run(config, run_dir):
+    def units(config):
+        return [Unit(f"{arm}-{s}", arm, s) for arm in ("good", "bad") for s in config.seeds]
+
+
+    def run_unit(config, unit, ctx):
         calls = Path(os.environ["FAKE_CALLS"])
-        arms = {"good": {"score": []}, "bad": {"score": []}}
-        for arm, bias in (("good", 1.0), ("bad", 0.0)):
-            for seed in config.seeds:
-                key = f"{arm}-{seed}"
+        bias = 1.0 if unit.arm == "good" else 0.0
+        w = {"w": 0.0}
+        for step in ctx.steps(config.steps, {"w": w}, every=1):
+            with calls.open("a") as f:
+                f.write(f"{unit.key}:{step - 1}\\n")
+            w["w"] += bias + 0.1 * unit.seed
+            if os.environ.get("CRASH_AT") == f"{unit.key}:{step - 1}":
+                os.environ.pop("CRASH_AT")
+                raise KeyboardInterrupt
+        ctx.log({"w": w["w"]})
+        return {"score": w["w"]}
 
-                def unit():
-                    ckpt = run_dir.load_checkpoint(key) or {"step": 0, "w": torch.zeros(())}
-                    for step in range(ckpt["step"], config.steps):
-                        with calls.open("a") as f:
-                            f.write(f"{key}:{step}\\n")
-                        ckpt = {"step": step + 1, "w": ckpt["w"] + bias + 0.1 * seed}
-                        run_dir.save_checkpoint(key, ckpt)
-                        if os.environ.get("CRASH_AT") == f"{key}:{step}":
-                            os.environ.pop("CRASH_AT")
-                            raise KeyboardInterrupt
-                    run_dir.log({"arm": arm, "seed": seed, "w": float(ckpt["w"])})
-                    return {"score": float(ckpt["w"])}
 
-                arms[arm]["score"].append(run_dir.unit(key, unit)["score"])
-        m = {a: sum(v["score"]) / len(v["score"]) for a, v in arms.items()}
-        claims = [Claim("good_wins", "good beats bad", m["good"] > m["bad"], str(m))]
-        return Outcome(arms=arms, claims=claims, notes="fake")
+    def claims(results):
+        return [ClaimSpec("good_wins", "good beats bad", "score", "good", ("bad",), threshold=0.5)]
     '''
 )
 
@@ -71,7 +66,7 @@ def fake_method(tmp_path, monkeypatch):
     import importlib
 
     mod = importlib.import_module("fake_method_mod")
-    registry.register("fake", "smoke", runner="fake_method_mod:run", cpu_minutes=0.01)(mod.Config)
+    registry.register("fake", "smoke", module="fake_method_mod", cpu_minutes=0.01)(mod.Config)
     calls = tmp_path / "calls.txt"
     monkeypatch.setenv("FAKE_CALLS", str(calls))
     return calls
@@ -89,10 +84,14 @@ def test_reproduce_writes_contract_files(fake_method, tmp_path):
         "summary",
         "claims",
         "runtime_s",
+        "cpu_s",
+        "workers",
+        "executor",
         "versions",
     ]
     assert res["arms"]["good"]["score"] == [6.0, pytest.approx(6.6)]
-    assert res["claims"][0]["holds"] is True
+    # d = 6 for both seeds: zero-width CI above the 0.5 threshold
+    assert res["claims"][0]["verdict"] == "holds" and res["claims"][0]["holds"] is True
     meta = json.loads((run / "meta.json").read_text())
     assert {"git_sha", "versions", "hardware", "device"} <= set(meta)
     assert "steps = 6" in (run / "config.toml").read_text()
@@ -108,14 +107,21 @@ def test_resume_continues_without_redoing_finished_work(fake_method, tmp_path, m
         reproduce("fake", "smoke", out=out, device="cpu")
     first = fake_method.read_text().splitlines()
     assert first[-1] == "bad-0:3" and len(first) == 2 * 6 + 4
+    run_dir = next(out.glob("fake/smoke/*"))
+    wall_first = json.loads((run_dir / "engine.json").read_text())["sessions"][0]["wall_s"]
     run = reproduce("fake", "smoke", out=out, device="cpu", resume=True)
     second = fake_method.read_text().splitlines()[len(first) :]
-    # finished units (good-0, good-1) are skipped; bad-0 restarts from its checkpoint at step 4
-    assert second[0] == "bad-0:4" and "good-0:0" not in second
-    assert len(second) == 2 + 6
+    # finished units (good-0, good-1) are skipped; bad-0 redoes the interrupted step from the
+    # checkpoint written after the step before it
+    assert second[0] == "bad-0:3" and "good-0:0" not in second
+    assert len(second) == 3 + 6
     assert len(list(out.glob("fake/smoke/*"))) == 1
     res = json.loads((run / "results.json").read_text())
     assert res["arms"]["bad"]["score"] == [0.0, pytest.approx(0.6)]
+    # runtime counts both sessions, not just the resumed one
+    sessions = json.loads((run / "engine.json").read_text())["sessions"]
+    assert len(sessions) == 2 and res["runtime_s"] >= wall_first
+    assert res["runtime_s"] == pytest.approx(sum(x["wall_s"] for x in sessions), abs=0.02)
     # the same numbers as an uninterrupted run
     fresh = reproduce("fake", "smoke", out=tmp_path / "fresh", device="cpu")
     assert json.loads((fresh / "results.json").read_text())["arms"] == res["arms"]
@@ -161,15 +167,10 @@ def test_checkpoint_round_trip_and_rng(tmp_path):
         load_checkpoint(tmp_path / "bad.pt")
 
 
-def test_rundir_unit_and_log(tmp_path):
+def test_rundir_log(tmp_path):
     run = RunDir(tmp_path / "r")
-    n = []
-    assert run.unit("a/b", lambda: n.append(1) or {"v": 1}) == {"v": 1}
-    assert run.unit("a/b", lambda: n.append(1) or {"v": 2}) == {"v": 1}
-    assert n == [1]
     run.log({"loss": 0.5})
     with open(run.path / "metrics.jsonl", "a") as f:
         f.write('{"torn": ')  # a crash mid-line
     assert [r.get("loss") for r in run.read_log() if "loss" in r] == [0.5]
     assert run.figure("x").name == "x.png" and run.figure("x").parent.is_dir()
-    assert os.path.isdir(Path(run.path) / "units")

@@ -32,6 +32,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -176,7 +177,7 @@ def relative_change(values: Sequence[float], fraction: float = 0.2) -> float:
     v = [float(x) for x in values]
     if len(v) < 2:
         return math.inf
-    start = v[max(0, min(len(v) - 2, int(round(len(v) * (1 - fraction))) - 1))]
+    start = v[max(0, min(len(v) - 2, round(len(v) * (1 - fraction)) - 1))]
     return abs(v[-1] - start) / max(abs(v[-1]), 1e-12)
 
 
@@ -248,8 +249,13 @@ class UnitContext:
         return _PROCESS_CACHE[key]
 
     def progress(self, iterable: Any, total: int | None = None, desc: str = "") -> Any:
-        return track(iterable, total=total, desc=f"{self.unit.key} {desc}".strip(), position=1,
-                     disable=not self._progress)
+        return track(
+            iterable,
+            total=total,
+            desc=f"{self.unit.key} {desc}".strip(),
+            position=1,
+            disable=not self._progress,
+        )
 
     # -- checkpoints ----------------------------------------------------------------------------
     def _ckpt(self, name: str) -> Path:
@@ -458,7 +464,7 @@ class _Processes:
     def submit(self, job: _Job) -> cf.Future:
         try:
             return self.pool.submit(execute, job)
-        except cf.process.BrokenProcessPool:
+        except BrokenProcessPool:
             self.pool = self._new()  # a worker died: the scheduler resubmits its units
             return self.pool.submit(execute, job)
 
@@ -478,7 +484,7 @@ class _Ray:
     must be on a filesystem every node mounts.
     """
 
-    def __init__(self, address: str | None, threads: int, local_mode: bool = False) -> None:
+    def __init__(self, address: str | None, threads: int, workers: int) -> None:
         try:
             import ray
         except ImportError as e:
@@ -487,11 +493,14 @@ class _Ray:
                 "'paperzoo[ray]'"
             ) from e
         self.ray = ray
+        self.started = False
         if not ray.is_initialized():
-            kw: dict[str, Any] = {"logging_level": "WARNING", "log_to_driver": True}
-            if local_mode:
-                kw["local_mode"] = True
+            os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
+            kw: dict[str, Any] = {"logging_level": "WARNING", "include_dashboard": False}
+            if address is None:  # a local cluster sized for the requested workers
+                kw["num_cpus"] = workers * max(1, threads)
             ray.init(address=address, **kw)
+            self.started = True
         self.remote = ray.remote(num_cpus=max(1, threads), max_retries=0)(_ray_execute)
         self.refs: dict[Any, cf.Future] = {}
 
@@ -513,7 +522,8 @@ class _Ray:
         return done
 
     def shutdown(self) -> None:
-        pass
+        if self.started:
+            self.ray.shutdown()
 
 
 def _ray_execute(job: _Job) -> dict[str, Any]:
@@ -566,7 +576,6 @@ def run_units(
     threads: int | None = None,
     executor: str = "local",
     address: str | None = None,
-    ray_local_mode: bool = False,
     log: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[UnitRecord]:
     """Run every unit not finished yet; return all records in the order of ``units``.
@@ -576,7 +585,7 @@ def run_units(
         workers: local processes (``executor="local"``); 1 runs in this process.
         threads: torch threads per unit (default: cores // workers, at least 1).
         executor: ``"local"`` or ``"ray"`` (``address`` of an existing cluster, or a new local
-            one when None; ``ray_local_mode`` runs tasks in the driver, for tests).
+            one of ``workers * threads`` CPUs when None).
 
     Raises:
         UnitsFailed: after every runnable unit has finished, if any failed twice.
@@ -597,15 +606,23 @@ def run_units(
 
     in_process = executor == "local" and (workers == 1 or len(todo) == 1)
     if executor == "ray":
-        ex: Any = _Ray(address, threads, local_mode=ray_local_mode)
+        ex: Any = _Ray(address, threads, workers)
     elif executor != "local":
         raise UsageError(f"unknown executor {executor!r}; use local or ray")
     else:
         ex = _Serial() if in_process else _Processes(min(workers, len(todo)), threads)
 
     def job(u: Unit) -> _Job:
-        return _Job(module, config, u, str(run_path), str(device),
-                    str(data_root) if data_root else None, threads, in_process)
+        return _Job(
+            module,
+            config,
+            u,
+            str(run_path),
+            str(device),
+            str(data_root) if data_root else None,
+            threads,
+            in_process,
+        )
 
     attempts: dict[str, int] = {}
     failures: dict[str, str] = {}
@@ -638,11 +655,12 @@ def run_units(
                     raise  # e.g. missing data: the user must act, a retry cannot help
                 except Exception as e:
                     tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
-                    if isinstance(e, cf.process.BrokenProcessPool):
+                    if isinstance(e, BrokenProcessPool):
                         tb = f"worker process died ({e}); this unit was running in it\n" + tb
                     if attempts[u.key] < 2:
-                        print(f"paperzoo: unit {u.key} failed, retrying once:\n{tb}",
-                              file=sys.stderr)
+                        print(
+                            f"paperzoo: unit {u.key} failed, retrying once:\n{tb}", file=sys.stderr
+                        )
                         waiting.insert(0, u)
                     else:
                         failures[u.key] = tb
@@ -658,8 +676,15 @@ def run_units(
                 records[u.key] = rec
                 bar.finished(u.key, rec.wall_s)
                 if log:
-                    log({"event": "unit_done", "unit": u.key, "wall_s": rec.wall_s,
-                         "cpu_s": rec.cpu_s, "metrics": rec.metrics})
+                    log(
+                        {
+                            "event": "unit_done",
+                            "unit": u.key,
+                            "wall_s": rec.wall_s,
+                            "cpu_s": rec.cpu_s,
+                            "metrics": rec.metrics,
+                        }
+                    )
     finally:
         ex.shutdown()
         bar.close()

@@ -129,7 +129,7 @@ def _figures_module(method: str) -> ModuleType | None:
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as e:
-        if e.name == name:
+        if e.name and name.startswith(e.name):  # the method has no figures module
             return None
         raise
 
@@ -198,7 +198,6 @@ def reproduce(
     threads: int | None = None,
     executor: str = "local",
     address: str | None = None,
-    ray_local_mode: bool = False,
 ) -> Path:
     """Run one preset end to end and return its run directory.
 
@@ -241,7 +240,6 @@ def reproduce(
             threads=threads,
             executor=executor,
             address=address,
-            ray_local_mode=ray_local_mode,
             log=note_time,
         )
         res = finalize(run, exp, cfg, records, workers=workers, executor=executor)
@@ -284,4 +282,3 @@ def refinalize(run_path: str | Path) -> dict[str, Any]:
         workers=int(s[-1]["workers"]) if s else 1,
         executor=s[-1]["executor"] if s else "local",
     )
-

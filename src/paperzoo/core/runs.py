@@ -5,8 +5,11 @@ Layout::
     config.toml / config.json   the resolved config (json is exact, toml is for reading)
     meta.json                   git SHA, package versions, hardware, command line, device
     metrics.jsonl               one JSON object per logged event (append-only)
-    units/<key>.json            finished units of work (e.g. one arm x seed); --resume skips them
-    checkpoints/<key>.pt        mid-unit checkpoints (weights_only-loadable)
+    units/<key>.json            finished units' records (core.engine); --resume skips them
+    checkpoints/<key>__<n>.pt   mid-unit checkpoints (weights_only-loadable)
+    artifacts/<key>/            files a unit leaves for later units (a teacher's weights)
+    engine.json                 wall time and workers of every session (runtime_s sums them)
+    failures.json               tracebacks of units that failed twice (until a resume fixes them)
     figures/*.png               figures; report.md embeds them
     results.json, report.md     written last, atomically
 """
@@ -19,7 +22,7 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -27,7 +30,6 @@ from typing import Any
 
 import torch
 
-from paperzoo.core.checkpoint import load_checkpoint, save_checkpoint
 from paperzoo.core.config import config_to_dict, to_toml
 from paperzoo.core.errors import UsageError
 from paperzoo.core.io import atomic_write_json, atomic_write_text, to_jsonable
@@ -221,37 +223,6 @@ class RunDir:
             except json.JSONDecodeError:
                 continue
         return out
-
-    # -- resumable units of work ------------------------------------------------------------
-    def unit(self, key: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        """Run ``fn`` once per run dir: its JSON result is stored under ``units/<key>.json``.
-
-        On ``--resume`` a finished unit is read back instead of recomputed, so an interrupted
-        reproduction redoes at most the unit it was in (which may itself resume from a
-        checkpoint, see :meth:`checkpoint_path`).
-        """
-        safe = key.replace("/", "_")
-        p = self.path / "units" / f"{safe}.json"
-        if p.is_file():
-            return json.loads(p.read_text(encoding="utf-8"))
-        result = fn()
-        atomic_write_json(p, result)
-        self.log({"event": "unit_done", "unit": key})
-        return json.loads(p.read_text(encoding="utf-8"))
-
-    def checkpoint_path(self, key: str) -> Path:
-        return self.path / "checkpoints" / f"{key.replace('/', '_')}.pt"
-
-    def save_checkpoint(self, key: str, state: dict[str, Any]) -> Path:
-        """Atomically save a mid-unit checkpoint (tensors, state dicts, plain values)."""
-        return save_checkpoint(self.checkpoint_path(key), state)
-
-    def load_checkpoint(self, key: str) -> dict[str, Any] | None:
-        """The checkpoint saved under ``key``, or None; loaded with ``weights_only=True``."""
-        return load_checkpoint(self.checkpoint_path(key), map_location=self.device)
-
-    def drop_checkpoint(self, key: str) -> None:
-        self.checkpoint_path(key).unlink(missing_ok=True)
 
     # -- outputs ----------------------------------------------------------------------------
     def figure(self, name: str) -> Path:

@@ -1,0 +1,136 @@
+"""The engine: dependency order, equal numbers across executors, retry, failure, resume."""
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import torch
+
+from paperzoo.core.engine import (
+    Results,
+    Unit,
+    UnitRecord,
+    UnitsFailed,
+    check_units,
+    relative_change,
+    run_units,
+)
+
+TOY = Path(__file__).parent / "toy"
+
+
+@dataclass
+class Cfg:
+    seeds: list[int] = field(default_factory=lambda: [0, 1])
+
+
+@pytest.fixture
+def toy(monkeypatch):
+    # Spawned workers inherit sys.path, so they can import the toy module too.
+    monkeypatch.syspath_prepend(str(TOY))
+    sys.modules.pop("toy_method", None)
+    import toy_method
+
+    return toy_method
+
+
+def _run(toy, path, **kw):
+    path.mkdir(parents=True, exist_ok=True)
+    cfg = Cfg()
+    return run_units(
+        "toy_method",
+        cfg,
+        toy.units(cfg),
+        path,
+        device=torch.device("cpu"),
+        data_root=None,
+        threads=1,
+        **kw,
+    )
+
+
+def _metrics(records):
+    return {r.key: r.metrics for r in records}
+
+
+def test_check_units_rejects_bad_plans():
+    with pytest.raises(ValueError, match="duplicate"):
+        check_units([Unit("a", "x", 0), Unit("a", "x", 1)], [0, 1])
+    with pytest.raises(ValueError, match="unknown"):
+        check_units([Unit("a", "x", 0, deps=("t",))], [0])
+    with pytest.raises(ValueError, match="before it"):
+        check_units([Unit("a", "x", 0, deps=("b",)), Unit("b", "y", 0)], [0])
+    with pytest.raises(ValueError, match="seeds"):
+        check_units([Unit("a", "x", 0)], [0, 1])
+    check_units([Unit("t", "t", 5, role="aux"), Unit("a", "x", 0, deps=("t",))], [0])
+
+
+def test_relative_change():
+    assert relative_change([1.0, 2.0, 4.0, 4.0, 4.0]) == 0.0
+    # last 20% of 10 points starts at index 7: |10 - 8| / 10
+    assert relative_change([float(i + 1) for i in range(10)]) == pytest.approx(0.2)
+    assert relative_change([1.0]) == float("inf")
+
+
+def test_serial_and_two_workers_give_the_same_numbers(toy, tmp_path):
+    serial = _run(toy, tmp_path / "s", workers=1)
+    parallel = _run(toy, tmp_path / "p", workers=2)
+    assert _metrics(serial) == _metrics(parallel)
+    assert [r.key for r in serial] == [u.key for u in toy.units(Cfg())]
+    assert all(r.metrics.get("threads", 1.0) == 1.0 for r in parallel)
+    res = Results.from_records(Cfg(), [0, 1], serial)
+    assert set(res.arms) == {"a", "b"} and len(res.arms["a"]["score"]) == 2
+    assert res.unit("a", 1).artifacts["seen"] == list(range(1, 11))
+    assert "teacher/seed0" in res.units  # aux units kept, not in arms
+
+
+def test_crash_is_retried_and_resumes_from_the_checkpoint(toy, tmp_path):
+    ref = _run(toy, tmp_path / "ref", workers=1)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "crash_a_seed1").touch()
+    recs = _run(toy, run, workers=1)
+    rec = {r.key: r for r in recs}["a/seed1"]
+    assert rec.attempts == 2
+    # The retry resumed after the checkpoint at step 4: steps 1-4 restored, 5-10 rerun.
+    assert rec.artifacts["seen"] == list(range(1, 11))
+    assert rec.artifacts["first_step"] == 5
+    assert {r.key: r for r in ref}["a/seed1"].artifacts["first_step"] == 1
+    assert _metrics(recs) == _metrics(ref)  # RNG and optimiser state restored exactly
+    assert not list((run / "checkpoints").glob("*.pt"))
+
+
+def test_dead_worker_is_retried(toy, tmp_path):
+    ref = _run(toy, tmp_path / "ref", workers=1)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "die_b_seed0").touch()
+    recs = _run(toy, run, workers=2)
+    assert _metrics(recs) == _metrics(ref)
+
+
+def test_permanent_failure_keeps_other_units_and_resume_redoes_only_it(toy, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "always_teacher_seed1").touch()
+    with pytest.raises(UnitsFailed) as e:
+        _run(toy, run, workers=1)
+    assert set(e.value.failures) == {"teacher/seed1", "a/seed1", "b/seed1"}
+    assert (
+        "planned permanent failure"
+        in json.loads((run / "failures.json").read_text())["teacher/seed1"]
+    )
+    done = sorted(p.name for p in (run / "units").glob("*.json"))
+    assert done == ["a__seed0.json", "b__seed0.json", "teacher__seed0.json"]
+    before = (run / "units" / "a__seed0.json").stat().st_mtime_ns
+    (run / "always_teacher_seed1").unlink()
+    recs = _run(toy, run, workers=1)
+    assert len(recs) == 6 and not (run / "failures.json").exists()
+    assert (run / "units" / "a__seed0.json").stat().st_mtime_ns == before  # not redone
+
+
+def test_unit_record_roundtrip():
+    r = UnitRecord("k", "a", 0, {}, "arm", {"m": 1.0})
+    assert UnitRecord.from_dict({**r.__dict__, "unknown": 1}) == r
