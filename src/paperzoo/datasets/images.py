@@ -103,7 +103,7 @@ def _user_npz(path: Path) -> dict[str, np.ndarray]:
 @functools.lru_cache(maxsize=8)
 def _load(name: str, root: Path) -> tuple[ImageData, ImageData]:
     from paperzoo.datasets.digits import load_digits
-    from paperzoo.datasets.mnist import load_cifar10, load_fashion_mnist, load_mnist
+    from paperzoo.datasets.mnist import load_cifar10, load_fashion_mnist, load_image_npz, load_mnist
 
     if name.endswith(".npz"):
         a = _user_npz(Path(name).expanduser())
@@ -115,12 +115,16 @@ def _load(name: str, root: Path) -> tuple[ImageData, ImageData]:
             "cifar10": lambda: load_cifar10(root),
             "digits": lambda: load_digits(seed=0),
         }
-        if name not in loaders:
-            raise DataMissingError(
-                f"unknown image data set {name!r}; use one of {', '.join(IMAGE_DATASETS)} "
-                "or a path to your own .npz (keys x_train, y_train, x_test, y_test)"
+        if name in loaders:
+            tr, te = loaders[name]()
+        else:  # any other set stored as <root>/<name>/<name>.npz (e.g. femnist, cifar100)
+            tr, te = load_image_npz(
+                name,
+                root,
+                fix=f"{name!r} is not a catalog data set ({', '.join(IMAGE_DATASETS)}); place "
+                f"{name}/{name}.npz (keys x_train, y_train, x_test, y_test) under the data "
+                "root, or give a path to your own .npz",
             )
-        tr, te = loaders[name]()
         raw = {"train": (tr.x, tr.y), "test": (te.x, te.y)}
     ys = {k: np.asarray(v[1]) for k, v in raw.items()}
     for k, y in ys.items():
@@ -148,7 +152,8 @@ def load_images(name: str, root: str | Path | None = None) -> tuple[ImageData, I
 
     Args:
         name: ``mnist``, ``fashion_mnist``, ``cifar10``, ``digits`` (scikit-learn's 8x8 digits,
-            always available) or a path ending in ``.npz`` holding ``x_train, y_train, x_test,
+            always available), another set stored as ``<root>/<name>/<name>.npz``, or a path
+            ending in ``.npz`` holding ``x_train, y_train, x_test,
             y_test`` (uint8 0..255 or floats in [0, 1]; (N, H, W) or (N, H, W, C)).
         root: data root for catalog names (``--data-root`` > ``$PAPERZOO_DATA`` >
             ``~/.cache/paperzoo``).

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["ARMS", "Config", "DataConfig", "FederationConfig"]
+__all__ = ["ARMS", "ClaimConfig", "Config", "DataConfig", "FederationConfig"]
 
 #: every arm; ``global_mixup`` shares raw samples (the non-private reference)
 ARMS = ("fedavg", "fedprox", "naivemix", "fedmix", "global_mixup")
@@ -73,7 +73,9 @@ class Config:
     seeds: list[int] = field(default_factory=lambda: [0, 1])
     """Seeds; each seeds model init, partition, client sampling and local shuffling."""
     datasets: list[str] = field(default_factory=lambda: ["cifar10"])
-    """Data sets: digits, mnist, fashion_mnist, cifar10, femnist."""
+    """Data sets: ``synthetic``, any image set of the catalog (``digits``, ``mnist``,
+    ``fashion_mnist``, ``cifar10``), another set under the data root (``femnist``) or a path to
+    your own ``.npz`` (keys x_train, y_train, x_test, y_test)."""
     arms: list[str] = field(default_factory=lambda: list(ARMS))
     """Arms to run (subset of fedavg, fedprox, naivemix, fedmix, global_mixup)."""
     model: Literal["lenet5", "mlp", "vgg"] = "vgg"
@@ -86,9 +88,23 @@ class Config:
     """How many of ``seeds`` the λ sweep uses."""
     final_rounds: int = 5
     """Final accuracy = mean test accuracy over the last this-many rounds."""
-    num_threads: int = 1
-    """torch CPU threads (1 is fastest for these small models on a shared machine)."""
     data: DataConfig = field(default_factory=DataConfig)
     """Data subsampling and client partition."""
     fl: FederationConfig = field(default_factory=FederationConfig)
     """Federated training."""
+    claims: ClaimConfig = field(default_factory=lambda: ClaimConfig())
+    """Pre-registered claim thresholds and gates."""
+
+
+@dataclass
+class ClaimConfig:
+    """Pre-registered thresholds of the claims (set before a run, never after seeing it)."""
+
+    min_effect: float = 0.005
+    """Smallest gain in final test accuracy (absolute) that counts as "FedMix beats X"."""
+    reference_acc: dict[str, float] = field(default_factory=dict)
+    """Per data set: the final accuracy FedAvg must reach for the claims to be judged (a
+    baseline under its known level makes every verdict inconclusive); absent = no gate."""
+    converged_change: float = 0.02
+    """Convergence gate: FedAvg's test accuracy (10%-of-rounds windows) may still move by at
+    most this fraction between 80% of the rounds and the end."""

@@ -20,33 +20,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from paperzoo.core.data import resolve_data_root
-from paperzoo.datasets import (
-    ArraySplit,
-    load_digits,
-    load_fashion_mnist,
-    load_image_npz,
-    load_mnist,
-    stratified_subset,
-)
+from paperzoo.datasets import ArraySplit, stratified_subset
 
 from .config import Config
 from .models import build_model
 from .partition import classes_per_client_partition, dirichlet_partition, iid_partition
 
 __all__ = ["Federation", "build_federation", "load_dataset", "make_lr_schedule"]
-
-
-def _load_npz(name: str, root: Path) -> tuple[ArraySplit, ArraySplit]:
-    shapes = {"cifar10": (32, 32, 3), "cifar100": (32, 32, 3), "femnist": (28, 28)}
-    return load_image_npz(
-        name,
-        root,
-        shapes.get(name),
-        fix=f"the paper preset needs {name} as an .npz with x_train [N,H,W(,C)] uint8, y_train, "
-        f"x_test, y_test (`paperzoo data prepare {name}` where available); it is not shipped "
-        "here. Place it under --data-root/PAPERZOO_DATA, or run the quick preset.",
-    )
 
 
 def _synthetic(
@@ -65,34 +45,19 @@ def load_dataset(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, int]:
     """``(x_train, y_train, x_test, y_test, num_classes)``; inputs float in [0, 1], NCHW.
 
-    ``digits`` (scikit-learn's) and ``synthetic`` (generated) need no data root; the others read
-    the shared data root.
+    ``synthetic`` (generated) and ``digits`` (scikit-learn's) need no data root; any other name
+    goes to :func:`paperzoo.datasets.load_images` (a catalog set, a set under the data root, or a
+    path to your own ``.npz``).
 
     Shape:
         x_*: (N, C, H, W) float32; y_*: (N,) int64.
     """
     if name == "synthetic":  # generated, no I/O and no scikit-learn import (fast processes)
         return _synthetic()
-    if name == "digits":
-        train, test = load_digits()
-        scale = 16.0
-    elif name in ("mnist", "fashion_mnist"):
-        train, test = (load_mnist if name == "mnist" else load_fashion_mnist)(data_root)
-        scale = 255.0
-    elif name in ("cifar10", "cifar100", "femnist"):
-        train, test = _load_npz(name, resolve_data_root(data_root))
-        scale = 255.0
-    else:
-        raise ValueError(f"unknown dataset {name!r}")
+    from paperzoo.datasets import load_images
 
-    def to_nchw(split: ArraySplit) -> tuple[torch.Tensor, torch.Tensor]:
-        x, y = split.tensors(scale)
-        x = x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2)  # (N, C, H, W)
-        return x.contiguous(), y
-
-    xtr, ytr = to_nchw(train)
-    xte, yte = to_nchw(test)
-    return xtr, ytr, xte, yte, int(max(ytr.max(), yte.max())) + 1
+    train, test = load_images(name, data_root)
+    return train.x, train.y, test.x, test.y, train.num_classes
 
 
 def make_lr_schedule(cfg: Config) -> Callable[[int], dict[str, Any]]:

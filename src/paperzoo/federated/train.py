@@ -1,32 +1,32 @@
-"""FedMix reproduction: FedAvg, FedProx, NaiveMix, FedMix and global mixup on non-IID clients.
+"""FedMix reproduction units: one (data set, arm, seed) federation trained with Flower's server
+loop, plus optional FedMix λ-sweep units; the paper's Table 1 claims, declared.
 
-Each (data set, arm, seed) is one resumable unit: build the federation, run Flower's server loop
-(in process, or on Flower's Ray simulation engine), record the server's test accuracy after every
-round. Claims compare the final accuracy (mean of the last ``final_rounds`` rounds).
+Every arm of a (data set, seed) sees the same partition, initial weights and client sampling.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import Any
 
 import numpy as np
 
-from paperzoo.core import Claim, Outcome, RunDir, seed_everything
-from paperzoo.core.device import torch_threads
-from paperzoo.core.plots import learning_curves
+from paperzoo.core import ClaimSpec, Gate, Results, Unit, UnitContext, relative_change
 
 from .config import ARMS, Config
 from .federation import Federation, build_federation
 
-__all__ = ["run", "run_arm"]
+__all__ = ["claims", "notes", "run_arm", "run_unit", "units"]
 
 
 def run_arm(fed: Federation, arm: str, log: Any = None) -> dict[str, Any]:
     """Train one arm on one federation; returns per-round test accuracy and drop counts."""
+    import logging
+
     from .simulation import run_flower_simulation, run_in_process
 
+    # Flower sets its own INFO level on import; per-round lines go to metrics.jsonl instead.
+    logging.getLogger("flwr").setLevel(logging.WARNING)
     cfg = fed.cfg
     acc: dict[int, float] = {}
 
@@ -35,9 +35,8 @@ def run_arm(fed: Federation, arm: str, log: Any = None) -> dict[str, Any]:
             raise FloatingPointError(f"{arm}: non-finite test loss after round {r}")
         acc[r] = a
         if log is not None:
-            log({"event": "round", "arm": arm, "round": r, "test/loss": loss, "test/acc": a})
+            log({"event": "round", "round": r, "test/loss": loss, "test/acc": a})
 
-    seed_everything(fed.seed)
     strategy = fed.strategy(
         arm,
         evaluate_fn=fed.evaluate_fn(on_round),
@@ -60,126 +59,125 @@ def run_arm(fed: Federation, arm: str, log: Any = None) -> dict[str, Any]:
     }
 
 
-def _claim(ds: str, arms: dict, better: str, worse: str, n_final: int) -> Claim:
-    a = np.array(arms[f"{ds}/{better}"]["test/final_acc"])
-    b = np.array(arms[f"{ds}/{worse}"]["test/final_acc"])
-    d = a - b
-    return Claim(
-        f"{ds}_{better}_beats_{worse}",
-        f"{ds}: {better}'s final accuracy (mean of the last {n_final} rounds, seed-mean) "
-        f"exceeds {worse}'s",
-        bool(a.mean() > b.mean()),
-        f"{better} {a.mean():.4f} vs {worse} {b.mean():.4f} (diff {d.mean():+.4f}; per seed "
-        f"{', '.join(f'{v:+.4f}' for v in d)}; {len(d)} seeds)",
-    )
-
-
-def run(config: Config, run_dir: RunDir) -> Outcome:
-    """Run the preset with ``config.num_threads`` torch threads (restored afterwards)."""
-    with torch_threads(config.num_threads):
-        return _run(config, run_dir)
-
-
-def _run(config: Config, run_dir: RunDir) -> Outcome:
-    import logging
-
-    logging.getLogger("flwr").setLevel(logging.WARNING)  # per-round lines go to metrics.jsonl
-    unknown = [a for a in config.arms if a not in ARMS]
+def units(cfg: Config) -> list[Unit]:
+    """Data set x arm x seed, then the λ sweep (aux units: not part of the claims)."""
+    unknown = [a for a in cfg.arms if a not in ARMS]
     if unknown:
         raise ValueError(f"unknown arms {unknown}; choose from {ARMS}")
-    curves: dict[str, dict[str, list[list[float]]]] = {}
-    arms: dict[str, dict[str, list[float]]] = {}
-    walls: dict[str, list[float]] = {}  # wall time is not a metric: it differs between runs
+    out = [
+        Unit(f"{ds}/{arm}/seed{s}", f"{ds}/{arm}", s, {"dataset": ds, "arm": arm})
+        for ds in cfg.datasets
+        for s in cfg.seeds
+        for arm in cfg.arms
+    ]
+    if cfg.lam_sweep:
+        ds = cfg.datasets[0]
+        for lam in cfg.lam_sweep:
+            for s in cfg.seeds[: cfg.lam_sweep_seeds]:
+                params = {"dataset": ds, "arm": "fedmix", "lam": float(lam)}
+                name = f"sweep/{ds}/fedmix_lam{lam:g}"
+                out.append(Unit(f"{name}/seed{s}", name, s, params, role="aux"))
+    return out
 
-    # --- main grid: data set x arm x seed -----------------------------------------------------
-    for ds in config.datasets:
-        for seed in config.seeds:
-            fed = None
-            for arm in config.arms:
 
-                def work(arm: str = arm, seed: int = seed, ds: str = ds) -> dict[str, Any]:
-                    nonlocal fed
-                    fed = fed or build_federation(config, ds, seed, run_dir.data_root)
-                    return run_arm(fed, arm, lambda r: run_dir.log({"dataset": ds, **r}))
+def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
+    """One federation of ``unit.params['arm']`` (a Flower server loop over all rounds)."""
+    import dataclasses
 
-                res = run_dir.unit(f"{ds}/{arm}/seed{seed}", work)
-                key = f"{ds}/{arm}"
-                curves.setdefault(ds, {}).setdefault(arm, []).append(res["acc"])
-                m = arms.setdefault(key, {})
-                for name in ("final_acc", "best_acc"):
-                    m.setdefault(f"test/{name}", []).append(res[name])
-                m.setdefault("dropped_clients", []).append(float(res["dropped"]))
-                walls.setdefault(key, []).append(float(res["seconds"]))
-                print(f"{key} seed {seed}: final {res['final_acc']:.4f} ({res['seconds']:.0f} s)")
+    p = unit.params
+    if "lam" in p:
+        cfg = dataclasses.replace(cfg, fl=dataclasses.replace(cfg.fl, fedmix_lam=p["lam"]))
+    key = (
+        "federated",
+        p["dataset"],
+        unit.seed,
+        repr(cfg.data),
+        cfg.model,
+        cfg.model_width,
+        str(ctx.data_root),
+    )
+    fed = ctx.cache(key, lambda: build_federation(cfg, p["dataset"], unit.seed, ctx.data_root))
+    fed.cfg = cfg  # the cached federation's data and partition, this unit's settings
+    res = run_arm(fed, p["arm"], ctx.log)
+    ctx.artifact("acc", res["acc"])
+    return {
+        "test/final_acc": res["final_acc"],
+        "test/best_acc": res["best_acc"],
+        # Area under the accuracy curve, normalised by the number of rounds.
+        "test/auc": float(np.mean(res["acc"])),
+        "test/acc_change": _windowed_change(res["acc"]),
+        "dropped_clients": float(res["dropped"]),
+    }
 
-    # --- FedMix lambda sweep on the first data set ----------------------------------------------
-    sweep_rows = []
-    if config.lam_sweep:
-        ds = config.datasets[0]
-        for lam in config.lam_sweep:
-            finals = []
-            for seed in config.seeds[: config.lam_sweep_seeds]:
-                cfg = dataclasses.replace(
-                    config, fl=dataclasses.replace(config.fl, fedmix_lam=float(lam))
+
+def _windowed_change(curve: list[float]) -> float:
+    """Relative change between the mean accuracy of the 10% of rounds ending at 80% and of the
+    last 10%: per-round accuracy is too noisy for a two-point comparison."""
+    w = max(1, len(curve) // 10)
+    means = [float(np.mean(curve[max(0, i - w) : i])) for i in range(w, len(curve) + 1, w)]
+    return relative_change(means) if len(means) > 1 else float("inf")
+
+
+def claims(results: Results) -> list[ClaimSpec]:
+    """Table 1: FedMix's final accuracy beats FedAvg's and NaiveMix's on every data set."""
+    cfg: Config = results.config
+    cc = cfg.claims
+    out = []
+    for ds in cfg.datasets:
+        if f"{ds}/fedmix" not in results.arms:
+            continue
+        gates = []
+        if f"{ds}/fedavg" in results.arms:
+            gates.append(
+                Gate(
+                    "fedavg_converged",
+                    "test/acc_change",
+                    cc.converged_change,
+                    "max",
+                    arms=(f"{ds}/fedavg",),
+                    reason="FedAvg still improving",
                 )
-
-                def work(cfg: Config = cfg, seed: int = seed, lam: float = lam) -> dict[str, Any]:
-                    fed = build_federation(cfg, ds, seed, run_dir.data_root)
-                    log = lambda r: run_dir.log({"dataset": ds, "lam": lam, **r})  # noqa: E731
-                    return run_arm(fed, "fedmix", log)
-
-                res = run_dir.unit(f"sweep/{ds}/fedmix_lam{lam:g}/seed{seed}", work)
-                finals.append(res["final_acc"])
-            sweep_rows.append((lam, finals))
-
-    # --- figures, claims, tables --------------------------------------------------------------
-    for ds, per_arm in curves.items():
-        x = list(range(1, config.fl.num_rounds + 1))
-        learning_curves(
-            run_dir.figure(f"accuracy_vs_round_{ds}"),
-            {arm: (x, np.array(v)) for arm, v in per_arm.items()},
-            xlabel="round",
-            ylabel="test accuracy",
-            title=f"{ds}: mean over {len(config.seeds)} seeds, band = min..max",
-        )
-    claims = []
-    for ds in config.datasets:
-        for worse in ("fedavg", "naivemix"):
-            if "fedmix" in config.arms and worse in config.arms:
-                claims.append(_claim(ds, arms, "fedmix", worse, config.final_rounds))
-    tables = {}
-    if sweep_rows:
-        main = {
-            a: np.mean(
-                arms[f"{config.datasets[0]}/{a}"]["test/final_acc"][: config.lam_sweep_seeds]
             )
-            for a in ("fedavg", "naivemix")
-            if a in config.arms
-        }
-        rows = [
-            "| FedMix λ | final acc (per seed) | mean | vs FedAvg | vs NaiveMix |",
-            "|---|---|---|---|---|",
-        ]
-        for lam, finals in sweep_rows:
-            mu = float(np.mean(finals))
-            vs = [f"{mu - main[a]:+.4f}" if a in main else "-" for a in ("fedavg", "naivemix")]
-            per_seed = ", ".join(f"{v:.4f}" for v in finals)
-            rows.append(f"| {lam:g} | {per_seed} | {mu:.4f} | {vs[0]} | {vs[1]} |")
-        tables[f"FedMix λ sweep on {config.datasets[0]} ({config.lam_sweep_seeds} seed(s))"] = (
-            "\n".join(rows)
-        )
-    rows = ["| arm | wall seconds per seed |", "|---|---|"]
-    rows += [f"| {k} | {', '.join(f'{v:.0f}' for v in w)} |" for k, w in walls.items()]
-    tables["Wall time per unit (shared machine)"] = "\n".join(rows)
-    fl = config.fl
-    notes = (
-        f"Settings: {config.data.num_clients} clients, {fl.clients_per_round} per round, "
-        f"partition={config.data.partition} (classes_per_client={config.data.classes_per_client}), "
+            if ds in cc.reference_acc:
+                gates.append(
+                    Gate(
+                        "fedavg_reference",
+                        "test/final_acc",
+                        cc.reference_acc[ds],
+                        "min",
+                        arms=(f"{ds}/fedavg",),
+                        reason="FedAvg below its reference accuracy",
+                    )
+                )
+        for worse in ("fedavg", "naivemix"):
+            if f"{ds}/{worse}" in results.arms:
+                out.append(
+                    ClaimSpec(
+                        f"{ds}_fedmix_beats_{worse}",
+                        f"{ds}: FedMix's final accuracy (mean of the last {cfg.final_rounds} rounds) "
+                        f"exceeds {worse}'s by at least {cc.min_effect:g}",
+                        "test/final_acc",
+                        f"{ds}/fedmix",
+                        (f"{ds}/{worse}",),
+                        threshold=cc.min_effect,
+                        gates=tuple(gates),
+                    )
+                )
+    return out
+
+
+def notes(results: Results) -> str:
+    cfg: Config = results.config
+    fl, d = cfg.fl, cfg.data
+    return (
+        f"Settings: {d.num_clients} clients, {fl.clients_per_round} per round, "
+        f"partition={d.partition} (classes_per_client={d.classes_per_client}), "
         f"{fl.num_rounds} rounds, {fl.local_epochs} local epoch(s), batch {fl.batch_size}, lr "
         f"{fl.learning_rate} x{fl.lr_decay}/round, M_k={fl.mean_batch_size or 'all'}; "
         f"λ: FedMix {fl.fedmix_lam}, NaiveMix {fl.naivemix_lam}, global mixup "
-        f"{fl.global_mixup_lam}; FedProx μ={fl.proximal_mu}; model {config.model}; "
-        f"train subsample {config.data.num_train or 'all'}, test {config.data.num_test or 'all'}; "
-        f"engine {fl.engine}. global_mixup shares raw samples (non-private upper reference)."
+        f"{fl.global_mixup_lam}; FedProx μ={fl.proximal_mu}; model {cfg.model}; "
+        f"train subsample {d.num_train or 'all'}, test {d.num_test or 'all'}; "
+        f"engine {fl.engine}. global_mixup shares raw samples (non-private upper reference). "
+        "`test/auc` = mean test accuracy over all rounds; `test/acc_change` = the convergence "
+        "gate's relative change over the last 20% of rounds."
     )
-    return Outcome(arms=arms, claims=claims, notes=notes, tables=tables)
