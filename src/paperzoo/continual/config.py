@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["ARMS", "SETTINGS", "Config", "StreamConfig", "TrainConfig"]
+__all__ = ["ARMS", "SETTINGS", "ClaimConfig", "Config", "StreamConfig", "TrainConfig"]
 
 ARMS = ("Finetune", "ER-Reservoir", "A-GEM", "Uniform", "OCS")
 SETTINGS = ("balanced", "noisy", "imbalanced")
@@ -20,8 +20,10 @@ SETTINGS = ("balanced", "noisy", "imbalanced")
 class StreamConfig:
     """The rotated task stream."""
 
-    source: Literal["mnist", "digits"] = "mnist"
-    """``mnist`` (28x28, needs the data root) or scikit-learn ``digits`` (8x8, always there)."""
+    source: str = "mnist"
+    """Grayscale square images to rotate: ``mnist`` (official), ``fashion_mnist``, ``digits``
+    (scikit-learn's 8x8, always there), another set under the data root, or a path to your own
+    ``.npz`` (keys x_train, y_train, x_test, y_test)."""
     num_tasks: int = 20
     """Number of tasks T (official 20)."""
     angle_step: float = 9.0
@@ -96,7 +98,19 @@ class Config:
     """Task stream."""
     train: TrainConfig = field(default_factory=TrainConfig)
     """Learner and strategies."""
-    num_threads: int = 1
-    """torch intra-op threads; 1 is fastest for these small matrices on a shared CPU."""
+    claims: ClaimConfig = field(default_factory=lambda: ClaimConfig())
+    """Pre-registered claim thresholds."""
     checkpoint_every_task: bool = True
     """Save a unit's state after each task so --resume continues mid-unit."""
+
+
+@dataclass
+class ClaimConfig:
+    """Pre-registered thresholds of the claims (set before a run, never after seeing it)."""
+
+    min_acc_gain: float = 0.5
+    """Smallest gain in average accuracy (percentage points) that counts as "OCS beats X"."""
+    min_noise_reduction: float = 0.05
+    """Smallest reduction of the coreset's noise share (a fraction) that counts as cleaner."""
+    min_forgetting_gap: float = 0.01
+    """Smallest forgetting gap (fraction) that counts as "Finetune forgets more than OCS"."""

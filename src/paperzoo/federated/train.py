@@ -11,7 +11,15 @@ from typing import Any
 
 import numpy as np
 
-from paperzoo.core import ClaimSpec, Gate, Results, Unit, UnitContext, relative_change
+from paperzoo.core import (
+    ClaimSpec,
+    Gate,
+    Results,
+    Unit,
+    UnitContext,
+    relative_change,
+    seed_everything,
+)
 
 from .config import ARMS, Config
 from .federation import Federation, build_federation
@@ -37,6 +45,7 @@ def run_arm(fed: Federation, arm: str, log: Any = None) -> dict[str, Any]:
         if log is not None:
             log({"event": "round", "round": r, "test/loss": loss, "test/acc": a})
 
+    seed_everything(fed.seed)  # whether or not building the federation used the global RNG
     strategy = fed.strategy(
         arm,
         evaluate_fn=fed.evaluate_fn(on_round),
