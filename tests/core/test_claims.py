@@ -60,7 +60,7 @@ def test_several_baselines_and_reference():
     )
     assert anyfail.verdict == "fails"
     ref = judge(ClaimSpec("r", "", "acc", "new", reference=0.85), ARMS)
-    assert ref.verdict == "holds" and "vs 0.85" in ref.evidence
+    assert ref.verdict == "holds" and "vs reference 0.85" in ref.evidence
 
 
 def test_one_seed_is_always_inconclusive():

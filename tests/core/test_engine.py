@@ -69,8 +69,12 @@ def test_check_units_rejects_bad_plans():
 
 def test_relative_change():
     assert relative_change([1.0, 2.0, 4.0, 4.0, 4.0]) == 0.0
-    # last 20% of 10 points starts at index 7: |10 - 8| / 10
+    # 10 points, window 1: the last point (10) against the one ending the first 80% (8)
     assert relative_change([float(i + 1) for i in range(10)]) == pytest.approx(0.2)
+    # 20 points, window 2: mean(19, 20) = 19.5 against mean(15, 16) = 15.5
+    assert relative_change([float(i + 1) for i in range(20)]) == pytest.approx(4 / 19.5)
+    # a noisy but flat curve: window means cancel the alternation
+    assert relative_change([1.0, 3.0] * 10) == pytest.approx(0.0)
     assert relative_change([1.0]) == float("inf")
 
 

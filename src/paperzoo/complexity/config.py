@@ -131,5 +131,32 @@ class Config:
     """Meta-training."""
     eval: EvalConfig = field(default_factory=EvalConfig)
     """Held-out evaluation."""
-    num_threads: int = 0
-    """torch CPU threads (0 = torch's default); 1 avoids thread thrashing on a shared machine."""
+    tasks: TaskConfig = field(default_factory=lambda: TaskConfig())
+    """The sinusoid task family NC is meta-trained and evaluated on."""
+    claims: ClaimConfig = field(default_factory=lambda: ClaimConfig())
+    """Pre-registered claim thresholds and gates."""
+
+
+@dataclass
+class TaskConfig:
+    """The sinusoid family ``y = A sin(x - phi)`` (official MAML ranges)."""
+
+    amplitude_range: tuple[float, float] = (0.1, 5.0)
+    """Range of the amplitude A drawn per task (official U(0.1, 5))."""
+    phase_range: tuple[float, float] = (0.0, 3.141592653589793)
+    """Range of the phase phi drawn per task (official U(0, pi))."""
+    x_range: tuple[float, float] = (-5.0, 5.0)
+    """Range of the inputs (official U(-5, 5))."""
+
+
+@dataclass
+class ClaimConfig:
+    """Pre-registered thresholds of the claims (set before a run, never after seeing it)."""
+
+    min_gap_r: float = 0.5
+    """NC's Pearson R between predicted and true gaps must exceed this level."""
+    min_mse_gain: float = 0.01
+    """Smallest test-MSE reduction (absolute) that counts as "NC beats X"."""
+    converged_change: float = 0.1
+    """Convergence gate: NC's meta-training loss may still move by at most this fraction over
+    the last 20% of its logged values."""

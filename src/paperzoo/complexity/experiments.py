@@ -44,7 +44,6 @@ def smoke() -> Config:
             measure_grid=[1e-3],
             predictors=["L1"],
         ),
-        num_threads=1,
     )
 
 
@@ -71,7 +70,6 @@ def quick() -> Config:
             checkpoint_every=400,
         ),
         eval=EvalConfig(num_test_tasks=512, num_val_tasks=256),
-        num_threads=1,
     )
 
 

@@ -249,9 +249,13 @@ def judge(spec: ClaimSpec, arms: Arms) -> Claim:
     direction = "higher" if spec.higher_is_better else "lower"
     parts = [f"{spec.arm} {np.mean(a):.4g}"]
     for (name, e), p in zip(comps, per):
-        base = np.mean(_values(arms, name, spec.metric)) if spec.baselines else float(name)
+        what = (
+            f"{name} {np.mean(_values(arms, name, spec.metric)):.4g}"
+            if spec.baselines
+            else f"reference {name}"
+        )
         parts.append(
-            f"vs {name} {base:.4g}: d={_fmt(e.mean)} [{_fmt(e.low)}, {_fmt(e.high)}]"
+            f"vs {what}: d={_fmt(e.mean)} [{_fmt(e.low)}, {_fmt(e.high)}]"
             f" ({'holds' if p == 'holds' else 'fails' if p == 'fails' else 'open'})"
         )
     evidence = (

@@ -6,7 +6,9 @@ A method's ``train.py`` provides three functions and nothing else the engine nee
 * ``units(config) -> list[Unit]``: the independent pieces of work, each with a stable key; a
   unit may name earlier units in ``deps`` (a teacher per seed that students then load);
 * ``run_unit(config, unit, ctx) -> dict[str, float]``: one unit's loop; checkpoints, curves
-  and files go through ``ctx`` (:class:`UnitContext`);
+  and files go through ``ctx`` (:class:`UnitContext`). A unit that measures several arms at
+  once (one shared evaluation of many predictors) returns ``{arm: {metric: value}}`` instead;
+  ``unit.arm`` then only names the group;
 * ``claims(results) -> list[ClaimSpec]``: the paper's claims, declared (see
   :mod:`paperzoo.core.claims`), a pure function of :class:`Results`;
 
@@ -37,6 +39,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import torch
 
 from paperzoo.core.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
@@ -93,6 +96,8 @@ class UnitRecord:
     role: str
     metrics: dict[str, float]
     artifacts: dict[str, Any] = field(default_factory=dict)
+    arm_metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    """For a unit that measured several arms: ``{arm: {metric: value}}`` (``metrics`` empty)."""
     wall_s: float = 0.0
     cpu_s: float = 0.0
     attempts: int = 1
@@ -119,9 +124,10 @@ class Results:
     units: dict[str, UnitRecord] = field(default_factory=dict)
 
     def unit(self, arm: str, seed: int) -> UnitRecord:
-        """The record of the ``"arm"`` unit of ``arm`` and ``seed``."""
+        """The record of the ``"arm"`` unit of ``arm`` (or of the group measuring it) and
+        ``seed``."""
         for r in self.units.values():
-            if r.role == "arm" and r.arm == arm and r.seed == seed:
+            if r.role == "arm" and r.seed == seed and (r.arm == arm or arm in r.arm_metrics):
                 return r
         raise KeyError(f"no unit for arm {arm!r} seed {seed}")
 
@@ -139,20 +145,24 @@ class Results:
     ) -> Results:
         """Assemble ``arms`` (seed order of ``seeds``) from unit records."""
         seeds = list(seeds)
-        by: dict[str, dict[int, UnitRecord]] = {}
+        by: dict[str, dict[int, dict[str, float]]] = {}
         for r in records:
-            if r.role == "arm":
-                by.setdefault(r.arm, {})[r.seed] = r
+            if r.role != "arm":
+                continue
+            for arm, metrics in (r.arm_metrics or {r.arm: r.metrics}).items():
+                if r.seed in by.setdefault(arm, {}):
+                    raise ValueError(f"arm {arm!r}: two units report seed {r.seed}")
+                by[arm][r.seed] = metrics
         arms: dict[str, dict[str, list[float]]] = {}
         for arm, per_seed in by.items():
             missing = [s for s in seeds if s not in per_seed]
             if missing:
                 raise ValueError(f"arm {arm!r}: no unit for seed(s) {missing}")
-            names = set(per_seed[seeds[0]].metrics)
+            names = set(per_seed[seeds[0]])
             for s in seeds:
-                if set(per_seed[s].metrics) != names:
+                if set(per_seed[s]) != names:
                     raise ValueError(f"arm {arm!r}: seed {s} reports different metrics")
-            arms[arm] = {m: [float(per_seed[s].metrics[m]) for s in seeds] for m in sorted(names)}
+            arms[arm] = {m: [float(per_seed[s][m]) for s in seeds] for m in sorted(names)}
         return cls(config, seeds, arms, {r.key: r for r in records})
 
 
@@ -171,14 +181,20 @@ class UnitsFailed(RuntimeError):
 def relative_change(values: Sequence[float], fraction: float = 0.2) -> float:
     """How much a monitored curve still moved over its last ``fraction`` of points.
 
-    ``|v_end - v_start| / max(|v_end|, 1e-12)`` with ``v_start`` the value at the start of the
-    final window: 0 for a flat curve, large for one still climbing. Used by convergence gates.
+    ``|m_end - m_start| / max(|m_end|, 1e-12)``, where ``m_end`` is the mean of the last ``w``
+    points and ``m_start`` the mean of the ``w`` points ending where the final ``fraction``
+    begins, ``w = max(1, round(n * fraction / 2))`` (window means tame noisy curves such as
+    per-round accuracy). 0 for a flat curve, large for one still climbing; ``inf`` for fewer
+    than two points. Used by convergence gates.
     """
-    v = [float(x) for x in values]
-    if len(v) < 2:
+    v = np.asarray([float(x) for x in values])
+    n = len(v)
+    if n < 2:
         return math.inf
-    start = v[max(0, min(len(v) - 2, round(len(v) * (1 - fraction)) - 1))]
-    return abs(v[-1] - start) / max(abs(v[-1]), 1e-12)
+    w = max(1, round(n * fraction / 2))
+    cut = min(n - 1, max(w, round(n * (1 - fraction))))
+    end, start = v[n - w :].mean(), v[max(0, cut - w) : cut].mean()
+    return float(abs(end - start) / max(abs(end), 1e-12))
 
 
 # --- the unit context --------------------------------------------------------------------------
@@ -394,12 +410,9 @@ def execute(job: _Job) -> dict[str, Any]:
         torch.set_num_threads(before)
     if not isinstance(metrics, Mapping):
         raise TypeError(f"{job.module}.run_unit must return dict[str, float], got {type(metrics)}")
-    clean: dict[str, float] = {}
-    for k, v in metrics.items():
-        f = float(v)
-        if not math.isfinite(f):
-            raise FloatingPointError(f"unit {unit.key}: metric {k} is {f}")
-        clean[k] = f
+    multi = bool(metrics) and all(isinstance(v, Mapping) for v in metrics.values())
+    per_arm = {a: _finite(m, unit.key) for a, m in metrics.items()} if multi else {}
+    clean = {} if multi else _finite(metrics, unit.key)
     rec = UnitRecord(
         key=unit.key,
         arm=unit.arm,
@@ -408,10 +421,21 @@ def execute(job: _Job) -> dict[str, Any]:
         role=unit.role,
         metrics=clean,
         artifacts=ctx.artifacts,
+        arm_metrics=per_arm,
         wall_s=round(wall, 3),
         cpu_s=round(cpu, 3),
     )
     return to_jsonable(asdict(rec))
+
+
+def _finite(metrics: Mapping[str, Any], key: str) -> dict[str, float]:
+    out = {}
+    for k, v in metrics.items():
+        f = float(v)
+        if not math.isfinite(f):
+            raise FloatingPointError(f"unit {key}: metric {k} is {f}")
+        out[k] = f
+    return out
 
 
 def _worker_init(threads: int) -> None:

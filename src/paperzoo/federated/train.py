@@ -114,17 +114,9 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
         "test/best_acc": res["best_acc"],
         # Area under the accuracy curve, normalised by the number of rounds.
         "test/auc": float(np.mean(res["acc"])),
-        "test/acc_change": _windowed_change(res["acc"]),
+        "test/acc_change": relative_change(res["acc"]),
         "dropped_clients": float(res["dropped"]),
     }
-
-
-def _windowed_change(curve: list[float]) -> float:
-    """Relative change between the mean accuracy of the 10% of rounds ending at 80% and of the
-    last 10%: per-round accuracy is too noisy for a two-point comparison."""
-    w = max(1, len(curve) // 10)
-    means = [float(np.mean(curve[max(0, i - w) : i])) for i in range(w, len(curve) + 1, w)]
-    return relative_change(means) if len(means) > 1 else float("inf")
 
 
 def claims(results: Results) -> list[ClaimSpec]:

@@ -52,7 +52,9 @@ def _predictions_1d(path: Any, preds: dict[str, dict[str, Any]], arms: list[str]
     save_figure(fig, path)
 
 
-def _completions(path: Any, preds: dict[str, dict[str, Any]], arms: list[str], shape: tuple) -> None:
+def _completions(
+    path: Any, preds: dict[str, dict[str, Any]], arms: list[str], shape: tuple
+) -> None:
     import matplotlib
 
     _, h, w = shape
@@ -100,8 +102,13 @@ def _calibration(path: Any, results: Results, arms: list[str]) -> None:
         for arm in arms:
             cov = np.mean([r.artifacts["calibration"][s] for r in results.of_arm(arm)], 0)
             ax.plot(_GRID, cov, marker=".", label=arm)
-        ax.set(title=f"{s}: target coverage", xlabel="nominal central interval",
-               ylabel="empirical coverage", xlim=(0, 1), ylim=(0, 1))
+        ax.set(
+            title=f"{s}: target coverage",
+            xlabel="nominal central interval",
+            ylabel="empirical coverage",
+            xlim=(0, 1),
+            ylim=(0, 1),
+        )
         ax.grid(alpha=0.3)
     axes[0, 0].legend(fontsize=7)
     save_figure(fig, path)
@@ -119,15 +126,24 @@ def figures(results: Results, run_dir: RunDir) -> None:
     _calibration(run_dir.figure("calibration"), results, arms)
     clean, shift = _shift_names(results)
     curves = {
-        a: (results.of_arm(a)[0].artifacts["curve"]["step"],
-            [r.artifacts["curve"]["val_tar_ll"] for r in results.of_arm(a)])
+        a: (
+            results.of_arm(a)[0].artifacts["curve"]["step"],
+            [r.artifacts["curve"]["val_tar_ll"] for r in results.of_arm(a)],
+        )
         for a in arms
     }
-    learning_curves(run_dir.figure("learning_curves"), curves,
-                    ylabel="validation target log-likelihood",
-                    title=f"{clean} validation tasks (mean over seeds, band min..max)")
-    bar_ci(run_dir.figure("target_log_likelihood"), summarize(results.arms),
-           [f"{clean}/tar_ll", f"{shift}/tar_ll", f"{shift}/tar_ll_drop"], arms=arms)
+    learning_curves(
+        run_dir.figure("learning_curves"),
+        curves,
+        ylabel="validation target log-likelihood",
+        title=f"{clean} validation tasks (mean over seeds, band min..max)",
+    )
+    bar_ci(
+        run_dir.figure("target_log_likelihood"),
+        summarize(results.arms),
+        [f"{clean}/tar_ll", f"{shift}/tar_ll", f"{shift}/tar_ll_drop"],
+        arms=arms,
+    )
 
 
 def _image_shape(first: dict[str, Any], arms: list[str]) -> tuple[int, int, int]:

@@ -103,15 +103,22 @@ def _image_data(cfg: Config, ctx: UnitContext) -> _Data:
     val = _fixed(samplers["seen"], cfg.train.val_batches, 16, ev.seed + 1)
     c, h, w = train_split.image_shape
     g = make_generator(ev.seed + 2)
-    plot = {k: s.sample(4, num_context=100, num_target=h * w - 100, generator=g)
-            for k, s in samplers.items()}
+    plot = {
+        k: s.sample(4, num_context=100, num_target=h * w - 100, generator=g)
+        for k, s in samplers.items()
+    }
     sampler = ImageCompletionSampler(train_imgs, max_num_points=m)
     return _Data(sampler, eval_sets, val, plot, 2, c, image_shape=(c, h, w))
 
 
 def _data(cfg: Config, ctx: UnitContext) -> _Data:
-    key = ("neural_processes", repr(cfg.task), repr(cfg.eval), cfg.train.val_batches,
-           str(ctx.data_root))
+    key = (
+        "neural_processes",
+        repr(cfg.task),
+        repr(cfg.eval),
+        cfg.train.val_batches,
+        str(ctx.data_root),
+    )
     build = (lambda: _image_data(cfg, ctx)) if cfg.task.kind == "images" else lambda: _gp_data(cfg)
     return ctx.cache(key, build)
 
@@ -154,11 +161,16 @@ def _predictions(model: NeuralProcess, data: _Data) -> dict[str, Any]:
     model.eval()
     with torch.no_grad():
         for name, t in data.plot_tasks.items():
-            xq = t.x if data.image_shape else torch.linspace(-2, 2, 120).view(1, -1, 1).expand(
-                t.x.shape[0], -1, -1)
+            xq = (
+                t.x
+                if data.image_shape
+                else torch.linspace(-2, 2, 120).view(1, -1, 1).expand(t.x.shape[0], -1, -1)
+            )
             dist = model.predict(t.xc, t.yc, xq, None, g)
             out[name] = {
-                "x": t.x.tolist(), "y": t.y.tolist(), "num_context": t.num_context,
+                "x": t.x.tolist(),
+                "y": t.y.tolist(),
+                "num_context": t.num_context,
                 "mean": dist.mean[..., 0].tolist(),
                 "lower": predictive_quantile(dist, 0.025)[..., 0].tolist(),
                 "upper": predictive_quantile(dist, 0.975)[..., 0].tolist(),
@@ -173,10 +185,17 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
     torch.manual_seed(unit.seed)  # the same initialisation stream for every arm of a seed
     mc = cfg.model
     model = make_model(
-        unit.arm, x_dim=data.x_dim, y_dim=data.y_dim, hidden_dim=mc.hidden_dim,
-        latent_dim=mc.latent_dim, enc_pre_depth=mc.enc_pre_depth,
-        enc_post_depth=mc.enc_post_depth, enc_v_depth=mc.enc_v_depth,
-        enc_qk_depth=mc.enc_qk_depth, dec_depth=mc.dec_depth, num_heads=mc.num_heads,
+        unit.arm,
+        x_dim=data.x_dim,
+        y_dim=data.y_dim,
+        hidden_dim=mc.hidden_dim,
+        latent_dim=mc.latent_dim,
+        enc_pre_depth=mc.enc_pre_depth,
+        enc_post_depth=mc.enc_post_depth,
+        enc_v_depth=mc.enc_v_depth,
+        enc_qk_depth=mc.enc_qk_depth,
+        dec_depth=mc.dec_depth,
+        num_heads=mc.num_heads,
         num_samples=ec.num_samples,
     ).to(ctx.device)
     opt = torch.optim.Adam(model.parameters(), lr=tc.learning_rate)
@@ -185,8 +204,7 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
     g_model = make_generator(unit.seed + 10_000)  # latent noise / bootstrap indices
     curve: dict[str, list[float]] = {"step": [], "val_tar_ll": [], "train_loss": []}
     losses: list[float] = []
-    state = {"model": model, "opt": opt, "sched": sched, "g": g, "g_model": g_model,
-             "curve": curve}
+    state = {"model": model, "opt": opt, "sched": sched, "g": g, "g_model": g_model, "curve": curve}
     # --- training ---
     for step in ctx.steps(tc.num_steps, state, every=tc.checkpoint_every):
         model.train()
@@ -205,8 +223,9 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
             curve["val_tar_ll"].append(val["tar_ll"])
             curve["train_loss"].append(float(np.mean(losses)) if losses else float("nan"))
             losses = []
-            ctx.log({"step": step, "train/loss": curve["train_loss"][-1],
-                     "val/tar_ll": val["tar_ll"]})
+            ctx.log(
+                {"step": step, "train/loss": curve["train_loss"][-1], "val/tar_ll": val["tar_ll"]}
+            )
     # --- evaluation ---
     metrics: dict[str, float] = {"val/tar_ll_change": relative_change(curve["val_tar_ll"])}
     calibration = {}
@@ -232,30 +251,50 @@ def claims(results: Results) -> list[ClaimSpec]:
     cc = cfg.claims
     arms = set(results.arms)
     clean, shift = clean_and_shift(cfg)
-    what = (f"Under Student-t noise (gamma {cfg.task.t_noise:g})" if shift == "tnoise"
-            else "On unseen classes")
+    what = (
+        f"Under Student-t noise (gamma {cfg.task.t_noise:g})"
+        if shift == "tnoise"
+        else "On unseen classes"
+    )
     out = []
     for boot, bases in BOOTSTRAP_PAIRS:
         have = tuple(b for b in bases if b in arms)
         if boot not in arms or not have:
             continue
-        converged = Gate("converged", "val/tar_ll_change", cc.converged_change, "max",
-                         arms=(boot, *have), reason="validation ll still moving")
-        out.append(ClaimSpec(
-            f"{boot.lower()}_robust_{shift}",
-            f"{what}, {boot}'s drop in target log-likelihood is smaller than "
-            f"{' and '.join(have)}'s by at least {cc.robustness_effect:g} nats",
-            f"{shift}/tar_ll_drop", boot, have, higher_is_better=False,
-            threshold=cc.robustness_effect, gates=(converged,),
-        ))
-        if bases[0] in arms:
-            out.append(ClaimSpec(
-                f"{boot.lower()}_in_distribution",
-                f"In distribution ({clean}), {boot}'s target log-likelihood is at most "
-                f"{cc.in_distribution_margin:g} nats below {bases[0]}'s",
-                f"{clean}/tar_ll", boot, (bases[0],), threshold=-cc.in_distribution_margin,
+        converged = Gate(
+            "converged",
+            "val/tar_ll_change",
+            cc.converged_change,
+            "max",
+            arms=(boot, *have),
+            reason="validation ll still moving",
+        )
+        out.append(
+            ClaimSpec(
+                f"{boot.lower()}_robust_{shift}",
+                f"{what}, {boot}'s drop in target log-likelihood is smaller than "
+                f"{' and '.join(have)}'s by at least {cc.robustness_effect:g} nats",
+                f"{shift}/tar_ll_drop",
+                boot,
+                have,
+                higher_is_better=False,
+                threshold=cc.robustness_effect,
                 gates=(converged,),
-            ))
+            )
+        )
+        if bases[0] in arms:
+            out.append(
+                ClaimSpec(
+                    f"{boot.lower()}_in_distribution",
+                    f"In distribution ({clean}), {boot}'s target log-likelihood is at most "
+                    f"{cc.in_distribution_margin:g} nats below {bases[0]}'s",
+                    f"{clean}/tar_ll",
+                    boot,
+                    (bases[0],),
+                    threshold=-cc.in_distribution_margin,
+                    gates=(converged,),
+                )
+            )
     return out
 
 
