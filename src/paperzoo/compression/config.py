@@ -23,8 +23,10 @@ __all__ = [
 class DataConfig:
     """Cluttered-digit localisation data."""
 
-    source: Literal["mnist", "digits"] = "mnist"
-    """Digit pool: MNIST from the data root, or scikit-learn's 8x8 digits (no data root)."""
+    source: str = "mnist"
+    """Grayscale image pool pasted on the canvas: ``mnist`` (data root), ``fashion_mnist``,
+    ``digits`` (scikit-learn's 8x8, no data root), another set under the data root, or a path to
+    your own ``.npz`` (keys x_train, y_train, x_test, y_test)."""
     digit_size: int = 14
     """Side of a digit on the canvas in px (MNIST 28 px is average-pooled to 14 to save CPU)."""
     canvas_size: int = 32
@@ -57,9 +59,6 @@ class TeacherConfig:
     """Adam learning rate (the paper: SGD 0.1 with momentum; Adam converges in few CPU epochs)."""
     batch_size: int = 64
     """Mini-batch size (the paper: 64)."""
-    per_seed: bool = False
-    """Train one teacher per seed; False trains one teacher (first seed) shared by all seeds,
-    so the seeds then vary the compression only (saves CPU on the shared machine)."""
 
 
 @dataclass
@@ -139,6 +138,19 @@ class Config:
     """Pointing-game tolerance in px (the official code: 0, a hit must be on a mask pixel)."""
     num_grid_examples: int = 4
     """Test images shown in the map grid figure."""
-    num_threads: int = 0
-    """Intra-op CPU threads for this run (0 keeps torch's default). On a machine shared by many
-    processes, 1 avoids threads spinning while waiting for each other."""
+    claims: ClaimConfig = field(default_factory=lambda: ClaimConfig())
+    """Pre-registered claim thresholds and gates."""
+
+
+@dataclass
+class ClaimConfig:
+    """Pre-registered thresholds of the claims (set before a run, never after seeing it)."""
+
+    min_auc_gain: float = 0.005
+    """Smallest localisation-AUC difference that counts (AUC in [0, 1])."""
+    min_pointing_gain: float = 1.0
+    """Smallest pointing-game difference that counts (percentage points)."""
+    accuracy_margin: float = 1.0
+    """Non-inferiority: WCAM may cost at most this many accuracy points."""
+    teacher_min_accuracy: float = 90.0
+    """Validity gate: the teacher's test accuracy (%) must reach this level."""

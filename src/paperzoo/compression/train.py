@@ -1,10 +1,12 @@
-"""Reproduction runner: teacher, then KD and magnitude-pruning students with plain / +AT / +WCAM /
-+WCAM-stochastic objectives, evaluated for accuracy and localisation on cluttered digits."""
+"""Attribution-preserving compression units: a teacher per seed, then KD and magnitude-pruning
+students with plain / +AT / +WCAM / +WCAM-stochastic objectives (each a unit that loads its
+seed's teacher), evaluated for accuracy and localisation on cluttered digits; the claims,
+declared.
+"""
 
 from __future__ import annotations
 
 import copy
-import functools
 import itertools
 import math
 from typing import Any
@@ -14,70 +16,58 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from paperzoo.core import Claim, Outcome, RunDir, make_generator, seed_everything, summarize
-from paperzoo.core.device import torch_threads
-from paperzoo.core.plots import bar_ci, new_figure, save_figure
-from paperzoo.datasets import load_digits, load_mnist, make_loader
+from paperzoo.core import ClaimSpec, Gate, Results, Unit, UnitContext, make_generator
+from paperzoo.core import seed_everything as _seed
+from paperzoo.datasets import make_loader
 
-from .cluttered import ClutteredDigits, make_cluttered_digits
+from .cluttered import make_cluttered_digits
 from .config import Config
 from .distill import DistillationObjective, fit
 from .gradcam import grad_cam
-from .localization import (
-    captum_attribution,
-    localization_scores,
-    map_agreement,
-    upsample_maps,
-)
+from .localization import captum_attribution, localization_scores, map_agreement
 from .matching import AttributionMatchingLoss
 from .models import SmallVGG
 from .prune import FineTuneObjective, iterative_magnitude_pruning, sparsity
 
-__all__ = ["run"]
+__all__ = ["ARM_LABEL", "claims", "notes", "run_unit", "units"]
 
 LAYER = "features"  # the matched and explained layer: the end of the conv stack (Sec. 3.2)
 ARM_LABEL = {"plain": "", "at": "+at", "wcam": "+wcam", "wcam_stochastic": "+wcam_stoch"}
 
 
-# --- data ---------------------------------------------------------------------------------------
-def _resize_digits(x: np.ndarray, size: int, max_value: float) -> np.ndarray:
-    """(N, h, w) digits -> (N, size, size) uint8 0..255 (area resampling)."""
-    t = torch.as_tensor(x, dtype=torch.float32).unsqueeze(1) * (255.0 / max_value)
-    t = F.interpolate(t, size=(size, size), mode="area")
+# --- data ------------------------------------------------------------------------------------
+def _pool(cfg: Config, split: Any) -> np.ndarray:
+    """(N, 1, h, w) images in [0, 1] -> (N, size, size) uint8 0..255 (area resampling)."""
+    if split.image_shape[0] != 1:
+        raise ValueError(f"{cfg.data.source}: cluttered digits need grayscale images")
+    t = split.x * 255.0
+    if split.normalization.startswith("uint8"):
+        t = t.round()  # exact 0..255 integers, as the stored bytes
+    t = F.interpolate(t, size=(cfg.data.digit_size,) * 2, mode="area")
     return t.squeeze(1).round().clamp(0, 255).to(torch.uint8).numpy()
 
 
-def _data(cfg: Config, run_dir: RunDir) -> tuple[ClutteredDigits, ClutteredDigits]:
+def _data(cfg: Config, data_root: Any) -> tuple[tuple, tuple]:
+    from paperzoo.datasets import load_images
+
     d = cfg.data
-    if d.source == "mnist":
-        train, test = load_mnist(run_dir.data_root)
-        max_value = 255.0
-    else:
-        train, test = load_digits(test_fraction=0.25, seed=d.data_seed)
-        max_value = 16.0
+    train, test = load_images(d.source, data_root)
     kw = dict(
         canvas_size=d.canvas_size,
         num_distractors=tuple(d.num_distractors),
         fragment_size=tuple(d.fragment_size),
     )
     tr = make_cluttered_digits(
-        _resize_digits(train.x, d.digit_size, max_value),
-        train.y,
-        d.num_train,
-        seed=d.data_seed,
-        **kw,
+        _pool(cfg, train), train.y.numpy(), d.num_train, seed=d.data_seed, **kw
     )
     te = make_cluttered_digits(
-        _resize_digits(test.x, d.digit_size, max_value),
-        test.y,
-        d.num_test,
-        seed=d.data_seed + 1,
-        **kw,
+        _pool(cfg, test), test.y.numpy(), d.num_test, seed=d.data_seed + 1, **kw
     )
-    return tr, te
+    x, y, _ = tr.tensors()
+    return (x, y), te.tensors()
 
 
-# --- evaluation ---------------------------------------------------------------------------------
+# --- evaluation --------------------------------------------------------------------------------
 def _maps(model: nn.Module, x: torch.Tensor, y: torch.Tensor, reduction: str, chunk: int = 500):
     """Our Grad-CAM for the true class over the test set: (maps (N,h,w), logits (N,classes))."""
     maps, logits = [], []
@@ -95,9 +85,7 @@ def _maps(model: nn.Module, x: torch.Tensor, y: torch.Tensor, reduction: str, ch
     return torch.cat(maps), torch.cat(logits)
 
 
-def _evaluate(
-    cfg: Config, model: nn.Module, test: tuple, teacher_maps: torch.Tensor | None
-) -> dict[str, Any]:
+def _evaluate(cfg: Config, model: nn.Module, test: tuple, teacher_maps, ctx: UnitContext):
     x, y, masks = test
     model.eval()
     maps, logits = _maps(model, x, y, cfg.matching.reduction)
@@ -119,10 +107,15 @@ def _evaluate(
             "auc"
         ]
     k = cfg.num_grid_examples
-    return {"metrics": metrics, "maps": maps[:k].tolist(), "correct": correct[:k].tolist()}
+    ctx.artifact("maps", maps[:k].tolist())
+    ctx.artifact("correct", correct[:k].tolist())
+    if teacher_maps is None:  # the figure's test images, kept once per seed with the teacher
+        ctx.artifact("images", x[:k, 0].tolist())
+        ctx.artifact("masks", masks[:k].float().tolist())
+    return metrics
 
 
-# --- training ---------------------------------------------------------------------------------
+# --- training --------------------------------------------------------------------------------
 def _build(cfg: Config, width_divisor: int) -> SmallVGG:
     t = cfg.teacher
     return SmallVGG(
@@ -134,26 +127,7 @@ def _build(cfg: Config, width_divisor: int) -> SmallVGG:
     )
 
 
-def _train_teacher(cfg: Config, train: tuple, seed: int, run_dir: RunDir) -> SmallVGG:
-    seed_everything(seed)
-    t = cfg.teacher
-    model = _build(cfg, 1)
-    opt = torch.optim.Adam(model.parameters(), lr=t.learning_rate)
-    objective = FineTuneObjective(model)  # cross-entropy, no matching
-    for epoch in range(t.num_epochs):
-        loader = make_loader(train[0], train[1], t.batch_size, seed=seed * 1000 + epoch)
-        parts = fit(objective, opt, loader, name=f"teacher seed {seed} epoch {epoch}")
-        run_dir.log({"unit": f"teacher/seed{seed}", "epoch": epoch, **_prefixed(parts)})
-    return model
-
-
-def _prefixed(parts: dict[str, float]) -> dict[str, float]:
-    return {f"train/{k}": v for k, v in parts.items()}
-
-
-def _matching(
-    cfg: Config, arm: str, teacher: nn.Module, student: nn.Module, seed: int
-) -> AttributionMatchingLoss | None:
+def _matching(cfg: Config, arm: str, teacher: nn.Module, student: nn.Module, seed: int):
     if arm == "plain":
         return None
     m = cfg.matching
@@ -170,8 +144,45 @@ def _matching(
     )
 
 
-def _distill(cfg: Config, arm: str, teacher: nn.Module, train: tuple, seed: int, run_dir: RunDir):
-    seed_everything(seed + 1)
+def _epochs(
+    ctx: UnitContext,
+    objective: Any,
+    opt: Any,
+    train: tuple,
+    num: int,
+    batch: int,
+    seed_base: int,
+    name: str,
+) -> None:
+    """``num`` resumable epochs of ``objective`` (the optimiser and model are checkpointed)."""
+    model = objective.student
+    for epoch in ctx.steps(num, {"model": model, "opt": opt}, name=name, every=1):
+        loader = make_loader(train[0], train[1], batch, seed=seed_base + epoch - 1)
+        parts = fit(objective, opt, loader, name=f"{ctx.unit.key} epoch {epoch}")
+        ctx.log({"epoch": epoch - 1, **{f"train/{k}": v for k, v in parts.items()}})
+
+
+def _teacher(cfg: Config, train: tuple, seed: int, ctx: UnitContext) -> nn.Module:
+    t = cfg.teacher
+    model = _build(cfg, 1)
+    opt = torch.optim.Adam(model.parameters(), lr=t.learning_rate)
+    _epochs(
+        ctx,
+        FineTuneObjective(model),
+        opt,
+        train,
+        t.num_epochs,
+        t.batch_size,
+        seed * 1000,
+        "teacher",
+    )
+    torch.save({"model": model.state_dict()}, ctx.file("teacher.pt"))
+    return model
+
+
+def _distill(cfg: Config, arm: str, teacher: nn.Module, train: tuple, ctx: UnitContext):
+    seed = ctx.unit.seed
+    _seed(seed + 1)
     d = cfg.distill
     student = _build(cfg, d.width_divisor)
     objective = DistillationObjective(
@@ -182,15 +193,13 @@ def _distill(cfg: Config, arm: str, teacher: nn.Module, train: tuple, seed: int,
         alpha=d.alpha,
     )
     opt = torch.optim.Adam(student.parameters(), lr=d.learning_rate)
-    for epoch in range(d.num_epochs):
-        loader = make_loader(train[0], train[1], d.batch_size, seed=seed * 1000 + 100 + epoch)
-        parts = fit(objective, opt, loader, name=f"kd{ARM_LABEL[arm]} seed {seed} epoch {epoch}")
-        run_dir.log({"unit": f"kd{ARM_LABEL[arm]}/seed{seed}", "epoch": epoch, **_prefixed(parts)})
+    _epochs(ctx, objective, opt, train, d.num_epochs, d.batch_size, seed * 1000 + 100, "kd")
     return student
 
 
-def _prune(cfg: Config, arm: str, teacher: nn.Module, train: tuple, seed: int, run_dir: RunDir):
-    seed_everything(seed + 2)
+def _prune(cfg: Config, arm: str, teacher: nn.Module, train: tuple, ctx: UnitContext):
+    seed = ctx.unit.seed
+    _seed(seed + 2)
     p = cfg.prune
     student = copy.deepcopy(teacher)  # pruning starts from the trained teacher's weights
     objective = FineTuneObjective(student, _matching(cfg, arm, teacher, student, seed))
@@ -203,14 +212,13 @@ def _prune(cfg: Config, arm: str, teacher: nn.Module, train: tuple, seed: int, r
             objective,
             opt,
             itertools.islice(loader, steps),
-            name=f"prune{ARM_LABEL[arm]} seed {seed} iteration {iteration}",
+            name=f"{ctx.unit.key} iteration {iteration}",
         )
-        run_dir.log(
+        ctx.log(
             {
-                "unit": f"prune{ARM_LABEL[arm]}/seed{seed}",
                 "iteration": iteration,
                 "sparsity": sparsity(student),
-                **_prefixed(parts),
+                **{f"train/{k}": v for k, v in parts.items()},
             }
         )
 
@@ -218,223 +226,146 @@ def _prune(cfg: Config, arm: str, teacher: nn.Module, train: tuple, seed: int, r
     return student
 
 
-def _teacher_for_seed(
-    cfg: Config, train: tuple, test: tuple, seed: int, run_dir: RunDir
-) -> tuple[SmallVGG, dict]:
-    """Train (or, on --resume, reload) the seed's teacher; returns it and its evaluation unit."""
-    key = f"teacher_seed{seed}"
-    trained: list[SmallVGG] = []
-
-    def unit() -> dict:
-        model = _train_teacher(cfg, train, seed, run_dir)
-        run_dir.save_checkpoint(key, {"model": model.state_dict()})
-        trained.append(model)
-        return _evaluate(cfg, model, test, None)
-
-    result = run_dir.unit(f"teacher/seed{seed}", unit)
-    if trained:
-        return trained[0].eval(), result
-    model = _build(cfg, 1)
-    model.load_state_dict(run_dir.load_checkpoint(key)["model"])
-    return model.eval(), result
-
-
-def _student_unit(
-    cfg: Config,
-    comp: str,
-    arm: str,
-    teacher: nn.Module,
-    teacher_maps: torch.Tensor,
-    train: tuple,
-    test: tuple,
-    seed: int,
-    run_dir: RunDir,
-) -> dict:
-    """Compress ``teacher`` by ``comp`` with the ``arm`` objective and evaluate the student."""
-    build = _distill if comp == "kd" else _prune
-    student = build(cfg, arm, teacher, train, seed, run_dir)
-    out = _evaluate(cfg, student, test, teacher_maps)
-    out["metrics"]["eval/sparsity"] = 100.0 * sparsity(student)
+# --- units -----------------------------------------------------------------------------------
+def units(cfg: Config) -> list[Unit]:
+    """A teacher per seed, then every enabled compression x matching arm, loading it."""
+    comps = [c for c, on in (("kd", cfg.distill.enabled), ("prune", cfg.prune.enabled)) if on]
+    unknown = [a for a in cfg.arms if a not in ARM_LABEL]
+    if unknown:
+        raise ValueError(f"unknown arms {unknown}; choose from {list(ARM_LABEL)}")
+    out = []
+    for s in cfg.seeds:
+        teacher = f"teacher/seed{s}"
+        out.append(Unit(teacher, "teacher", s, {"comp": "teacher"}))
+        out += [
+            Unit(
+                f"{c}{ARM_LABEL[a]}/seed{s}",
+                f"{c}{ARM_LABEL[a]}",
+                s,
+                {"comp": c, "arm": a},
+                deps=(teacher,),
+            )
+            for c in comps
+            for a in cfg.arms
+        ]
     return out
 
 
-# --- figures ------------------------------------------------------------------------------------
-def _grid_figure(path, test: tuple, units: dict[str, dict], k: int) -> None:
-    """Rows: test images; columns: input, mask, then each model's Grad-CAM over the input.
+def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
+    key = ("compression", repr(cfg.data), str(ctx.data_root))
+    train, test = ctx.cache(key, lambda: _data(cfg, ctx.data_root))
+    _seed(unit.seed)  # the same state whether the data were built or cached
+    if unit.params["comp"] == "teacher":
+        return _evaluate(cfg, _teacher(cfg, train, unit.seed, ctx), test, None, ctx)
+    teacher = _build(cfg, 1)
+    path = ctx.file("teacher.pt", unit.deps[0])
+    teacher.load_state_dict(torch.load(path, weights_only=True)["model"])
+    teacher.eval()
+    teacher_maps, _ = _maps(teacher, test[0], test[1], cfg.matching.reduction)
+    build = _distill if unit.params["comp"] == "kd" else _prune
+    student = build(cfg, unit.params["arm"], teacher, train, ctx)
+    metrics = _evaluate(cfg, student, test, teacher_maps, ctx)
+    metrics["eval/sparsity"] = 100.0 * sparsity(student)
+    return metrics
 
-    Drawn as one mosaic image (one axes), which renders far faster than a grid of subplots.
-    """
-    from matplotlib import colormaps
 
-    x, _, masks = test
-    side = x.shape[-1]
-    names = list(units)
-    cols = ["input", "mask", *names]
-    pad = 2
-    mosaic = np.ones((k * (side + pad), len(cols) * (side + pad), 3))
-    jet = colormaps["jet"]
-    for r in range(k):
-        img = x[r, 0].numpy()
-        tiles = [np.stack([img] * 3, -1), np.stack([masks[r].float().numpy()] * 3, -1)]
-        for name in names:
-            m = upsample_maps(torch.tensor(units[name]["maps"][r]).unsqueeze(0), side)[0]
-            m = (m - m.min()) / (m.max() - m.min()).clamp_min(1e-12)
-            heat = jet(m.numpy())[..., :3]
-            tile = 0.5 * heat + 0.5 * img[..., None]
-            if not units[name]["correct"][r]:
-                tile[:2] = tile[-2:] = tile[:, :2] = tile[:, -2:] = (1.0, 0.0, 0.0)  # red = wrong
-            tiles.append(tile)
-        for c, tile in enumerate(tiles):
-            y0, x0 = r * (side + pad), c * (side + pad)
-            mosaic[y0 : y0 + side, x0 : x0 + side] = tile
-    fig, axes = new_figure(1, 1, size=(0.9 * len(cols), 0.9 * k + 0.6))
-    ax = axes[0, 0]
-    ax.imshow(mosaic.clip(0, 1), interpolation="nearest")
-    ax.set_xticks(
-        [c * (side + pad) + side / 2 for c in range(len(cols))],
-        cols,
-        rotation=45,
-        ha="left",
-        fontsize=7,
+# --- claims ----------------------------------------------------------------------------------
+def claims(results: Results) -> list[ClaimSpec]:
+    """Per compression: plain compression degrades maps; WCAM restores AUC and pointing at no
+    accuracy cost; stochastic matching and WCAM vs AT. Gated on the teacher's accuracy."""
+    cfg: Config = results.config
+    cc, arms = cfg.claims, results.arms
+    good_teacher = Gate(
+        "teacher_accuracy",
+        "eval/accuracy",
+        cc.teacher_min_accuracy,
+        "min",
+        arms=("teacher",),
+        reason="the teacher is below its reference accuracy",
     )
-    ax.xaxis.tick_top()
-    ax.set_yticks([])
-    ax.set_title("Grad-CAM of the true class (first seed); red frame = misclassified", fontsize=8)
-    save_figure(fig, path)
-
-
-# --- claims -------------------------------------------------------------------------------------
-def _mean(arms: dict, arm: str, metric: str) -> float:
-    return float(np.mean(arms[arm][metric]))
-
-
-def _claims(arms: dict, comps: list[str], cfg: Config) -> list[Claim]:
-    claims = []
-    n = len(cfg.seeds)
-    for c in comps:
-        plain, wcam = c, f"{c}+wcam"
+    g = (good_teacher,)
+    out = []
+    for c in ("kd", "prune"):
+        plain, wcam, stoch, at = c, f"{c}+wcam", f"{c}+wcam_stoch", f"{c}+at"
         if plain in arms:
-            t, p = _mean(arms, "teacher", "eval/auc"), _mean(arms, plain, "eval/auc")
-            claims.append(
-                Claim(
+            out.append(
+                ClaimSpec(
                     f"{c}_degrades_maps",
                     f"plain {c} lowers the localisation AUC below the teacher's",
-                    p < t,
-                    f"eval/auc: teacher {t:.4f}, {plain} {p:.4f} ({n} seeds)",
+                    "eval/auc",
+                    "teacher",
+                    (plain,),
+                    threshold=cc.min_auc_gain,
+                    gates=g,
                 )
             )
         if plain not in arms or wcam not in arms:
             continue
-        for metric, what in (("eval/auc", "localisation AUC"), ("eval/pointing", "pointing game")):
-            w, p = _mean(arms, wcam, metric), _mean(arms, plain, metric)
-            claims.append(
-                Claim(
+        for metric, what, thr in (
+            ("eval/auc", "localisation AUC", cc.min_auc_gain),
+            ("eval/pointing", "pointing game", cc.min_pointing_gain),
+        ):
+            out.append(
+                ClaimSpec(
                     f"{c}_wcam_{metric.split('/')[1]}",
-                    f"{c}+WCAM raises the {what} over plain {c}",
-                    w > p,
-                    f"{metric}: {wcam} {w:.4f} vs {plain} {p:.4f} ({n} seeds)",
+                    f"{c}+WCAM raises the {what} over plain {c} (by >= {thr:g})",
+                    metric,
+                    wcam,
+                    (plain,),
+                    threshold=thr,
+                    gates=g,
                 )
             )
-        w, p = _mean(arms, wcam, "eval/accuracy"), _mean(arms, plain, "eval/accuracy")
-        claims.append(
-            Claim(
+        out.append(
+            ClaimSpec(
                 f"{c}_wcam_accuracy",
-                f"{c}+WCAM accuracy stays within one point of plain {c} (or above)",
-                w >= p - 1.0,
-                f"eval/accuracy: {wcam} {w:.2f} vs {plain} {p:.2f} ({n} seeds)",
+                f"{c}+WCAM accuracy is at most {cc.accuracy_margin:g} points below plain {c}'s",
+                "eval/accuracy",
+                wcam,
+                (plain,),
+                threshold=-cc.accuracy_margin,
+                gates=g,
             )
         )
-        stoch = f"{c}+wcam_stoch"
         if stoch in arms:
-            s, w = _mean(arms, stoch, "eval/auc"), _mean(arms, wcam, "eval/auc")
-            claims.append(
-                Claim(
+            out.append(
+                ClaimSpec(
                     f"{c}_stochastic_auc",
                     f"stochastic matching raises the AUC further over {c}+WCAM",
-                    s > w,
-                    f"eval/auc: {stoch} {s:.4f} vs {wcam} {w:.4f} ({n} seeds)",
+                    "eval/auc",
+                    stoch,
+                    (wcam,),
+                    threshold=cc.min_auc_gain,
+                    gates=g,
                 )
             )
-        at = f"{c}+at"
         if at in arms:
-            w, a = _mean(arms, wcam, "eval/auc"), _mean(arms, at, "eval/auc")
-            claims.append(
-                Claim(
+            out.append(
+                ClaimSpec(
                     f"{c}_wcam_beats_at",
                     f"{c}+WCAM localises better than {c}+attention transfer",
-                    w > a,
-                    f"eval/auc: {wcam} {w:.4f} vs {at} {a:.4f} ({n} seeds)",
+                    "eval/auc",
+                    wcam,
+                    (at,),
+                    threshold=cc.min_auc_gain,
+                    gates=g,
                 )
             )
-    return claims
+    return out
 
 
-# --- run ----------------------------------------------------------------------------------------
-def run(config: Config, run_dir: RunDir) -> Outcome:
-    """Teacher, compressed students (every compression x arm x seed as a resumable unit),
-    evaluation, figures and the paper's claims computed from the per-seed numbers."""
-    with torch_threads(config.num_threads):
-        return _run(config, run_dir)
-
-
-def _run(config: Config, run_dir: RunDir) -> Outcome:
-    cfg = config
-    train_set, test_set = _data(cfg, run_dir)
-    x, y, _ = train_set.tensors()
-    train = (x, y)
-    test = test_set.tensors()
-    comps = [c for c, on in (("kd", cfg.distill.enabled), ("prune", cfg.prune.enabled)) if on]
-    arms: dict[str, dict[str, list[float]]] = {}
-    grid_units: dict[str, dict] = {}
-    for seed in cfg.seeds:
-        teacher_seed = seed if cfg.teacher.per_seed else cfg.seeds[0]
-        teacher, teacher_unit = _teacher_for_seed(cfg, train, test, teacher_seed, run_dir)
-        results = {"teacher": teacher_unit}
-        teacher_maps, _ = _maps(teacher, test[0], test[1], cfg.matching.reduction)
-        for comp in comps:
-            for arm in cfg.arms:
-                name = f"{comp}{ARM_LABEL[arm]}"
-                results[name] = run_dir.unit(
-                    f"{name}/seed{seed}",
-                    functools.partial(
-                        _student_unit,
-                        cfg,
-                        comp,
-                        arm,
-                        teacher,
-                        teacher_maps,
-                        train,
-                        test,
-                        seed,
-                        run_dir,
-                    ),
-                )
-        for name, res in results.items():
-            for metric, value in res["metrics"].items():
-                arms.setdefault(name, {}).setdefault(metric, []).append(float(value))
-        if seed == cfg.seeds[0]:
-            grid_units = results
-
-    # --- figures, claims, notes ---
-    k = min(cfg.num_grid_examples, len(test[1]))
-    _grid_figure(run_dir.figure("map_grid"), test, grid_units, k)
-    summary = summarize(arms)
-    bar_ci(
-        run_dir.figure("localisation_bars"),
-        summary,
-        ["eval/auc", "eval/pointing", "eval/accuracy"],
-        title="mean ± 95% CI over seeds",
+def notes(results: Results) -> str:
+    cfg: Config = results.config
+    d = cfg.data
+    return (
+        f"Cluttered {d.source} digits ({d.digit_size} px digits on a {d.canvas_size} px canvas, "
+        f"{d.num_distractors[0]}-{d.num_distractors[1]} fragments of other classes), "
+        f"{d.num_train} train / {d.num_test} test images. Teacher widths "
+        f"{list(cfg.teacher.widths)}, one per seed; KD student width 1/{cfg.distill.width_divisor};"
+        f" pruning to {100 * cfg.prune.final_sparsity:.0f} % conv sparsity in "
+        f"{cfg.prune.num_iterations} iterations. beta = {cfg.matching.beta}, stochastic drop "
+        f"{cfg.matching.stochastic_drop}. AUC and pointing game use our Grad-CAM of the true "
+        "class on correctly classified test images; `eval/auc_captum_*` use Captum on the first "
+        f"{cfg.num_eval_captum} test images; agreement is the cosine between the teacher's and "
+        "the student's Grad-CAM maps. Accuracy, pointing and sparsity are in %."
     )
-    notes = (
-        f"Cluttered {cfg.data.source} digits ({cfg.data.digit_size} px digits on a "
-        f"{cfg.data.canvas_size} px canvas, {cfg.data.num_distractors[0]}-"
-        f"{cfg.data.num_distractors[1]} fragments of other classes), {cfg.data.num_train} train / "
-        f"{cfg.data.num_test} test images. Teacher widths {list(cfg.teacher.widths)}; KD student "
-        f"width 1/{cfg.distill.width_divisor}; pruning to {100 * cfg.prune.final_sparsity:.0f} % "
-        f"conv sparsity in {cfg.prune.num_iterations} iterations. beta = {cfg.matching.beta}, "
-        f"stochastic drop {cfg.matching.stochastic_drop}. AUC and pointing game use our Grad-CAM "
-        "of the true class on correctly classified test images; `eval/auc_captum_*` use Captum "
-        f"on the first {cfg.num_eval_captum} test images; agreement is the cosine between the "
-        "teacher's and the student's Grad-CAM maps. Accuracy, pointing and sparsity are in %."
-    )
-    return Outcome(arms=arms, claims=_claims(arms, comps, cfg), notes=notes)
