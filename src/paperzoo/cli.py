@@ -91,7 +91,8 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         metavar="T",
-        help="torch threads per unit (default: cores // workers, at least 1)",
+        help="torch threads per unit (default: cores // workers; with --workers 1, torch's "
+        "own setting); equal numbers across worker counts need equal --threads",
     )
     rp.add_argument(
         "--executor",

@@ -25,7 +25,7 @@ def test_register_get_and_list(clean_registry):
 
     exp = clean_registry.get_experiment("m", "smoke")
     assert exp.summary == "Tiny run." and exp.make_config() == {"a": 1}
-    with pytest.raises(TypeError, match="lacks units, run_unit, claims"):
+    with pytest.raises(TypeError, match="lacks units, run_unit"):
         exp.load_module()
     assert [e.preset for e in clean_registry.list_experiments("m")] == ["smoke", "quick"]
 

@@ -12,9 +12,6 @@ from typing import Any
 import numpy as np
 
 from paperzoo.core import (
-    ClaimSpec,
-    Gate,
-    Results,
     Unit,
     UnitContext,
     make_generator,
@@ -29,7 +26,7 @@ from .model import NeuralComplexity
 from .tasks import PolynomialTasks, SinusoidTasks
 from .trainer import NeuralComplexityTrainer, collect_snapshots, gap_prediction_metrics
 
-__all__ = ["claims", "notes", "run_unit", "units"]
+__all__ = ["run_unit", "units"]
 
 _REGIME_INDEX = {"official": 0, "overfit": 1}
 
@@ -93,6 +90,21 @@ def _meta_train(cfg: Config, regime: str, seed: int, ctx: UnitContext):
     return nc, learner, dist, curve
 
 
+def _polynomial_transfer(cfg: Config, rc: RegimeConfig, nc: Any, learner: Any, g: Any):
+    """NC (meta-trained on sinusoids) predicting gaps of learners on cubic polynomials."""
+    ptasks = PolynomialTasks(rc.num_train, rc.num_test).sample(cfg.eval.num_val_tasks, g)
+    pinit = init_learner_params(learner, cfg.eval.num_val_tasks, g)
+    sp, _ = collect_snapshots(
+        learner,
+        pinit,
+        ptasks,
+        num_steps=rc.inner_steps,
+        learning_rate=rc.inner_learning_rate,
+        every=cfg.eval.snapshot_every,
+    )
+    return gap_prediction_metrics(nc_predict(nc, sp), sp["gap"])
+
+
 def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, dict[str, float]]:
     """Meta-train NC, then measure every gap predictor and every regulariser on held-out tasks."""
     regime = unit.params["regime"]
@@ -112,17 +124,7 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, dict[str, f
         nc, learner, val, test, snapshot_every=ec.snapshot_every, predictors=ec.predictors, **inner
     )
     if ec.transfer_family == "polynomial":
-        ptasks = PolynomialTasks(rc.num_train, rc.num_test).sample(ec.num_val_tasks, g)
-        pinit = init_learner_params(learner, ec.num_val_tasks, g)
-        sp, _ = collect_snapshots(
-            learner,
-            pinit,
-            ptasks,
-            num_steps=rc.inner_steps,
-            learning_rate=rc.inner_learning_rate,
-            every=ec.snapshot_every,
-        )
-        gaps["nc@polynomial"] = gap_prediction_metrics(nc_predict(nc, sp), sp["gap"])
+        gaps["nc@polynomial"] = _polynomial_transfer(cfg, rc, nc, learner, g)
     regs = compare_regularisers(
         nc,
         learner,
@@ -154,90 +156,3 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, dict[str, f
         out[f"{regime}/predict:{pred}"] = {f"gap/{k}": v for k, v in m.items()}
         out[f"{regime}/predict:{pred}"]["meta/loss_change"] = change
     return out
-
-
-def claims(results: Results) -> list[ClaimSpec]:
-    """NC predicts gaps (R above the stated level) and its learners beat no regularisation and
-    every tuned baseline on test MSE; gated on NC's meta-training having converged."""
-    cfg: Config = results.config
-    cc = cfg.claims
-    out = []
-    for regime in cfg.regimes:
-        converged = Gate(
-            "nc_converged",
-            "meta/loss_change",
-            cc.converged_change,
-            "max",
-            arms=(f"{regime}/nc",),
-            reason="NC's meta-training loss still moving",
-        )
-        out.append(
-            ClaimSpec(
-                f"gap_r_{regime}",
-                f"NC predicts held-out gaps with Pearson R > {cc.min_gap_r:g} ({regime} regime)",
-                "gap/R",
-                f"{regime}/predict:nc",
-                reference=cc.min_gap_r,
-                gates=(converged,),
-            )
-        )
-        others = tuple(
-            a
-            for a in results.arms
-            if a.startswith(f"{regime}/") and "predict:" not in a and a != f"{regime}/nc"
-        )
-        out.append(
-            ClaimSpec(
-                f"nc_below_noreg_{regime}",
-                f"NC's test MSE is below no regularisation's by at least {cc.min_mse_gain:g} "
-                f"({regime} regime)",
-                "test/mse",
-                f"{regime}/nc",
-                (f"{regime}/none",),
-                higher_is_better=False,
-                threshold=cc.min_mse_gain,
-                gates=(converged,),
-            )
-        )
-        out.append(
-            ClaimSpec(
-                f"nc_below_all_{regime}",
-                f"NC's test MSE is below every baseline's by at least {cc.min_mse_gain:g} "
-                f"({regime} regime; not claimed by the spec, reported for context)",
-                "test/mse",
-                f"{regime}/nc",
-                others,
-                higher_is_better=False,
-                threshold=cc.min_mse_gain,
-                gates=(converged,),
-            )
-        )
-    return out
-
-
-def notes(results: Results) -> str:
-    cfg: Config = results.config
-    o, v, m, n = cfg.official, cfg.overfit, cfg.meta, cfg.nc
-    lines: list[Any] = [
-        f"- NC: width {n.hidden_dim}, encoder depth {n.encoder_depth}, decoder depth "
-        f"{n.decoder_depth}, {n.num_heads} heads, {n.pool} pooling; {m.num_steps} NC steps of "
-        f"batch {m.batch_size}, {m.populate_batches} seed batches of {m.task_batch_size} tasks, "
-        f"warm-up {m.warmup_steps} steps (official: width 512, 500k steps, 100 seed batches, "
-        f"warm-up 1000): {m.num_steps / 500_000:.2%} of the official meta-training steps.",
-        f"- Regimes: official = {o.num_train} train / {o.num_test} test points, "
-        f"{o.inner_steps} SGD steps at lr {o.inner_learning_rate}; overfit (ours, not in the "
-        f"paper) = {v.num_train} / {v.num_test} points, {v.inner_steps} steps at lr "
-        f"{v.inner_learning_rate}, learner batch every {v.learn_every} NC steps.",
-        f"- Held-out: {cfg.eval.num_test_tasks} test tasks and {cfg.eval.num_val_tasks} "
-        "validation tasks per seed; L2, dropout and the hand-designed measures are tuned on the "
-        f"validation tasks, NC uses the official weight {cfg.eval.nc_weight} untuned.",
-        "- Simple gap predictors are affinely calibrated on validation snapshots before their "
-        f"MAE is measured; NC's MAE is raw. R is over snapshots every {cfg.eval.snapshot_every} "
-        "inner steps of unregularised learners; 'R (final)' uses only the trained learners.",
-        "- nc@polynomial: NC meta-trained on sinusoids, evaluated on random cubic polynomial "
-        "tasks (a transfer check, not in the paper).",
-        "- `meta/loss_change`: relative change of NC's meta-training loss over the last 20% "
-        "(the convergence gate).",
-        "- The paper's numbers were not retrieved (tables inaccessible); none are compared.",
-    ]
-    return "\n".join(lines)

@@ -47,8 +47,8 @@ def quick() -> Config:
     Teacher CNN 16-32-64-64 (one per seed); KD to a 1/4-width student and 90 % iterative
     magnitude pruning; arms plain / +AT / +WCAM / +WCAM-stochastic per compression. Claims: WCAM
     raises localisation AUC and pointing game over the plain compressed model, accuracy within
-    one point. Took 33 min on the contended shared CPU with one thread and a teacher shared by the seeds
-    (before the engine trained one teacher per seed).
+    one point. Took 33 min on the contended shared CPU with one thread and a teacher shared by
+    the seeds (before the engine trained one teacher per seed).
     """
     return Config()
 

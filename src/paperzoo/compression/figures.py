@@ -10,9 +10,10 @@ from paperzoo.core import Results, RunDir
 from paperzoo.core.plots import bar_ci, new_figure, save_figure
 from paperzoo.core.results import summarize
 
+from .config import Config
 from .localization import upsample_maps
 
-__all__ = ["figures"]
+__all__ = ["figures", "notes"]
 
 
 def _grid(path, images: np.ndarray, masks: np.ndarray, units: dict, k: int) -> None:
@@ -68,4 +69,21 @@ def figures(results: Results, run_dir: RunDir) -> None:
         summarize(results.arms),
         ["eval/auc", "eval/pointing", "eval/accuracy"],
         title="mean ± 95% CI over seeds",
+    )
+
+
+def notes(results: Results) -> str:
+    cfg: Config = results.config
+    d = cfg.data
+    return (
+        f"Cluttered {d.source} digits ({d.digit_size} px digits on a {d.canvas_size} px canvas, "
+        f"{d.num_distractors[0]}-{d.num_distractors[1]} fragments of other classes), "
+        f"{d.num_train} train / {d.num_test} test images. Teacher widths "
+        f"{list(cfg.teacher.widths)}, one per seed; KD student width 1/{cfg.distill.width_divisor};"
+        f" pruning to {100 * cfg.prune.final_sparsity:.0f} % conv sparsity in "
+        f"{cfg.prune.num_iterations} iterations. beta = {cfg.matching.beta}, stochastic drop "
+        f"{cfg.matching.stochastic_drop}. AUC and pointing game use our Grad-CAM of the true "
+        "class on correctly classified test images; `eval/auc_captum_*` use Captum on the first "
+        f"{cfg.num_eval_captum} test images; agreement is the cosine between the teacher's and "
+        "the student's Grad-CAM maps. Accuracy, pointing and sparsity are in %."
     )

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from paperzoo.core import ClaimSpec, Gate, Results, Unit, UnitContext, make_generator
+from paperzoo.core import Unit, UnitContext, make_generator
 from paperzoo.core import seed_everything as _seed
 from paperzoo.datasets import make_loader
 
@@ -29,7 +29,12 @@ from .matching import AttributionMatchingLoss
 from .models import SmallVGG
 from .prune import FineTuneObjective, iterative_magnitude_pruning, sparsity
 
-__all__ = ["ARM_LABEL", "claims", "notes", "run_unit", "units"]
+__all__ = [
+    "ARM_LABEL",
+    "preflight",
+    "run_unit",
+    "units",
+]
 
 LAYER = "features"  # the matched and explained layer: the end of the conv stack (Sec. 3.2)
 ARM_LABEL = {"plain": "", "at": "+at", "wcam": "+wcam", "wcam_stochastic": "+wcam_stoch"}
@@ -227,6 +232,13 @@ def _prune(cfg: Config, arm: str, teacher: nn.Module, train: tuple, ctx: UnitCon
 
 
 # --- units -----------------------------------------------------------------------------------
+def preflight(cfg: Config, data_root: Any) -> None:
+    """Load the digit pool once, so a missing data set fails before any unit runs."""
+    from paperzoo.datasets import load_images
+
+    load_images(cfg.data.source, data_root)
+
+
 def units(cfg: Config) -> list[Unit]:
     """A teacher per seed, then every enabled compression x matching arm, loading it."""
     comps = [c for c, on in (("kd", cfg.distill.enabled), ("prune", cfg.prune.enabled)) if on]
@@ -267,105 +279,3 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
     metrics = _evaluate(cfg, student, test, teacher_maps, ctx)
     metrics["eval/sparsity"] = 100.0 * sparsity(student)
     return metrics
-
-
-# --- claims ----------------------------------------------------------------------------------
-def claims(results: Results) -> list[ClaimSpec]:
-    """Per compression: plain compression degrades maps; WCAM restores AUC and pointing at no
-    accuracy cost; stochastic matching and WCAM vs AT. Gated on the teacher's accuracy."""
-    cfg: Config = results.config
-    cc, arms = cfg.claims, results.arms
-    good_teacher = Gate(
-        "teacher_accuracy",
-        "eval/accuracy",
-        cc.teacher_min_accuracy,
-        "min",
-        arms=("teacher",),
-        reason="the teacher is below its reference accuracy",
-    )
-    g = (good_teacher,)
-    out = []
-    for c in ("kd", "prune"):
-        plain, wcam, stoch, at = c, f"{c}+wcam", f"{c}+wcam_stoch", f"{c}+at"
-        if plain in arms:
-            out.append(
-                ClaimSpec(
-                    f"{c}_degrades_maps",
-                    f"plain {c} lowers the localisation AUC below the teacher's",
-                    "eval/auc",
-                    "teacher",
-                    (plain,),
-                    threshold=cc.min_auc_gain,
-                    gates=g,
-                )
-            )
-        if plain not in arms or wcam not in arms:
-            continue
-        for metric, what, thr in (
-            ("eval/auc", "localisation AUC", cc.min_auc_gain),
-            ("eval/pointing", "pointing game", cc.min_pointing_gain),
-        ):
-            out.append(
-                ClaimSpec(
-                    f"{c}_wcam_{metric.split('/')[1]}",
-                    f"{c}+WCAM raises the {what} over plain {c} (by >= {thr:g})",
-                    metric,
-                    wcam,
-                    (plain,),
-                    threshold=thr,
-                    gates=g,
-                )
-            )
-        out.append(
-            ClaimSpec(
-                f"{c}_wcam_accuracy",
-                f"{c}+WCAM accuracy is at most {cc.accuracy_margin:g} points below plain {c}'s",
-                "eval/accuracy",
-                wcam,
-                (plain,),
-                threshold=-cc.accuracy_margin,
-                gates=g,
-            )
-        )
-        if stoch in arms:
-            out.append(
-                ClaimSpec(
-                    f"{c}_stochastic_auc",
-                    f"stochastic matching raises the AUC further over {c}+WCAM",
-                    "eval/auc",
-                    stoch,
-                    (wcam,),
-                    threshold=cc.min_auc_gain,
-                    gates=g,
-                )
-            )
-        if at in arms:
-            out.append(
-                ClaimSpec(
-                    f"{c}_wcam_beats_at",
-                    f"{c}+WCAM localises better than {c}+attention transfer",
-                    "eval/auc",
-                    wcam,
-                    (at,),
-                    threshold=cc.min_auc_gain,
-                    gates=g,
-                )
-            )
-    return out
-
-
-def notes(results: Results) -> str:
-    cfg: Config = results.config
-    d = cfg.data
-    return (
-        f"Cluttered {d.source} digits ({d.digit_size} px digits on a {d.canvas_size} px canvas, "
-        f"{d.num_distractors[0]}-{d.num_distractors[1]} fragments of other classes), "
-        f"{d.num_train} train / {d.num_test} test images. Teacher widths "
-        f"{list(cfg.teacher.widths)}, one per seed; KD student width 1/{cfg.distill.width_divisor};"
-        f" pruning to {100 * cfg.prune.final_sparsity:.0f} % conv sparsity in "
-        f"{cfg.prune.num_iterations} iterations. beta = {cfg.matching.beta}, stochastic drop "
-        f"{cfg.matching.stochastic_drop}. AUC and pointing game use our Grad-CAM of the true "
-        "class on correctly classified test images; `eval/auc_captum_*` use Captum on the first "
-        f"{cfg.num_eval_captum} test images; agreement is the cosine between the teacher's and "
-        "the student's Grad-CAM maps. Accuracy, pointing and sparsity are in %."
-    )

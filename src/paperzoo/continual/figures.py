@@ -9,7 +9,9 @@ from paperzoo.core import Results, RunDir
 from paperzoo.core.plots import bar_ci, new_figure, save_figure
 from paperzoo.core.results import summarize
 
-__all__ = ["figures", "tables"]
+from .config import Config
+
+__all__ = ["figures", "notes", "tables"]
 
 NUM_CLASSES = 10
 
@@ -135,3 +137,20 @@ def tables(results: Results) -> dict[str, str]:
             rows
         )
     return out
+
+
+def notes(results: Results) -> str:
+    cfg: Config = results.config
+    s, t = cfg.stream, cfg.train
+    return (
+        f"Stream: {s.source}, {s.num_tasks} tasks, +{s.angle_step:g} deg per task, "
+        f"{s.train_per_task or 'all'} training / {s.test_per_task or 'all'} test images per "
+        f"task; memory {t.memory_size}, stream batch {t.stream_size} -> kappa {t.pick_size}, "
+        f"{t.num_passes} passes per task, tau {t.tau:g}, warm start {t.warm_start_iters} "
+        "batches. Accuracy in %, forgetting as a fraction (as the paper's tables).\n\n"
+        "Deviations (see the package README): replay batches drawn uniformly from the whole "
+        "memory; effective replay weight stated directly (official ref_hyp / 10); class-balanced "
+        "fill of leftover seats by rank; per-task random training subsets; Uniform and A-GEM "
+        "share the random class-balanced per-task memory; ER-Reservoir offers each streamed "
+        "sample once."
+    )

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from paperzoo.core import ClaimSpec, Results, Unit, UnitContext, seed_everything
+from paperzoo.core import Unit, UnitContext, seed_everything
 
 from .config import ARMS, SETTINGS, Config
 from .metrics import average_accuracy, forgetting, noise_share
@@ -19,7 +19,12 @@ from .models import OfficialMLP
 from .scenarios import Task, rotated_stream
 from .strategies import AGEM, OCS, ContinualStrategy, ERReservoir, Finetune, Uniform
 
-__all__ = ["claims", "make_strategy", "notes", "run_unit", "units"]
+__all__ = [
+    "make_strategy",
+    "preflight",
+    "run_unit",
+    "units",
+]
 
 NUM_CLASSES = 10
 
@@ -109,6 +114,13 @@ def _memory_noise(strategy: ContinualStrategy, tasks: list[Task]) -> float | Non
     return noise_share(flags)
 
 
+def preflight(cfg: Config, data_root: Any) -> None:
+    """Load the images once, so a missing data set fails before any unit runs."""
+    from paperzoo.datasets import load_images
+
+    load_images(cfg.stream.source, data_root)
+
+
 def units(cfg: Config) -> list[Unit]:
     """Setting x arm x seed."""
     for s in cfg.settings:
@@ -161,69 +173,3 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
     hist = buf.class_histogram(NUM_CLASSES).tolist() if buf is not None and len(buf) else None
     ctx.artifact("memory_hist", hist)
     return metrics
-
-
-def claims(results: Results) -> list[ClaimSpec]:
-    """OCS beats Uniform/ER-Reservoir in every setting, keeps a cleaner coreset under noise, and
-    Finetune forgets more than OCS on the balanced stream."""
-    cfg: Config = results.config
-    cc, arms = cfg.claims, set(cfg.arms)
-    out = []
-    for st in cfg.settings:
-        worse = tuple(f"{st}/{a}" for a in ("Uniform", "ER-Reservoir") if a in arms)
-        if "OCS" in arms and worse:
-            out.append(
-                ClaimSpec(
-                    f"ocs_accuracy_{st}",
-                    f"{st}: OCS's average accuracy exceeds "
-                    + " and ".join(w.split("/")[1] for w in worse)
-                    + f"'s by at least {cc.min_acc_gain:g} points",
-                    "eval/avg_acc",
-                    f"{st}/OCS",
-                    worse,
-                    threshold=cc.min_acc_gain,
-                )
-            )
-    if "noisy" in cfg.settings and {"OCS", "Uniform"} <= arms:
-        out.append(
-            ClaimSpec(
-                "ocs_cleaner_coreset_noisy",
-                "noisy: OCS's coreset holds a smaller share of noise images than Uniform's (by at "
-                f"least {cc.min_noise_reduction:g})",
-                "memory/noise_share",
-                "noisy/OCS",
-                ("noisy/Uniform",),
-                higher_is_better=False,
-                threshold=cc.min_noise_reduction,
-            )
-        )
-    if "balanced" in cfg.settings and {"OCS", "Finetune"} <= arms:
-        out.append(
-            ClaimSpec(
-                "finetune_forgets_balanced",
-                f"balanced: Finetune forgets more than OCS (by at least {cc.min_forgetting_gap:g})",
-                "eval/forgetting",
-                "balanced/OCS",
-                ("balanced/Finetune",),
-                higher_is_better=False,
-                threshold=cc.min_forgetting_gap,
-            )
-        )
-    return out
-
-
-def notes(results: Results) -> str:
-    cfg: Config = results.config
-    s, t = cfg.stream, cfg.train
-    return (
-        f"Stream: {s.source}, {s.num_tasks} tasks, +{s.angle_step:g} deg per task, "
-        f"{s.train_per_task or 'all'} training / {s.test_per_task or 'all'} test images per "
-        f"task; memory {t.memory_size}, stream batch {t.stream_size} -> kappa {t.pick_size}, "
-        f"{t.num_passes} passes per task, tau {t.tau:g}, warm start {t.warm_start_iters} "
-        "batches. Accuracy in %, forgetting as a fraction (as the paper's tables).\n\n"
-        "Deviations (see the package README): replay batches drawn uniformly from the whole "
-        "memory; effective replay weight stated directly (official ref_hyp / 10); class-balanced "
-        "fill of leftover seats by rank; per-task random training subsets; Uniform and A-GEM "
-        "share the random class-balanced per-task memory; ER-Reservoir offers each streamed "
-        "sample once."
-    )

@@ -1,7 +1,7 @@
 """The reproduction engine: run a method's units (serially, in local processes or on Ray),
 resume them, collect per-seed results and judge the declared claims.
 
-A method's ``train.py`` provides three functions and nothing else the engine needs:
+A method provides three functions and nothing else the engine needs:
 
 * ``units(config) -> list[Unit]``: the independent pieces of work, each with a stable key; a
   unit may name earlier units in ``deps`` (a teacher per seed that students then load);
@@ -10,10 +10,13 @@ A method's ``train.py`` provides three functions and nothing else the engine nee
   once (one shared evaluation of many predictors) returns ``{arm: {metric: value}}`` instead;
   ``unit.arm`` then only names the group;
 * ``claims(results) -> list[ClaimSpec]``: the paper's claims, declared (see
-  :mod:`paperzoo.core.claims`), a pure function of :class:`Results`;
+  :mod:`paperzoo.core.claims`), a pure function of :class:`Results`, in the method's
+  ``claims.py`` (or in the train module);
 
-and optionally ``notes(results) -> str``. The method's ``figures.py`` provides
-``figures(results, run_dir)`` and optionally ``tables(results) -> {title: markdown}``.
+and optionally ``preflight(config, data_root)`` (called once before any unit runs, e.g. to fail
+on missing data at once). The method's ``figures.py`` provides ``figures(results, run_dir)`` and
+optionally ``tables(results) -> {title: markdown}`` and ``notes(results) -> str`` (settings and
+deviations for the report).
 
 Every unit runs with the global RNGs seeded from ``unit.seed`` and a fixed number of torch
 threads, so the same seeds give the same per-unit numbers with one worker, N workers or Ray.
@@ -607,7 +610,9 @@ def run_units(
     Args:
         module: the method's train module (``"paperzoo.neural_processes.train"``).
         workers: local processes (``executor="local"``); 1 runs in this process.
-        threads: torch threads per unit (default: cores // workers, at least 1).
+        threads: torch threads per unit (default: the current setting with one local worker,
+            else cores // workers, at least 1). Equal numbers across executors need equal
+            thread counts (a reduction's order can depend on them).
         executor: ``"local"`` or ``"ray"`` (``address`` of an existing cluster, or a new local
             one of ``workers * threads`` CPUs when None).
 
@@ -615,7 +620,11 @@ def run_units(
         UnitsFailed: after every runnable unit has finished, if any failed twice.
     """
     workers = max(1, int(workers))
-    threads = threads or max(1, (os.cpu_count() or 1) // workers)
+    in_process = executor == "local" and workers == 1
+    # In this process the caller's thread setting stands; workers share the cores.
+    threads = threads or (
+        torch.get_num_threads() if in_process else max(1, (os.cpu_count() or 1) // workers)
+    )
     units_dir = run_path / "units"
     records: dict[str, UnitRecord] = {}
     for u in units:
@@ -628,7 +637,7 @@ def run_units(
         bar.close()
         return [records[u.key] for u in units]
 
-    in_process = executor == "local" and (workers == 1 or len(todo) == 1)
+    in_process = in_process or (executor == "local" and len(todo) == 1)
     if executor == "ray":
         ex: Any = _Ray(address, threads, workers)
     elif executor != "local":

@@ -55,10 +55,25 @@ class Experiment:
     def load_module(self) -> Any:
         """Import the train module (this is where training code gets imported)."""
         mod = importlib.import_module(self.module)
-        missing = [f for f in ("units", "run_unit", "claims") if not hasattr(mod, f)]
+        missing = [f for f in ("units", "run_unit") if not hasattr(mod, f)]
         if missing:
             raise TypeError(f"{self.module} lacks {', '.join(missing)} (see core.engine)")
         return mod
+
+    def load_claims(self) -> Callable[[Any], Any]:
+        """The method's ``claims(results)``: from its ``claims`` module (sibling of the train
+        module) when it has one, else from the train module."""
+        package = self.module.rpartition(".")[0]
+        name = f"{package}.claims" if package else "claims"
+        try:
+            return importlib.import_module(name).claims
+        except ModuleNotFoundError as e:
+            if not (e.name and name.startswith(e.name)):
+                raise
+        mod = importlib.import_module(self.module)
+        if not hasattr(mod, "claims"):
+            raise TypeError(f"{self.module} has no claims() and there is no {name} module")
+        return mod.claims
 
 
 def register(

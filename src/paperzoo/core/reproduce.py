@@ -134,9 +134,9 @@ def _figures_module(method: str) -> ModuleType | None:
         raise
 
 
-def judge_results(module: ModuleType, results: Results) -> list[Claim]:
+def judge_results(exp: Experiment, results: Results) -> list[Claim]:
     """The method's declared claims, judged from the results' per-seed arms."""
-    return judge_all(module.claims(results), results.arms)
+    return judge_all(exp.load_claims()(results), results.arms)
 
 
 def _sessions(run: RunDir) -> list[dict[str, Any]]:
@@ -156,14 +156,15 @@ def finalize(
     """Judge the claims, draw the figures and write ``results.json`` and ``report.md``."""
     module = exp.load_module()
     results = Results.from_records(config, config.seeds, records)
-    claims = judge_results(module, results)
+    claims = judge_results(exp, results)
     fig_mod = _figures_module(exp.method)
     tables: dict[str, str] = {}
     if fig_mod is not None:
         fig_mod.figures(results, run)
         if hasattr(fig_mod, "tables"):
             tables = fig_mod.tables(results)
-    notes = module.notes(results) if hasattr(module, "notes") else ""
+    notes_fn = getattr(fig_mod, "notes", None) or getattr(module, "notes", None)
+    notes = notes_fn(results) if notes_fn else ""
     out = {
         "method": exp.method,
         "preset": exp.preset,
@@ -198,21 +199,26 @@ def reproduce(
     threads: int | None = None,
     executor: str = "local",
     address: str | None = None,
+    config: Any = None,
 ) -> Path:
     """Run one preset end to end and return its run directory.
 
     Args:
+        config: a ready config object to run instead of the preset's (``seeds`` and
+            ``overrides`` are then ignored); the preset still names the run directory.
         workers: local worker processes (1: in this process); see :func:`run_units`.
         threads: torch threads per unit (default: cores // workers).
         executor: ``"local"`` or ``"ray"`` (``address`` of an existing Ray cluster).
     """
     exp = get_experiment(method, preset)
-    cfg = build_config(method, preset, seeds, overrides)
+    cfg = config if config is not None else build_config(method, preset, seeds, overrides)
     dev = resolve_device(device)
     root = resolve_data_root(data_root)
     module = exp.load_module()
     units = module.units(cfg)
     check_units(units, cfg.seeds)
+    if hasattr(module, "preflight"):  # e.g. missing data fails here, before any unit runs
+        module.preflight(cfg, root)
     run = RunDir.create(out, method, preset, cfg, device=dev, data_root=root, resume=resume)
     print(f"paperzoo: {method}/{preset} -> {run.path} ({len(units)} units)", file=sys.stderr)
 

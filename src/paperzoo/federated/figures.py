@@ -7,7 +7,9 @@ import numpy as np
 from paperzoo.core import Results, RunDir
 from paperzoo.core.plots import learning_curves
 
-__all__ = ["figures", "tables"]
+from .config import Config
+
+__all__ = ["figures", "notes", "tables"]
 
 
 def figures(results: Results, run_dir: RunDir) -> None:
@@ -51,3 +53,20 @@ def tables(results: Results) -> dict[str, str]:
         per_seed = ", ".join(f"{v:.4f}" for v in finals)
         rows.append(f"| {lam:g} | {per_seed} | {mu:.4f} | {vs[0]} | {vs[1]} |")
     return {f"FedMix λ sweep on {ds} ({n} seed(s))": "\n".join(rows)}
+
+
+def notes(results: Results) -> str:
+    cfg: Config = results.config
+    fl, d = cfg.fl, cfg.data
+    return (
+        f"Settings: {d.num_clients} clients, {fl.clients_per_round} per round, "
+        f"partition={d.partition} (classes_per_client={d.classes_per_client}), "
+        f"{fl.num_rounds} rounds, {fl.local_epochs} local epoch(s), batch {fl.batch_size}, lr "
+        f"{fl.learning_rate} x{fl.lr_decay}/round, M_k={fl.mean_batch_size or 'all'}; "
+        f"λ: FedMix {fl.fedmix_lam}, NaiveMix {fl.naivemix_lam}, global mixup "
+        f"{fl.global_mixup_lam}; FedProx μ={fl.proximal_mu}; model {cfg.model}; "
+        f"train subsample {d.num_train or 'all'}, test {d.num_test or 'all'}; "
+        f"engine {fl.engine}. global_mixup shares raw samples (non-private upper reference). "
+        "`test/auc` = mean test accuracy over all rounds; `test/acc_change` = the convergence "
+        "gate's relative change over the last 20% of rounds."
+    )

@@ -12,9 +12,6 @@ from typing import Any
 import numpy as np
 
 from paperzoo.core import (
-    ClaimSpec,
-    Gate,
-    Results,
     Unit,
     UnitContext,
     relative_change,
@@ -24,7 +21,12 @@ from paperzoo.core import (
 from .config import ARMS, Config
 from .federation import Federation, build_federation
 
-__all__ = ["claims", "notes", "run_arm", "run_unit", "units"]
+__all__ = [
+    "preflight",
+    "run_arm",
+    "run_unit",
+    "units",
+]
 
 
 def run_arm(fed: Federation, arm: str, log: Any = None) -> dict[str, Any]:
@@ -66,6 +68,15 @@ def run_arm(fed: Federation, arm: str, log: Any = None) -> dict[str, Any]:
         "dropped": len(strategy.dropped),
         "seconds": time.perf_counter() - start,
     }
+
+
+def preflight(cfg: Config, data_root: Any) -> None:
+    """Load every data set once, so a missing one fails before any unit runs."""
+    from paperzoo.datasets import load_images
+
+    for ds in cfg.datasets:
+        if ds != "synthetic":
+            load_images(ds, data_root)
 
 
 def units(cfg: Config) -> list[Unit]:
@@ -117,68 +128,3 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
         "test/acc_change": relative_change(res["acc"]),
         "dropped_clients": float(res["dropped"]),
     }
-
-
-def claims(results: Results) -> list[ClaimSpec]:
-    """Table 1: FedMix's final accuracy beats FedAvg's and NaiveMix's on every data set."""
-    cfg: Config = results.config
-    cc = cfg.claims
-    out = []
-    for ds in cfg.datasets:
-        if f"{ds}/fedmix" not in results.arms:
-            continue
-        gates = []
-        if f"{ds}/fedavg" in results.arms:
-            gates.append(
-                Gate(
-                    "fedavg_converged",
-                    "test/acc_change",
-                    cc.converged_change,
-                    "max",
-                    arms=(f"{ds}/fedavg",),
-                    reason="FedAvg still improving",
-                )
-            )
-            if ds in cc.reference_acc:
-                gates.append(
-                    Gate(
-                        "fedavg_reference",
-                        "test/final_acc",
-                        cc.reference_acc[ds],
-                        "min",
-                        arms=(f"{ds}/fedavg",),
-                        reason="FedAvg below its reference accuracy",
-                    )
-                )
-        for worse in ("fedavg", "naivemix"):
-            if f"{ds}/{worse}" in results.arms:
-                out.append(
-                    ClaimSpec(
-                        f"{ds}_fedmix_beats_{worse}",
-                        f"{ds}: FedMix's final accuracy (mean of the last {cfg.final_rounds} rounds) "
-                        f"exceeds {worse}'s by at least {cc.min_effect:g}",
-                        "test/final_acc",
-                        f"{ds}/fedmix",
-                        (f"{ds}/{worse}",),
-                        threshold=cc.min_effect,
-                        gates=tuple(gates),
-                    )
-                )
-    return out
-
-
-def notes(results: Results) -> str:
-    cfg: Config = results.config
-    fl, d = cfg.fl, cfg.data
-    return (
-        f"Settings: {d.num_clients} clients, {fl.clients_per_round} per round, "
-        f"partition={d.partition} (classes_per_client={d.classes_per_client}), "
-        f"{fl.num_rounds} rounds, {fl.local_epochs} local epoch(s), batch {fl.batch_size}, lr "
-        f"{fl.learning_rate} x{fl.lr_decay}/round, M_k={fl.mean_batch_size or 'all'}; "
-        f"λ: FedMix {fl.fedmix_lam}, NaiveMix {fl.naivemix_lam}, global mixup "
-        f"{fl.global_mixup_lam}; FedProx μ={fl.proximal_mu}; model {cfg.model}; "
-        f"train subsample {d.num_train or 'all'}, test {d.num_test or 'all'}; "
-        f"engine {fl.engine}. global_mixup shares raw samples (non-private upper reference). "
-        "`test/auc` = mean test accuracy over all rounds; `test/acc_change` = the convergence "
-        "gate's relative change over the last 20% of rounds."
-    )

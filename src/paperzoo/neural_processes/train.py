@@ -13,19 +13,24 @@ from typing import Any
 import numpy as np
 import torch
 
-from paperzoo.core import ClaimSpec, Gate, Results, Unit, UnitContext, make_generator
+from paperzoo.core import Unit, UnitContext, make_generator
 from paperzoo.core.engine import relative_change
 
+from .claims import clean_and_shift
 from .config import Config
 from .metrics import context_target_log_likelihood, predictive_quantile
 from .models import MODELS, NeuralProcess, make_model
 from .tasks import GPTaskSampler, ImageCompletionSampler, Task, add_t_noise, make_kernel
 
-__all__ = ["CALIBRATION_GRID", "claims", "notes", "run_unit", "units"]
+__all__ = [
+    "CALIBRATION_GRID",
+    "preflight",
+    "run_unit",
+    "units",
+]
 
 COVERAGE_LEVELS = (0.5, 0.8, 0.95)
 CALIBRATION_GRID = tuple(round(0.05 * i, 2) for i in range(1, 20))  # 0.05 .. 0.95
-BOOTSTRAP_PAIRS = (("BNP", ("CNP", "NP")), ("BANP", ("CANP", "ANP")))
 
 
 @dataclass
@@ -39,11 +44,6 @@ class _Data:
     x_dim: int
     y_dim: int
     image_shape: tuple[int, int, int] | None = None
-
-
-def clean_and_shift(cfg: Config) -> tuple[str, str]:
-    """Names of the in-distribution set and the mismatch set the claims compare."""
-    return ("seen", "unseen") if cfg.task.kind == "images" else (cfg.task.train_kernel, "tnoise")
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -126,6 +126,14 @@ def _data(cfg: Config, ctx: UnitContext) -> _Data:
 # --- one (arm, seed) unit --------------------------------------------------------------------
 
 
+def preflight(cfg: Config, data_root: Any) -> None:
+    """Image completion: load the images once, so missing data fail before any unit runs."""
+    if cfg.task.kind == "images":
+        from paperzoo.datasets import load_images
+
+        load_images(cfg.task.dataset, data_root)
+
+
 def units(cfg: Config) -> list[Unit]:
     """One unit per arm and seed."""
     unknown = [a for a in cfg.models if a.upper() not in MODELS]
@@ -178,14 +186,10 @@ def _predictions(model: NeuralProcess, data: _Data) -> dict[str, Any]:
     return out
 
 
-def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
-    """Train ``unit.arm`` on the seed's task stream, then evaluate every set."""
-    tc, ec = cfg.train, cfg.eval
-    data = _data(cfg, ctx)
-    torch.manual_seed(unit.seed)  # the same initialisation stream for every arm of a seed
+def _model(cfg: Config, arm: str, data: _Data) -> NeuralProcess:
     mc = cfg.model
-    model = make_model(
-        unit.arm,
+    return make_model(
+        arm,
         x_dim=data.x_dim,
         y_dim=data.y_dim,
         hidden_dim=mc.hidden_dim,
@@ -196,8 +200,16 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
         enc_qk_depth=mc.enc_qk_depth,
         dec_depth=mc.dec_depth,
         num_heads=mc.num_heads,
-        num_samples=ec.num_samples,
-    ).to(ctx.device)
+        num_samples=cfg.eval.num_samples,
+    )
+
+
+def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
+    """Train ``unit.arm`` on the seed's task stream, then evaluate every set."""
+    tc, ec = cfg.train, cfg.eval
+    data = _data(cfg, ctx)
+    torch.manual_seed(unit.seed)  # the same initialisation stream for every arm of a seed
+    model = _model(cfg, unit.arm, data).to(ctx.device)
     opt = torch.optim.Adam(model.parameters(), lr=tc.learning_rate)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=tc.num_steps)
     g = make_generator(unit.seed)  # the task stream: identical for every arm of this seed
@@ -240,83 +252,3 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
     if unit.seed == cfg.seeds[0]:
         ctx.artifact("predictions", _predictions(model, data))
     return metrics
-
-
-# --- claims ----------------------------------------------------------------------------------
-
-
-def claims(results: Results) -> list[ClaimSpec]:
-    """Table 1's claims, declared with the preset's thresholds and a convergence gate."""
-    cfg: Config = results.config
-    cc = cfg.claims
-    arms = set(results.arms)
-    clean, shift = clean_and_shift(cfg)
-    what = (
-        f"Under Student-t noise (gamma {cfg.task.t_noise:g})"
-        if shift == "tnoise"
-        else "On unseen classes"
-    )
-    out = []
-    for boot, bases in BOOTSTRAP_PAIRS:
-        have = tuple(b for b in bases if b in arms)
-        if boot not in arms or not have:
-            continue
-        converged = Gate(
-            "converged",
-            "val/tar_ll_change",
-            cc.converged_change,
-            "max",
-            arms=(boot, *have),
-            reason="validation ll still moving",
-        )
-        out.append(
-            ClaimSpec(
-                f"{boot.lower()}_robust_{shift}",
-                f"{what}, {boot}'s drop in target log-likelihood is smaller than "
-                f"{' and '.join(have)}'s by at least {cc.robustness_effect:g} nats",
-                f"{shift}/tar_ll_drop",
-                boot,
-                have,
-                higher_is_better=False,
-                threshold=cc.robustness_effect,
-                gates=(converged,),
-            )
-        )
-        if bases[0] in arms:
-            out.append(
-                ClaimSpec(
-                    f"{boot.lower()}_in_distribution",
-                    f"In distribution ({clean}), {boot}'s target log-likelihood is at most "
-                    f"{cc.in_distribution_margin:g} nats below {bases[0]}'s",
-                    f"{clean}/tar_ll",
-                    boot,
-                    (bases[0],),
-                    threshold=-cc.in_distribution_margin,
-                    gates=(converged,),
-                )
-            )
-    return out
-
-
-def notes(results: Results) -> str:
-    cfg: Config = results.config
-    tc, ec = cfg.train, cfg.eval
-    clean, shift = clean_and_shift(cfg)
-    text = (
-        f"Trained {', '.join(results.arms)} for {tc.num_steps} steps (batch {tc.batch_size}, "
-        f"Adam {tc.learning_rate:g} with cosine annealing, K={tc.num_samples} in training), "
-        f"hidden {cfg.model.hidden_dim}, seeds {cfg.seeds}, all arms on the same task stream per "
-        f"seed. Evaluation: {ec.num_batches} fixed batches x {ec.batch_size} tasks per set "
-        f"(seed {ec.seed}), K={ec.num_samples}. `{shift}/tar_ll_drop` = {clean} minus {shift} "
-        "target log-likelihood (smaller is more robust). Coverage = fraction of target outputs "
-        "inside the central predictive interval (nominal 0.5/0.8/0.95). "
-        "`val/tar_ll_change` = relative change of the validation log-likelihood over the last "
-        "20% of training (the convergence gate)."
-    )
-    if tc.num_steps < 100_000 or tc.batch_size < 100:
-        text += (
-            f"\n\nScale: {tc.num_steps * tc.batch_size / 1e7:.1%} of the paper's training tasks "
-            "(100k steps x batch 100), so absolute log-likelihoods are below the paper's; arms "
-            "are trained identically."
-        )
-    return text

@@ -43,8 +43,21 @@ from .grids import (
 )
 from .layers import ActivationQuantizer, QuantConv2d, QuantizerSpec, QuantLinear, make_quantizer
 from .models import LeNet5, ResNet20
+from .recipes import (
+    GATE_LR_SCALE,
+    METHODS,
+    build_float_model,
+    first_last_layers,
+    hidden_layers,
+    method_spec,
+    optimizer_with_gate_group,
+    paper_layer_specs,
+    rq_temperature,
+)
 
 __all__ = [
+    "GATE_LR_SCALE",
+    "METHODS",
     "ActivationQuantizer",
     "ClusterPromotingQuantizer",
     "GridQuantizer",
@@ -63,22 +76,29 @@ __all__ = [
     "allocate_bits",
     "bit_cost",
     "bit_levels",
+    "build_float_model",
     "categorical_probabilities",
     "clustering_index",
     "concrete_quantize",
     "expected_average_bits",
     "expected_grid_value",
     "export_integer",
+    "first_last_layers",
     "grid_codes",
+    "hidden_layers",
     "integer_model",
     "integer_range",
     "level_drop_probabilities",
     "make_quantizer",
     "masked_multiclass_ste",
+    "method_spec",
     "multiclass_ste",
     "nearest_codes",
+    "optimizer_with_gate_group",
+    "paper_layer_specs",
     "quantize_model",
     "quantized_layers",
+    "rq_temperature",
     "sample_level_mask",
     "window_probabilities",
 ]

@@ -11,6 +11,7 @@ from typing import Literal
 
 __all__ = [
     "BitwidthConfig",
+    "ClaimConfig",
     "Config",
     "DataConfig",
     "EstimatorConfig",
@@ -21,8 +22,11 @@ __all__ = [
 
 @dataclass
 class DataConfig:
-    dataset: Literal["mnist", "digits", "cifar10"] = "mnist"
-    """mnist (LeNet-5), cifar10 (ResNet-20; needs <root>/cifar10/cifar10.npz) or sklearn digits."""
+    dataset: str = "mnist"
+    """Any image data set: ``mnist`` (LeNet-5 in the paper), ``cifar10`` (ResNet-20; needs
+    <root>/cifar10/cifar10.npz), ``fashion_mnist``, ``digits`` (scikit-learn's 8x8, upsampled to
+    16x16 so LeNet-5 fits), another set under the data root, or a path to your own ``.npz``
+    (keys x_train, y_train, x_test, y_test)."""
     train_size: int = 0
     """Training images used (stratified subset); 0 = the whole training set."""
     test_size: int = 0
@@ -105,9 +109,6 @@ class BitwidthConfig:
 class Config:
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
     """Seeds; every arm runs once per seed."""
-    num_threads: int = 1
-    """torch CPU threads during the run (1 avoids oversubscribing a shared machine; 0 = keep
-    torch's setting). Restored when the run ends."""
     data: DataConfig = field(default_factory=DataConfig)
     """Data set and sizes."""
     model: Literal["lenet5", "resnet20"] = "lenet5"
@@ -120,3 +121,26 @@ class Config:
     """Toy estimator study."""
     bitwidth: BitwidthConfig = field(default_factory=BitwidthConfig)
     """Learned heterogeneous bit-widths."""
+    claims: ClaimConfig = field(default_factory=lambda: ClaimConfig())
+    """Pre-registered claim thresholds and validity gates."""
+
+
+@dataclass
+class ClaimConfig:
+    """Pre-registered thresholds of the claims (set before a run, never after seeing it)."""
+
+    min_bias_reduction: float = 0.02
+    """Smallest reduction of the toy estimator's squared bias (about 5% of STE's 0.37) that
+    counts as "DropBits lowers the bias"."""
+    min_error_gain: float = 0.1
+    """Smallest test-error difference (percentage points) that counts as "beats"."""
+    min_cluster_gain: float = 0.01
+    """How far (in grid steps) CPQ's clustering index must fall below LSQ's: 4% of the
+    no-clustering value 0.25."""
+    match_margin: float = 0.1
+    """Non-inferiority: learned bits may be at most this many points worse than uniform."""
+    fp32_max_error: dict[str, float] = field(
+        default_factory=lambda: {"mnist": 1.0, "cifar10": 8.75}
+    )
+    """Validity gate per data set: the FP32 model's test error (%) must be at most this (a
+    well-trained LeNet-5 on MNIST is under 1%, ResNet-20 on CIFAR-10 about 8.3%)."""

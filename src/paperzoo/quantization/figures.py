@@ -1,0 +1,184 @@
+"""Figures and tables of the CPQ reproduction: estimator study, weight histograms against the
+grid, test error vs bits, learned per-layer bits."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from paperzoo.core import Results, RunDir
+from paperzoo.core.plots import new_figure, save_figure
+from paperzoo.core.results import ci95
+
+from .config import Config
+from .recipes import METHODS, first_last_layers
+
+__all__ = ["figures", "notes", "tables"]
+
+
+def _fmt(values: list[float], digits: int = 2) -> str:
+    ci = ci95(values)
+    m = float(np.mean(values))
+    return f"{m:.{digits}f}" if ci is None else f"{m:.{digits}f} ± {ci:.{digits}f}"
+
+
+def _estimator_figure(path: Any, study: dict[str, Any], bits: int) -> None:
+    fig, axes = new_figure(1, 2, size=(5.5, 3.8))
+    ax = axes[0, 0]
+    ax.plot(study["x"], study["exact"], "k-", lw=2, label="exact dE[L]/dx")
+    for name, est in study["estimators"].items():
+        ax.plot(study["x"], est["mean"], lw=1, label=name)
+    ax.set(xlabel="x (grid units)", ylabel="mean gradient", title=f"{bits}-bit toy, L=(x̂-t)²")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    ax = axes[0, 1]
+    names = list(study["estimators"])
+    pos = np.arange(len(names))
+    ax.bar(pos - 0.2, [study["estimators"][n]["bias_sq"] for n in names], 0.4, label="bias²")
+    ax.bar(pos + 0.2, [study["estimators"][n]["variance"] for n in names], 0.4, label="variance")
+    ax.set_yscale("log")
+    ax.set_xticks(pos, names, rotation=30, ha="right", fontsize=8)
+    ax.set_title("mean over x (first seed)")
+    ax.legend(fontsize=8)
+    save_figure(fig, path)
+
+
+def _histogram_figure(path: Any, hists: dict[str, dict[str, Any]], bits: int, layer: str) -> None:
+    fig, axes = new_figure(1, len(hists), size=(4.5, 3.2))
+    for ax, (label, h) in zip(axes[0], hists.items()):
+        edges = np.asarray(h["edges"])
+        ax.bar(edges[:-1], h["counts"], width=np.diff(edges), align="edge", color="C0")
+        for g in range(math.ceil(edges[0]) + 1, math.floor(edges[-1])):  # grid points
+            ax.axvline(g, color="C3", lw=0.8, ls="--")
+        ax.set(title=f"{label}: {layer} weights / step ({bits}-bit)", xlabel="w / step")
+    save_figure(fig, path)
+
+
+def _error_figure(path: Any, results: Results) -> None:
+    cfg, arms = results.config, results.arms
+    fig, axes = new_figure(size=(6, 4))
+    ax = axes[0, 0]
+    bits = cfg.quant.bit_widths
+    for j, m in enumerate(cfg.quant.methods):
+        vals = [arms[f"W{b}A{b}/{m}"]["eval/test_error"] for b in bits]
+        ax.errorbar(
+            np.asarray(bits) + 0.06 * (j - 2),
+            [np.mean(v) for v in vals],
+            yerr=[ci95(v) or 0.0 for v in vals],
+            marker="o",
+            capsize=3,
+            label=METHODS[m],
+        )
+    ax.axhline(results.mean("fp32", "eval/test_error"), color="k", ls=":", label="FP32")
+    ax.set(xlabel="bits (W = A, hidden layers)", ylabel="test error (%)", xticks=bits)
+    ax.set_yscale("log")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    save_figure(fig, path)
+
+
+def _bits_figure(path: Any, per_layer: list[dict[str, int]], seeds: list[int], target: int):
+    names = list(per_layer[0])
+    fig, axes = new_figure(size=(5, 3.2))
+    ax = axes[0, 0]
+    width = 0.8 / len(per_layer)
+    for k, (s, bits) in enumerate(zip(seeds, per_layer)):
+        ax.bar(
+            np.arange(len(names)) + k * width, [bits[n] for n in names], width, label=f"seed {s}"
+        )
+    ax.axhline(target, color="k", ls="--", label=f"uniform {target}")
+    ax.set_xticks(np.arange(len(names)) + 0.4 - width / 2, names)
+    ax.set(ylabel="learned weight bits", title="learned per-layer bit-widths")
+    ax.legend(fontsize=8)
+    save_figure(fig, path)
+
+
+def figures(results: Results, run_dir: RunDir) -> None:
+    cfg = results.config
+    seed0 = cfg.seeds[0]
+    for b in cfg.estimator.bit_widths:
+        study = results.unit(f"estimator/b{b}/ste", seed0).artifacts["study"]
+        _estimator_figure(run_dir.figure(f"estimator_b{b}"), study, b)
+    _error_figure(run_dir.figure("test_error_vs_bits"), results)
+    low = min(cfg.quant.bit_widths)
+    hists = {
+        METHODS[m]: results.unit(f"W{low}A{low}/{m}", seed0).artifacts.get("histogram")
+        for m in ("lsq", "cpq")
+        if m in cfg.quant.methods
+    }
+    if len(hists) == 2 and all(hists.values()):
+        _histogram_figure(
+            run_dir.figure("weight_histogram"),
+            hists,
+            low,  # type: ignore[arg-type]
+            cfg.quant.histogram_layer,
+        )
+    if cfg.bitwidth.enabled:
+        per = [r.artifacts["per_layer"] for r in results.of_arm("bits/learned")]
+        _bits_figure(run_dir.figure("learned_bits"), per, cfg.seeds, cfg.bitwidth.target_bits)
+
+
+def tables(results: Results) -> dict[str, str]:
+    cfg, arms, q = results.config, results.arms, results.config.quant
+    out = {}
+    rows = ["| bits | estimator | bias² (mean over x) | variance | MSE |", "|---|---|---|---|---|"]
+    for b in cfg.estimator.bit_widths:
+        for a in [a for a in arms if a.startswith(f"estimator/b{b}/")]:
+            m = arms[a]
+            rows.append(
+                f"| {b} | {a.split('/')[-1]} | {_fmt(m['estimator/bias_sq'], 3)} | "
+                f"{_fmt(m['estimator/variance'], 3)} | {_fmt(m['estimator/mse'], 3)} |"
+            )
+    out["Estimator study (toy objective, mean ± 95% CI over seeds)"] = "\n".join(rows)
+    header = "| arm | " + " | ".join(f"W{b}/A{b}" for b in q.bit_widths) + " |"
+    sep = "|---" * (len(q.bit_widths) + 1) + "|"
+    rows = [
+        header,
+        sep,
+        "| FP32 | "
+        + " | ".join(_fmt(arms["fp32"]["eval/test_error"]) for _ in q.bit_widths)
+        + " |",
+    ]
+    for m in q.methods:
+        cells = [_fmt(arms[f"W{b}A{b}/{m}"]["eval/test_error"]) for b in q.bit_widths]
+        rows.append(f"| {METHODS[m]} | " + " | ".join(cells) + " |")
+    out["Test error (%) of the quantized network, mean ± 95% CI over seeds"] = "\n".join(rows)
+    rows = [header, sep]
+    for m in q.methods:
+        cells = [_fmt(arms[f"W{b}A{b}/{m}"]["eval/clustering_index"], 3) for b in q.bit_widths]
+        rows.append(f"| {METHODS[m]} | " + " | ".join(cells) + " |")
+    out["Clustering index mean|w - Q(w)|/step of the hidden layers (0.25 = no clustering)"] = (
+        "\n".join(rows)
+    )
+    if cfg.bitwidth.enabled:
+        per = [r.artifacts["per_layer"] for r in results.of_arm("bits/learned")]
+        rows = ["| seed | " + " | ".join(per[0]) + " | average |", "|---" * (len(per[0]) + 2) + "|"]
+        for s, bits in zip(cfg.seeds, per):
+            rows.append(
+                f"| {s} | "
+                + " | ".join(str(v) for v in bits.values())
+                + f" | {np.mean(list(bits.values())):.2f} |"
+            )
+        bw = cfg.bitwidth
+        out[f"Learned weight bits per layer (budget {bw.target_bits}, start {bw.max_bits})"] = (
+            "\n".join(rows)
+        )
+    return out
+
+
+def notes(results: Results) -> str:
+    cfg: Config = results.config
+    q, t = cfg.quant, cfg.train
+    first, last = first_last_layers(cfg.model)
+    return (
+        f"Data: {cfg.data.dataset}, train_size={cfg.data.train_size or 'all'}, "
+        f"test_size={cfg.data.test_size or 'all'}; model {cfg.model}. Every quantized arm "
+        f"fine-tunes the FP32 model of its seed for {t.quant_epochs} epochs (FP32: "
+        f"{t.fp_epochs} epochs). First layer ({first}): {q.first_last_bits}-bit weights, float "
+        f"image input; last layer ({last}): {q.first_last_bits}-bit weights and input; hidden "
+        f"layers at the stated W/A bits. DropBits rate p={q.drop_rate:g}; RQ temperature "
+        f"{q.rq_temperature_start:g} -> {q.rq_temperature_end:g}. No official code exists: the "
+        "method is a reconstruction (see the package README for every design choice)."
+    )
