@@ -1,0 +1,34 @@
+"""Neural Complexity claims on hand-made per-seed results: holds, fails, inconclusive."""
+
+import dataclasses
+
+from paperzoo.complexity.claims import claims
+from paperzoo.complexity.experiments import quick
+from paperzoo.core.claims import judge_all
+from paperzoo.core.engine import Results
+
+
+def _verdicts(r, nc_mse, change=0.01):
+    cfg = dataclasses.replace(quick(), seeds=[0, 1, 2], regimes=["official"])
+    arms = {
+        "official/predict:nc": {"gap/R": r, "meta/loss_change": [change] * 3},
+        "official/nc": {"test/mse": nc_mse, "meta/loss_change": [change] * 3},
+        "official/none": {"test/mse": [1.0, 1.1, 1.2]},
+        "official/l2": {"test/mse": [0.9, 0.95, 1.0]},
+    }
+    res = Results(cfg, cfg.seeds, arms)
+    return {c.id: c for c in judge_all(claims(res), arms)}
+
+
+def test_holds_fails_inconclusive():
+    v = _verdicts([0.8, 0.85, 0.9], [0.5, 0.55, 0.6])
+    assert {k: c.verdict for k, c in v.items()} == {
+        "gap_r_official": "holds",
+        "nc_below_noreg_official": "holds",
+        "nc_below_all_official": "holds",
+    }
+    v = _verdicts([0.1, 0.15, 0.2], [1.5, 1.6, 1.7])
+    assert v["gap_r_official"].verdict == "fails" and v["nc_below_all_official"].verdict == "fails"
+    v = _verdicts([0.8, 0.85, 0.9], [0.5, 0.55, 0.6], change=0.5)
+    assert all(c.verdict == "inconclusive" for c in v.values())
+    assert "meta-training loss still moving" in v["gap_r_official"].reason
