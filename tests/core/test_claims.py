@@ -90,7 +90,7 @@ def test_gates_make_a_verdict_inconclusive_with_the_reason():
     )
     missing = Gate("m", "nope", 1.0)
     assert (
-        "missing"
+        "not recorded"
         in judge(ClaimSpec("g", "", "acc", "new", ("old",), gates=(missing,)), ARMS).reason
     )
 

@@ -230,11 +230,13 @@ def judge(spec: ClaimSpec, arms: Arms) -> Claim:
     if effect.n < 2:
         reasons.append("one seed: no confidence interval")
     for g in failed:
+        if g.value is None:  # the run did not record what the gate reads
+            reasons.append(f"gate {g.name}: {g.detail} (not recorded)")
+            continue
         why = next((x.reason for x in spec.gates if x.name == g.name), "")
         op = ">=" if g.kind == "min" else "<="
-        val = "missing" if g.value is None else f"{g.value:.4g}"
         reasons.append(
-            f"gate {g.name}: {val} not {op} {g.reference:g}" + (f" ({why})" if why else "")
+            f"gate {g.name}: {g.value:.4g} not {op} {g.reference:g}" + (f" ({why})" if why else "")
         )
     if reasons:
         verdict: Verdict = "inconclusive"

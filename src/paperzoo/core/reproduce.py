@@ -31,6 +31,7 @@ __all__ = [
     "finalize",
     "judge_results",
     "refinalize",
+    "render_claims",
     "render_report",
     "reproduce",
 ]
@@ -63,22 +64,11 @@ def _fmt(mean: float, ci: float | None) -> str:
 _MARK = {"holds": "holds", "fails": "**fails**", "inconclusive": "*inconclusive*"}
 
 
-def render_report(
-    results: dict[str, Any],
-    run: RunDir,
-    tables: dict[str, str] | None = None,
-    notes: str = "",
-) -> str:
-    """Markdown: verdicts with effects and gates, the summary table, extra tables, figures."""
-    lines = [f"# {results['method']} / {results['preset']}", ""]
-    lines += [
-        f"Seeds: {results['seeds']} · runtime {results['runtime_s']:.0f} s wall, "
-        f"{results['cpu_s']:.0f} s CPU · {results['workers']} worker(s), executor "
-        f"{results['executor']} · device {run.device} · torch "
-        f"{results['versions'].get('torch', '?')}",
-        "",
-    ]
-    counts = {v: sum(c["verdict"] == v for c in results["claims"]) for v in _MARK}
+def render_claims(claims: list[dict[str, Any]]) -> list[str]:
+    """The report's "## Claims" section: counts, then one row per claim with its verdict,
+    effect, threshold, gates and evidence."""
+    lines: list[str] = []
+    counts = {v: sum(c["verdict"] == v for c in claims) for v in _MARK}
     lines += [
         "## Claims",
         "",
@@ -90,7 +80,7 @@ def render_report(
         "| id | claim | verdict | mean d [CI95] | threshold | gates | evidence |",
         "|---|---|---|---|---|---|---|",
     ]
-    for c in results["claims"]:
+    for c in claims:
         e = c["effect"]
         ci = (
             f"{e['mean']:+.4g} [{e['low']:+.4g}, {e['high']:+.4g}]"
@@ -107,6 +97,25 @@ def render_report(
             f"| {c['id']} | {c['statement']} | {verdict} | {ci} | {c['threshold']:g} "
             f"| {gates or '-'} | {c['evidence']} |"
         )
+    return lines
+
+
+def render_report(
+    results: dict[str, Any],
+    run: RunDir,
+    tables: dict[str, str] | None = None,
+    notes: str = "",
+) -> str:
+    """Markdown: verdicts with effects and gates, the summary table, extra tables, figures."""
+    lines = [f"# {results['method']} / {results['preset']}", ""]
+    lines += [
+        f"Seeds: {results['seeds']} · runtime {results['runtime_s']:.0f} s wall, "
+        f"{results['cpu_s']:.0f} s CPU · {results['workers']} worker(s), executor "
+        f"{results['executor']} · device {run.device} · torch "
+        f"{results['versions'].get('torch', '?')}",
+        "",
+    ]
+    lines += render_claims(results["claims"])
     metrics = sorted({m for arm in results["summary"].values() for m in arm})
     lines += ["", "## Results (mean ± 95% CI over seeds)", ""]
     lines += ["| arm | " + " | ".join(metrics) + " |", "|---" * (len(metrics) + 1) + "|"]
