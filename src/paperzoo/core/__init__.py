@@ -15,7 +15,14 @@ from paperzoo.core.config import (
 )
 from paperzoo.core.data import DataMissingError, resolve_data_root
 from paperzoo.core.device import resolve_device
-from paperzoo.core.engine import Results, Unit, UnitContext, UnitRecord, relative_change
+from paperzoo.core.engine import (
+    Results,
+    Unit,
+    UnitContext,
+    UnitRecord,
+    absolute_change,
+    relative_change,
+)
 from paperzoo.core.errors import UsageError
 from paperzoo.core.io import atomic_write_bytes, atomic_write_json, atomic_write_text
 from paperzoo.core.registry import Experiment, get_experiment, list_experiments, register
@@ -35,6 +42,7 @@ __all__ = [
     "UnitContext",
     "UnitRecord",
     "UsageError",
+    "absolute_change",
     "apply_overrides",
     "atomic_write_bytes",
     "atomic_write_json",

@@ -125,7 +125,7 @@ class ClaimConfig:
 
     converged_change: float = 0.05
     """Convergence gate: the validation target log-likelihood may still move by at most this
-    fraction over the last 20% of training."""
+    many nats over the last 20% of training (window means, see ``core.engine.late_change``)."""
 
 
 @dataclass

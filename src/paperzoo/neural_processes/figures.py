@@ -179,8 +179,8 @@ def notes(results: Results) -> str:
         f"(seed {ec.seed}), K={ec.num_samples}. `{shift}/tar_ll_drop` = {clean} minus {shift} "
         "target log-likelihood (smaller is more robust). Coverage = fraction of target outputs "
         "inside the central predictive interval (nominal 0.5/0.8/0.95). "
-        "`val/tar_ll_change` = relative change of the validation log-likelihood over the last "
-        "20% of training (the convergence gate)."
+        "`val/tar_ll_change` = change (nats) of the validation log-likelihood over the last 20% "
+        "of training (the convergence gate)."
     )
     if tc.num_steps < 100_000 or tc.batch_size < 100:
         text += (

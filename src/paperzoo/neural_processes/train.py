@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from paperzoo.core import Unit, UnitContext, make_generator
-from paperzoo.core.engine import relative_change
+from paperzoo.core.engine import absolute_change
 
 from .claims import clean_and_shift
 from .config import Config
@@ -239,7 +239,7 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
                 {"step": step, "train/loss": curve["train_loss"][-1], "val/tar_ll": val["tar_ll"]}
             )
     # --- evaluation ---
-    metrics: dict[str, float] = {"val/tar_ll_change": relative_change(curve["val_tar_ll"])}
+    metrics: dict[str, float] = {"val/tar_ll_change": absolute_change(curve["val_tar_ll"])}
     calibration = {}
     for name, batches in data.eval_sets.items():
         r = _evaluate(model, batches, ec.num_samples, ec.seed)
