@@ -2,11 +2,18 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/engine.py [--rounds 3] [--steps 400]
+    .venv/bin/python benchmarks/engine.py [--rounds 3] [--workload continual|neural_processes]
 
-Runs the neural-process ``demo`` preset (6 units: CNP and BNP x 3 seeds) shortened to
-``--steps`` training steps, through the real command line, in interleaved rounds
-(A, B, A, B, ...) so both settings see the same machine load:
+Runs a multi-unit preset through the real command line, in interleaved rounds (A, B, A, B, ...)
+so both settings see the same machine load. Workloads (no data root needed):
+
+* ``continual`` (default): the OCS ``smoke`` preset enlarged to 10 tasks of all 1,347 digits and
+  the official 10 passes (15 units: 3 settings x 5 strategies; a small MLP, stream batches of
+  10: Python-bound work, like most of this project's CPU presets);
+* ``neural_processes``: the ``demo`` preset cut to 400 steps (6 units: CNP and BNP x 3 seeds;
+  larger matrices, where torch's intra-op threads already use both cores).
+
+Settings:
 
 * A: ``--workers 1 --threads 2`` (one process, both cores for torch's intra-op threads);
 * B: ``--workers 2 --threads 1`` (two unit processes, one thread each).
@@ -18,7 +25,7 @@ data building, scheduling, figures and report); and whether the per-unit numbers
 setting C (``--workers 1 --threads 1``) must equal B exactly (same threads, same seeds), while A
 may differ from B in the last digits because a reduction's order depends on the thread count.
 
-Writes ``benchmarks/out/engine.json``.
+Writes ``benchmarks/out/engine_<workload>.json``.
 """
 
 from __future__ import annotations
@@ -40,25 +47,17 @@ SETTINGS = {
 }
 
 
-def _run(args: list[str], steps: int, out: Path) -> tuple[float, Path]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "paperzoo",
-        "reproduce",
-        "neural_processes",
-        "--preset",
-        "demo",
-        "--device",
-        "cpu",
-        "--out",
-        str(out),
-        "--set",
-        f"train.num_steps={steps}",
-        "--set",
-        f"train.val_every={max(1, steps // 10)}",
-        *args,
-    ]
+WORKLOADS = {
+    "continual": "continual --preset smoke --set stream.num_tasks=10 "
+    "--set stream.train_per_task=1347 --set train.num_passes=10",
+    "neural_processes": "neural_processes --preset demo --set train.num_steps=400 "
+    "--set train.val_every=40",
+}
+
+
+def _run(args: list[str], workload: str, out: Path) -> tuple[float, Path]:
+    cmd = [sys.executable, "-m", "paperzoo", "reproduce", *WORKLOADS[workload].split()]
+    cmd += ["--device", "cpu", "--out", str(out), *args]
     env = {**os.environ, "PAPERZOO_PROGRESS": "off"}
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
@@ -76,7 +75,7 @@ def _max_diff(a: dict[str, dict], b: dict[str, dict]) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--steps", type=int, default=400, help="training steps per unit")
+    ap.add_argument("--workload", choices=sorted(WORKLOADS), default="continual")
     args = ap.parse_args()
     walls: dict[str, list[float]] = {k: [] for k in SETTINGS}
     overhead: dict[str, list[float]] = {k: [] for k in SETTINGS}
@@ -84,7 +83,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
             for name, flags in SETTINGS.items():  # interleaved: A, B, A, B, ...
-                wall, run = _run(flags, args.steps, Path(tmp) / f"{name}-{r}")
+                wall, run = _run(flags, args.workload, Path(tmp) / f"{name}-{r}")
                 u = _units(run)
                 workers = int(flags[1])
                 unit_time = sum(x["wall_s"] for x in u.values())
@@ -92,11 +91,11 @@ def main() -> None:
                 overhead[name].append((wall * workers - unit_time) / unit_time)
                 units[name] = u
                 print(f"round {r} {name}: {wall:.1f} s wall, {len(u)} units", flush=True)
-        _, run_c = _run(["--workers", "1", "--threads", "1"], args.steps, Path(tmp) / "C")
+        _, run_c = _run(["--workers", "1", "--threads", "1"], args.workload, Path(tmp) / "C")
         units["C_1worker_1thread"] = _units(run_c)
     a, b = (statistics.median(walls[k]) for k in SETTINGS)
     out = {
-        "preset": f"neural_processes/demo with train.num_steps={args.steps}",
+        "workload": WORKLOADS[args.workload],
         "units": len(units["B_2workers_1thread"]),
         "rounds": args.rounds,
         "wall_s": walls,
@@ -115,7 +114,7 @@ def main() -> None:
             "loadavg_at_end": os.getloadavg(),
         },
     }
-    dest = Path(__file__).parent / "out" / "engine.json"
+    dest = Path(__file__).parent / "out" / f"engine_{args.workload}.json"
     dest.parent.mkdir(exist_ok=True)
     dest.write_text(json.dumps(out, indent=2))
     print(

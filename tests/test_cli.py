@@ -31,8 +31,21 @@ def test_help_explains_every_command():
     assert r.returncode == 0 and "reproduce" in r.stdout and "examples:" in r.stdout
     r = paperzoo("reproduce", "--help")
     assert r.returncode == 0
-    for opt in ("--preset", "--seeds", "--set", "--out", "--device", "--data-root", "--resume"):
+    for opt in (
+        "--preset",
+        "--seeds",
+        "--set",
+        "--out",
+        "--device",
+        "--data-root",
+        "--resume",
+        "--workers",
+        "--threads",
+        "--executor",
+        "--address",
+    ):
         assert opt in r.stdout
+    assert paperzoo("finalize", "--help").returncode == 0
     assert paperzoo("data", "prepare", "--help").returncode == 0
 
 
@@ -66,6 +79,13 @@ def test_bad_usage_exits_2_with_one_line_reason(tmp_path):
         assert not (tmp_path / methods[0]).exists()  # nothing ran
     r = paperzoo("reproduce", "x", "--seeds", "two")
     assert r.returncode == 2  # argparse
+    for bad, why in (
+        (["--workers", "0"], "--workers must be at least 1"),
+        (["--threads", "0"], "--threads must be at least 1"),
+        (["--address", "auto"], "--address needs --executor ray"),
+    ):
+        r = paperzoo("reproduce", "neural_processes", "--preset", "smoke", *bad)
+        assert r.returncode == 2 and why in r.stderr, r.stderr
 
 
 def test_data_status_and_prepare_errors(tmp_path):
@@ -117,12 +137,22 @@ def test_reproduce_smoke_then_report(tmp_path):
         "cpu",
         "--seeds",
         "1",
+        "--workers",
+        "1",
     )
     assert r.returncode == 0, r.stderr[-3000:]
     run = tmp_path / r.stdout.strip().splitlines()[-1]
     assert (run / "report.md").is_file()
     res = json.loads((run / "results.json").read_text())
     assert res["seeds"] == [0]
+    assert res["workers"] == 1 and res["executor"] == "local" and res["cpu_s"] > 0
+    assert all(c["verdict"] == "inconclusive" for c in res["claims"])  # one seed
+    # finalize re-judges the stored units without training again
+    (run / "results.json").unlink()
+    r = paperzoo("finalize", str(run))
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "inconclusive" in r.stdout and (run / "results.json").is_file()
+    assert paperzoo("finalize", str(tmp_path)).returncode == 2
     r = paperzoo("report", "--runs", str(tmp_path / "runs"), "--docs", str(tmp_path / "docs"))
     assert r.returncode == 0, r.stderr
     index = (tmp_path / "docs" / "README.md").read_text()

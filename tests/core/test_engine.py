@@ -138,3 +138,39 @@ def test_permanent_failure_keeps_other_units_and_resume_redoes_only_it(toy, tmp_
 def test_unit_record_roundtrip():
     r = UnitRecord("k", "a", 0, {}, "arm", {"m": 1.0})
     assert UnitRecord.from_dict({**r.__dict__, "unknown": 1}) == r
+
+
+def test_results_from_records_multi_arm_units_and_errors():
+    def rec(key, arm, seed, metrics=None, arm_metrics=None, role="arm"):
+        return UnitRecord(key, arm, seed, {}, role, metrics or {}, arm_metrics=arm_metrics or {})
+
+    recs = [
+        rec("g/0", "g", 0, arm_metrics={"g/a": {"m": 1.0}, "g/b": {"m": 2.0}}),
+        rec("g/1", "g", 1, arm_metrics={"g/a": {"m": 3.0}, "g/b": {"m": 4.0}}),
+        rec("t/0", "t", 0, {"x": 9.0}, role="aux"),
+    ]
+    res = Results.from_records(Cfg(), [0, 1], recs)
+    assert res.arms == {"g/a": {"m": [1.0, 3.0]}, "g/b": {"m": [2.0, 4.0]}}
+    assert res.unit("g/b", 1).key == "g/1" and res.mean("g/a", "m") == 2.0
+    with pytest.raises(ValueError, match="no unit for seed"):
+        Results.from_records(Cfg(), [0, 1], recs[:1])
+    bad = [rec("a/0", "a", 0, {"m": 1.0}), rec("a/1", "a", 1, {"other": 1.0})]
+    with pytest.raises(ValueError, match="different metrics"):
+        Results.from_records(Cfg(), [0, 1], bad)
+    twice = [rec("a/0", "a", 0, {"m": 1.0}), rec("a/0b", "a", 0, {"m": 1.0})]
+    with pytest.raises(ValueError, match="two units"):
+        Results.from_records(Cfg(), [0], twice)
+
+
+def test_unit_progress_plain_lines(capsys, monkeypatch):
+    from paperzoo.core.progress import UnitProgress
+
+    monkeypatch.setenv("PAPERZOO_PROGRESS", "plain")
+    bar = UnitProgress(2, done=1)
+    bar.started("a/seed0")
+    bar.finished("a/seed0", 1.5)
+    bar.failed("b/seed0")
+    bar.close()
+    err = capsys.readouterr().err
+    assert "units 1/2: started a/seed0" in err and "units 2/2: finished a/seed0 in 1.5 s" in err
+    assert "FAILED b/seed0" in err and "ETA" in err

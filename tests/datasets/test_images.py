@@ -28,6 +28,7 @@ def test_user_npz_uint8_hwc_and_float(tmp_path):
     x[0, 1, 2] = (255, 0, 51)
     train, test = load_images(_npz(tmp_path / "a.npz", x, x[:2]))
     assert train.x.shape == (4, 3, 6, 6) and train.image_shape == (3, 6, 6)
+    assert test.x.shape == (2, 3, 6, 6)
     assert train.x[0, :, 1, 2].tolist() == pytest.approx([1.0, 0.0, 0.2])
     assert train.normalization == "uint8 / 255" and train.num_classes == 3
     f = np.full((3, 5, 5), 0.5, np.float32)

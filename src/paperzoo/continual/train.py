@@ -27,6 +27,7 @@ __all__ = [
 ]
 
 NUM_CLASSES = 10
+_COST = {"OCS": 4.0, "A-GEM": 2.0}  # per-sample gradients and reference gradients cost more
 
 
 def _stream(cfg: Config, setting: str, seed: int, data_root: Any) -> list[Task]:
@@ -130,7 +131,7 @@ def units(cfg: Config) -> list[Unit]:
         if a not in ARMS:
             raise ValueError(f"unknown arm {a!r}; choose from {', '.join(ARMS)}")
     return [
-        Unit(f"{st}/{a}/seed{s}", f"{st}/{a}", s, {"setting": st, "arm": a})
+        Unit(f"{st}/{a}/seed{s}", f"{st}/{a}", s, {"setting": st, "arm": a}, cost=_COST.get(a, 1.0))
         for st in cfg.settings
         for s in cfg.seeds
         for a in cfg.arms

@@ -80,6 +80,8 @@ class Unit:
             :meth:`UnitContext.dep`).
         role: ``"arm"`` units fill ``results.arms`` (one unit per arm and seed, every seed of
             the config); ``"aux"`` units (teachers, sweeps) are kept in ``results.units`` only.
+        cost: relative expected run time (a hint, any unit): with several workers, ready units
+            start longest first, so a slow unit does not run alone at the end.
     """
 
     key: str
@@ -88,6 +90,7 @@ class Unit:
     params: Mapping[str, Any] = field(default_factory=dict)
     deps: tuple[str, ...] = ()
     role: Role = "arm"
+    cost: float = 1.0
 
 
 @dataclass
@@ -675,7 +678,9 @@ def run_units(
     attempts: dict[str, int] = {}
     failures: dict[str, str] = {}
     running: dict[cf.Future, Unit] = {}
-    waiting = list(todo)
+    # Longest first (a stable sort keeps the declared order among equal costs); dependencies
+    # still gate when a unit may start.
+    waiting = sorted(todo, key=lambda u: -u.cost)
     try:
         while waiting or running:
             # Submit every unit whose dependencies are done (up to the worker count).

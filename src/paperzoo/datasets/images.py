@@ -10,7 +10,6 @@ hard-codes a pixel scale.
 from __future__ import annotations
 
 import functools
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,17 +86,14 @@ def _to_unit_nchw(x: np.ndarray, where: str) -> tuple[torch.Tensor, str]:
 
 
 def _user_npz(path: Path) -> dict[str, np.ndarray]:
-    keys = ("x_train", "y_train", "x_test", "y_test")
+    from paperzoo.datasets.mnist import read_split_arrays
+
     if not path.is_file():
-        raise DataMissingError(f"image data {path} does not exist; give a .npz with keys {keys}")
-    try:
-        with np.load(path, allow_pickle=False) as d:
-            missing = [k for k in keys if k not in d.files]
-            if missing:
-                raise DataMissingError(f"{path} lacks arrays {missing}; it needs {keys}")
-            return {k: d[k] for k in keys}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
-        raise DataMissingError(f"{path} is not a readable .npz ({e})") from e
+        raise DataMissingError(
+            f"image data {path} does not exist; give a .npz with keys x_train, y_train, x_test, "
+            "y_test"
+        )
+    return read_split_arrays(path, fix="it needs x_train, y_train, x_test, y_test")
 
 
 @functools.lru_cache(maxsize=8)

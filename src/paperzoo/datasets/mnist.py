@@ -12,9 +12,31 @@ import numpy as np
 from paperzoo.core.data import DataMissingError, resolve_data_root
 from paperzoo.datasets.loaders import ArraySplit
 
-__all__ = ["load_cifar10", "load_fashion_mnist", "load_image_npz", "load_mnist"]
+__all__ = [
+    "load_cifar10",
+    "load_fashion_mnist",
+    "load_image_npz",
+    "load_mnist",
+    "read_split_arrays",
+]
 
 _KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def read_split_arrays(path: Path, where: str = "", fix: str = "") -> dict[str, np.ndarray]:
+    """The arrays ``x_train, y_train, x_test, y_test`` of an ``.npz`` (never unpickled).
+
+    Raises:
+        DataMissingError: a corrupt archive or missing keys, with ``fix`` appended.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as d:
+            missing = [k for k in _KEYS if k not in d.files]
+            if missing:
+                raise DataMissingError(f"{where}{path} lacks arrays {missing}; {fix}")
+            return {k: d[k] for k in _KEYS}
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+        raise DataMissingError(f"{where}{path} is corrupt ({e}); {fix}") from e
 
 
 def load_image_npz(
@@ -48,14 +70,7 @@ def load_image_npz(
             prepare_dataset(name, root, raw)
         else:
             raise DataMissingError(f"{name}: missing file {path}; {fix}")
-    try:
-        with np.load(path, allow_pickle=False) as d:
-            missing = [k for k in _KEYS if k not in d.files]
-            if missing:
-                raise DataMissingError(f"{name}: {path} lacks arrays {missing}; {fix}")
-            arrays = {k: d[k] for k in _KEYS}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
-        raise DataMissingError(f"{name}: {path} is corrupt ({e}); {fix}") from e
+    arrays = read_split_arrays(path, f"{name}: ", fix)
     for split in ("train", "test"):
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
         bad_shape = image_shape is not None and tuple(x.shape[1:]) != tuple(image_shape)

@@ -30,6 +30,7 @@ __all__ = [
 ]
 
 COVERAGE_LEVELS = (0.5, 0.8, 0.95)
+_COST = {"CNP": 1.0, "NP": 2.0, "CANP": 3.0, "ANP": 4.0, "BNP": 4.0, "BANP": 8.0}  # step times
 CALIBRATION_GRID = tuple(round(0.05 * i, 2) for i in range(1, 20))  # 0.05 .. 0.95
 
 
@@ -139,7 +140,11 @@ def units(cfg: Config) -> list[Unit]:
     unknown = [a for a in cfg.models if a.upper() not in MODELS]
     if unknown:
         raise ValueError(f"unknown models {unknown}; choose from {sorted(MODELS)}")
-    return [Unit(f"{a.upper()}/seed{s}", a.upper(), s) for s in cfg.seeds for a in cfg.models]
+    return [
+        Unit(f"{a.upper()}/seed{s}", a.upper(), s, cost=_COST.get(a.upper(), 1.0))
+        for s in cfg.seeds
+        for a in cfg.models
+    ]
 
 
 def _evaluate(model: NeuralProcess, batches: list[Task], k: int, seed: int) -> dict[str, Any]:

@@ -138,7 +138,8 @@ def units(cfg: Config) -> list[Unit]:
     ]
     for s in cfg.seeds:
         fp = f"fp32/seed{s}"
-        out.append(Unit(fp, "fp32", s, {"kind": "fp32"}))
+        # Every quantized unit of the seed waits for it: start it first.
+        out.append(Unit(fp, "fp32", s, {"kind": "fp32"}, cost=10.0))
         out += [
             Unit(
                 f"W{b}A{b}/{m}/seed{s}",
