@@ -200,36 +200,25 @@ def _fmt(x: float) -> str:
     return f"{x:+.4g}" if math.isfinite(x) else ("+inf" if x > 0 else "-inf")
 
 
-def judge(spec: ClaimSpec, arms: Arms) -> Claim:
-    """The verdict of one declared claim from the per-seed values in ``arms``."""
+def _outcome(e: Effect, threshold: float) -> str:
+    return "holds" if e.low > threshold else "fails" if e.high < threshold else "open"
+
+
+def _comparisons(spec: ClaimSpec, arms: Arms) -> list[tuple[str, Effect]]:
+    """(baseline or reference, paired effect) for each comparison the claim makes."""
     sign = 1.0 if spec.higher_is_better else -1.0
     a = _values(arms, spec.arm, spec.metric)
-    comps: list[tuple[str, Effect]] = []
     if spec.baselines:
-        for b in spec.baselines:
-            comps.append((b, paired_effect(a, _values(arms, b, spec.metric), sign)))
-    else:
-        assert spec.reference is not None
-        comps.append((f"{spec.reference:g}", paired_effect(a, spec.reference, sign)))
+        return [(b, paired_effect(a, _values(arms, b, spec.metric), sign)) for b in spec.baselines]
+    assert spec.reference is not None
+    return [(f"{spec.reference:g}", paired_effect(a, spec.reference, sign))]
 
-    per = []
-    for _, e in comps:
-        per.append(
-            "holds" if e.low > spec.threshold else "fails" if e.high < spec.threshold else "inc"
-        )
-    # The deciding comparison: the first failure, else the least convincing one.
-    if "fails" in per:
-        i = per.index("fails")
-    else:
-        i = int(np.argmin([e.low - spec.threshold for _, e in comps]))
-    effect = comps[i][1]
-    gates = [_check_gate(g, spec, arms) for g in spec.gates]
-    failed = [g for g in gates if not g.passed]
 
+def _gate_reasons(spec: ClaimSpec, gates: list[GateResult]) -> list[str]:
     reasons = []
-    if effect.n < 2:
-        reasons.append("one seed: no confidence interval")
-    for g in failed:
+    for g in gates:
+        if g.passed:
+            continue
         if g.value is None:  # the run did not record what the gate reads
             reasons.append(f"gate {g.name}: {g.detail} (not recorded)")
             continue
@@ -238,6 +227,43 @@ def judge(spec: ClaimSpec, arms: Arms) -> Claim:
         reasons.append(
             f"gate {g.name}: {g.value:.4g} not {op} {g.reference:g}" + (f" ({why})" if why else "")
         )
+    return reasons
+
+
+def _evidence(spec: ClaimSpec, arms: Arms, comps: list[tuple[str, Effect]], n: int) -> str:
+    direction = "higher" if spec.higher_is_better else "lower"
+    parts = [f"{spec.arm} {np.mean(_values(arms, spec.arm, spec.metric)):.4g}"]
+    for name, e in comps:
+        what = (
+            f"{name} {np.mean(_values(arms, name, spec.metric)):.4g}"
+            if spec.baselines
+            else f"reference {name}"
+        )
+        parts.append(
+            f"vs {what}: d={_fmt(e.mean)} [{_fmt(e.low)}, {_fmt(e.high)}]"
+            f" ({_outcome(e, spec.threshold)})"
+        )
+    return (
+        f"{spec.metric} ({direction} is better), paired over {n} seed(s), "
+        f"threshold {spec.threshold:g}: " + "; ".join(parts)
+    )
+
+
+def judge(spec: ClaimSpec, arms: Arms) -> Claim:
+    """The verdict of one declared claim from the per-seed values in ``arms``."""
+    comps = _comparisons(spec, arms)
+    per = [_outcome(e, spec.threshold) for _, e in comps]
+    # The deciding comparison: the first failure, else the least convincing one.
+    i = (
+        per.index("fails")
+        if "fails" in per
+        else int(np.argmin([e.low - spec.threshold for _, e in comps]))
+    )
+    effect = comps[i][1]
+    gates = [_check_gate(g, spec, arms) for g in spec.gates]
+    reasons = (["one seed: no confidence interval"] if effect.n < 2 else []) + _gate_reasons(
+        spec, gates
+    )
     if reasons:
         verdict: Verdict = "inconclusive"
     elif all(p == "holds" for p in per):
@@ -247,29 +273,12 @@ def judge(spec: ClaimSpec, arms: Arms) -> Claim:
     else:
         verdict = "inconclusive"
         reasons.append(f"CI95 of the paired difference contains the threshold {spec.threshold:g}")
-
-    direction = "higher" if spec.higher_is_better else "lower"
-    parts = [f"{spec.arm} {np.mean(a):.4g}"]
-    for (name, e), p in zip(comps, per):
-        what = (
-            f"{name} {np.mean(_values(arms, name, spec.metric)):.4g}"
-            if spec.baselines
-            else f"reference {name}"
-        )
-        parts.append(
-            f"vs {what}: d={_fmt(e.mean)} [{_fmt(e.low)}, {_fmt(e.high)}]"
-            f" ({'holds' if p == 'holds' else 'fails' if p == 'fails' else 'open'})"
-        )
-    evidence = (
-        f"{spec.metric} ({direction} is better), paired over {effect.n} seed(s), "
-        f"threshold {spec.threshold:g}: " + "; ".join(parts)
-    )
     return Claim(
         id=spec.id,
         statement=spec.statement,
         verdict=verdict,
         holds=verdict == "holds",
-        evidence=evidence,
+        evidence=_evidence(spec, arms, comps, effect.n),
         # One seed has no interval: JSON gets nulls rather than infinities.
         effect={
             "mean": effect.mean,
@@ -289,7 +298,7 @@ def judge(spec: ClaimSpec, arms: Arms) -> Claim:
             for g in gates
         ],
         metric=spec.metric,
-        direction=direction,
+        direction="higher" if spec.higher_is_better else "lower",
         reason="; ".join(reasons),
     )
 
