@@ -158,3 +158,76 @@ def test_reproduce_smoke_then_report(tmp_path):
     index = (tmp_path / "docs" / "README.md").read_text()
     assert f"{method}/smoke" in index
     assert (tmp_path / "docs" / method / "smoke" / "results.json").is_file()
+
+
+def test_rejected_config_exits_2_and_leaves_nothing(tmp_path):
+    r = paperzoo(
+        "reproduce",
+        "neural_processes",
+        "--preset",
+        "smoke",
+        "--set",
+        'models=["XNP"]',
+        "--out",
+        str(tmp_path),
+    )
+    assert r.returncode == 2 and "unknown models" in r.stderr, r.stderr
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_sigterm_keeps_finished_units_and_resume_finishes(tmp_path):
+    import signal
+    import time
+
+    cmd = [
+        sys.executable,
+        "-m",
+        "paperzoo",
+        "reproduce",
+        "neural_processes",
+        "--preset",
+        "smoke",
+        "--out",
+        str(tmp_path),
+        "--device",
+        "cpu",
+        "--workers",
+        "1",
+        "--threads",
+        "1",
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PAPERZOO_PROGRESS": "plain"},
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(tmp_path.glob("*/*/*/units/*.json")):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143 and "continue with --resume" in err, err[-2000:]
+    run = next(tmp_path.glob("neural_processes/smoke/*"))
+    done = {p.name: p.stat().st_mtime_ns for p in (run / "units").glob("*.json")}
+    assert done and not (run / "results.json").exists() and not (run / "run.lock").exists()
+    r = paperzoo(
+        "reproduce",
+        "neural_processes",
+        "--preset",
+        "smoke",
+        "--out",
+        str(tmp_path),
+        "--device",
+        "cpu",
+        "--workers",
+        "1",
+        "--threads",
+        "1",
+        "--resume",
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert (run / "results.json").is_file()
+    assert all((run / "units" / n).stat().st_mtime_ns == t for n, t in done.items())

@@ -1,7 +1,8 @@
 """The ``paperzoo`` command line: argument parsing and dispatch only; it knows no method by name.
 
-Exit codes: 0 success; 2 bad usage (unknown method/preset/key, bad value, missing data), with a
-one-line reason on stderr; 1 for a failure inside a run.
+Exit codes: 0 success; 2 bad usage (unknown method/preset/key, bad value, missing data, a run
+directory in use), with a one-line reason on stderr; 1 for a failure inside a run (units that
+failed twice); 130 after Ctrl-C and 143 after SIGTERM (finished units kept: --resume).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from paperzoo import __version__
 from paperzoo.core.errors import UsageError
@@ -281,9 +283,21 @@ def _cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: finished units stay, --resume continues."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``paperzoo`` console script."""
+    import signal
+
     args = _parser().parse_args(argv)
+    if args.command == "reproduce":
+        signal.signal(signal.SIGTERM, _on_sigterm)
     handlers = {
         "list": _cmd_list,
         "reproduce": _cmd_reproduce,
@@ -296,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         print(f"paperzoo: error: {e}", file=sys.stderr)
         return 2
+    except Terminated:
+        print("paperzoo: terminated (SIGTERM); continue with --resume", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("paperzoo: interrupted; continue with --resume", file=sys.stderr)
         return 130

@@ -1,6 +1,7 @@
 """Run directories, atomic writes, checkpoints, and --resume after an interruption."""
 
 import json
+import os
 import sys
 import textwrap
 
@@ -174,3 +175,23 @@ def test_rundir_log(tmp_path):
         f.write('{"torn": ')  # a crash mid-line
     assert [r.get("loss") for r in run.read_log() if "loss" in r] == [0.5]
     assert run.figure("x").name == "x.png" and run.figure("x").parent.is_dir()
+
+
+def test_lock_refuses_a_live_owner_and_clears_a_stale_one(tmp_path):
+    run = RunDir(tmp_path / "r")
+    run.lock()
+    with pytest.raises(UsageError, match="in use by process"):
+        RunDir(tmp_path / "r").lock()
+    run.unlock()
+    (tmp_path / "r" / "run.lock").write_text("999999999")  # no such process
+    run.lock()
+    assert (tmp_path / "r" / "run.lock").read_text() == str(os.getpid())
+
+
+def test_resume_ignores_a_folder_without_finished_work(fake_method, tmp_path, capsys):
+    out = tmp_path / "runs"
+    empty = out / "fake" / "smoke" / "20990101-000000"
+    empty.mkdir(parents=True)
+    (empty / "config.json").write_text("{}")  # a failed start: config, nothing else
+    run = reproduce("fake", "smoke", out=out, device="cpu", resume=True)
+    assert run != empty and "no unfinished run" in capsys.readouterr().err

@@ -487,7 +487,7 @@ class _Serial:
             fut.set_exception(e)
         return {fut}
 
-    def shutdown(self) -> None:
+    def shutdown(self, abort: bool = False) -> None:
         pass
 
 
@@ -517,8 +517,11 @@ class _Processes:
         done, _ = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
         return done
 
-    def shutdown(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+    def shutdown(self, abort: bool = False) -> None:
+        if abort:  # Ctrl-C / SIGTERM: stop the running units now (their checkpoints stay)
+            for proc in list(getattr(self.pool, "_processes", {}).values()):
+                proc.terminate()
+        self.pool.shutdown(wait=not abort, cancel_futures=True)
 
 
 class _Ray:
@@ -566,7 +569,10 @@ class _Ray:
             done.add(fut)
         return done
 
-    def shutdown(self) -> None:
+    def shutdown(self, abort: bool = False) -> None:
+        if abort:
+            for ref in self.refs:
+                self.ray.cancel(ref, force=True)
         if self.started:
             self.ray.shutdown()
 
@@ -681,6 +687,7 @@ def run_units(
     # Longest first (a stable sort keeps the declared order among equal costs); dependencies
     # still gate when a unit may start.
     waiting = sorted(todo, key=lambda u: -u.cost)
+    completed = False
     try:
         while waiting or running:
             # Submit every unit whose dependencies are done (up to the worker count).
@@ -738,8 +745,9 @@ def run_units(
                             "metrics": rec.metrics,
                         }
                     )
+        completed = True
     finally:
-        ex.shutdown()
+        ex.shutdown(abort=not completed)
         bar.close()
     if failures:
         atomic_write_json(run_path / "failures.json", failures)

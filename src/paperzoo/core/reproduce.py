@@ -21,6 +21,7 @@ from paperzoo.core.config import ConfigError, apply_overrides, config_from_dict
 from paperzoo.core.data import resolve_data_root
 from paperzoo.core.device import resolve_device
 from paperzoo.core.engine import Results, UnitRecord, check_units, run_units
+from paperzoo.core.errors import UsageError
 from paperzoo.core.io import atomic_write_json, atomic_write_text
 from paperzoo.core.registry import Experiment, get_experiment
 from paperzoo.core.results import summarize, validate_results
@@ -224,11 +225,35 @@ def reproduce(
     dev = resolve_device(device)
     root = resolve_data_root(data_root)
     module = exp.load_module()
-    units = module.units(cfg)
+    try:  # a config the method rejects (unknown arm, bad value) is the user's to fix
+        units = module.units(cfg)
+    except ValueError as e:
+        raise UsageError(f"{method}/{preset}: {e}") from e
     check_units(units, cfg.seeds)
     if hasattr(module, "preflight"):  # e.g. missing data fails here, before any unit runs
         module.preflight(cfg, root)
+    # Nothing is created on disk before the config and the data were accepted.
     run = RunDir.create(out, method, preset, cfg, device=dev, data_root=root, resume=resume)
+    run.lock()
+    try:
+        return _run(exp, cfg, units, run, dev, root, workers, threads, executor, address)
+    finally:
+        run.unlock()
+
+
+def _run(
+    exp: Experiment,
+    cfg: Any,
+    units: list[Any],
+    run: RunDir,
+    dev: Any,
+    root: Path,
+    workers: int,
+    threads: int | None,
+    executor: str,
+    address: str | None,
+) -> Path:
+    method, preset = exp.method, exp.preset
     print(f"paperzoo: {method}/{preset} -> {run.path} ({len(units)} units)", file=sys.stderr)
 
     sessions = _sessions(run)

@@ -10,6 +10,7 @@ Layout::
     artifacts/<key>/            files a unit leaves for later units (a teacher's weights)
     engine.json                 wall time and workers of every session (runtime_s sums them)
     failures.json               tracebacks of units that failed twice (until a resume fixes them)
+    run.lock                    the pid of the process running it (a second --resume exits 2)
     figures/*.png               figures; report.md embeds them
     results.json, report.md     written last, atomically
 """
@@ -104,6 +105,16 @@ def hardware(device: torch.device | None = None) -> dict[str, Any]:
     return info
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class RunDir:
     """A run directory plus the run's context (device, data root), handed to ``train.run``.
 
@@ -154,10 +165,13 @@ class RunDir:
         base = Path(root) / method / preset
         cfg_dict = config_to_dict(config)
         if resume:
+            # A folder with neither a finished unit nor a checkpoint holds no work to keep.
             unfinished = [
                 p
                 for p in sorted(base.glob("*"))
-                if (p / "config.json").is_file() and not (p / "results.json").is_file()
+                if (p / "config.json").is_file()
+                and not (p / "results.json").is_file()
+                and (any((p / "units").glob("*.json")) or any((p / "checkpoints").glob("*.pt")))
             ]
             if unfinished:
                 path = unfinished[-1]
@@ -225,6 +239,32 @@ class RunDir:
         return out
 
     # -- outputs ----------------------------------------------------------------------------
+    def lock(self) -> None:
+        """Claim the run directory for this process (``run.lock`` holds the pid).
+
+        Raises:
+            UsageError: another live process holds it (two ``--resume`` of one run).
+        """
+        p = self.path / "run.lock"
+        try:
+            fd = os.open(p, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            try:
+                pid = int(p.read_text().strip() or 0)
+            except (OSError, ValueError):
+                pid = 0
+            if pid and _alive(pid):
+                raise UsageError(
+                    f"{self.path} is in use by process {pid}; wait for it or stop it first"
+                ) from None
+            p.unlink(missing_ok=True)  # a stale lock from a killed run
+            fd = os.open(p, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        with os.fdopen(fd, "w") as f:
+            f.write(str(os.getpid()))
+
+    def unlock(self) -> None:
+        (self.path / "run.lock").unlink(missing_ok=True)
+
     def figure(self, name: str) -> Path:
         """Path for a figure ``figures/<name>`` (``.png`` added when missing)."""
         name = name if name.endswith(".png") else f"{name}.png"
