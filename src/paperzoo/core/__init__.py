@@ -2,33 +2,15 @@
 run directories, checkpoints, data roots, progress, plots, the reproduction engine (units,
 executors, resume) and claim verdicts. No paper maths lives here, and
 nothing here imports a method package.
+
+Names are loaded on first use (PEP 562), so ``import paperzoo.core.errors`` or the registry
+(what ``paperzoo --help`` and ``list`` need) does not import torch.
 """
 
-from paperzoo.core.claims import ClaimSpec, Gate
-from paperzoo.core.config import (
-    ConfigError,
-    apply_overrides,
-    config_from_dict,
-    config_to_dict,
-    load_toml,
-    to_toml,
-)
-from paperzoo.core.data import DataMissingError, resolve_data_root
-from paperzoo.core.device import resolve_device
-from paperzoo.core.engine import (
-    Results,
-    Unit,
-    UnitContext,
-    UnitRecord,
-    absolute_change,
-    relative_change,
-)
-from paperzoo.core.errors import UsageError
-from paperzoo.core.io import atomic_write_bytes, atomic_write_json, atomic_write_text
-from paperzoo.core.registry import Experiment, get_experiment, list_experiments, register
-from paperzoo.core.results import summarize
-from paperzoo.core.runs import RunDir
-from paperzoo.core.seed import make_generator, seed_everything
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __all__ = [
     "ClaimSpec",
@@ -61,3 +43,47 @@ __all__ = [
     "summarize",
     "to_toml",
 ]
+
+_WHERE = {
+    "ClaimSpec": "claims",
+    "ConfigError": "config",
+    "DataMissingError": "data",
+    "Experiment": "registry",
+    "Gate": "claims",
+    "Results": "engine",
+    "RunDir": "runs",
+    "Unit": "engine",
+    "UnitContext": "engine",
+    "UnitRecord": "engine",
+    "UsageError": "errors",
+    "absolute_change": "engine",
+    "apply_overrides": "config",
+    "atomic_write_bytes": "io",
+    "atomic_write_json": "io",
+    "atomic_write_text": "io",
+    "config_from_dict": "config",
+    "config_to_dict": "config",
+    "get_experiment": "registry",
+    "list_experiments": "registry",
+    "load_toml": "config",
+    "make_generator": "seed",
+    "register": "registry",
+    "relative_change": "engine",
+    "resolve_data_root": "data",
+    "resolve_device": "device",
+    "seed_everything": "seed",
+    "summarize": "results",
+    "to_toml": "config",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"paperzoo.core.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'paperzoo.core' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
