@@ -180,23 +180,9 @@ def test_sigterm_keeps_finished_units_and_resume_finishes(tmp_path):
     import signal
     import time
 
-    cmd = [
-        sys.executable,
-        "-m",
-        "paperzoo",
-        "reproduce",
-        "neural_processes",
-        "--preset",
-        "smoke",
-        "--out",
-        str(tmp_path),
-        "--device",
-        "cpu",
-        "--workers",
-        "1",
-        "--threads",
-        "1",
-    ]
+    args = "reproduce neural_processes --preset smoke --device cpu --workers 1 --threads 1"
+    args = [*args.split(), "--out", str(tmp_path)]
+    cmd = [sys.executable, "-m", "paperzoo", *args]
     proc = subprocess.Popen(
         cmd,
         stdout=subprocess.PIPE,
@@ -213,21 +199,7 @@ def test_sigterm_keeps_finished_units_and_resume_finishes(tmp_path):
     run = next(tmp_path.glob("neural_processes/smoke/*"))
     done = {p.name: p.stat().st_mtime_ns for p in (run / "units").glob("*.json")}
     assert done and not (run / "results.json").exists() and not (run / "run.lock").exists()
-    r = paperzoo(
-        "reproduce",
-        "neural_processes",
-        "--preset",
-        "smoke",
-        "--out",
-        str(tmp_path),
-        "--device",
-        "cpu",
-        "--workers",
-        "1",
-        "--threads",
-        "1",
-        "--resume",
-    )
+    r = paperzoo(*args, "--resume")
     assert r.returncode == 0, r.stderr[-2000:]
     assert (run / "results.json").is_file()
     assert all((run / "units" / n).stat().st_mtime_ns == t for n, t in done.items())
