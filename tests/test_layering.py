@@ -96,3 +96,21 @@ def test_importing_packages_pulls_no_heavy_optional_dependency():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_help_list_and_data_status_do_not_import_torch(tmp_path):
+    """The quick commands stay quick: no torch import (it costs seconds)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import contextlib, io, sys\n"
+        "from paperzoo.cli import main\n"
+        "for argv in (['list'], ['data', 'status', '--no-verify', '--data-root', sys.argv[1]]):\n"
+        "    with contextlib.redirect_stdout(io.StringIO()):\n"
+        "        assert main(argv) == 0\n"
+        "import paperzoo.neural_processes, paperzoo.federated, paperzoo.core, paperzoo.datasets\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]

@@ -9,31 +9,10 @@ Public API: task distributions, batched learners (``torch.func``), the NC networ
 hand-designed baseline measures.
 """
 
-from .baselines import MEASURES, complexity_measure, measure_penalty, param_norm
-from .learners import (
-    LearnerMLP,
-    LearnerTrajectory,
-    batched_forward,
-    init_learner_params,
-    stack_learners,
-    task_mse,
-    train_learners,
-)
-from .memory import MemoryBank
-from .model import (
-    MultiHeadCrossAttention,
-    NeuralComplexity,
-    NeuralComplexityRegularizer,
-    snapshot_inputs,
-)
-from .tasks import PolynomialTasks, RegressionTasks, SinusoidTasks, TaskDistribution
-from .trainer import (
-    NeuralComplexityTrainer,
-    Snapshots,
-    collect_snapshots,
-    gap_prediction_metrics,
-    nc_penalty,
-)
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __all__ = [
     "MEASURES",
@@ -62,3 +41,45 @@ __all__ = [
     "task_mse",
     "train_learners",
 ]
+
+# Public names -> the module that defines them, imported on first use: importing the
+# package (as `paperzoo list` does for its presets) does not import torch.
+_WHERE = {
+    "MEASURES": ".baselines",
+    "complexity_measure": ".baselines",
+    "measure_penalty": ".baselines",
+    "param_norm": ".baselines",
+    "LearnerMLP": ".learners",
+    "LearnerTrajectory": ".learners",
+    "batched_forward": ".learners",
+    "init_learner_params": ".learners",
+    "stack_learners": ".learners",
+    "task_mse": ".learners",
+    "train_learners": ".learners",
+    "MemoryBank": ".memory",
+    "MultiHeadCrossAttention": ".model",
+    "NeuralComplexity": ".model",
+    "NeuralComplexityRegularizer": ".model",
+    "snapshot_inputs": ".model",
+    "PolynomialTasks": ".tasks",
+    "RegressionTasks": ".tasks",
+    "SinusoidTasks": ".tasks",
+    "TaskDistribution": ".tasks",
+    "NeuralComplexityTrainer": ".trainer",
+    "Snapshots": ".trainer",
+    "collect_snapshots": ".trainer",
+    "gap_prediction_metrics": ".trainer",
+    "nc_penalty": ".trainer",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -9,41 +9,10 @@ attention-transfer matching losses, KD and pruning wrappers that accept any of t
 metrics, and the cluttered-digit localisation data set. Captum is imported only inside functions.
 """
 
-from .cluttered import ClutteredDigits, make_cluttered_digits
-from .distill import DistillationObjective, ObjectiveOutput, fit, kd_loss
-from .gradcam import (
-    DifferentiableGradCam,
-    FeatureRecorder,
-    GradCamResult,
-    class_gradient,
-    collapse_attribution,
-    grad_cam,
-)
-from .localization import (
-    captum_attribution,
-    localization_scores,
-    map_agreement,
-    minmax_normalize,
-    pixel_auc,
-    pointing_game,
-    upsample_maps,
-)
-from .matching import (
-    AttributionMatchingLoss,
-    MatchingOutput,
-    attention_map,
-    normalized_map_distance,
-    random_channel_mask,
-)
-from .models import SmallVGG
-from .prune import (
-    FineTuneObjective,
-    global_magnitude_prune,
-    iterative_magnitude_pruning,
-    l1_filter_prune,
-    make_pruning_permanent,
-    sparsity,
-)
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __all__ = [
     "AttributionMatchingLoss",
@@ -78,3 +47,51 @@ __all__ = [
     "sparsity",
     "upsample_maps",
 ]
+
+# Public names -> the module that defines them, imported on first use: importing the
+# package (as `paperzoo list` does for its presets) does not import torch.
+_WHERE = {
+    "ClutteredDigits": ".cluttered",
+    "make_cluttered_digits": ".cluttered",
+    "DistillationObjective": ".distill",
+    "ObjectiveOutput": ".distill",
+    "fit": ".distill",
+    "kd_loss": ".distill",
+    "DifferentiableGradCam": ".gradcam",
+    "FeatureRecorder": ".gradcam",
+    "GradCamResult": ".gradcam",
+    "class_gradient": ".gradcam",
+    "collapse_attribution": ".gradcam",
+    "grad_cam": ".gradcam",
+    "captum_attribution": ".localization",
+    "localization_scores": ".localization",
+    "map_agreement": ".localization",
+    "minmax_normalize": ".localization",
+    "pixel_auc": ".localization",
+    "pointing_game": ".localization",
+    "upsample_maps": ".localization",
+    "AttributionMatchingLoss": ".matching",
+    "MatchingOutput": ".matching",
+    "attention_map": ".matching",
+    "normalized_map_distance": ".matching",
+    "random_channel_mask": ".matching",
+    "SmallVGG": ".models",
+    "FineTuneObjective": ".prune",
+    "global_magnitude_prune": ".prune",
+    "iterative_magnitude_pruning": ".prune",
+    "l1_filter_prune": ".prune",
+    "make_pruning_permanent": ".prune",
+    "sparsity": ".prune",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

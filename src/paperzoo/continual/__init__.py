@@ -9,31 +9,10 @@ with ``torch.func``, the OCS scores and class-balanced coresets, replay buffers,
 Finetune / ER-Reservoir / A-GEM / Uniform / OCS, and average accuracy / forgetting.
 """
 
-from .buffers import ReplayBuffer, ReservoirSamplingBuffer, TaskCoresetBuffer
-from .metrics import average_accuracy, forgetting, noise_share
-from .models import OfficialMLP
-from .per_sample import (
-    GradientGram,
-    flatten_per_sample,
-    gradient_gram,
-    has_batch_norm,
-    linear_gradient_gram,
-    per_sample_grads,
-    supports_linear_gram,
-)
-from .scenarios import Task, make_stream, rotate_images, rotated_stream
-from .selection import OCSScores, class_balanced_selection, ocs_scores, select_top_k
-from .strategies import (
-    AGEM,
-    OCS,
-    ContinualStrategy,
-    CoresetReplay,
-    ERReservoir,
-    Finetune,
-    StepContext,
-    Uniform,
-    agem_project,
-)
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __all__ = [
     "AGEM",
@@ -68,3 +47,51 @@ __all__ = [
     "select_top_k",
     "supports_linear_gram",
 ]
+
+# Public names -> the module that defines them, imported on first use: importing the
+# package (as `paperzoo list` does for its presets) does not import torch.
+_WHERE = {
+    "ReplayBuffer": ".buffers",
+    "ReservoirSamplingBuffer": ".buffers",
+    "TaskCoresetBuffer": ".buffers",
+    "average_accuracy": ".metrics",
+    "forgetting": ".metrics",
+    "noise_share": ".metrics",
+    "OfficialMLP": ".models",
+    "GradientGram": ".per_sample",
+    "flatten_per_sample": ".per_sample",
+    "gradient_gram": ".per_sample",
+    "has_batch_norm": ".per_sample",
+    "linear_gradient_gram": ".per_sample",
+    "per_sample_grads": ".per_sample",
+    "supports_linear_gram": ".per_sample",
+    "Task": ".scenarios",
+    "make_stream": ".scenarios",
+    "rotate_images": ".scenarios",
+    "rotated_stream": ".scenarios",
+    "OCSScores": ".selection",
+    "class_balanced_selection": ".selection",
+    "ocs_scores": ".selection",
+    "select_top_k": ".selection",
+    "AGEM": ".strategies",
+    "OCS": ".strategies",
+    "ContinualStrategy": ".strategies",
+    "CoresetReplay": ".strategies",
+    "ERReservoir": ".strategies",
+    "Finetune": ".strategies",
+    "StepContext": ".strategies",
+    "Uniform": ".strategies",
+    "agem_project": ".strategies",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

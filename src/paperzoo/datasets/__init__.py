@@ -2,12 +2,10 @@
 .npz as float tensors in [0, 1]), MNIST, Fashion-MNIST, CIFAR-10, scikit-learn's digits, and the
 catalog behind ``paperzoo data status`` / ``paperzoo data prepare``."""
 
-from paperzoo.datasets.catalog import CATALOG, DatasetSpec, dataset_status, prepare_dataset
-from paperzoo.datasets.digits import load_digits
-from paperzoo.datasets.idx import read_idx
-from paperzoo.datasets.images import IMAGE_DATASETS, ImageData, load_images
-from paperzoo.datasets.loaders import ArraySplit, make_loader, stratified_subset, train_val_split
-from paperzoo.datasets.mnist import load_cifar10, load_fashion_mnist, load_image_npz, load_mnist
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __all__ = [
     "CATALOG",
@@ -28,3 +26,36 @@ __all__ = [
     "stratified_subset",
     "train_val_split",
 ]
+
+# Loaded on first use: `paperzoo data status` needs the catalog, not torch.
+_WHERE = {
+    "CATALOG": "paperzoo.datasets.catalog",
+    "DatasetSpec": "paperzoo.datasets.catalog",
+    "dataset_status": "paperzoo.datasets.catalog",
+    "prepare_dataset": "paperzoo.datasets.catalog",
+    "load_digits": "paperzoo.datasets.digits",
+    "read_idx": "paperzoo.datasets.idx",
+    "IMAGE_DATASETS": "paperzoo.datasets.images",
+    "ImageData": "paperzoo.datasets.images",
+    "load_images": "paperzoo.datasets.images",
+    "ArraySplit": "paperzoo.datasets.loaders",
+    "make_loader": "paperzoo.datasets.loaders",
+    "stratified_subset": "paperzoo.datasets.loaders",
+    "train_val_split": "paperzoo.datasets.loaders",
+    "load_cifar10": "paperzoo.datasets.mnist",
+    "load_fashion_mnist": "paperzoo.datasets.mnist",
+    "load_image_npz": "paperzoo.datasets.mnist",
+    "load_mnist": "paperzoo.datasets.mnist",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -15,27 +15,32 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .local_training import (
-    CrossEntropyObjective,
-    FedMixObjective,
-    GlobalMixupObjective,
-    LocalObjective,
-    NaiveMixObjective,
-    ProximalObjective,
-    evaluate_accuracy,
-    local_sgd,
-    make_objective,
-)
-from .means import client_means, sample_partners
-from .mixup import (
-    fedmix_loss,
-    fedmix_taylor_term,
-    global_mixup_loss,
-    naive_mix_loss,
-    soft_cross_entropy,
-)
-from .models import MLP, VGG, LeNet5, build_model
-from .partition import classes_per_client_partition, dirichlet_partition, iid_partition
+# Torch-only components -> their modules, imported on first use (no torch at package import).
+_COMPONENTS = {
+    "CrossEntropyObjective": "local_training",
+    "FedMixObjective": "local_training",
+    "GlobalMixupObjective": "local_training",
+    "LocalObjective": "local_training",
+    "NaiveMixObjective": "local_training",
+    "ProximalObjective": "local_training",
+    "evaluate_accuracy": "local_training",
+    "local_sgd": "local_training",
+    "make_objective": "local_training",
+    "client_means": "means",
+    "sample_partners": "means",
+    "fedmix_loss": "mixup",
+    "fedmix_taylor_term": "mixup",
+    "global_mixup_loss": "mixup",
+    "naive_mix_loss": "mixup",
+    "soft_cross_entropy": "mixup",
+    "MLP": "models",
+    "VGG": "models",
+    "LeNet5": "models",
+    "build_model": "models",
+    "classes_per_client_partition": "partition",
+    "dirichlet_partition": "partition",
+    "iid_partition": "partition",
+}
 
 # Flower-dependent names -> module that defines them (imported on first attribute access).
 _LAZY = {
@@ -91,6 +96,13 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    module = _LAZY.get(name) or _COMPONENTS.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f".{module}", __name__), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -7,39 +7,10 @@ Paper: Juho Lee, Yoonho Lee, Jungtaek Kim, Eunho Yang, Sung Ju Hwang, Yee Whye T
 Shapes are ``(batch, points, dim)`` everywhere; see :mod:`paperzoo.neural_processes.models`.
 """
 
-from .bootstrap import resample_with_replacement, residual_bootstrap
-from .metrics import (
-    context_target_log_likelihood,
-    interval_coverage,
-    predictive_cdf,
-    predictive_quantile,
-)
-from .models import (
-    ANP,
-    BANP,
-    BNP,
-    CANP,
-    CNP,
-    MODELS,
-    NP,
-    NeuralProcess,
-    logmeanexp,
-    make_model,
-    mixture_distribution,
-)
-from .regressor import NeuralProcessRegressor
-from .tasks import (
-    KERNELS,
-    GPTaskSampler,
-    ImageCompletionSampler,
-    Matern52Kernel,
-    PeriodicKernel,
-    RBFKernel,
-    Task,
-    add_t_noise,
-    make_kernel,
-    student_t_noise,
-)
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __all__ = [
     "ANP",
@@ -71,3 +42,48 @@ __all__ = [
     "residual_bootstrap",
     "student_t_noise",
 ]
+
+# Public names -> the module that defines them, imported on first use: importing the
+# package (as `paperzoo list` does for its presets) does not import torch.
+_WHERE = {
+    "resample_with_replacement": ".bootstrap",
+    "residual_bootstrap": ".bootstrap",
+    "context_target_log_likelihood": ".metrics",
+    "interval_coverage": ".metrics",
+    "predictive_cdf": ".metrics",
+    "predictive_quantile": ".metrics",
+    "ANP": ".models",
+    "BANP": ".models",
+    "BNP": ".models",
+    "CANP": ".models",
+    "CNP": ".models",
+    "MODELS": ".models",
+    "NP": ".models",
+    "NeuralProcess": ".models",
+    "logmeanexp": ".models",
+    "make_model": ".models",
+    "mixture_distribution": ".models",
+    "NeuralProcessRegressor": ".regressor",
+    "KERNELS": ".tasks",
+    "GPTaskSampler": ".tasks",
+    "ImageCompletionSampler": ".tasks",
+    "Matern52Kernel": ".tasks",
+    "PeriodicKernel": ".tasks",
+    "RBFKernel": ".tasks",
+    "Task": ".tasks",
+    "add_t_noise": ".tasks",
+    "make_kernel": ".tasks",
+    "student_t_noise": ".tasks",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

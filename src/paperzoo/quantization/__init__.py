@@ -9,51 +9,10 @@ LSQ, Relaxed Quantization); ``quantize_model`` and integer export. No official c
 README.md for the design choices made where the paper could not be checked.
 """
 
-from .bitwidth import LevelGates, allocate_bits, bit_cost, expected_average_bits
-from .convert import (
-    IntegerConv2d,
-    IntegerLinear,
-    LayerSpec,
-    clustering_index,
-    export_integer,
-    integer_model,
-    quantize_model,
-    quantized_layers,
-)
-from .estimators import (
-    ClusterPromotingQuantizer,
-    GridQuantizer,
-    LearnedStepQuantizer,
-    RelaxedQuantizer,
-    StraightThroughQuantizer,
-    categorical_probabilities,
-    concrete_quantize,
-    expected_grid_value,
-    masked_multiclass_ste,
-    multiclass_ste,
-    window_probabilities,
-)
-from .grids import (
-    bit_levels,
-    grid_codes,
-    integer_range,
-    level_drop_probabilities,
-    nearest_codes,
-    sample_level_mask,
-)
-from .layers import ActivationQuantizer, QuantConv2d, QuantizerSpec, QuantLinear, make_quantizer
-from .models import LeNet5, ResNet20
-from .recipes import (
-    GATE_LR_SCALE,
-    METHODS,
-    build_float_model,
-    first_last_layers,
-    hidden_layers,
-    method_spec,
-    optimizer_with_gate_group,
-    paper_layer_specs,
-    rq_temperature,
-)
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __all__ = [
     "GATE_LR_SCALE",
@@ -102,3 +61,65 @@ __all__ = [
     "sample_level_mask",
     "window_probabilities",
 ]
+
+# Public names -> the module that defines them, imported on first use: importing the
+# package (as `paperzoo list` does for its presets) does not import torch.
+_WHERE = {
+    "LevelGates": ".bitwidth",
+    "allocate_bits": ".bitwidth",
+    "bit_cost": ".bitwidth",
+    "expected_average_bits": ".bitwidth",
+    "IntegerConv2d": ".convert",
+    "IntegerLinear": ".convert",
+    "LayerSpec": ".convert",
+    "clustering_index": ".convert",
+    "export_integer": ".convert",
+    "integer_model": ".convert",
+    "quantize_model": ".convert",
+    "quantized_layers": ".convert",
+    "ClusterPromotingQuantizer": ".estimators",
+    "GridQuantizer": ".estimators",
+    "LearnedStepQuantizer": ".estimators",
+    "RelaxedQuantizer": ".estimators",
+    "StraightThroughQuantizer": ".estimators",
+    "categorical_probabilities": ".estimators",
+    "concrete_quantize": ".estimators",
+    "expected_grid_value": ".estimators",
+    "masked_multiclass_ste": ".estimators",
+    "multiclass_ste": ".estimators",
+    "window_probabilities": ".estimators",
+    "bit_levels": ".grids",
+    "grid_codes": ".grids",
+    "integer_range": ".grids",
+    "level_drop_probabilities": ".grids",
+    "nearest_codes": ".grids",
+    "sample_level_mask": ".grids",
+    "ActivationQuantizer": ".layers",
+    "QuantConv2d": ".layers",
+    "QuantizerSpec": ".layers",
+    "QuantLinear": ".layers",
+    "make_quantizer": ".layers",
+    "LeNet5": ".models",
+    "ResNet20": ".models",
+    "GATE_LR_SCALE": ".recipes",
+    "METHODS": ".recipes",
+    "build_float_model": ".recipes",
+    "first_last_layers": ".recipes",
+    "hidden_layers": ".recipes",
+    "method_spec": ".recipes",
+    "optimizer_with_gate_group": ".recipes",
+    "paper_layer_specs": ".recipes",
+    "rq_temperature": ".recipes",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
