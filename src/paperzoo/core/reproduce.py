@@ -254,7 +254,11 @@ def _run(
     address: str | None,
 ) -> Path:
     method, preset = exp.method, exp.preset
-    print(f"paperzoo: {method}/{preset} -> {run.path} ({len(units)} units)", file=sys.stderr)
+    print(
+        f"paperzoo: {method}/{preset} -> {run.path} ({len(units)} units; the preset's estimate: "
+        f"~{exp.cpu_minutes:g} min on 2 cores)",
+        file=sys.stderr,
+    )
 
     sessions = _sessions(run)
     session = {"started": time.time(), "wall_s": 0.0, "workers": workers, "executor": executor}
