@@ -160,6 +160,23 @@ def test_reproduce_smoke_then_report(tmp_path):
     assert (tmp_path / "docs" / method / "smoke" / "results.json").is_file()
 
 
+def test_unreachable_ray_cluster_exits_2_at_once(tmp_path):
+    pytest.importorskip("ray")
+    r = paperzoo(
+        "reproduce",
+        "complexity",
+        "--preset",
+        "smoke",
+        "--executor",
+        "ray",
+        "--address",
+        "127.0.0.1:9",
+        "--out",
+        str(tmp_path),
+    )
+    assert r.returncode == 2 and "nothing listens at 127.0.0.1:9" in r.stderr, r.stderr[-2000:]
+
+
 def test_rejected_config_exits_2_and_leaves_nothing(tmp_path):
     r = paperzoo(
         "reproduce",

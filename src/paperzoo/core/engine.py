@@ -547,7 +547,15 @@ class _Ray:
             kw: dict[str, Any] = {"logging_level": "WARNING", "include_dashboard": False}
             if address is None:  # a local cluster sized for the requested workers
                 kw["num_cpus"] = workers * max(1, threads)
-            ray.init(address=address, **kw)
+            if address not in (None, "auto", "local"):
+                _check_reachable(address)
+            try:
+                ray.init(address=address, **kw)
+            except (ConnectionError, RuntimeError, ValueError) as e:
+                raise UsageError(
+                    f"--executor ray: cannot reach a Ray cluster at {address!r} ({e}); start one "
+                    "(`ray start --head`) or leave out --address for a local one"
+                ) from e
             self.started = True
         self.remote = ray.remote(num_cpus=max(1, threads), max_retries=0)(_ray_execute)
         self.refs: dict[Any, cf.Future] = {}
@@ -575,6 +583,23 @@ class _Ray:
                 self.ray.cancel(ref, force=True)
         if self.started:
             self.ray.shutdown()
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail fast on a Ray address nobody listens at (``ray.init`` retries for minutes)."""
+    import socket
+
+    hostport = address.split("://", 1)[-1]
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        return  # a form Ray resolves itself
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as e:
+        raise UsageError(
+            f"--executor ray: nothing listens at {address} ({e}); start a cluster "
+            "(`ray start --head`) or leave out --address for a local one"
+        ) from e
 
 
 def _ray_execute(job: _Job) -> dict[str, Any]:
