@@ -109,6 +109,12 @@ def _parser() -> argparse.ArgumentParser:
         "default starts a local Ray",
     )
     rp.add_argument(
+        "--verbose",
+        action="store_true",
+        help="keep third-party INFO logs (Flower, Ray); off by default, metrics go to "
+        "metrics.jsonl",
+    )
+    rp.add_argument(
         "--show-config", action="store_true", help="print the resolved config as TOML and exit"
     )
 
@@ -218,6 +224,8 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     if args.address and args.executor != "ray":
         raise UsageError("--address needs --executor ray")
     workers = args.workers or os.cpu_count() or 1
+    if args.verbose:  # read by the methods and the Ray executor, inherited by unit processes
+        os.environ["PAPERZOO_VERBOSE"] = "1"
     try:
         path = reproduce(
             args.method,

@@ -544,7 +544,8 @@ class _Ray:
         self.started = False
         if not ray.is_initialized():
             os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
-            kw: dict[str, Any] = {"logging_level": "WARNING", "include_dashboard": False}
+            level = "INFO" if os.environ.get("PAPERZOO_VERBOSE") else "WARNING"
+            kw: dict[str, Any] = {"logging_level": level, "include_dashboard": False}
             if address is None:  # a local cluster sized for the requested workers
                 kw["num_cpus"] = workers * max(1, threads)
             if address not in (None, "auto", "local"):

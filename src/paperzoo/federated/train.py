@@ -6,6 +6,7 @@ Every arm of a (data set, seed) sees the same partition, initial weights and cli
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -35,8 +36,10 @@ def run_arm(fed: Federation, arm: str, log: Any = None) -> dict[str, Any]:
 
     from .simulation import run_flower_simulation, run_in_process
 
-    # Flower sets its own INFO level on import; per-round lines go to metrics.jsonl instead.
-    logging.getLogger("flwr").setLevel(logging.WARNING)
+    # Flower sets its own INFO level on import; per-round lines go to metrics.jsonl instead
+    # (`paperzoo reproduce --verbose` keeps Flower's lines).
+    if not os.environ.get("PAPERZOO_VERBOSE"):
+        logging.getLogger("flwr").setLevel(logging.WARNING)
     cfg = fed.cfg
     acc: dict[int, float] = {}
 
