@@ -43,6 +43,7 @@ def test_help_explains_every_command():
         "--threads",
         "--executor",
         "--address",
+        "--verbose",
     ):
         assert opt in r.stdout
     assert paperzoo("finalize", "--help").returncode == 0
