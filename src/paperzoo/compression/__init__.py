@@ -11,8 +11,7 @@ metrics, and the cluttered-digit localisation data set. Captum is imported only 
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from paperzoo.core.lazy import lazy_exports
 
 __all__ = [
     "AttributionMatchingLoss",
@@ -85,13 +84,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        value = getattr(importlib.import_module(_WHERE[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, __all__)

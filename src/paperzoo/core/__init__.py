@@ -9,8 +9,7 @@ Names are loaded on first use (PEP 562), so ``import paperzoo.core.errors`` or t
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from paperzoo.core.lazy import lazy_exports
 
 __all__ = [
     "ClaimSpec",
@@ -45,45 +44,36 @@ __all__ = [
 ]
 
 _WHERE = {
-    "ClaimSpec": "claims",
-    "ConfigError": "config",
-    "DataMissingError": "data",
-    "Experiment": "registry",
-    "Gate": "claims",
-    "Results": "engine",
-    "RunDir": "runs",
-    "Unit": "engine",
-    "UnitContext": "engine",
-    "UnitRecord": "engine",
-    "UsageError": "errors",
-    "absolute_change": "engine",
-    "apply_overrides": "config",
-    "atomic_write_bytes": "io",
-    "atomic_write_json": "io",
-    "atomic_write_text": "io",
-    "config_from_dict": "config",
-    "config_to_dict": "config",
-    "get_experiment": "registry",
-    "list_experiments": "registry",
-    "load_toml": "config",
-    "make_generator": "seed",
-    "register": "registry",
-    "relative_change": "engine",
-    "resolve_data_root": "data",
-    "resolve_device": "device",
-    "seed_everything": "seed",
-    "summarize": "results",
-    "to_toml": "config",
+    "ClaimSpec": ".claims",
+    "ConfigError": ".config",
+    "DataMissingError": ".data",
+    "Experiment": ".registry",
+    "Gate": ".claims",
+    "Results": ".engine",
+    "RunDir": ".runs",
+    "Unit": ".engine",
+    "UnitContext": ".engine",
+    "UnitRecord": ".engine",
+    "UsageError": ".errors",
+    "absolute_change": ".engine",
+    "apply_overrides": ".config",
+    "atomic_write_bytes": ".io",
+    "atomic_write_json": ".io",
+    "atomic_write_text": ".io",
+    "config_from_dict": ".config",
+    "config_to_dict": ".config",
+    "get_experiment": ".registry",
+    "list_experiments": ".registry",
+    "load_toml": ".config",
+    "make_generator": ".seed",
+    "register": ".registry",
+    "relative_change": ".engine",
+    "resolve_data_root": ".data",
+    "resolve_device": ".device",
+    "seed_everything": ".seed",
+    "summarize": ".results",
+    "to_toml": ".config",
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        value = getattr(importlib.import_module(f"paperzoo.core.{_WHERE[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'paperzoo.core' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, __all__)

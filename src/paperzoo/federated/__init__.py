@@ -12,8 +12,7 @@ Flower integration (imported lazily, so ``import paperzoo.federated`` never impo
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from paperzoo.core.lazy import lazy_exports
 
 # Torch-only components -> their modules, imported on first use (no torch at package import).
 _COMPONENTS = {
@@ -95,14 +94,6 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name) or _COMPONENTS.get(name)
-    if module is not None:
-        value = getattr(importlib.import_module(f".{module}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(
+    __name__, {n: f".{m}" for n, m in {**_COMPONENTS, **_LAZY}.items()}, __all__
+)
