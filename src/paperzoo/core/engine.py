@@ -47,7 +47,7 @@ import torch
 
 from paperzoo.core.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from paperzoo.core.errors import UsageError
-from paperzoo.core.io import atomic_write_json, to_jsonable
+from paperzoo.core.io import append_jsonl, atomic_write_json, to_jsonable
 from paperzoo.core.progress import UnitProgress, track
 from paperzoo.core.seed import seed_everything
 
@@ -227,6 +227,15 @@ def _safe(key: str) -> str:
     return key.replace("/", "__")
 
 
+def record_path(run_path: Path, key: str) -> Path:
+    """Where the record of the finished unit ``key`` is kept: ``units/<key>.json``."""
+    return run_path / "units" / f"{_safe(key)}.json"
+
+
+def _checkpoints(run_path: Path, key: str) -> list[Path]:
+    return list((run_path / "checkpoints").glob(f"{_safe(key)}__*.pt"))
+
+
 class UnitContext:
     """What ``run_unit`` gets besides the config and the unit: device, data root, logging,
     resumable step loops, checkpoints, artifacts and its dependencies' records.
@@ -249,17 +258,11 @@ class UnitContext:
         self.unit, self.path, self.device, self.data_root = unit, run_path, device, data_root
         self.artifacts: dict[str, Any] = {}
         self._progress = progress
-        self._ckpt_names: set[str] = set()
 
     # -- logging and artifacts --------------------------------------------------------------
     def log(self, record: Mapping[str, Any]) -> None:
         """Append one JSON line (tagged with the unit key) to the run's ``metrics.jsonl``."""
-        line = json.dumps(
-            to_jsonable({"time": round(time.time(), 3), "unit": self.unit.key, **record})
-        )
-        # One write() per line in append mode: lines from several workers do not interleave.
-        with open(self.path / "metrics.jsonl", "a", encoding="utf-8") as f:
-            f.write(line + "\n")
+        append_jsonl(self.path / "metrics.jsonl", {"unit": self.unit.key, **record})
 
     def artifact(self, name: str, value: Any) -> None:
         """Keep a small JSON-able value (a curve, plot data) in the unit's record."""
@@ -275,8 +278,7 @@ class UnitContext:
         """The record of a finished dependency."""
         if key not in self.unit.deps:
             raise KeyError(f"unit {self.unit.key} does not declare {key!r} in deps")
-        p = self.path / "units" / f"{_safe(key)}.json"
-        return UnitRecord.from_dict(json.loads(p.read_text(encoding="utf-8")))
+        return UnitRecord.from_dict(json.loads(record_path(self.path, key).read_text("utf-8")))
 
     @staticmethod
     def cache(key: Any, build: Callable[[], Any]) -> Any:
@@ -299,7 +301,6 @@ class UnitContext:
         return self.path / "checkpoints" / f"{_safe(self.unit.key)}__{name}.pt"
 
     def save_checkpoint(self, name: str, state: dict[str, Any]) -> None:
-        self._ckpt_names.add(name)
         save_checkpoint(self._ckpt(name), state)
 
     def load_checkpoint(self, name: str) -> dict[str, Any] | None:
@@ -330,7 +331,6 @@ class UnitContext:
             _restore(state, ck["state"])
             set_rng_state(ck["rng"])
             start = int(ck["step"])
-        self._ckpt_names.add(name)
 
         def save(step: int) -> None:
             self.save_checkpoint(
@@ -356,10 +356,6 @@ class UnitContext:
                 last = time.monotonic()
         if start < total:
             save(total)
-
-    def drop_checkpoints(self) -> None:
-        for p in (self.path / "checkpoints").glob(f"{_safe(self.unit.key)}__*.pt"):
-            p.unlink(missing_ok=True)
 
 
 def _snapshot(state: Mapping[str, Any]) -> dict[str, Any]:
@@ -459,10 +455,10 @@ def _finite(metrics: Mapping[str, Any], key: str) -> dict[str, float]:
     return out
 
 
-def _worker_init(threads: int) -> None:
-    # Each worker: quiet, plain progress lines (bars from several processes would garble).
+def _worker_init() -> None:
+    # Each worker: plain progress lines (bars from several processes would garble); the thread
+    # count is set per unit by `execute`.
     os.environ["PAPERZOO_PROGRESS"] = os.environ.get("PAPERZOO_PROGRESS") or "plain"
-    torch.set_num_threads(max(1, threads))
 
 
 # --- executors -------------------------------------------------------------------------------
@@ -494,8 +490,8 @@ class _Serial:
 class _Processes:
     """A pool of N spawned worker processes (spawn: safe with torch's thread pools)."""
 
-    def __init__(self, workers: int, threads: int) -> None:
-        self.workers, self.threads = workers, threads
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
         self.pool = self._new()
 
     def _new(self) -> cf.ProcessPoolExecutor:
@@ -503,7 +499,6 @@ class _Processes:
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_worker_init,
-            initargs=(self.threads,),
         )
 
     def submit(self, job: _Job) -> cf.Future:
@@ -604,7 +599,7 @@ def _check_reachable(address: str, timeout: float = 5.0) -> None:
 
 
 def _ray_execute(job: _Job) -> dict[str, Any]:
-    _worker_init(job.threads)
+    _worker_init()
     return execute(job)
 
 
@@ -675,10 +670,9 @@ def run_units(
     threads = threads or (
         torch.get_num_threads() if in_process else max(1, (os.cpu_count() or 1) // workers)
     )
-    units_dir = run_path / "units"
     records: dict[str, UnitRecord] = {}
     for u in units:
-        r = _load_record(units_dir / f"{_safe(u.key)}.json")
+        r = _load_record(record_path(run_path, u.key))
         if r is not None:
             records[u.key] = r
     todo = [u for u in units if u.key not in records]
@@ -693,7 +687,7 @@ def run_units(
     elif executor != "local":
         raise UsageError(f"unknown executor {executor!r}; use local or ray")
     else:
-        ex = _Serial() if in_process else _Processes(min(workers, len(todo)), threads)
+        ex = _Serial() if in_process else _Processes(min(workers, len(todo)))
 
     def job(u: Unit) -> _Job:
         return _Job(
@@ -755,9 +749,9 @@ def run_units(
                             log({"event": "unit_failed", "unit": u.key, "traceback": tb})
                     continue
                 rec.attempts = attempts[u.key]
-                atomic_write_json(units_dir / f"{_safe(u.key)}.json", asdict(rec))
+                atomic_write_json(record_path(run_path, u.key), asdict(rec))
                 # The unit is final: its mid-unit checkpoints are no longer needed.
-                for p in (run_path / "checkpoints").glob(f"{_safe(u.key)}__*.pt"):
+                for p in _checkpoints(run_path, u.key):
                     p.unlink(missing_ok=True)
                 records[u.key] = rec
                 bar.finished(u.key, rec.wall_s)

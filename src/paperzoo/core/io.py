@@ -63,6 +63,18 @@ def to_jsonable(obj: Any) -> Any:
     raise TypeError(f"cannot convert {type(obj).__name__} to JSON")
 
 
+def append_jsonl(path: str | os.PathLike, record: dict[str, Any]) -> None:
+    """Append ``record`` (with a wall-clock ``time``) as one JSON line.
+
+    One ``write()`` per line in append mode, so lines from several processes do not interleave.
+    """
+    import time
+
+    line = json.dumps(to_jsonable({"time": round(time.time(), 3), **record}))
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(line + "\n")
+
+
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
     """Write ``obj`` as indented JSON atomically (numpy values, NaN: see ``to_jsonable``)."""
     return atomic_write_text(path, json.dumps(to_jsonable(obj), indent=2, sort_keys=False) + "\n")

@@ -20,7 +20,7 @@ from paperzoo.core.claims import Claim, judge_all
 from paperzoo.core.config import ConfigError, apply_overrides, config_from_dict
 from paperzoo.core.data import resolve_data_root
 from paperzoo.core.device import resolve_device
-from paperzoo.core.engine import Results, UnitRecord, check_units, run_units
+from paperzoo.core.engine import Results, UnitRecord, check_units, record_path, run_units
 from paperzoo.core.errors import UsageError
 from paperzoo.core.io import atomic_write_json, atomic_write_text
 from paperzoo.core.registry import Experiment, get_experiment
@@ -313,7 +313,7 @@ def refinalize(run_path: str | Path) -> dict[str, Any]:
     module = exp.load_module()
     records = []
     for u in module.units(cfg):
-        p = path / "units" / f"{u.key.replace('/', '__')}.json"
+        p = record_path(path, u.key)
         if not p.is_file():
             raise FileNotFoundError(f"unit {u.key} has no record in {path}; run --resume first")
         records.append(UnitRecord.from_dict(json.loads(p.read_text())))

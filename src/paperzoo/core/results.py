@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
 
-from paperzoo.core.claims import VERDICTS
+from paperzoo.core.claims import VERDICTS, Claim
 
 __all__ = ["CLAIM_KEYS", "RESULT_KEYS", "ci95", "summarize", "validate_results"]
 
@@ -33,19 +34,7 @@ RESULT_KEYS = (
     "executor",
     "versions",
 )
-CLAIM_KEYS = {
-    "id",
-    "statement",
-    "verdict",
-    "holds",
-    "evidence",
-    "effect",
-    "threshold",
-    "gates",
-    "metric",
-    "direction",
-    "reason",
-}
+CLAIM_KEYS = {f.name for f in fields(Claim)}
 
 Arms = dict[str, dict[str, list[float]]]
 

@@ -22,8 +22,6 @@ import os
 import platform
 import subprocess
 import sys
-import time
-from collections.abc import Iterable
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -33,8 +31,7 @@ import torch
 
 from paperzoo.core.config import config_to_dict, to_toml
 from paperzoo.core.errors import UsageError
-from paperzoo.core.io import atomic_write_json, atomic_write_text, to_jsonable
-from paperzoo.core.progress import track
+from paperzoo.core.io import append_jsonl, atomic_write_json, atomic_write_text, to_jsonable
 
 __all__ = ["RunDir", "git_sha", "hardware", "package_versions"]
 
@@ -221,9 +218,7 @@ class RunDir:
     # -- logging ----------------------------------------------------------------------------
     def log(self, record: dict[str, Any]) -> None:
         """Append one JSON line (with a wall-clock ``time``) to ``metrics.jsonl``."""
-        line = json.dumps(to_jsonable({"time": round(time.time(), 3), **record}))
-        with open(self.path / "metrics.jsonl", "a", encoding="utf-8") as f:
-            f.write(line + "\n")
+        append_jsonl(self.path / "metrics.jsonl", record)
 
     def read_log(self) -> list[dict[str, Any]]:
         """All records in ``metrics.jsonl`` (a torn last line from a crash is skipped)."""
@@ -271,7 +266,3 @@ class RunDir:
         p = self.path / "figures" / name
         p.parent.mkdir(parents=True, exist_ok=True)
         return p
-
-    def progress(self, iterable: Iterable[Any], total: int | None = None, desc: str = "") -> Any:
-        """A progress bar on a terminal, plain periodic lines otherwise."""
-        return track(iterable, total=total, desc=desc)
