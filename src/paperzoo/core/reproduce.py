@@ -286,12 +286,9 @@ def _run(
             address=address,
             log=note_time,
         )
-        res = finalize(run, exp, cfg, records, workers=workers, executor=executor)
     finally:
-        note_time()
-    # finalize ran before the last note_time: rewrite runtime_s with the final session time.
-    res["runtime_s"] = round(sum(s["wall_s"] for s in sessions), 2)
-    atomic_write_json(run.path / "results.json", res)
+        note_time()  # results.json and report.md read runtime_s from engine.json
+    res = finalize(run, exp, cfg, records, workers=workers, executor=executor)
     run.log({"event": "finished", "runtime_s": res["runtime_s"], "cpu_s": res["cpu_s"]})
     counts = {v: sum(c["verdict"] == v for c in res["claims"]) for v in _MARK}
     print(
