@@ -120,7 +120,7 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
         str(ctx.data_root),
     )
     fed = ctx.cache(key, lambda: build_federation(cfg, p["dataset"], unit.seed, ctx.data_root))
-    fed.cfg = cfg  # the cached federation's data and partition, this unit's settings
+    fed = dataclasses.replace(fed, cfg=cfg)  # the cached data and partition, this unit's settings
     res = run_arm(fed, p["arm"], ctx.log)
     ctx.artifact("acc", res["acc"])
     return {
