@@ -221,3 +221,57 @@ def test_sigterm_keeps_finished_units_and_resume_finishes(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     assert (run / "results.json").is_file()
     assert all((run / "units" / n).stat().st_mtime_ns == t for n, t in done.items())
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("train.learning_rate=-1", "train.learning_rate = -1.0 is out of range: it must be > 0"),
+        ("train.stream_size=0", "train.stream_size = 0 is out of range: it must be >= 1"),
+        ("train.memory_size=-5", "train.memory_size = -5 is out of range: it must be >= 1"),
+        ("stream.noise_fraction=2", "stream.noise_fraction = 2.0 is out of range"),
+        ("train.learning_rate=nan", "train.learning_rate = nan is not a number"),
+        ('settings=["bogus"]', "settings[0] = 'bogus' is not allowed: choose from balanced"),
+        ("train.lr=0.1", "unknown config key 'train.lr' (did you mean 'learning_rate'?)"),
+    ],
+)
+def test_out_of_range_values_exit_2_with_one_line_and_create_nothing(tmp_path, override, message):
+    r = paperzoo(
+        "reproduce", "continual", "--preset", "smoke", "--set", override, "--out", str(tmp_path)
+    )
+    assert r.returncode == 2 and message in r.stderr, r.stderr
+    assert r.stderr.strip().count("\n") == 0 and "Traceback" not in r.stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_wrong_data_content_exits_2_and_own_data_records_it(tmp_path):
+    import numpy as np
+
+    root = tmp_path / "root"
+    (root / "mnist").mkdir(parents=True)
+    x = np.zeros((60, 28, 28), np.uint8)
+    y = np.arange(60) % 10
+    np.savez(root / "mnist" / "mnist.npz", x_train=x, y_train=y, x_test=x[:20], y_test=y[:20])
+    env = {"PAPERZOO_CACHE": str(tmp_path / "cache")}
+    base = ["reproduce", "continual", "--preset", "smoke", "--data-root", str(root)]
+    base += ["--set", "stream.source=mnist", "--set", "stream.train_per_task=50"]
+    base += ["--set", "stream.test_per_task=20", "--seeds", "1", "--workers", "1"]
+    r = paperzoo(*base, "--out", str(tmp_path / "runs"), env=env)
+    assert r.returncode == 2 and "mnist.npz has sha256" in r.stderr, r.stderr[-2000:]
+    assert not (tmp_path / "runs").exists()
+    r = paperzoo(
+        *base,
+        "--set",
+        'arms=["Finetune"]',
+        "--set",
+        'settings=["balanced"]',
+        "--own-data",
+        "--out",
+        str(tmp_path / "runs"),
+        env=env,
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    run = tmp_path / r.stdout.strip().splitlines()[-1]
+    meta = json.loads((run / "meta.json").read_text())
+    (entry,) = meta["data"].values()
+    assert entry["dataset"] == "mnist" and entry["status"].startswith("own")

@@ -20,6 +20,35 @@ def test_every_method_has_smoke_quick_and_paper():
         assert {"smoke", "quick", "paper"} <= presets, f"{method} has {sorted(presets)}"
 
 
+def test_every_preset_config_lies_inside_its_declared_ranges():
+    from paperzoo.core.config import validate
+
+    for e in list_experiments():
+        validate(e.make_config())
+
+
+def test_config_choice_lists_match_the_components_they_name():
+    from paperzoo.complexity.baselines import MEASURES
+    from paperzoo.complexity.config import MEASURE_NAMES
+    from paperzoo.compression.config import CAPTUM_METHODS, MATCHING_ARMS
+    from paperzoo.compression.train import ARM_LABEL
+    from paperzoo.neural_processes.config import KERNEL_NAMES
+    from paperzoo.neural_processes.tasks import KERNELS
+    from paperzoo.quantization.config import QUANT_METHODS
+    from paperzoo.quantization.recipes import METHODS
+
+    assert tuple(MEASURES) == MEASURE_NAMES
+    assert set(KERNELS) == set(KERNEL_NAMES)
+    assert set(QUANT_METHODS) == set(METHODS) - {"fp32"}
+    assert set(ARM_LABEL) == set(MATCHING_ARMS)
+    import typing
+
+    from paperzoo.compression.localization import captum_attribution
+
+    hint = typing.get_type_hints(captum_attribution)["method"]
+    assert set(typing.get_args(hint)) == set(CAPTUM_METHODS)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("method", SMOKES)
 def test_smoke_preset_contract(method, tmp_path, monkeypatch):

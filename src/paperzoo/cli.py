@@ -75,6 +75,13 @@ def _parser() -> argparse.ArgumentParser:
         help="data root (default: $PAPERZOO_DATA, else ~/.cache/paperzoo)",
     )
     rp.add_argument(
+        "--own-data",
+        action="store_true",
+        help="train on data files whose checksum differs from the catalog's (your own version "
+        "of a catalog set); without it such files are refused. Every file read is listed with "
+        "its sha256 in the run's meta.json either way",
+    )
+    rp.add_argument(
         "--resume",
         action="store_true",
         help="continue the newest unfinished run of this preset (same config); "
@@ -240,6 +247,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
             threads=args.threads,
             executor=args.executor,
             address=args.address,
+            own_data=args.own_data,
         )
     except UnitsFailed as e:
         print(f"paperzoo: {e}", file=sys.stderr)

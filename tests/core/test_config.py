@@ -1,15 +1,21 @@
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, ClassVar, Literal
 
 import pytest
 
 from paperzoo.core.config import (
     ConfigError,
+    Fraction,
+    OneOf,
+    PosFloat,
+    PosInt,
+    Range,
     apply_overrides,
     config_from_dict,
     config_to_dict,
     load_toml,
     to_toml,
+    validate,
 )
 
 
@@ -87,3 +93,72 @@ def test_dict_and_toml_round_trip(tmp_path):
     p.write_text("steps = [")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_toml(Cfg, p)
+
+
+# --- declared ranges and choices --------------------------------------------------------------
+
+
+@dataclass
+class Sub:
+    RENAMED: ClassVar[dict[str, str]] = {"lr": "learning_rate"}
+    learning_rate: PosFloat = 1e-3
+    share: Fraction = 0.5
+    steps: PosInt = 10
+    low: float = 0.0
+    high: float = 1.0
+
+    def check(self) -> None:
+        if self.low > self.high:
+            raise ValueError(f"low = {self.low} > high = {self.high}")
+
+
+@dataclass
+class Ranged:
+    sub: Sub = field(default_factory=Sub)
+    kinds: list[Annotated[str, OneOf("a", "b")]] = field(default_factory=lambda: ["a"])
+    mode: Annotated[str, OneOf(("x", "y"))] = "x"
+    tol: Annotated[float, Range(ge=0, finite=False)] = 1.0
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("sub.learning_rate=-1", "sub.learning_rate = -1.0 is out of range: it must be > 0"),
+        ("sub.learning_rate=0", "sub.learning_rate = 0.0 is out of range: it must be > 0"),
+        ("sub.learning_rate=nan", "sub.learning_rate = nan is not a number"),
+        ("sub.low=nan", "sub.low = nan is not a number"),
+        ("sub.low=inf", "sub.low = inf is out of range: it must be finite"),
+        ("sub.share=2", "sub.share = 2.0 is out of range: it must be in [0, 1]"),
+        ("sub.steps=0", "sub.steps = 0 is out of range: it must be >= 1"),
+        ('kinds=["a","c"]', "kinds[1] = 'c' is not allowed: choose from a, b"),
+        ("mode=z", "mode = 'z' is not allowed: choose from x, y"),
+        ("tol=-inf", "tol = -inf is out of range: it must be >= 0"),
+        ("sub.low=3", "sub: low = 3.0 > high = 1.0"),
+    ],
+)
+def test_declared_ranges_reject_bad_values_naming_field_value_and_range(override, message):
+    with pytest.raises(ConfigError) as e:
+        validate(apply_overrides(Ranged(), [override]))
+    assert str(e.value) == message
+
+
+def test_values_inside_ranges_pass_and_infinity_only_where_declared():
+    cfg = apply_overrides(Ranged(), ["sub.share=1", "sub.steps=1", "tol=inf", "kinds=a,b"])
+    validate(cfg)
+    assert cfg.tol == float("inf") and cfg.kinds == ["a", "b"] and cfg.sub.share == 1.0
+    assert Range(gt=0, lt=1).describe() == "in (0, 1)"
+    assert Range(le=5).describe() == "<= 5"
+
+
+def test_validate_checks_defaults_that_were_never_overridden():
+    bad = Ranged(sub=Sub(steps=0))
+    with pytest.raises(ConfigError, match=r"sub\.steps = 0 is out of range"):
+        validate(bad)
+
+
+def test_renamed_fields_read_old_stored_configs_and_hint_on_override():
+    assert config_from_dict(Ranged, {"sub": {"lr": 0.1}}).sub.learning_rate == 0.1
+    with pytest.raises(ConfigError, match=r"'sub.lr' \(did you mean 'learning_rate'\?\)"):
+        apply_overrides(Ranged(), ["sub.lr=0.1"])
+    with pytest.raises(ConfigError, match=r"did you mean 'steps'"):
+        apply_overrides(Ranged(), ["sub.step=3"])

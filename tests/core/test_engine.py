@@ -105,6 +105,35 @@ def test_crash_is_retried_and_resumes_from_the_checkpoint(toy, tmp_path):
     assert _metrics(recs) == _metrics(ref)  # RNG and optimiser state restored exactly
     assert not list((run / "checkpoints").glob("*.pt"))
 
+    # Steps 5 (logged before the crash) is logged again by the retry: one row per step remains,
+    # with the retry's values, which equal the uninterrupted run's.
+    def rows(path):
+        lines = (path / "metrics.jsonl").read_text().splitlines()
+        return [r for r in map(json.loads, lines) if r.get("unit") == "a/seed1"]
+
+    got, want = rows(run), rows(tmp_path / "ref")
+    assert [r["step"] for r in got] == list(range(1, 11))
+    assert [r["seq"] for r in got] == list(range(10))
+    assert [r["loss"] for r in got] == [r["loss"] for r in want]
+
+
+def test_compact_log_keeps_the_last_of_each_unit_line_and_every_event(tmp_path):
+    from paperzoo.core.engine import compact_log
+
+    lines = [
+        {"event": "resumed"},
+        {"unit": "u", "seq": 0, "v": 1},
+        {"unit": "u", "seq": 1, "v": 2},
+        {"unit": "w", "seq": 0, "v": 9},
+        {"unit": "u", "seq": 1, "v": 3},
+        {"event": "resumed"},
+    ]
+    f = tmp_path / "metrics.jsonl"
+    f.write_text("".join(json.dumps(r) + "\n" for r in lines) + '{"torn')
+    compact_log(f)
+    out = [json.loads(x) for x in f.read_text().splitlines()]
+    assert out == [lines[0], lines[1], lines[3], lines[4], lines[5]]
+
 
 def test_dead_worker_is_retried(toy, tmp_path):
     ref = _run(toy, tmp_path / "ref", workers=1)

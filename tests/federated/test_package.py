@@ -24,7 +24,8 @@ def test_presets_follow_the_issue():
     q = quick()
     assert set(q.datasets) == {"mnist", "fashion_mnist"} and q.data.classes_per_client == 2
     assert 20 <= q.data.num_clients <= 30 and q.fl.clients_per_round == 5
-    assert q.fl.batch_size == 10 and q.fl.learning_rate == 0.01 and q.fl.lr_decay == 0.999
+    assert q.fl.batch_size == 10 and q.fl.learning_rate == 0.01
+    assert q.fl.learning_rate_decay == 0.999
     assert 50 <= q.fl.num_rounds <= 100 and len(q.seeds) >= 2 and q.lam_sweep
     assert smoke().datasets == ["digits"]
     assert paper().datasets == ["cifar10"] and paper().fl.num_rounds == 500

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
+
+from paperzoo.core.config import NonNegFloat, OneOf, PosFloat, PosInt, Range
+
+MEASURE_NAMES = ("L1", "L2", "L_{1,inf}", "Frobenius", "L_{3,1.5}", "Spectral", "Trace")
+"""Hand-designed complexity measures of the official code (``baselines.MEASURES``)."""
 
 
 @dataclass
 class RegimeConfig:
     """One learner regime: how many points each task has and how long its learner trains."""
 
-    num_train: int = 10
+    num_train: PosInt = 10
     """Train (support) points per task (official 10)."""
-    num_test: int = 15
+    num_test: PosInt = 15
     """Test (query) points per task (official 15)."""
-    inner_steps: int = 16
+    inner_steps: PosInt = 16
     """SGD steps of each task learner (official 16)."""
-    inner_learning_rate: float = 1e-2
+    inner_learning_rate: PosFloat = 1e-2
     """Learner SGD step size (official 1e-2)."""
-    learn_every: int = 10
+    learn_every: PosInt = 10
     """NC steps between two learner batches during meta-training (official ``learn_freq`` 10)."""
 
 
@@ -26,9 +31,9 @@ class RegimeConfig:
 class LearnerConfig:
     """The task learner h (official: MLP 1-40-40-1, ReLU)."""
 
-    hidden_dim: int = 40
+    hidden_dim: PosInt = 40
     """Width of the hidden layers."""
-    num_layers: int = 2
+    num_layers: PosInt = 2
     """Number of hidden layers."""
     activation: Literal["relu", "tanh", "sigmoid", "none"] = "relu"
     """Hidden activation."""
@@ -38,41 +43,48 @@ class LearnerConfig:
 class NCConfig:
     """The NC network (official ``run.py`` defaults)."""
 
-    hidden_dim: int = 512
+    hidden_dim: PosInt = 512
     """Width of every NC layer."""
-    encoder_depth: int = 3
+    encoder_depth: PosInt = 3
     """Layers of the query/key and value embedding MLPs."""
-    decoder_depth: int = 2
+    decoder_depth: PosInt = 2
     """Layers of the decoder MLP."""
-    num_heads: int = 8
+    num_heads: PosInt = 8
     """Attention heads."""
     pool: Literal["mean", "pma"] = "mean"
     """Pooling over test points."""
+
+    def check(self) -> None:
+        """Cross-field rules: the attention splits ``hidden_dim`` evenly over its heads."""
+        if self.hidden_dim % self.num_heads:
+            raise ValueError(
+                f"hidden_dim = {self.hidden_dim} is not divisible by num_heads = {self.num_heads}"
+            )
 
 
 @dataclass
 class MetaConfig:
     """Meta-training of NC (official ``run.py`` defaults)."""
 
-    num_steps: int = 500_000
+    num_steps: PosInt = 500_000
     """NC regression steps (official 1000 epochs x 500 steps)."""
-    batch_size: int = 512
+    batch_size: PosInt = 512
     """Snapshots per NC step."""
-    task_batch_size: int = 64
+    task_batch_size: PosInt = 64
     """Learners trained together in one batch."""
-    learning_rate: float = 5e-4
+    learning_rate: PosFloat = 5e-4
     """Adam step size for NC."""
-    populate_batches: int = 100
+    populate_batches: PosInt = 100
     """Learner batches that seed the memory bank before NC training."""
-    warmup_steps: int = 1000
+    warmup_steps: Annotated[int, Range(ge=0)] = 1000
     """NC steps before NC is added to the learners' loss (official 2 x train_steps)."""
-    nc_weight: float = 1.0
+    nc_weight: NonNegFloat = 1.0
     """Weight of NC in the learners' loss during meta-training."""
-    memory_capacity: int = 1_000_000
+    memory_capacity: PosInt = 1_000_000
     """Memory bank cap (FIFO)."""
-    log_every: int = 500
+    log_every: PosInt = 500
     """NC steps between two metrics.jsonl records."""
-    checkpoint_every: int = 5000
+    checkpoint_every: PosInt = 5000
     """NC steps between two mid-unit checkpoints (resume continues from the last)."""
 
 
@@ -80,24 +92,30 @@ class MetaConfig:
 class EvalConfig:
     """Held-out evaluation: gap prediction, and test MSE of learners under each regulariser."""
 
-    num_test_tasks: int = 2048
+    num_test_tasks: Annotated[int, Range(ge=2)] = 2048
     """Held-out tasks per seed for test MSE and gap prediction."""
-    num_val_tasks: int = 512
+    num_val_tasks: Annotated[int, Range(ge=2)] = 512
     """Validation tasks per seed for tuning the baselines' strengths (and calibrating the simple
     gap predictors)."""
-    snapshot_every: int = 4
+    snapshot_every: PosInt = 4
     """Inner steps between two evaluated snapshots along a held-out trajectory."""
-    nc_weight: float = 1.0
+    nc_weight: NonNegFloat = 1.0
     """NC weight when regularising held-out learners (official 1.0, not tuned)."""
-    l2_grid: list[float] = field(default_factory=lambda: [1e-3, 1e-2, 1e-1, 1.0])
+    l2_grid: list[NonNegFloat] = field(default_factory=lambda: [1e-3, 1e-2, 1e-1, 1.0])
     """Weight-decay strengths tried on the validation tasks."""
-    dropout_grid: list[float] = field(default_factory=lambda: [0.1, 0.3, 0.5])
+    dropout_grid: list[Annotated[float, Range(ge=0, lt=1)]] = field(
+        default_factory=lambda: [0.1, 0.3, 0.5]
+    )
     """Dropout probabilities tried on the validation tasks (official 0.5)."""
-    measures: list[str] = field(default_factory=lambda: ["L1", "Frobenius", "Spectral"])
+    measures: list[Annotated[str, OneOf(MEASURE_NAMES)]] = field(
+        default_factory=lambda: ["L1", "Frobenius", "Spectral"]
+    )
     """Hand-designed measures of the official code used as regularisers."""
-    measure_grid: list[float] = field(default_factory=lambda: [1e-3, 1e-2, 1e-1, 1.0])
+    measure_grid: list[NonNegFloat] = field(default_factory=lambda: [1e-3, 1e-2, 1e-1, 1.0])
     """Strengths tried for each hand-designed measure."""
-    predictors: list[str] = field(default_factory=lambda: ["L2", "L1", "Frobenius", "Spectral"])
+    predictors: list[Annotated[str, OneOf(MEASURE_NAMES)]] = field(
+        default_factory=lambda: ["L2", "L1", "Frobenius", "Spectral"]
+    )
     """Hand-designed measures compared with NC as gap predictors (besides train loss and
     parameter norm)."""
     transfer_family: Literal["polynomial", "none"] = "polynomial"
@@ -148,15 +166,22 @@ class TaskConfig:
     x_range: tuple[float, float] = (-5.0, 5.0)
     """Range of the inputs (official U(-5, 5))."""
 
+    def check(self) -> None:
+        """Cross-field rules: ranges are (low, high) with low <= high."""
+        for name in ("amplitude_range", "phase_range", "x_range"):
+            low, high = getattr(self, name)
+            if low > high:
+                raise ValueError(f"{name} = ({low}, {high}) has low > high")
+
 
 @dataclass
 class ClaimConfig:
     """Pre-registered thresholds of the claims (set before a run, never after seeing it)."""
 
-    min_gap_r: float = 0.5
+    min_gap_r: Annotated[float, Range(ge=-1, le=1)] = 0.5
     """NC's Pearson R between predicted and true gaps must exceed this level."""
-    min_mse_gain: float = 0.01
+    min_mse_gain: NonNegFloat = 0.01
     """Smallest test-MSE reduction (absolute) that counts as "NC beats X"."""
-    converged_change: float = 0.1
+    converged_change: PosFloat = 0.1
     """Convergence gate: NC's meta-training loss may still move by at most this fraction over
     the last 20% of its logged values."""

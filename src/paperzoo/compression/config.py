@@ -7,7 +7,14 @@ stochastic drop 0.3 as in the README command); sizes are CPU-scale and say why.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
+
+from paperzoo.core.config import Fraction, NonNegFloat, NonNegInt, OneOf, PosFloat, PosInt, Range
+
+MATCHING_ARMS = ("plain", "at", "wcam", "wcam_stochastic")
+"""Matching variants: none, attention transfer, WCAM, stochastic WCAM."""
+CAPTUM_METHODS = ("layer_gradcam", "input_x_gradient", "saliency", "integrated_gradients")
+"""Captum attributions ``localization.captum_attribution`` computes."""
 
 __all__ = [
     "Config",
@@ -27,37 +34,48 @@ class DataConfig:
     """Grayscale image pool pasted on the canvas: ``mnist`` (data root), ``fashion_mnist``,
     ``digits`` (scikit-learn's 8x8, no data root), another set under the data root, or a path to
     your own ``.npz`` (keys x_train, y_train, x_test, y_test)."""
-    digit_size: int = 14
+    digit_size: PosInt = 14
     """Side of a digit on the canvas in px (MNIST 28 px is average-pooled to 14 to save CPU)."""
-    canvas_size: int = 32
+    canvas_size: PosInt = 32
     """Side of the square canvas in px (the paper: 227 px VOC images)."""
-    num_train: int = 8000
+    num_train: PosInt = 8000
     """Training images (the spec suggests 10-20k; fewer for the shared 2-core CPU)."""
-    num_test: int = 800
+    num_test: PosInt = 800
     """Test images on which accuracy and localisation are measured."""
-    num_distractors: tuple[int, int] = (3, 6)
+    num_distractors: tuple[NonNegInt, NonNegInt] = (3, 6)
     """Inclusive range of distractor fragments per image."""
-    fragment_size: tuple[int, int] = (5, 8)
+    fragment_size: tuple[PosInt, PosInt] = (5, 8)
     """Inclusive range of fragment sides in px."""
     data_seed: int = 1234
     """Seed of the data generation (fixed across model seeds, so seeds vary training only)."""
+
+    def check(self) -> None:
+        """Cross-field rules: ranges are (low, high); a digit fits on the canvas."""
+        for name in ("num_distractors", "fragment_size"):
+            low, high = getattr(self, name)
+            if low > high:
+                raise ValueError(f"{name} = ({low}, {high}) has low > high")
+        if self.digit_size > self.canvas_size:
+            raise ValueError(
+                f"digit_size = {self.digit_size} is larger than canvas_size = {self.canvas_size}"
+            )
 
 
 @dataclass
 class TeacherConfig:
     """The uncompressed network."""
 
-    widths: tuple[int, ...] = (16, 32, 64, 64)
+    widths: tuple[PosInt, ...] = (16, 32, 64, 64)
     """Conv channels per block (the paper: VGG16-BN; the spec suggests 32-64-128-128)."""
-    num_pooled: int = 2
+    num_pooled: NonNegInt = 2
     """Leading blocks followed by a max-pool (32 px -> 8x8 matched map)."""
-    hidden_dim: int = 64
+    hidden_dim: PosInt = 64
     """Hidden units of the classifier."""
-    num_epochs: int = 10
+    num_epochs: PosInt = 10
     """Training epochs (the paper trains VGG16 to convergence)."""
-    learning_rate: float = 2e-3
+    learning_rate: PosFloat = 2e-3
     """Adam learning rate (the paper: SGD 0.1 with momentum; Adam converges in few CPU epochs)."""
-    batch_size: int = 64
+    batch_size: PosInt = 64
     """Mini-batch size (the paper: 64)."""
 
 
@@ -65,9 +83,9 @@ class TeacherConfig:
 class MatchingConfig:
     """Attribution matching (Eq. 5)."""
 
-    beta: float = 100.0
+    beta: NonNegFloat = 100.0
     """Weight of the matching term (the README's transfer_weight)."""
-    stochastic_drop: float = 0.3
+    stochastic_drop: Annotated[float, Range(ge=0, lt=1)] = 0.3
     """Fraction of teacher channels dropped per batch in the stochastic arm (README: 0.3)."""
     reduction: Literal["sum", "mean"] = "sum"
     """Spatial reduction of the Grad-CAM channel weights ("sum" as the official code)."""
@@ -79,17 +97,17 @@ class DistillConfig:
 
     enabled: bool = True
     """Run the KD arms."""
-    width_divisor: int = 4
+    width_divisor: PosInt = 4
     """Student width = teacher width / this (the paper: VGG16_VOC_x4 and x8)."""
-    num_epochs: int = 4
+    num_epochs: PosInt = 4
     """Training epochs of each student (the paper: 350)."""
-    learning_rate: float = 2e-3
+    learning_rate: PosFloat = 2e-3
     """Adam learning rate (the paper: SGD 0.1, decayed)."""
-    temperature: float = 4.0
+    temperature: PosFloat = 4.0
     """KD temperature T."""
-    alpha: float = 0.9
+    alpha: Fraction = 0.9
     """Weight of the soft-target term."""
-    batch_size: int = 64
+    batch_size: PosInt = 64
     """Mini-batch size."""
 
 
@@ -99,16 +117,16 @@ class PruneConfig:
 
     enabled: bool = True
     """Run the pruning arms."""
-    final_sparsity: float = 0.9
+    final_sparsity: Annotated[float, Range(ge=0, lt=1)] = 0.9
     """Sparsity of the conv weights after the last iteration (the paper: 1 - 0.8^16 = 97 %)."""
-    num_iterations: int = 3
+    num_iterations: PosInt = 3
     """Prune/fine-tune iterations (the paper: 16 of 20 % each)."""
-    epochs_per_iteration: float = 0.25
+    epochs_per_iteration: PosFloat = 0.25
     """Fine-tuning epochs per iteration; fractions use that share of the training set
     (the paper: 30 epochs per iteration)."""
-    learning_rate: float = 1e-3
+    learning_rate: PosFloat = 1e-3
     """Adam learning rate of the fine-tuning (the paper: SGD 1e-3)."""
-    batch_size: int = 64
+    batch_size: PosInt = 64
     """Mini-batch size."""
 
 
@@ -128,15 +146,19 @@ class Config:
     """KD compression."""
     prune: PruneConfig = field(default_factory=PruneConfig)
     """Pruning compression."""
-    arms: list[str] = field(default_factory=lambda: ["plain", "at", "wcam", "wcam_stochastic"])
+    arms: list[Annotated[str, OneOf(MATCHING_ARMS)]] = field(
+        default_factory=lambda: list(MATCHING_ARMS)
+    )
     """Matching variants run for every compression: plain, +AT, +WCAM, +WCAM stochastic."""
-    captum_methods: list[str] = field(default_factory=lambda: ["layer_gradcam", "input_x_gradient"])
+    captum_methods: list[Annotated[str, OneOf(CAPTUM_METHODS)]] = field(
+        default_factory=lambda: ["layer_gradcam", "input_x_gradient"]
+    )
     """Captum attribution methods also evaluated (AUC only) besides our Grad-CAM."""
-    num_eval_captum: int = 200
+    num_eval_captum: NonNegInt = 200
     """Test images used for the Captum evaluations (they run once per model)."""
-    pointing_tolerance: int = 0
+    pointing_tolerance: NonNegInt = 0
     """Pointing-game tolerance in px (the official code: 0, a hit must be on a mask pixel)."""
-    num_grid_examples: int = 4
+    num_grid_examples: NonNegInt = 4
     """Test images shown in the map grid figure."""
     claims: ClaimConfig = field(default_factory=lambda: ClaimConfig())
     """Pre-registered claim thresholds and gates."""
@@ -146,11 +168,11 @@ class Config:
 class ClaimConfig:
     """Pre-registered thresholds of the claims (set before a run, never after seeing it)."""
 
-    min_auc_gain: float = 0.005
+    min_auc_gain: NonNegFloat = 0.005
     """Smallest localisation-AUC difference that counts (AUC in [0, 1])."""
-    min_pointing_gain: float = 1.0
+    min_pointing_gain: NonNegFloat = 1.0
     """Smallest pointing-game difference that counts (percentage points)."""
-    accuracy_margin: float = 1.0
+    accuracy_margin: NonNegFloat = 1.0
     """Non-inferiority: WCAM may cost at most this many accuracy points."""
-    teacher_min_accuracy: float = 90.0
+    teacher_min_accuracy: Annotated[float, Range(ge=0, le=100)] = 90.0
     """Validity gate: the teacher's test accuracy (%) must reach this level."""

@@ -64,9 +64,9 @@ def make_strategy(arm: str, model: torch.nn.Module, config: Config, setting: str
     t = config.train
     imbalanced = setting == "imbalanced"
     common: dict[str, Any] = dict(
-        lr=t.lr,
+        lr=t.learning_rate,
         momentum=t.momentum,
-        lr_decay=t.imbalanced_lr_decay if imbalanced else t.lr_decay,
+        lr_decay=(t.imbalanced_learning_rate_decay if imbalanced else t.learning_rate_decay),
         stream_size=t.stream_size,
         pick_size=t.pick_size,
         num_passes=t.num_passes,

@@ -4,6 +4,13 @@ Every method's ``config.py`` holds ``@dataclass`` configs whose fields carry typ
 module uses those hints to type-check values coming from TOML files or the command line, and
 rejects unknown keys with a message that lists the valid ones.
 
+A field declares its valid values in its annotation, next to its docstring, with
+``Annotated[float, Range(gt=0)]`` (or the aliases :data:`PosFloat`, :data:`PosInt`,
+:data:`NonNegInt`, :data:`NonNegFloat`, :data:`Fraction`) or ``Annotated[str, OneOf(...)]``
+(also on the items of a list). :func:`validate` checks every field of a config, defaults
+included, and a dataclass may add cross-field rules in a ``check(self)`` method that raises
+``ValueError``. Floats are never NaN, and infinite only where a ``Range`` says ``finite=False``.
+
 >>> from dataclasses import dataclass, field
 >>> @dataclass
 ... class Opt:
@@ -19,11 +26,12 @@ Cfg(steps=5, opt=Opt(lr=0.0003))
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 import types
 import typing
 from pathlib import Path
-from typing import Any, Literal, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -36,11 +44,19 @@ T = TypeVar("T")
 
 __all__ = [
     "ConfigError",
+    "Fraction",
+    "NonNegFloat",
+    "NonNegInt",
+    "OneOf",
+    "PosFloat",
+    "PosInt",
+    "Range",
     "apply_overrides",
     "config_from_dict",
     "config_to_dict",
     "load_toml",
     "to_toml",
+    "validate",
 ]
 
 
@@ -48,20 +64,129 @@ class ConfigError(UsageError, ValueError):
     """An unknown key, a value of the wrong type, or a malformed override."""
 
 
+@dataclasses.dataclass(frozen=True)
+class Range:
+    """The interval a number must lie in: ``Annotated[float, Range(gt=0, le=1)]``.
+
+    ``ge``/``gt`` bound it from below (inclusive/exclusive), ``le``/``lt`` from above; ``finite``
+    (default True) also refuses +-inf. NaN is always refused.
+    """
+
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+    finite: bool = True
+
+    def describe(self) -> str:
+        """The allowed values in words, e.g. ``> 0``, ``in [0, 1]``, ``in (0, 1)``."""
+        low = (
+            (f"[{self.ge:g}" if self.ge is not None else f"({self.gt:g}")
+            if (self.ge is not None or self.gt is not None)
+            else None
+        )
+        high = (
+            (f"{self.le:g}]" if self.le is not None else f"{self.lt:g})")
+            if (self.le is not None or self.lt is not None)
+            else None
+        )
+        if low and high:
+            return f"in {low}, {high}"
+        if low:
+            return (">= " if low[0] == "[" else "> ") + low[1:]
+        if high:
+            return ("<= " if high[-1] == "]" else "< ") + high[:-1]
+        return "finite" if self.finite else "a number"
+
+    def check(self, value: float, where: str) -> None:
+        """Raise :class:`ConfigError` naming ``where``, ``value`` and the range if it is outside."""
+        bad = (
+            math.isnan(value)
+            or (self.finite and math.isinf(value))
+            or (self.ge is not None and not value >= self.ge)
+            or (self.gt is not None and not value > self.gt)
+            or (self.le is not None and not value <= self.le)
+            or (self.lt is not None and not value < self.lt)
+        )
+        if bad:
+            raise ConfigError(f"{where} = {value!r} is out of range: it must be {self.describe()}")
+
+
+@dataclasses.dataclass(frozen=True)
+class OneOf:
+    """The values a string may take: ``Annotated[str, OneOf("a", "b")]`` (or on list items)."""
+
+    choices: tuple[str, ...]
+
+    def __init__(self, *choices: str | tuple[str, ...] | list[str]) -> None:
+        # OneOf("a", "b") or OneOf(NAMES) with NAMES a tuple of names
+        flat = tuple(c for g in choices for c in ((g,) if isinstance(g, str) else g))
+        object.__setattr__(self, "choices", flat)
+
+    def check(self, value: Any, where: str) -> None:
+        if value not in self.choices:
+            raise ConfigError(
+                f"{where} = {value!r} is not allowed: choose from {', '.join(self.choices)}"
+            )
+
+
+PosFloat = Annotated[float, Range(gt=0)]
+"""A float > 0 (learning rates, scales, temperatures)."""
+NonNegFloat = Annotated[float, Range(ge=0)]
+"""A float >= 0 (weights of optional loss terms, decays)."""
+Fraction = Annotated[float, Range(ge=0, le=1)]
+"""A float in [0, 1] (shares, probabilities)."""
+PosInt = Annotated[int, Range(ge=1)]
+"""An int >= 1 (sizes, steps, counts)."""
+NonNegInt = Annotated[int, Range(ge=0)]
+"""An int >= 0 (counts where 0 means none or "all")."""
+
+
 def _is_dataclass_type(tp: Any) -> bool:
     return isinstance(tp, type) and dataclasses.is_dataclass(tp)
 
 
 def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+    return typing.get_type_hints(cls, include_extras=True)
+
+
+def _split(tp: Any) -> tuple[Any, tuple[Any, ...]]:
+    """``Annotated[T, c1, c2]`` -> ``(T, (c1, c2))``; anything else -> ``(tp, ())``."""
+    if get_origin(tp) is Annotated:
+        base, *extras = get_args(tp)
+        return base, tuple(e for e in extras if isinstance(e, (Range, OneOf)))
+    return tp, ()
 
 
 def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
 
+def _check_value(value: Any, constraints: tuple[Any, ...], where: str) -> None:
+    """Apply ``Range``/``OneOf`` constraints; on a list they apply to every item."""
+    if isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _check_value(v, constraints, f"{where}[{i}]")
+        return
+    if isinstance(value, float) and math.isnan(value):
+        raise ConfigError(f"{where} = nan is not a number")
+    for c in constraints:
+        if value is None:
+            continue
+        c.check(value, where)
+
+
 def _coerce(value: Any, tp: Any, where: str) -> Any:
     """Check ``value`` against the annotation ``tp`` and convert it (int->float, list->tuple)."""
+    tp, constraints = _split(tp)
+    if constraints:
+        infinite_ok = any(isinstance(c, Range) and not c.finite for c in constraints)
+        if tp is float and infinite_ok and isinstance(value, float) and math.isinf(value):
+            out: Any = value
+        else:
+            out = _coerce(value, tp, where)
+        _check_value(out, constraints, where)
+        return out
     origin = get_origin(tp)
     if tp is Any:
         return value
@@ -118,6 +243,11 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
         raise ConfigError(f"{where}: expected an integer, got {value!r}")
     if tp is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if math.isnan(value):
+                raise ConfigError(f"{where} = nan is not a number")
+            if math.isinf(value):
+                # Only a Range(finite=False) admits infinity (handled in the Annotated branch).
+                raise ConfigError(f"{where} = {value!r} is out of range: it must be finite")
             return float(value)
         raise ConfigError(f"{where}: expected a number, got {value!r}")
     if tp is str:
@@ -127,6 +257,21 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
     if isinstance(tp, type) and isinstance(value, tp):
         return value
     raise ConfigError(f"{where}: unsupported field type {_type_name(tp)}")
+
+
+def _unknown_key(
+    where: str, parent: str, names: list[str], renamed: dict[str, str] | None = None
+) -> str:
+    """``unknown config key 'train.lr' (did you mean 'learning_rate'?); valid keys in ...``."""
+    import difflib
+
+    key = where.rsplit(".", 1)[-1]
+    guess = (renamed or {}).get(key) or next(iter(difflib.get_close_matches(key, names, 1)), None)
+    hint = f" (did you mean '{guess}'?)" if guess else ""
+    return (
+        f"unknown config key '{where}'{hint}; valid keys"
+        f"{' in ' + parent if parent else ''}: {', '.join(names)}"
+    )
 
 
 def config_to_dict(cfg: Any) -> dict[str, Any]:
@@ -156,14 +301,14 @@ def config_from_dict(cls: type[T], data: dict[str, Any], *, _where: str = "") ->
         raise TypeError(f"{cls!r} is not a dataclass type")
     hints = _hints(cls)
     names = [f.name for f in dataclasses.fields(cls) if f.init]
+    renamed: dict[str, str] = getattr(cls, "RENAMED", {})
     kwargs = {}
     for key, value in data.items():
+        # Stored runs (config.json) may use a field's former name: read it under the new one.
+        key = renamed.get(key, key)
         where = f"{_where}.{key}" if _where else key
         if key not in names:
-            raise ConfigError(
-                f"unknown config key '{where}'; valid keys"
-                f"{' in ' + _where if _where else ''}: {', '.join(names)}"
-            )
+            raise ConfigError(_unknown_key(where, _where, names))
         kwargs[key] = _coerce(value, hints[key], where)
     try:
         return cls(**kwargs)
@@ -186,6 +331,7 @@ def _parse_scalar(text: str) -> Any:
 
 def _parse_for(text: str, tp: Any) -> Any:
     """Parse ``text`` for a field of type ``tp``: strings are taken verbatim when ``tp`` is str."""
+    tp, _ = _split(tp)
     origin = get_origin(tp)
     args = get_args(tp)
     if tp is str or (origin is Literal and all(isinstance(a, str) for a in args)):
@@ -227,10 +373,8 @@ def apply_overrides(cfg: T, overrides: list[str] | tuple[str, ...]) -> T:
             where = ".".join(keys[: depth + 1])
             names = [f.name for f in dataclasses.fields(cls)]
             if key not in names:
-                parent = ".".join(keys[:depth])
                 raise ConfigError(
-                    f"unknown config key '{where}'; valid keys"
-                    f"{' in ' + parent if parent else ''}: {', '.join(names)}"
+                    _unknown_key(where, ".".join(keys[:depth]), names, getattr(cls, "RENAMED", {}))
                 )
             tp = _hints(cls)[key]
             if depth == len(keys) - 1:
@@ -242,6 +386,33 @@ def apply_overrides(cfg: T, overrides: list[str] | tuple[str, ...]) -> T:
                     raise ConfigError(f"'{where}' is not a section (it is a {_type_name(tp)})")
                 cls, node = tp, node[key]
     return config_from_dict(type(cfg), data)
+
+
+def validate(cfg: Any, *, _where: str = "") -> None:
+    """Check every field of a config against its type and declared range, defaults included.
+
+    Nested configs are checked recursively, then the dataclass's own ``check()`` (cross-field
+    rules) runs if it has one; a ``ValueError`` from it becomes a :class:`ConfigError`.
+
+    Raises:
+        ConfigError: naming the first offending field (``train.lr``), its value and the range.
+    """
+    hints = _hints(type(cfg))
+    for f in dataclasses.fields(cfg):
+        where = f"{_where}.{f.name}" if _where else f.name
+        value = getattr(cfg, f.name)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            validate(value, _where=where)
+            continue
+        _coerce(value, hints[f.name], where)
+    check = getattr(cfg, "check", None)
+    if callable(check):
+        try:
+            check()
+        except ConfigError:
+            raise
+        except ValueError as e:
+            raise ConfigError(f"{_where + ': ' if _where else ''}{e}") from e
 
 
 def _drop_none(d: Any) -> Any:

@@ -58,6 +58,7 @@ __all__ = [
     "UnitRecord",
     "UnitsFailed",
     "absolute_change",
+    "compact_log",
     "late_change",
     "relative_change",
     "run_units",
@@ -258,11 +259,20 @@ class UnitContext:
         self.unit, self.path, self.device, self.data_root = unit, run_path, device, data_root
         self.artifacts: dict[str, Any] = {}
         self._progress = progress
+        self._seq = 0  # the unit's log-line counter, saved with every checkpoint
 
     # -- logging and artifacts --------------------------------------------------------------
     def log(self, record: Mapping[str, Any]) -> None:
-        """Append one JSON line (tagged with the unit key) to the run's ``metrics.jsonl``."""
-        append_jsonl(self.path / "metrics.jsonl", {"unit": self.unit.key, **record})
+        """Append one JSON line (tagged with the unit key) to the run's ``metrics.jsonl``.
+
+        Each line carries the unit's running number ``seq``; a resumed unit continues the
+        number saved with its checkpoint, so the lines it logs again replace the first
+        attempt's when the engine compacts the file (:func:`compact_log`).
+        """
+        append_jsonl(
+            self.path / "metrics.jsonl", {"unit": self.unit.key, "seq": self._seq, **record}
+        )
+        self._seq += 1
 
     def artifact(self, name: str, value: Any) -> None:
         """Keep a small JSON-able value (a curve, plot data) in the unit's record."""
@@ -331,10 +341,12 @@ class UnitContext:
             _restore(state, ck["state"])
             set_rng_state(ck["rng"])
             start = int(ck["step"])
+            self._seq = int(ck.get("log_seq", self._seq))
 
         def save(step: int) -> None:
             self.save_checkpoint(
-                name, {"step": step, "state": _snapshot(state), "rng": rng_state()}
+                name,
+                {"step": step, "state": _snapshot(state), "rng": rng_state(), "log_seq": self._seq},
             )
 
         last = time.monotonic()
@@ -636,6 +648,36 @@ def _load_record(path: Path) -> UnitRecord | None:
     return UnitRecord.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
+def compact_log(path: Path) -> None:
+    """Drop the lines a unit logged again after a resume: of the lines with the same
+    ``(unit, seq)`` only the last is kept, in place of the first; other lines stay as they are.
+    A torn last line (a killed writer) is dropped. Call it only while no unit is running."""
+    try:
+        raw = path.read_text("utf-8").splitlines()
+    except FileNotFoundError:
+        return
+    rows: list[Any] = []
+    where: dict[tuple[str, int], int] = {}
+    changed = False
+    for line in raw:
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            changed = True
+            continue
+        key = (rec.get("unit"), rec.get("seq")) if isinstance(rec, dict) else (None, None)
+        if key[0] is not None and isinstance(key[1], int):
+            if key in where:
+                rows[where[key]] = None  # the earlier attempt's line gives way
+                changed = True
+            where[key] = len(rows)
+        rows.append(line)
+    if changed:
+        from paperzoo.core.io import atomic_write_text
+
+        atomic_write_text(path, "".join(f"{r}\n" for r in rows if r is not None))
+
+
 def run_units(
     module: str,
     config: Any,
@@ -676,6 +718,7 @@ def run_units(
         if r is not None:
             records[u.key] = r
     todo = [u for u in units if u.key not in records]
+    compact_log(run_path / "metrics.jsonl")  # a resumed run starts from a clean log
     bar = UnitProgress(len(units), done=len(records))
     if not todo:
         bar.close()
@@ -769,6 +812,7 @@ def run_units(
     finally:
         ex.shutdown(abort=not completed)
         bar.close()
+        compact_log(run_path / "metrics.jsonl")  # no unit writes any more
     if failures:
         atomic_write_json(run_path / "failures.json", failures)
         raise UnitsFailed(failures, run_path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -17,8 +18,8 @@ from types import ModuleType
 from typing import Any
 
 from paperzoo.core.claims import Claim, judge_all
-from paperzoo.core.config import ConfigError, apply_overrides, config_from_dict
-from paperzoo.core.data import resolve_data_root
+from paperzoo.core.config import ConfigError, apply_overrides, config_from_dict, validate
+from paperzoo.core.data import OWN_DATA_ENV, clear_data_reads, data_reads, resolve_data_root
 from paperzoo.core.device import resolve_device
 from paperzoo.core.engine import Results, UnitRecord, check_units, record_path, run_units
 from paperzoo.core.errors import UsageError
@@ -55,6 +56,7 @@ def build_config(
         raise ConfigError("seeds is empty: give at least one seed")
     if len(set(cfg.seeds)) != len(cfg.seeds):
         raise ConfigError(f"seeds {cfg.seeds} repeat a seed")
+    validate(cfg)  # every field against its declared range, defaults included
     return cfg
 
 
@@ -210,10 +212,16 @@ def reproduce(
     executor: str = "local",
     address: str | None = None,
     config: Any = None,
+    own_data: bool = False,
 ) -> Path:
     """Run one preset end to end and return its run directory.
 
+    Every data file read is checked against the catalog's checksum before any unit runs (a
+    mismatch is refused) and recorded in ``meta.json``.
+
     Args:
+        own_data: accept data files whose checksum differs from the catalog's (a user's own
+            version); their checksums are recorded instead.
         config: a ready config object to run instead of the preset's (``seeds`` and
             ``overrides`` are then ignored); the preset still names the run directory.
         workers: local worker processes (1: in this process); see :func:`run_units`.
@@ -222,6 +230,8 @@ def reproduce(
     """
     exp = get_experiment(method, preset)
     cfg = config if config is not None else build_config(method, preset, seeds, overrides)
+    if config is not None:
+        validate(cfg)
     dev = resolve_device(device)
     root = resolve_data_root(data_root)
     module = exp.load_module()
@@ -230,10 +240,15 @@ def reproduce(
     except ValueError as e:
         raise UsageError(f"{method}/{preset}: {e}") from e
     check_units(units, cfg.seeds)
-    if hasattr(module, "preflight"):  # e.g. missing data fails here, before any unit runs
+    if own_data:  # unit processes inherit it
+        os.environ[OWN_DATA_ENV] = "1"
+    clear_data_reads()
+    if hasattr(module, "preflight"):  # missing or wrong data fail here, before any unit runs
         module.preflight(cfg, root)
     # Nothing is created on disk before the config and the data were accepted.
-    run = RunDir.create(out, method, preset, cfg, device=dev, data_root=root, resume=resume)
+    run = RunDir.create(
+        out, method, preset, cfg, device=dev, data_root=root, resume=resume, data=data_reads()
+    )
     run.lock()
     try:
         return _run(exp, cfg, units, run, dev, root, workers, threads, executor, address)

@@ -112,6 +112,22 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _check_same_data(path: Path, data: dict[str, Any]) -> None:
+    """Refuse to resume a run whose data files changed since it started."""
+    try:
+        before = json.loads((path / "meta.json").read_text()).get("data") or {}
+    except (OSError, ValueError):
+        return
+    for file, now in data.items():
+        old = before.get(file)
+        if old is not None and old.get("sha256") != now.get("sha256"):
+            raise UsageError(
+                f"--resume: {file} changed since the run in {path} started (sha256 "
+                f"{old.get('sha256', '?')[:16]}... -> {now['sha256'][:16]}...); restore it or "
+                "start a new run"
+            )
+
+
 class RunDir:
     """A run directory plus the run's context (device, data root), handed to ``train.run``.
 
@@ -153,11 +169,14 @@ class RunDir:
         data_root: Path | None,
         resume: bool = False,
         argv: list[str] | None = None,
+        data: dict[str, Any] | None = None,
     ) -> RunDir:
         """Make a new timestamped run dir, or with ``resume`` reopen the newest unfinished one.
 
-        Resuming checks that the resolved config equals the interrupted run's, so a resumed run
-        never mixes two configurations.
+        Resuming checks that the resolved config equals the interrupted run's, and that every
+        data file it read still has the checksum recorded in ``meta.json`` (``data``: path ->
+        {dataset, sha256, status}), so a resumed run never mixes two configurations or two
+        versions of a data set.
         """
         base = Path(root) / method / preset
         cfg_dict = config_to_dict(config)
@@ -178,6 +197,7 @@ class RunDir:
                         f"--resume: the config differs from the interrupted run in {path}; "
                         "resume with the same preset and --set values, or start a new run"
                     )
+                _check_same_data(path, data or {})
                 run = cls(
                     path,
                     method=method,
@@ -209,6 +229,7 @@ class RunDir:
                 "hardware": hardware(device),
                 "device": str(device),
                 "data_root": str(data_root) if data_root else None,
+                "data": data or {},
                 "argv": argv if argv is not None else sys.argv,
                 "started": datetime.now(timezone.utc).isoformat(),
             },

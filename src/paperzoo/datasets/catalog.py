@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from paperzoo.core.data import DataMissingError, sha256_file
+from paperzoo.core.data import DataMissingError, file_checksum, sha256_file
 from paperzoo.core.errors import UsageError
 from paperzoo.core.io import atomic_write_with
 from paperzoo.datasets.idx import read_idx
@@ -290,7 +290,7 @@ def dataset_status(root: Path, verify: bool = True) -> list[dict[str, str]]:
             if not p.is_file():
                 state, detail = "missing", str(p)
                 break
-            if verify and sha and sha256_file(p) != sha:
+            if verify and sha and file_checksum(p) != sha:
                 state, detail = "corrupt", f"{p} (sha256 mismatch)"
                 break
         if state == "present":

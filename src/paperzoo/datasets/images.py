@@ -159,4 +159,23 @@ def load_images(name: str, root: str | Path | None = None) -> tuple[ImageData, I
             get or fix it).
     """
     resolved = resolve_data_root(root) if not name.endswith(".npz") else Path("/")
-    return _load(name, resolved)
+    out = _load(name, resolved)
+    _verify(name, resolved)  # after the load, which may have just prepared the file
+    return out
+
+
+def _verify(name: str, root: Path) -> None:
+    """Compare the file just read with the catalog's checksum and note it for ``meta.json``."""
+    from paperzoo.core.data import verify_data_file
+
+    if name == "digits":  # bundled with scikit-learn, no file of ours
+        return
+    if name.endswith(".npz"):
+        verify_data_file(Path(name).expanduser(), name, None, source="user")
+        return
+    from paperzoo.datasets.catalog import CATALOG
+
+    rel = f"{name}/{name}.npz"
+    spec = CATALOG.get(name)
+    expected = spec.files.get(rel) if spec is not None else None
+    verify_data_file(root / rel, name, expected)

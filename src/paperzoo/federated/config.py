@@ -8,7 +8,9 @@ client, 2 local epochs, 500 rounds, batch 10, lr 0.01 decayed x0.999 per round, 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, ClassVar, Literal
+
+from paperzoo.core.config import Fraction, NonNegFloat, NonNegInt, OneOf, PosFloat, PosInt, Range
 
 __all__ = ["ARMS", "ClaimConfig", "Config", "DataConfig", "FederationConfig"]
 
@@ -20,17 +22,17 @@ ARMS = ("fedavg", "fedprox", "naivemix", "fedmix", "global_mixup")
 class DataConfig:
     """How the data set is subsampled and split over clients."""
 
-    num_train: int = 0
+    num_train: NonNegInt = 0
     """Training samples used (stratified subsample; 0 = all)."""
-    num_test: int = 0
+    num_test: NonNegInt = 0
     """Test samples for the server's evaluation (stratified subsample; 0 = all)."""
-    num_clients: int = 60
+    num_clients: PosInt = 60
     """Number of clients (paper CIFAR-10: 60)."""
     partition: Literal["iid", "classes", "dirichlet"] = "classes"
     """Client split: IID, ``classes_per_client`` label shards, or Dirichlet(``dirichlet_alpha``)."""
-    classes_per_client: int = 2
+    classes_per_client: PosInt = 2
     """Label shards per client for ``partition = "classes"`` (paper CIFAR-10: 2)."""
-    dirichlet_alpha: float = 0.5
+    dirichlet_alpha: PosFloat = 0.5
     """Concentration for ``partition = "dirichlet"``."""
 
 
@@ -38,31 +40,33 @@ class DataConfig:
 class FederationConfig:
     """Federated training: rounds, local SGD, and the mixup hyperparameters."""
 
-    num_rounds: int = 500
+    RENAMED: ClassVar[dict[str, str]] = {"lr_decay": "learning_rate_decay"}
+
+    num_rounds: PosInt = 500
     """Communication rounds (paper CIFAR-10: 500)."""
-    clients_per_round: int = 15
+    clients_per_round: PosInt = 15
     """Clients sampled per round (paper CIFAR-10: 15)."""
-    local_epochs: int = 2
+    local_epochs: PosInt = 2
     """Local epochs per round (paper CIFAR-10: 2)."""
-    batch_size: int = 10
+    batch_size: PosInt = 10
     """Local minibatch size (paper: 10)."""
-    learning_rate: float = 0.01
+    learning_rate: PosFloat = 0.01
     """Local SGD learning rate in round 1 (paper: 0.01)."""
-    lr_decay: float = 0.999
+    learning_rate_decay: Annotated[float, Range(gt=0, le=1)] = 0.999
     """Learning rate multiplier per round (paper: 0.999)."""
-    mean_batch_size: int = 0
+    mean_batch_size: NonNegInt = 0
     """M_k, samples per shared mean; 0 = all local samples, one mean per client (paper default)."""
-    fedmix_lam: float = 0.05
+    fedmix_lam: Fraction = 0.05
     """FedMix mixing ratio λ (paper CIFAR-10: 0.05)."""
-    naivemix_lam: float = 0.1
+    naivemix_lam: Fraction = 0.1
     """NaiveMix mixing ratio λ (paper CIFAR-10: 0.1)."""
-    global_mixup_lam: float = 0.1
+    global_mixup_lam: Fraction = 0.1
     """Global mixup mixing ratio λ (the reference arm)."""
-    proximal_mu: float = 0.01
+    proximal_mu: NonNegFloat = 0.01
     """FedProx proximal weight μ."""
     engine: Literal["in_process", "flower_simulation"] = "in_process"
     """``in_process``: Flower's Server loop with direct client calls; ``flower_simulation``: Ray."""
-    round_timeout: float = 0.0
+    round_timeout: NonNegFloat = 0.0
     """Seconds a client may take per instruction before it is dropped (0 = no limit)."""
 
 
@@ -76,17 +80,17 @@ class Config:
     """Data sets: ``synthetic``, any image set of the catalog (``digits``, ``mnist``,
     ``fashion_mnist``, ``cifar10``), another set under the data root (``femnist``) or a path to
     your own ``.npz`` (keys x_train, y_train, x_test, y_test)."""
-    arms: list[str] = field(default_factory=lambda: list(ARMS))
+    arms: list[Annotated[str, OneOf(ARMS)]] = field(default_factory=lambda: list(ARMS))
     """Arms to run (subset of fedavg, fedprox, naivemix, fedmix, global_mixup)."""
     model: Literal["lenet5", "mlp", "vgg"] = "vgg"
     """Model: ``lenet5`` (28x28), ``mlp`` (any), ``vgg`` (CIFAR; paper: modified VGG)."""
-    model_width: int = 6
+    model_width: PosInt = 6
     """Width of the first conv layer (LeNet-5: 6) / MLP hidden = 8 x width."""
-    lam_sweep: list[float] = field(default_factory=list)
+    lam_sweep: list[Fraction] = field(default_factory=list)
     """Extra FedMix λ values, run on the first data set with ``lam_sweep_seeds`` seeds."""
-    lam_sweep_seeds: int = 1
+    lam_sweep_seeds: PosInt = 1
     """How many of ``seeds`` the λ sweep uses."""
-    final_rounds: int = 5
+    final_rounds: PosInt = 5
     """Final accuracy = mean test accuracy over the last this-many rounds."""
     data: DataConfig = field(default_factory=DataConfig)
     """Data subsampling and client partition."""
@@ -95,16 +99,28 @@ class Config:
     claims: ClaimConfig = field(default_factory=lambda: ClaimConfig())
     """Pre-registered claim thresholds and gates."""
 
+    def check(self) -> None:
+        """Cross-field rules across sections."""
+        if self.fl.clients_per_round > self.data.num_clients:
+            raise ValueError(
+                f"fl.clients_per_round = {self.fl.clients_per_round} exceeds data.num_clients = "
+                f"{self.data.num_clients}"
+            )
+        if self.lam_sweep and self.lam_sweep_seeds > len(self.seeds):
+            raise ValueError(
+                f"lam_sweep_seeds = {self.lam_sweep_seeds} exceeds the {len(self.seeds)} seeds"
+            )
+
 
 @dataclass
 class ClaimConfig:
     """Pre-registered thresholds of the claims (set before a run, never after seeing it)."""
 
-    min_effect: float = 0.005
+    min_effect: NonNegFloat = 0.005
     """Smallest gain in final test accuracy (absolute) that counts as "FedMix beats X"."""
-    reference_acc: dict[str, float] = field(default_factory=dict)
+    reference_acc: dict[str, Fraction] = field(default_factory=dict)
     """Per data set: the final accuracy FedAvg must reach for the claims to be judged (a
     baseline under its known level makes every verdict inconclusive); absent = no gate."""
-    converged_change: float = 0.02
+    converged_change: PosFloat = 0.02
     """Convergence gate: FedAvg's test accuracy (10%-of-rounds windows) may still move by at
     most this fraction between 80% of the rounds and the end."""

@@ -66,7 +66,7 @@ def make_lr_schedule(cfg: Config) -> Callable[[int], dict[str, Any]]:
 
     def round_config(server_round: int) -> dict[str, Any]:
         return {
-            "learning_rate": fl.learning_rate * fl.lr_decay ** (server_round - 1),
+            "learning_rate": fl.learning_rate * fl.learning_rate_decay ** (server_round - 1),
             "local_epochs": fl.local_epochs,
             "batch_size": fl.batch_size,
             "seed": server_round,

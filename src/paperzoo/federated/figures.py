@@ -62,7 +62,7 @@ def notes(results: Results) -> str:
         f"Settings: {d.num_clients} clients, {fl.clients_per_round} per round, "
         f"partition={d.partition} (classes_per_client={d.classes_per_client}), "
         f"{fl.num_rounds} rounds, {fl.local_epochs} local epoch(s), batch {fl.batch_size}, lr "
-        f"{fl.learning_rate} x{fl.lr_decay}/round, M_k={fl.mean_batch_size or 'all'}; "
+        f"{fl.learning_rate} x{fl.learning_rate_decay}/round, M_k={fl.mean_batch_size or 'all'}; "
         f"λ: FedMix {fl.fedmix_lam}, NaiveMix {fl.naivemix_lam}, global mixup "
         f"{fl.global_mixup_lam}; FedProx μ={fl.proximal_mu}; model {cfg.model}; "
         f"train subsample {d.num_train or 'all'}, test {d.num_test or 'all'}; "

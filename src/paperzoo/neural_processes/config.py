@@ -7,31 +7,51 @@ https://github.com/juho-lee/bnp.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
 
-__all__ = ["ClaimConfig", "Config", "EvalConfig", "ModelConfig", "TaskConfig", "TrainConfig"]
+from paperzoo.core.config import NonNegFloat, NonNegInt, OneOf, PosFloat, PosInt, Range
+
+KERNEL_NAMES = ("rbf", "matern", "periodic")
+"""GP kernel families (``tasks.KERNELS`` holds their classes)."""
+
+__all__ = [
+    "KERNEL_NAMES",
+    "ClaimConfig",
+    "Config",
+    "EvalConfig",
+    "ModelConfig",
+    "TaskConfig",
+    "TrainConfig",
+]
 
 
 @dataclass
 class ModelConfig:
     """Architecture shared by every arm (official ``configs/gp/*.yaml``)."""
 
-    hidden_dim: int = 128
+    hidden_dim: PosInt = 128
     """Width of every hidden layer (official 128)."""
-    latent_dim: int = 128
+    latent_dim: PosInt = 128
     """Size of the NP/ANP latent variable z (official 128)."""
-    enc_pre_depth: int = 4
+    enc_pre_depth: PosInt = 4
     """Layers of the MLP before pooling (official 4)."""
-    enc_post_depth: int = 2
+    enc_post_depth: PosInt = 2
     """Layers of the MLP after pooling (official 2)."""
-    enc_v_depth: int = 4
+    enc_v_depth: PosInt = 4
     """Layers of the value path of the cross-attention encoder (official 4)."""
-    enc_qk_depth: int = 2
+    enc_qk_depth: PosInt = 2
     """Layers of the query/key MLP of the cross-attention encoder (official 2)."""
-    dec_depth: int = 3
+    dec_depth: PosInt = 3
     """Linear layers of the decoder (official 3)."""
-    num_heads: int = 8
+    num_heads: PosInt = 8
     """Attention heads (official 8)."""
+
+    def check(self) -> None:
+        """Cross-field rules: the attention splits ``hidden_dim`` evenly over its heads."""
+        if self.hidden_dim % self.num_heads:
+            raise ValueError(
+                f"hidden_dim = {self.hidden_dim} is not divisible by num_heads = {self.num_heads}"
+            )
 
 
 @dataclass
@@ -42,23 +62,23 @@ class TaskConfig:
     """``gp``: 1-D GP functions; ``images``: image completion on ``dataset`` (seen classes for
     training, the other classes held out as unseen)."""
 
-    max_num_points: int = 50
+    max_num_points: Annotated[int, Range(ge=4)] = 50
     """Upper bound on context + target points (official 50 for GP, 200 for images)."""
 
-    train_kernel: str = "rbf"
+    train_kernel: Annotated[str, OneOf(KERNEL_NAMES)] = "rbf"
     """GP kernel of the training tasks: ``rbf`` (official), ``matern`` or ``periodic``."""
 
-    eval_kernels: list[str] = field(default_factory=list)
+    eval_kernels: list[Annotated[str, OneOf(KERNEL_NAMES)]] = field(default_factory=list)
     """Further in-distribution-mismatch evaluation kernels: any of ``matern``, ``periodic``
     (the official GP table evaluates both)."""
 
-    length_range: tuple[float, float] = (0.1, 0.6)
+    length_range: tuple[PosFloat, PosFloat] = (0.1, 0.6)
     """Range of the kernel length scale drawn per task (official U(0.1, 0.6))."""
 
-    scale_range: tuple[float, float] = (0.1, 1.0)
+    scale_range: tuple[PosFloat, PosFloat] = (0.1, 1.0)
     """Range of the kernel output scale drawn per task (official U(0.1, 1.0))."""
 
-    t_noise: float = 0.1
+    t_noise: NonNegFloat = 0.1
     """gamma of the Student-t(2.1) noise of the mismatch evaluation set (paper's fixed setting)."""
 
     random_t_noise: bool = False
@@ -69,31 +89,38 @@ class TaskConfig:
     """``images`` only: any image data set (``mnist``, ``fashion_mnist``, ``cifar10``,
     ``digits``) or a path to your own ``.npz`` (keys x_train, y_train, x_test, y_test)."""
 
-    seen_classes: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4])
+    seen_classes: list[NonNegInt] = field(default_factory=lambda: [0, 1, 2, 3, 4])
     """``images`` only: classes used for training; the others are the unseen evaluation set
     (the paper trains on EMNIST classes 0-9 and holds out 10-46)."""
 
-    train_images: int = 0
+    train_images: NonNegInt = 0
     """``images`` only: use this many training images (0 = all of the seen classes)."""
+
+    def check(self) -> None:
+        """Cross-field rules: ranges are (low, high) with low <= high."""
+        for name in ("length_range", "scale_range"):
+            low, high = getattr(self, name)
+            if low > high:
+                raise ValueError(f"{name} = ({low}, {high}) has low > high")
 
 
 @dataclass
 class TrainConfig:
     """Optimisation (official: Adam 5e-4, cosine annealing, 100k steps, batch 100, K = 4)."""
 
-    num_steps: int = 100_000
+    num_steps: PosInt = 100_000
     """Gradient steps per model."""
-    batch_size: int = 100
+    batch_size: PosInt = 100
     """Tasks per step."""
-    learning_rate: float = 5e-4
+    learning_rate: PosFloat = 5e-4
     """Adam learning rate, annealed to 0 with a cosine schedule over ``num_steps``."""
-    num_samples: int = 4
+    num_samples: PosInt = 4
     """K during training: importance samples (NP/ANP) or bootstrap contexts (BNP/BANP)."""
-    val_every: int = 5000
+    val_every: PosInt = 5000
     """Evaluate a small fixed validation set every this many steps (learning curves)."""
-    val_batches: int = 4
+    val_batches: PosInt = 4
     """Batches of 16 tasks in that validation set."""
-    checkpoint_every: int = 1000
+    checkpoint_every: PosInt = 1000
     """Save model/optimiser/RNG state every this many steps so ``--resume`` continues there."""
 
 
@@ -101,11 +128,11 @@ class TrainConfig:
 class EvalConfig:
     """Evaluation (official: 3000 batches of 16 tasks, K = 50, seed 42)."""
 
-    num_batches: int = 3000
+    num_batches: PosInt = 3000
     """Fixed evaluation batches per evaluation set."""
-    batch_size: int = 16
+    batch_size: PosInt = 16
     """Tasks per evaluation batch."""
-    num_samples: int = 50
+    num_samples: PosInt = 50
     """K at evaluation: latent samples (NP/ANP) or bootstrap contexts (BNP/BANP)."""
     seed: int = 42
     """Seed of the evaluation tasks and of the models' evaluation randomness."""
@@ -115,15 +142,15 @@ class EvalConfig:
 class ClaimConfig:
     """Pre-registered thresholds of the claims (set before a run, never after seeing it)."""
 
-    robustness_effect: float = 0.05
+    robustness_effect: NonNegFloat = 0.05
     """Smallest reduction of the clean-to-shifted drop in target log-likelihood (nats) that
     counts as "more robust" (BNP vs CNP/NP, BANP vs CANP/ANP)."""
 
-    in_distribution_margin: float = 0.05
+    in_distribution_margin: NonNegFloat = 0.05
     """Non-inferiority margin: in distribution, BNP's target log-likelihood may be at most this
     many nats below CNP's."""
 
-    converged_change: float = 0.05
+    converged_change: PosFloat = 0.05
     """Convergence gate: the validation target log-likelihood may still move by at most this
     many nats over the last 20% of training (window means, see ``core.engine.late_change``)."""
 

@@ -7,7 +7,15 @@ paper-scale choices of this reconstruction and say so where they are ours.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, ClassVar, Literal
+
+from paperzoo.core.config import NonNegFloat, NonNegInt, OneOf, PosFloat, PosInt, Range
+
+QUANT_METHODS = ("ste", "lsq", "rq", "cpq", "cpq_dropbits")
+"""Quantized arms (``recipes.METHODS`` names them, with ``fp32``)."""
+
+Bits = Annotated[int, Range(ge=1, le=16)]
+"""A bit-width."""
 
 __all__ = [
     "BitwidthConfig",
@@ -27,45 +35,48 @@ class DataConfig:
     <root>/cifar10/cifar10.npz), ``fashion_mnist``, ``digits`` (scikit-learn's 8x8, upsampled to
     16x16 so LeNet-5 fits), another set under the data root, or a path to your own ``.npz``
     (keys x_train, y_train, x_test, y_test)."""
-    train_size: int = 0
+    train_size: NonNegInt = 0
     """Training images used (stratified subset); 0 = the whole training set."""
-    test_size: int = 0
+    test_size: NonNegInt = 0
     """Test images used (stratified subset); 0 = the whole test set."""
-    batch_size: int = 100
+    batch_size: PosInt = 100
     """Mini-batch size (ours; the paper's could not be checked)."""
 
 
 @dataclass
 class TrainConfig:
-    fp_epochs: int = 20
+    RENAMED: ClassVar[dict[str, str]] = {"lr": "learning_rate"}
+    fp_epochs: PosInt = 20
     """Epochs of the FP32 model every quantized arm starts from (ours)."""
-    quant_epochs: int = 20
+    quant_epochs: PosInt = 20
     """Epochs of quantization-aware fine-tuning per quantized arm (ours)."""
-    lr: float = 1e-3
+    learning_rate: PosFloat = 1e-3
     """Adam learning rate for weights and quantizer parameters (ours)."""
-    weight_decay: float = 0.0
+    weight_decay: NonNegFloat = 0.0
     """Adam weight decay."""
-    checkpoint_every: int = 1
+    checkpoint_every: PosInt = 1
     """Save a mid-unit checkpoint every this many epochs (resume continues from it)."""
 
 
 @dataclass
 class QuantConfig:
-    bit_widths: list[int] = field(default_factory=lambda: [2, 3, 4])
+    bit_widths: list[Bits] = field(default_factory=lambda: [2, 3, 4])
     """Weight/activation bit-widths of the hidden layers (W = A)."""
-    methods: list[str] = field(default_factory=lambda: ["ste", "lsq", "rq", "cpq", "cpq_dropbits"])
+    methods: list[Annotated[str, OneOf(QUANT_METHODS)]] = field(
+        default_factory=lambda: list(QUANT_METHODS)
+    )
     """Quantized arms: ste (fixed range), lsq, rq (Relaxed Quantization), cpq, cpq_dropbits."""
-    first_last_bits: int = 8
+    first_last_bits: Bits = 8
     """Bit-width of the first layer's weights and the last layer's weights and input (the first
     layer's input, the image, stays float)."""
-    drop_rate: float = 0.1
+    drop_rate: Annotated[float, Range(ge=0, lt=1)] = 0.1
     """DropBits rate p: the finest level is dropped with p, the next coarser with p^2 (ours: a
     2-epoch MNIST pilot gave 2-bit test errors 3.7 / 6.95 / 57 % for p = 0.1 / 0.25 / 0.5)."""
-    noise_ratio: float = 1.0 / 3.0
+    noise_ratio: PosFloat = 1.0 / 3.0
     """Initial sigma/step for CPQ and RQ (the spec's suggestion)."""
-    rq_temperature_start: float = 1.0
+    rq_temperature_start: PosFloat = 1.0
     """RQ concrete temperature at the start of fine-tuning (ours)."""
-    rq_temperature_end: float = 0.2
+    rq_temperature_end: PosFloat = 0.2
     """RQ temperature at the end; annealed geometrically per step (ours)."""
     ste_normalization: Literal["sum", "max"] = "sum"
     """Normalisation of pi in the CPQ multi-class STE (could not be checked; both implemented)."""
@@ -75,17 +86,19 @@ class QuantConfig:
 
 @dataclass
 class EstimatorConfig:
-    bit_widths: list[int] = field(default_factory=lambda: [2, 3])
+    bit_widths: list[Bits] = field(default_factory=lambda: [2, 3])
     """Grids of the toy estimator study."""
-    num_points: int = 400
+    num_points: PosInt = 400
     """Inputs x evaluated, evenly spaced over the grid range plus half a step each side."""
-    num_samples: int = 2000
+    num_samples: PosInt = 2000
     """Monte Carlo samples per x for DropBits and RQ."""
-    noise_ratio: float = 1.0 / 3.0
+    noise_ratio: PosFloat = 1.0 / 3.0
     """sigma/step of the toy categorical."""
-    drop_rates: list[float] = field(default_factory=lambda: [0.1, 0.25, 0.5])
+    drop_rates: list[Annotated[float, Range(ge=0, lt=1)]] = field(
+        default_factory=lambda: [0.1, 0.25, 0.5]
+    )
     """DropBits rates compared (the claim uses quant.drop_rate, which must be listed)."""
-    temperatures: list[float] = field(default_factory=lambda: [0.1, 0.5, 1.0])
+    temperatures: list[PosFloat] = field(default_factory=lambda: [0.1, 0.5, 1.0])
     """RQ concrete temperatures compared."""
 
 
@@ -93,16 +106,21 @@ class EstimatorConfig:
 class BitwidthConfig:
     enabled: bool = True
     """Run the learned-bit-width experiment."""
-    max_bits: int = 4
+    max_bits: Bits = 4
     """Bit-width the hidden layers' weights start from (their grids)."""
-    target_bits: int = 3
+    target_bits: Bits = 3
     """Budget: average weight bit-width over the hidden layers; also the uniform baseline."""
-    act_bits: int = 4
+    act_bits: Bits = 4
     """Activation bit-width (fixed) in this experiment."""
-    penalty: float = 1.0
+    penalty: NonNegFloat = 1.0
     """Strength lambda of the bit-cost regularizer relu(E[avg bits] - target) (ours)."""
-    scratch_epochs: int = 20
+    scratch_epochs: PosInt = 20
     """Epochs of the from-scratch retraining with learned vs uniform bits."""
+
+    def check(self) -> None:
+        """Cross-field rules: the budget lies below the starting bit-width."""
+        if self.target_bits > self.max_bits:
+            raise ValueError(f"target_bits = {self.target_bits} exceeds max_bits = {self.max_bits}")
 
 
 @dataclass
@@ -129,17 +147,17 @@ class Config:
 class ClaimConfig:
     """Pre-registered thresholds of the claims (set before a run, never after seeing it)."""
 
-    min_bias_reduction: float = 0.02
+    min_bias_reduction: NonNegFloat = 0.02
     """Smallest reduction of the toy estimator's squared bias (about 5% of STE's 0.37) that
     counts as "DropBits lowers the bias"."""
-    min_error_gain: float = 0.1
+    min_error_gain: NonNegFloat = 0.1
     """Smallest test-error difference (percentage points) that counts as "beats"."""
-    min_cluster_gain: float = 0.01
+    min_cluster_gain: NonNegFloat = 0.01
     """How far (in grid steps) CPQ's clustering index must fall below LSQ's: 4% of the
     no-clustering value 0.25."""
-    match_margin: float = 0.1
+    match_margin: NonNegFloat = 0.1
     """Non-inferiority: learned bits may be at most this many points worse than uniform."""
-    fp32_max_error: dict[str, float] = field(
+    fp32_max_error: dict[str, Annotated[float, Range(ge=0, le=100)]] = field(
         default_factory=lambda: {"mnist": 1.0, "cifar10": 8.75}
     )
     """Validity gate per data set: the FP32 model's test error (%) must be at most this (a

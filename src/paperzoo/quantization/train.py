@@ -90,7 +90,9 @@ def _train(
     regularizer: Any = None,
 ) -> None:
     """QAT (or FP32) training, resumable per epoch through ``ctx.steps``."""
-    opt = optimizer_with_gate_group(model.named_parameters(), cfg.train.lr, cfg.train.weight_decay)
+    opt = optimizer_with_gate_group(
+        model.named_parameters(), cfg.train.learning_rate, cfg.train.weight_decay
+    )
     if ctx.load_checkpoint("train") is not None:  # lazily initialised quantizers need a forward
         model.train()
         model(data[0][:2].to(ctx.device))

@@ -50,6 +50,7 @@ def run_unit(cfg, unit, ctx):
         opt.zero_grad()
         loss.backward()
         opt.step()
+        ctx.log({"step": step, "loss": loss.item()})
         if step == 5:
             if (p := _flag(ctx, "crash")) is not None:
                 p.unlink()
