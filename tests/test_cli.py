@@ -154,7 +154,7 @@ def test_reproduce_smoke_then_report(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     assert "inconclusive" in r.stdout and (run / "results.json").is_file()
     assert paperzoo("finalize", str(tmp_path)).returncode == 2
-    r = paperzoo("report", "--runs", str(tmp_path / "runs"), "--docs", str(tmp_path / "docs"))
+    r = paperzoo("report", "--runs", str(tmp_path / "runs"), "--out", str(tmp_path / "docs"))
     assert r.returncode == 0, r.stderr
     index = (tmp_path / "docs" / "README.md").read_text()
     assert f"{method}/smoke" in index

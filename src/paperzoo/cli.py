@@ -18,12 +18,12 @@ from paperzoo.core.errors import UsageError
 EPILOG = """examples:
   paperzoo list
   paperzoo reproduce neural_processes --preset smoke
-  paperzoo reproduce neural_processes --preset quick --seeds 3 --set train.steps=2000
+  paperzoo reproduce neural_processes --preset quick --seeds 3 --set train.num_steps=2000
   paperzoo reproduce neural_processes --preset quick --resume      # continue an interrupted run
   paperzoo reproduce federated --preset quick --workers 2          # two unit processes
   paperzoo reproduce continual --executor ray --address auto       # units as Ray tasks
   paperzoo finalize runs/neural_processes/quick/20261128-101500   # re-judge stored units
-  paperzoo report                                                  # refresh docs/results/
+  paperzoo report --out my-results                                 # newest runs + claims table
   paperzoo data status --data-root ../shared/data
 """
 
@@ -133,15 +133,19 @@ def _parser() -> argparse.ArgumentParser:
 
     rpt = sub.add_parser(
         "report",
-        help="copy the newest results into docs/results/ and rebuild "
-        "the claims table docs/results/README.md",
+        help="collect the newest run of each method/preset into one folder with a claims table",
+        description="Copy results.json, report.md, config and figures of the newest run of each "
+        "method and preset under --runs into a destination folder and write its README.md "
+        "(the claims table). Name the destination with --out; the repository's tracked "
+        "docs/results/ is only written with --update-docs.",
     )
     rpt.add_argument("--runs", type=Path, default=Path("runs"), help="run root (default: runs)")
-    rpt.add_argument(
-        "--docs",
-        type=Path,
-        default=Path("docs/results"),
-        help="destination (default: docs/results)",
+    dest = rpt.add_mutually_exclusive_group(required=True)
+    dest.add_argument("--out", type=Path, help="destination folder (created if missing)")
+    dest.add_argument(
+        "--update-docs",
+        action="store_true",
+        help="write into docs/results/ (the committed reports; maintainers)",
     )
     rpt.add_argument(
         "--method",
@@ -252,8 +256,22 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     except UnitsFailed as e:
         print(f"paperzoo: {e}", file=sys.stderr)
         return 1
+    _print_verdicts(path / "results.json")
     print(path)
     return 0
+
+
+def _print_verdicts(results: Path) -> None:
+    """One line per claim on stderr (stdout stays the run directory, for scripts)."""
+    import json
+
+    try:
+        claims = json.loads(results.read_text())["claims"]
+    except (OSError, ValueError, KeyError):
+        return
+    for c in claims:
+        reason = f"  ({c['reason']})" if c.get("reason") else ""
+        print(f"  {c['verdict']:<13} {c['id']}{reason}", file=sys.stderr)
 
 
 def _cmd_finalize(args: argparse.Namespace) -> int:
@@ -274,9 +292,11 @@ def _cmd_finalize(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from paperzoo.core.report import collect_reports
 
+    if not args.runs.is_dir():
+        raise UsageError(f"no run root {args.runs}; run `paperzoo reproduce` first or give --runs")
     out = collect_reports(
         args.runs,
-        args.docs,
+        Path("docs/results") if args.update_docs else args.out,
         tuple(args.presets) if args.presets else None,
         tuple(args.methods) if args.methods else None,
     )

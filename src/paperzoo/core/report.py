@@ -1,4 +1,5 @@
-"""``paperzoo report``: copy the newest result per (method, preset) into ``docs/results/``."""
+"""``paperzoo report``: copy the newest result per (method, preset) into a folder (``--out``,
+or the tracked ``docs/results/`` with ``--update-docs``) and write its claims table."""
 
 from __future__ import annotations
 

@@ -143,7 +143,8 @@ def _client(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m paperzoo.federated.deploy``."""
     p = argparse.ArgumentParser(
         prog="python -m paperzoo.federated.deploy",
         description=__doc__,
@@ -171,7 +172,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fault", default="", choices=["", "crash", "nan", "shape", "slow", "exit"])
     p.add_argument("--fault-delay", type=float, default=5.0, help="seconds for --fault slow")
     p.add_argument("--out", default="", help="server: write a JSON summary here")
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     import logging
 
     logging.getLogger("flwr").setLevel(logging.WARNING if args.role == "client" else logging.INFO)
