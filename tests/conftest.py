@@ -5,6 +5,8 @@ import os
 
 os.environ.setdefault("PAPERZOO_PROGRESS", "plain")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Every figure drawn by a test must label its axes and give its colour maps a colour bar.
+os.environ.setdefault("PAPERZOO_STRICT_FIGURES", "1")
 
 import torch
 

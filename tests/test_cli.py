@@ -55,7 +55,24 @@ def test_list_shows_each_preset_with_minutes():
     assert r.returncode == 0
     for e in list_experiments():
         assert f"{e.method}/{e.preset}" in r.stdout
-    assert all(" min " in ln or " h " in ln or " d " in ln for ln in r.stdout.splitlines())
+    rows = r.stdout.splitlines()[1:]  # after the header that explains the time column
+    assert all(" min " in ln or " h " in ln or " d " in ln for ln in rows)
+    assert any("measured" in ln for ln in rows) and any("estimate" in ln for ln in rows)
+
+
+def test_measured_minutes_come_from_the_committed_results(tmp_path):
+    import json
+
+    from paperzoo.core.registry import measured_minutes
+
+    (tmp_path / "m" / "quick").mkdir(parents=True)
+    (tmp_path / "m" / "quick" / "results.json").write_text(
+        json.dumps({"runtime_s": 1800.0, "workers": 2})
+    )
+    assert measured_minutes("m", "quick", tmp_path) == (30.0, 2)
+    assert measured_minutes("m", "paper", tmp_path) is None
+    (tmp_path / "m" / "quick" / "results.json").write_text(json.dumps({"runtime_s": None}))
+    assert measured_minutes("m", "quick", tmp_path) is None
 
 
 def test_bad_usage_exits_2_with_one_line_reason(tmp_path):

@@ -202,17 +202,23 @@ def _duration(minutes: float) -> str:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from paperzoo.core.registry import get_experiment, list_experiments
+    from paperzoo.core.registry import get_experiment, list_experiments, measured_minutes
 
     exps = list_experiments(args.method)
     if args.method and not exps:
         get_experiment(args.method, "")  # raises "unknown method ...; known methods: ..."
     width = max((len(f"{e.method}/{e.preset}") for e in exps), default=10)
+    print(
+        "time: 'measured' = the committed run under docs/results (its workers), 'estimate' = "
+        "the preset's own figure; both on this project's 2-core CPU machine"
+    )
     for e in exps:
         data = f" [data: {', '.join(e.needs_data)}]" if e.needs_data else ""
-        print(
-            f"{e.method + '/' + e.preset:<{width}}  {_duration(e.cpu_minutes)}  {e.summary}{data}"
+        m = measured_minutes(e.method, e.preset)
+        when = (
+            f"{_duration(m[0])} measured, {m[1]}w" if m else f"{_duration(e.cpu_minutes)} estimate"
         )
+        print(f"{e.method + '/' + e.preset:<{width}}  {when:<25} {e.summary}{data}")
     return 0
 
 

@@ -55,6 +55,13 @@ def _grid(path, images: np.ndarray, masks: np.ndarray, units: dict, k: int) -> N
     ax.xaxis.tick_top()
     ax.set_yticks([])
     ax.set_title("Grad-CAM of the true class (first seed); red frame = misclassified", fontsize=8)
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    # The overlays are RGB, so the scale they were coloured with is drawn explicitly.
+    bar = fig.colorbar(ScalarMappable(Normalize(0, 1), jet), ax=ax, fraction=0.03, pad=0.02)
+    bar.set_label("Grad-CAM, scaled to [0, 1] per map", fontsize=7)
+    bar.ax.tick_params(labelsize=6)
     save_figure(fig, path)
 
 

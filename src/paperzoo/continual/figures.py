@@ -46,6 +46,8 @@ def _heatmaps(results: Results, run_dir: RunDir) -> None:
             if r == rows - 1:
                 ax.set_xlabel("evaluated task (right)", fontsize=7)
     fig.suptitle(f"Test accuracy (%) matrix, mean over {len(cfg.seeds)} seed(s)")
+    bar = fig.colorbar(axes[0, 0].images[0], ax=list(axes.flat), fraction=0.02, pad=0.02)
+    bar.set_label("test accuracy (%)", fontsize=8)
     save_figure(fig, run_dir.figure("acc_matrix"))
 
 
@@ -67,6 +69,8 @@ def _bars(results: Results, run_dir: RunDir) -> None:
             )
             ax.set_xticks(range(len(s)), cfg.arms, rotation=30, ha="right", fontsize=7)
             ax.set_title(f"{setting}: {metric}", fontsize=8)
+            ax.set_xlabel("strategy", fontsize=7)
+            ax.set_ylabel(f"{metric.split('/')[-1]} (mean, CI95)", fontsize=7)
             ax.grid(axis="y", alpha=0.3)
     save_figure(fig, run_dir.figure("avg_acc_forgetting"))
 

@@ -13,14 +13,23 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from paperzoo.core.errors import UsageError
 
-__all__ = ["Experiment", "discover", "get_experiment", "list_experiments", "register"]
+__all__ = [
+    "Experiment",
+    "discover",
+    "get_experiment",
+    "list_experiments",
+    "measured_minutes",
+    "register",
+]
 
 _NOT_METHODS = {"core", "datasets"}
 _REGISTRY: dict[tuple[str, str], Experiment] = {}
@@ -150,3 +159,30 @@ def get_experiment(method: str, preset: str) -> Experiment:
             f"unknown preset '{preset}' for {method}; known presets: {', '.join(presets)}"
         )
     return _REGISTRY[(method, preset)]
+
+
+def _docs_results() -> Path | None:
+    """``docs/results`` of a source checkout (absent in an installed wheel)."""
+    p = Path(__file__).resolve().parents[3] / "docs" / "results"
+    return p if p.is_dir() else None
+
+
+def measured_minutes(
+    method: str, preset: str, docs_root: str | Path | None = None
+) -> tuple[float, int] | None:
+    """(wall minutes, workers) of the committed run of ``method/preset``, if it recorded them.
+
+    Reads ``docs/results/<method>/<preset>/results.json`` (``runtime_s`` sums every session of
+    a resumed run); None when there is no committed run or it predates that record.
+    """
+    root = Path(docs_root) if docs_root is not None else _docs_results()
+    if root is None:
+        return None
+    try:
+        res = json.loads((root / method / preset / "results.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    runtime = res.get("runtime_s")
+    if not isinstance(runtime, (int, float)) or runtime <= 0:
+        return None
+    return float(runtime) / 60.0, int(res.get("workers") or 1)

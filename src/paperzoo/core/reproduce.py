@@ -24,7 +24,7 @@ from paperzoo.core.device import resolve_device
 from paperzoo.core.engine import Results, UnitRecord, check_units, record_path, run_units
 from paperzoo.core.errors import UsageError
 from paperzoo.core.io import atomic_write_json, atomic_write_text
-from paperzoo.core.registry import Experiment, get_experiment
+from paperzoo.core.registry import Experiment, get_experiment, measured_minutes
 from paperzoo.core.results import summarize, validate_results
 from paperzoo.core.runs import RunDir, package_versions
 
@@ -269,10 +269,14 @@ def _run(
     address: str | None,
 ) -> Path:
     method, preset = exp.method, exp.preset
+    measured = measured_minutes(method, preset)
+    when = (
+        f"the committed run took {measured[0]:.0f} min with {measured[1]} worker(s)"
+        if measured
+        else f"the preset's estimate: ~{exp.cpu_minutes:g} min on 2 cores"
+    )
     print(
-        f"paperzoo: {method}/{preset} -> {run.path} ({len(units)} units; the preset's estimate: "
-        f"~{exp.cpu_minutes:g} min on 2 cores)",
-        file=sys.stderr,
+        f"paperzoo: {method}/{preset} -> {run.path} ({len(units)} units; {when})", file=sys.stderr
     )
 
     sessions = _sessions(run)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from paperzoo.core import Results, RunDir
-from paperzoo.core.plots import learning_curves
+from paperzoo.core.plots import learning_curves, paired_difference
 
 from .config import Config
 
@@ -28,6 +28,18 @@ def figures(results: Results, run_dir: RunDir) -> None:
             ylabel="test accuracy",
             title=f"{ds}: mean over {len(cfg.seeds)} seeds, band = min..max",
         )
+        if "fedavg" in arms and len(arms) > 1:
+            # The arms' curves lie within each other's seed noise; the paired difference to
+            # FedAvg (same seed = same partition and client sampling) is what the claims judge.
+            paired_difference(
+                run_dir.figure(f"accuracy_minus_fedavg_{ds}"),
+                x,
+                {a: [r.artifacts["acc"] for r in results.of_arm(f"{ds}/{a}")] for a in arms},
+                "fedavg",
+                xlabel="round",
+                ylabel="test accuracy",
+                title=f"{ds}: paired difference to FedAvg, mean and CI95 over seeds",
+            )
 
 
 def tables(results: Results) -> dict[str, str]:

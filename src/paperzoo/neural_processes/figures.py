@@ -9,7 +9,13 @@ from typing import Any
 import numpy as np
 
 from paperzoo.core import Results, RunDir
-from paperzoo.core.plots import bar_ci, learning_curves, new_figure, save_figure
+from paperzoo.core.plots import (
+    bar_ci,
+    learning_curves,
+    new_figure,
+    paired_difference,
+    save_figure,
+)
 from paperzoo.core.results import summarize
 
 from .config import Config
@@ -43,7 +49,9 @@ def _predictions_1d(path: Any, preds: dict[str, dict[str, Any]], arms: list[str]
                 if i == 0:
                     ax.set_title(f"{name} task {b + 1}", fontsize=9)
                 if j == 0 and b == 0:
-                    ax.set_ylabel(arm)
+                    ax.set_ylabel(f"{arm}: y", fontsize=8)
+                if i == len(arms) - 1:
+                    ax.set_xlabel("x", fontsize=8)
                 ax.tick_params(labelsize=7)
     axes[0, 0].legend(fontsize=6, loc="lower left")
     fig.suptitle(
@@ -73,6 +81,7 @@ def _completions(
         img[r, c] = np.asarray(vals)
         return img
 
+    widths: list[Any] = []
     for j, name in enumerate(names):
         t = preds[arms[0]][name]
         x, y, nc = np.asarray(t["x"]), np.asarray(t["y"])[..., 0] + 0.5, t["num_context"]
@@ -86,13 +95,19 @@ def _completions(
                 mean = np.clip(np.asarray(p["mean"][b]) + 0.5, 0, 1)
                 width = np.asarray(p["upper"][b]) - np.asarray(p["lower"][b])
                 axes[2 + 2 * i, col].imshow(to_img(x[b], mean), cmap=gray, vmin=0, vmax=1)
-                axes[3 + 2 * i, col].imshow(to_img(x[b], width), cmap="magma", vmin=0)
+                widths.append(
+                    axes[3 + 2 * i, col].imshow(to_img(x[b], width), cmap="magma", vmin=0, vmax=1)
+                )
     labels = ["image", "context"] + [f"{a} {k}" for a in arms for k in ("mean", "95% width")]
     for i, lab in enumerate(labels):
         axes[i, 0].set_ylabel(lab, fontsize=7)
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
+    for i in range(len(arms)):  # one shared scale (pixel units) per row of interval widths
+        bar = fig.colorbar(widths[0], ax=list(axes[3 + 2 * i]), fraction=0.02, pad=0.01)
+        bar.ax.tick_params(labelsize=6)
+        bar.set_label("width", fontsize=6)
     save_figure(fig, path)
 
 
@@ -140,6 +155,16 @@ def figures(results: Results, run_dir: RunDir) -> None:
         ylabel="validation target log-likelihood",
         title=f"{clean} validation tasks (mean over seeds, band min..max)",
     )
+    base = next((a for a in ("CNP", "CANP") if a in arms), None)
+    if base is not None and len(arms) > 1:
+        paired_difference(
+            run_dir.figure("learning_curves_minus_" + base.lower()),
+            curves[base][0],
+            {a: c[1] for a, c in curves.items()},
+            base,
+            ylabel="validation target LL",
+            title=f"paired difference to {base} (same seed = same tasks), mean and CI95",
+        )
     bar_ci(
         run_dir.figure("target_log_likelihood"),
         summarize(results.arms),

@@ -40,7 +40,7 @@ def _estimator_figure(path: Any, study: dict[str, Any], bits: int) -> None:
     ax.bar(pos + 0.2, [study["estimators"][n]["variance"] for n in names], 0.4, label="variance")
     ax.set_yscale("log")
     ax.set_xticks(pos, names, rotation=30, ha="right", fontsize=8)
-    ax.set_title("mean over x (first seed)")
+    ax.set(title="mean over x (first seed)", xlabel="estimator", ylabel="bias² / variance")
     ax.legend(fontsize=8)
     save_figure(fig, path)
 
@@ -52,7 +52,11 @@ def _histogram_figure(path: Any, hists: dict[str, dict[str, Any]], bits: int, la
         ax.bar(edges[:-1], h["counts"], width=np.diff(edges), align="edge", color="C0")
         for g in range(math.ceil(edges[0]) + 1, math.floor(edges[-1])):  # grid points
             ax.axvline(g, color="C3", lw=0.8, ls="--")
-        ax.set(title=f"{label}: {layer} weights / step ({bits}-bit)", xlabel="w / step")
+        ax.set(
+            title=f"{label}: {layer} weights / step ({bits}-bit)",
+            xlabel="w / step (grid points dashed)",
+            ylabel="weights",
+        )
     save_figure(fig, path)
 
 
@@ -90,7 +94,7 @@ def _bits_figure(path: Any, per_layer: list[dict[str, int]], seeds: list[int], t
         )
     ax.axhline(target, color="k", ls="--", label=f"uniform {target}")
     ax.set_xticks(np.arange(len(names)) + 0.4 - width / 2, names)
-    ax.set(ylabel="learned weight bits", title="learned per-layer bit-widths")
+    ax.set(xlabel="layer", ylabel="learned weight bits", title="learned per-layer bit-widths")
     ax.legend(fontsize=8)
     save_figure(fig, path)
 
