@@ -6,7 +6,7 @@ import torch
 
 pytest.importorskip("flwr")
 
-from flwr.common import FitIns, FitRes, parameters_to_ndarrays
+from flwr.common import FitIns, FitRes, GetPropertiesRes, parameters_to_ndarrays
 
 from paperzoo.federated import (
     MLP,
@@ -100,6 +100,9 @@ def test_no_raw_sample_leaves_a_client():
     n_model = len(fed.model_fn().state_dict())
     model_shapes = [tuple(v.shape) for v in fed.model_fn().state_dict().values()]
     for cid, ins, res in rec.calls:
+        if isinstance(res, GetPropertiesRes):  # the client's name, nothing else
+            assert res.properties == {"partition_id": cid}
+            continue
         assert isinstance(res, FitRes)
         raw = fed.x_train[fed.parts[int(cid)]].numpy()
         arrays = parameters_to_ndarrays(res.parameters)
@@ -125,7 +128,9 @@ def test_failing_clients_are_dropped_with_reasons_and_training_continues():
         assert "injected client crash" in reasons[(r, "1")]
         assert "NaN" in reasons[(r, "2")]
         assert "shape" in reasons[(r, "3")]
-    assert ("1", "0") not in reasons and len(acc) == 3 and acc[2] > 0
+    assert all(cid != "0" for _, cid in reasons)  # the healthy client is never dropped
+    assert {r for r, _ in reasons} == {1, 2} and len(acc) == 3 and acc[2] > 0
+    assert all(d["cid"] == d["node"] for d in strategy.dropped)  # in process: node = partition
 
 
 def test_timed_out_client_is_dropped():

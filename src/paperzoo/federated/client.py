@@ -68,6 +68,7 @@ class MeanAugmentedClient(NumPyClient):
         mean_batch_size: ``M_k``, samples per shared mean (0 = all local samples).
         seed: base seed; round ``r``'s local RNG is seeded from ``(seed, r)`` sent by the server.
         raw_partners: ``(x_all, onehot_all)`` raw samples of other clients, only for global mixup.
+        partition_id: the client's name, answered to ``get_properties`` (server logs use it).
 
     Shape:
         x: (N, *input_shape) float32; y: (N,) int64.
@@ -84,6 +85,7 @@ class MeanAugmentedClient(NumPyClient):
         mean_batch_size: int = 0,
         seed: int = 0,
         raw_partners: tuple[Tensor, Tensor] | None = None,
+        partition_id: str | None = None,
     ) -> None:
         if x.shape[0] != y.shape[0] or x.shape[0] == 0:
             raise ValueError(f"client data: x {tuple(x.shape)} and y {tuple(y.shape)} mismatch")
@@ -91,9 +93,15 @@ class MeanAugmentedClient(NumPyClient):
         self.num_classes, self.objective = num_classes, objective
         self.mean_batch_size, self.seed = mean_batch_size, seed
         self.raw_partners = raw_partners
+        self.partition_id = partition_id
 
     def get_parameters(self, config: dict[str, Scalar]) -> NDArrays:
         return get_weights(self.model_fn())
+
+    def get_properties(self, config: dict[str, Scalar]) -> dict[str, Scalar]:
+        """``{"partition_id": ...}``: lets the server name this client by its data partition
+        (over gRPC Flower knows it only by a node id)."""
+        return {} if self.partition_id is None else {"partition_id": str(self.partition_id)}
 
     def _means(self) -> tuple[NDArrays, int, dict[str, Scalar]]:
         g = torch.Generator().manual_seed(self.seed)
@@ -165,6 +173,9 @@ class FaultyClient(NumPyClient):
     def get_parameters(self, config: dict[str, Scalar]) -> NDArrays:
         return self.inner.get_parameters(config)
 
+    def get_properties(self, config: dict[str, Scalar]) -> dict[str, Scalar]:
+        return self.inner.get_properties(config)
+
     def fit(
         self, parameters: NDArrays, config: dict[str, Scalar]
     ) -> tuple[NDArrays, int, dict[str, Scalar]]:
@@ -203,8 +214,10 @@ def make_client(
     mean_batch_size: int = 0,
     seed: int = 0,
     raw_partners: tuple[Tensor, Tensor] | None = None,
+    partition_id: str | None = None,
 ) -> MeanAugmentedClient:
-    """A client for arm ``fedavg | fedprox | naivemix | fedmix | global_mixup``."""
+    """A client for arm ``fedavg | fedprox | naivemix | fedmix | global_mixup``; ``partition_id``
+    is what the server calls it in logs and in ``dropped``."""
     if arm == "global_mixup" and raw_partners is None:
         raise ValueError("global_mixup needs raw_partners (raw samples of other clients)")
     return MeanAugmentedClient(
@@ -216,4 +229,5 @@ def make_client(
         mean_batch_size=mean_batch_size,
         seed=seed,
         raw_partners=raw_partners if arm == "global_mixup" else None,
+        partition_id=partition_id,
     )

@@ -130,6 +130,7 @@ class Federation:
                 mean_batch_size=self.cfg.fl.mean_batch_size,
                 seed=self.seed * 1000 + k,
                 raw_partners=raw,
+                partition_id=cid,
             )
             if faults and cid in faults:
                 return FaultyClient(client, faults[cid])

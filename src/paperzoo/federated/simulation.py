@@ -27,7 +27,6 @@ from typing import Any
 
 from flwr.client import Client, NumPyClient
 from flwr.common import (
-    Code,
     DisconnectRes,
     EvaluateIns,
     EvaluateRes,
@@ -38,7 +37,6 @@ from flwr.common import (
     GetPropertiesIns,
     GetPropertiesRes,
     ReconnectIns,
-    Status,
 )
 from flwr.server import History, Server, ServerConfig, SimpleClientManager
 from flwr.server.client_proxy import ClientProxy
@@ -111,7 +109,7 @@ class InProcessClientProxy(ClientProxy):
     def get_properties(
         self, ins: GetPropertiesIns, timeout: float | None, group_id: int | None
     ) -> GetPropertiesRes:
-        return GetPropertiesRes(status=Status(Code.OK, ""), properties={})
+        return self._call("get_properties", ins, timeout)
 
     def reconnect(
         self, ins: ReconnectIns, timeout: float | None, group_id: int | None
@@ -127,18 +125,30 @@ def run_in_process(
     *,
     round_timeout: float | None = None,
     recorder: Callable[[str, Any, Any], None] | None = None,
+    verbose: bool = False,
 ) -> History:
     """Run Flower's ``Server.fit`` with ``num_clients`` in-process clients (one at a time).
 
     Clients run sequentially (``max_workers=1``): on a small CPU machine threads only contend,
-    and results are then independent of thread scheduling.
+    and results are then independent of thread scheduling. Flower's per-round INFO lines are
+    held back unless ``verbose`` (warnings, e.g. a dropped client, always show); the returned
+    ``History`` has every round's metrics.
     """
+    import logging
+
     manager = SimpleClientManager()
     for i in range(num_clients):
         manager.register(InProcessClientProxy(str(i), client_fn, recorder))
     server = Server(client_manager=manager, strategy=strategy)
     server.set_max_workers(1)
-    history, _ = server.fit(num_rounds=num_rounds, timeout=round_timeout)
+    flwr_log = logging.getLogger("flwr")
+    level = flwr_log.level
+    if not verbose:
+        flwr_log.setLevel(max(level, logging.WARNING))
+    try:
+        history, _ = server.fit(num_rounds=num_rounds, timeout=round_timeout)
+    finally:
+        flwr_log.setLevel(level)
     return history
 
 

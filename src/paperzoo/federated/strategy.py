@@ -33,6 +33,7 @@ from flwr.common import (
     Code,
     FitIns,
     FitRes,
+    GetPropertiesIns,
     NDArrays,
     Parameters,
     Scalar,
@@ -158,8 +159,11 @@ class MeanAugmentedFedAvg(FedAvg):
         self._current: NDArrays = []
         #: client id -> (x_means (G, *input_shape), y_means (G, classes)), as received
         self.means: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        #: every dropped client: {"round", "cid", "reason"}
+        #: every dropped client: {"round", "cid" (its partition id when it told us), "node"
+        #: (Flower's id of the connection), "reason"}
         self.dropped: list[dict[str, Any]] = []
+        #: Flower node id -> the client's own name (``get_properties()["partition_id"]``)
+        self.names: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"MeanAugmentedFedAvg(collect_means={self.collect_means})"
@@ -169,24 +173,46 @@ class MeanAugmentedFedAvg(FedAvg):
         if self.on_event is not None:
             self.on_event(record)
 
-    def _drop(self, server_round: int, cid: str, reason: str) -> None:
-        self.dropped.append({"round": server_round, "cid": cid, "reason": reason})
+    def _drop(self, server_round: int, node: str, reason: str) -> None:
+        cid = self.names.get(node, node)
+        self.dropped.append({"round": server_round, "cid": cid, "node": node, "reason": reason})
         log(
             WARNING,
-            "round %s: dropping client %s from the aggregate: %s",
+            "round %s: dropping client %s (node %s) from the aggregate: %s",
             server_round,
             cid,
+            node,
             reason,
         )
         self._event(
-            {"event": "client_dropped", "round": server_round, "cid": cid, "reason": reason}
+            {
+                "event": "client_dropped",
+                "round": server_round,
+                "cid": cid,
+                "node": node,
+                "reason": reason,
+            }
         )
+
+    def _learn_names(self, client_manager: ClientManager) -> None:
+        """Ask every client not yet named for its ``partition_id`` (one small round trip each,
+        once per connection), so logs and ``dropped`` name partitions, not Flower node ids."""
+        for node, proxy in sorted(client_manager.all().items()):
+            if node in self.names:
+                continue
+            try:
+                res = proxy.get_properties(GetPropertiesIns({}), self.client_timeout, 0)
+                name = res.properties.get("partition_id") if res.status.code == Code.OK else None
+            except Exception:  # a client that cannot answer keeps its node id
+                name = None
+            self.names[node] = str(name) if name is not None else node
 
     # -- round 0: collect means -------------------------------------------------------------
     def initialize_parameters(self, client_manager: ClientManager) -> Parameters | None:
         """Flower's round 0: wait for the expected clients, collect their means (once), then
         hand out the initial model."""
         client_manager.wait_for(self.expected_clients, timeout=int(self.wait_timeout))
+        self._learn_names(client_manager)
         if self.collect_means and not self.means:
             self._collect_means(client_manager)
         return super().initialize_parameters(client_manager)
@@ -234,6 +260,7 @@ class MeanAugmentedFedAvg(FedAvg):
         self._current = parameters_to_ndarrays(parameters)
         sample_size, min_num = self.num_fit_clients(client_manager.num_available())
         client_manager.wait_for(min_num, timeout=int(self.wait_timeout))
+        self._learn_names(client_manager)  # clients that joined since the last round
         clients = sorted(client_manager.all().items())
         if not clients:
             return []
