@@ -8,16 +8,21 @@ from paperzoo.core.claims import judge_all
 from paperzoo.core.engine import Results
 
 
-def _arm(auc, pointing, acc):
-    return {"eval/auc": auc, "eval/pointing": pointing, "eval/accuracy": acc}
+def _arm(auc, pointing, acc, gap=(2.0, 2.0, 2.0)):
+    return {
+        "eval/auc": auc,
+        "eval/pointing": pointing,
+        "eval/accuracy": acc,
+        "eval/accuracy_gap": list(gap),
+    }
 
 
-def _verdicts(wcam_auc, teacher_acc=(97.0, 97.5, 98.0)):
+def _verdicts(wcam_auc, teacher_acc=(97.0, 97.5, 98.0), kd_gap=(2.0, 2.0, 2.0)):
     cfg = dataclasses.replace(quick(), seeds=[0, 1, 2], arms=["plain", "wcam"])
     cfg.prune.enabled = False
     arms = {
         "teacher": _arm([0.80, 0.81, 0.82], [70.0, 71.0, 72.0], list(teacher_acc)),
-        "kd": _arm([0.70, 0.71, 0.72], [60.0, 61.0, 62.0], [95.0, 95.5, 96.0]),
+        "kd": _arm([0.70, 0.71, 0.72], [60.0, 61.0, 62.0], [95.0, 95.5, 96.0], kd_gap),
         "kd+wcam": _arm(wcam_auc, [66.0, 67.0, 68.0], [95.2, 95.4, 96.1]),
     }
     res = Results(cfg, cfg.seeds, arms)
@@ -32,3 +37,7 @@ def test_holds_fails_inconclusive():
     assert _verdicts([0.90, 0.60, 0.75])["kd_wcam_auc"] == "inconclusive"
     weak_teacher = _verdicts([0.76, 0.77, 0.78], teacher_acc=(50.0, 55.0, 60.0))
     assert set(weak_teacher.values()) == {"inconclusive"}
+
+    # a student far below its teacher (gap 30 points) makes every KD claim inconclusive
+    untrained = _verdicts([0.76, 0.77, 0.78], kd_gap=(30.0, 28.0, 31.0))
+    assert set(untrained.values()) == {"inconclusive"}

@@ -1,5 +1,7 @@
 """Pruning wrappers: requested sparsity is reached and masks stay applied during fine-tuning."""
 
+import copy
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -110,3 +112,25 @@ def test_fit_raises_on_nan():
     with pytest.raises(FloatingPointError, match="arm-x"):
         fit(objective, torch.optim.SGD(model.parameters(), lr=0.1), _batches(1), name="arm-x")
     assert F.relu is not None
+
+
+def test_fit_trains_the_student_in_train_mode_and_keeps_the_teacher_frozen():
+    # Before the fix, a pruned copy of an eval-mode teacher fine-tuned in eval mode: its
+    # BatchNorm kept the dense teacher's running statistics and dropout stayed off.
+    from paperzoo.compression import DistillationObjective
+
+    torch.manual_seed(0)
+    teacher = SmallVGG(widths=(4, 8), num_pooled=1, image_size=8, hidden_dim=8).eval()
+    student = copy.deepcopy(teacher)
+    assert not student.training  # a copy inherits eval mode
+    bn = next(m for m in student.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    before = bn.running_mean.clone()
+    t_bn = next(m for m in teacher.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    t_before = t_bn.running_mean.clone()
+    x, y = torch.rand(16, 1, 8, 8) + 1.0, torch.randint(0, 10, (16,))
+    opt = torch.optim.SGD(student.parameters(), lr=0.0)  # lr 0: only the statistics move
+    fit(FineTuneObjective(student), opt, [(x, y)])
+    assert student.training and not torch.equal(bn.running_mean, before)
+    teacher.train()  # even a teacher handed over in train mode is frozen by fit
+    fit(DistillationObjective(teacher, student), opt, [(x, y)])
+    assert not teacher.training and torch.equal(t_bn.running_mean, t_before)

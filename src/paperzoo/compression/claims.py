@@ -25,10 +25,19 @@ def claims(results: Results) -> list[ClaimSpec]:
         arms=("teacher",),
         reason="the teacher is below its reference accuracy",
     )
-    g = (good_teacher,)
     out = []
-    for c in ("kd", "prune"):
+    for c in ("kd", "prune", "struct"):
         plain, wcam, stoch, at = c, f"{c}+wcam", f"{c}+wcam_stoch", f"{c}+at"
+        learned = Gate(
+            "student_learned",
+            "eval/accuracy_gap",
+            cc.student_max_gap,
+            "max",
+            arms=(plain,),
+            reason=f"the plain {c} student is more than {cc.student_max_gap:g} points below "
+            "its teacher",
+        )
+        g = (good_teacher, learned)
         if plain in arms:
             out.append(
                 ClaimSpec(

@@ -126,6 +126,14 @@ class PruneConfig:
     (the paper: 30 epochs per iteration)."""
     learning_rate: PosFloat = 1e-3
     """Adam learning rate of the fine-tuning (the paper: SGD 1e-3)."""
+    structured: bool = True
+    """Also run structured pruning: one-shot L1 filter pruning of every conv layer, then
+    fine-tuning (the official ``structure/`` code)."""
+    filter_fraction: Annotated[float, Range(gt=0, lt=1)] = 0.5
+    """Share of each conv layer's filters removed by structured pruning (official 0.3; 0.5
+    here so that the 16-64-channel network is compressed enough to deform its maps)."""
+    structured_epochs: PosFloat = 2.0
+    """Fine-tuning epochs after the structured prune."""
     batch_size: PosInt = 64
     """Mini-batch size."""
 
@@ -176,3 +184,6 @@ class ClaimConfig:
     """Non-inferiority: WCAM may cost at most this many accuracy points."""
     teacher_min_accuracy: Annotated[float, Range(ge=0, le=100)] = 90.0
     """Validity gate: the teacher's test accuracy (%) must reach this level."""
+    student_max_gap: NonNegFloat = 5.0
+    """Validity gate: a compression's plain student may be at most this many accuracy points
+    below its teacher (a student that has not learned cannot show whether maps are kept)."""

@@ -124,9 +124,22 @@ def fit(
 ) -> dict[str, float]:
     """One pass of ``objective`` over ``batches`` with ``optimizer``; returns mean loss parts.
 
+    The objective's ``student`` is put in train mode (batch statistics in BatchNorm, dropout
+    on) and its ``teacher``, if any, in eval mode (frozen running statistics), whatever mode
+    they came in: a pruned copy of an eval-mode teacher must not fine-tune with the dense
+    network's frozen statistics.
+
     Raises:
         FloatingPointError: when a loss is NaN or infinite (names ``name`` and the step).
     """
+    student = getattr(objective, "student", None)
+    if isinstance(student, nn.Module):
+        student.train()
+    teacher = getattr(objective, "teacher", None)
+    if teacher is None and getattr(objective, "matching", None) is not None:
+        teacher = objective.matching.teacher
+    if isinstance(teacher, nn.Module):
+        teacher.eval()
     totals = {"loss": 0.0, "task": 0.0, "match": 0.0}
     steps = 0
     for step, (x, y) in enumerate(batches):

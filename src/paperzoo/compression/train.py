@@ -27,7 +27,7 @@ from .gradcam import grad_cam
 from .localization import captum_attribution, localization_scores, map_agreement
 from .matching import AttributionMatchingLoss
 from .models import SmallVGG
-from .prune import FineTuneObjective, iterative_magnitude_pruning, sparsity
+from .prune import FineTuneObjective, iterative_magnitude_pruning, l1_filter_prune, sparsity
 
 __all__ = [
     "ARM_LABEL",
@@ -91,30 +91,41 @@ def _maps(model: nn.Module, x: torch.Tensor, y: torch.Tensor, reduction: str, ch
 
 
 def _evaluate(cfg: Config, model: nn.Module, test: tuple, teacher_maps, ctx: UnitContext):
+    """Accuracy, and localisation on one image set shared by every arm of a seed: the test
+    images the seed's teacher classifies correctly (``common``); Grad-CAM is taken for the true
+    class, so it is defined whether or not this model gets the image right. The scores over
+    this model's own correct images are kept as ``*_own`` for comparison with the official
+    protocol, which averages over each model's own correct samples."""
     x, y, masks = test
     model.eval()
     maps, logits = _maps(model, x, y, cfg.matching.reduction)
     correct = logits.argmax(1) == y
-    loc = localization_scores(maps, masks, correct, cfg.pointing_tolerance)
+    if teacher_maps is None:  # the teacher itself: its correct images define the common set
+        teacher_maps, common = maps, correct
+    else:
+        teacher_maps, common = teacher_maps
+    loc = localization_scores(maps, masks, common, cfg.pointing_tolerance)
+    own = localization_scores(maps, masks, correct, cfg.pointing_tolerance)
     metrics = {
         "eval/accuracy": 100.0 * float(correct.float().mean()),
+        "eval/accuracy_common": 100.0 * float(correct[common].float().mean()),
+        "eval/common_images": float(common.sum()),
         "eval/auc": loc["auc"],
         "eval/pointing": 100.0 * loc["pointing"],
+        "eval/auc_own": own["auc"],
+        "eval/pointing_own": 100.0 * own["pointing"],
+        "eval/agreement": float(np.mean(map_agreement(teacher_maps[common], maps[common]))),
     }
-    if teacher_maps is not None:
-        metrics["eval/agreement"] = float(
-            np.mean(map_agreement(teacher_maps[correct], maps[correct]))
-        )
     n = min(cfg.num_eval_captum, len(y))
     for method in cfg.captum_methods:
         attr = captum_attribution(model, x[:n], y[:n], method, layer=model.get_submodule(LAYER))
-        metrics[f"eval/auc_captum_{method}"] = localization_scores(attr, masks[:n], correct[:n])[
+        metrics[f"eval/auc_captum_{method}"] = localization_scores(attr, masks[:n], common[:n])[
             "auc"
         ]
     k = cfg.num_grid_examples
     ctx.artifact("maps", maps[:k].tolist())
     ctx.artifact("correct", correct[:k].tolist())
-    if teacher_maps is None:  # the figure's test images, kept once per seed with the teacher
+    if ctx.unit.params["comp"] == "teacher":  # the figure's test images, once per seed
         ctx.artifact("images", x[:k, 0].tolist())
         ctx.artifact("masks", masks[:k].float().tolist())
     return metrics
@@ -206,7 +217,9 @@ def _prune(cfg: Config, arm: str, teacher: nn.Module, train: tuple, ctx: UnitCon
     seed = ctx.unit.seed
     _seed(seed + 2)
     p = cfg.prune
-    student = copy.deepcopy(teacher)  # pruning starts from the trained teacher's weights
+    # Pruning starts from the trained teacher's weights; the copy learns in train mode (``fit``
+    # switches it), the teacher stays frozen in eval mode.
+    student = copy.deepcopy(teacher).train()
     objective = FineTuneObjective(student, _matching(cfg, arm, teacher, student, seed))
     opt = torch.optim.Adam(student.parameters(), lr=p.learning_rate)
     steps = max(1, math.ceil(p.epochs_per_iteration * len(train[1]) / p.batch_size))
@@ -231,6 +244,26 @@ def _prune(cfg: Config, arm: str, teacher: nn.Module, train: tuple, ctx: UnitCon
     return student
 
 
+def _prune_structured(cfg: Config, arm: str, teacher: nn.Module, train: tuple, ctx: UnitContext):
+    """One-shot L1 filter pruning of every conv layer, then fine-tuning (official structure/)."""
+    seed = ctx.unit.seed
+    _seed(seed + 3)
+    p = cfg.prune
+    student = copy.deepcopy(teacher).train()
+    l1_filter_prune(student, p.filter_fraction)
+    objective = FineTuneObjective(student, _matching(cfg, arm, teacher, student, seed))
+    opt = torch.optim.Adam(student.parameters(), lr=p.learning_rate)
+    steps = max(1, math.ceil(p.structured_epochs * len(train[1]) / p.batch_size))
+    per_epoch = math.ceil(len(train[1]) / p.batch_size)
+    epochs = math.ceil(steps / per_epoch)
+    for epoch in ctx.steps(epochs, {"model": student, "opt": opt}, name="finetune", every=1):
+        loader = make_loader(train[0], train[1], p.batch_size, seed=seed * 1000 + 300 + epoch)
+        last = min(per_epoch, steps - (epoch - 1) * per_epoch)
+        parts = fit(objective, opt, itertools.islice(loader, last), name=f"{ctx.unit.key} {epoch}")
+        ctx.log({"epoch": epoch - 1, **{f"train/{k}": v for k, v in parts.items()}})
+    return student
+
+
 # --- units -----------------------------------------------------------------------------------
 def preflight(cfg: Config, data_root: Any) -> None:
     """Load the digit pool once, so a missing data set fails before any unit runs."""
@@ -241,7 +274,15 @@ def preflight(cfg: Config, data_root: Any) -> None:
 
 def units(cfg: Config) -> list[Unit]:
     """A teacher per seed, then every enabled compression x matching arm, loading it."""
-    comps = [c for c, on in (("kd", cfg.distill.enabled), ("prune", cfg.prune.enabled)) if on]
+    comps = [
+        c
+        for c, on in (
+            ("kd", cfg.distill.enabled),
+            ("prune", cfg.prune.enabled),
+            ("struct", cfg.prune.enabled and cfg.prune.structured),
+        )
+        if on
+    ]
     unknown = [a for a in cfg.arms if a not in ARM_LABEL]
     if unknown:
         raise ValueError(f"unknown arms {unknown}; choose from {list(ARM_LABEL)}")
@@ -273,9 +314,12 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
     path = ctx.file("teacher.pt", unit.deps[0])
     teacher.load_state_dict(torch.load(path, weights_only=True)["model"])
     teacher.eval()
-    teacher_maps, _ = _maps(teacher, test[0], test[1], cfg.matching.reduction)
-    build = _distill if unit.params["comp"] == "kd" else _prune
+    teacher_maps, teacher_logits = _maps(teacher, test[0], test[1], cfg.matching.reduction)
+    common = teacher_logits.argmax(1) == test[1]
+    build = {"kd": _distill, "prune": _prune, "struct": _prune_structured}[unit.params["comp"]]
     student = build(cfg, unit.params["arm"], teacher, train, ctx)
-    metrics = _evaluate(cfg, student, test, teacher_maps, ctx)
+    metrics = _evaluate(cfg, student, test, (teacher_maps, common), ctx)
+    # What compression cost in accuracy (gated: a student that never learned says nothing).
+    metrics["eval/accuracy_gap"] = 100.0 * float(common.float().mean()) - metrics["eval/accuracy"]
     metrics["eval/sparsity"] = 100.0 * sparsity(student)
     return metrics
