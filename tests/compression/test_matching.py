@@ -127,3 +127,31 @@ def test_invalid_arguments():
                                 stochastic_drop=0.3)  # fmt: skip
     with pytest.raises(ValueError):
         normalized_map_distance(torch.rand(2, 3, 3), torch.rand(3, 3, 3))
+
+
+def test_functional_loss_matches_captum_layer_gradcam_maps():
+    captum_attr = pytest.importorskip("captum.attr")
+    from paperzoo.compression import attribution_preserving_loss
+
+    torch.manual_seed(3)  # a seed whose random nets give non-zero maps for every image
+    teacher = SmallVGG(widths=(4, 6, 8), image_size=16, hidden_dim=12).eval()
+    student = SmallVGG(widths=(4, 6, 8), width_divisor=2, image_size=16, hidden_dim=12).eval()
+    x = torch.rand(6, 1, 16, 16)
+    out = attribution_preserving_loss(student, teacher, x, "features", beta=100.0)
+    assert (out.teacher_map.flatten(1).sum(1) > 0).all()
+    assert (out.student_map.flatten(1).sum(1) > 0).all()
+    target = teacher(x).argmax(1)  # WCAM explains the teacher's predicted class
+    assert torch.equal(out.target, target)
+    for net, got in ((teacher, out.teacher_map), (student, out.student_map)):
+        ref = captum_attr.LayerGradCam(net, net.features).attribute(
+            x, target=target, relu_attributions=True
+        )
+        h, w = got.shape[1:]
+        torch.testing.assert_close(
+            got.detach(), ref.squeeze(1).detach() * h * w, rtol=1e-4, atol=1e-6
+        )
+    # the functional form is the module's forward
+    ref_loss = AttributionMatchingLoss(teacher, student, "features", "features")(x).loss
+    torch.testing.assert_close(out.loss, ref_loss)
+    out.loss.backward()
+    assert student.features[0].weight.grad.abs().sum() > 0

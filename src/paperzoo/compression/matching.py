@@ -38,6 +38,7 @@ __all__ = [
     "AttributionMatchingLoss",
     "MatchingOutput",
     "attention_map",
+    "attribution_preserving_loss",
     "normalized_map_distance",
     "random_channel_mask",
 ]
@@ -256,3 +257,44 @@ class AttributionMatchingLoss(nn.Module):
             student_map=map_s,
             target=target,
         )
+
+
+def attribution_preserving_loss(
+    student: nn.Module,
+    teacher: nn.Module,
+    x: torch.Tensor,
+    layer: nn.Module | str,
+    *,
+    student_layer: nn.Module | str | None = None,
+    kind: Literal["wcam", "at"] = "wcam",
+    beta: float = 100.0,
+    stochastic_drop: float = 0.0,
+    generator: torch.Generator | None = None,
+) -> MatchingOutput:
+    """The attribution-preserving term for one batch, for use in your own KD or pruning loop.
+
+    ``beta * L_match`` between the frozen ``teacher``'s and the ``student``'s Grad-CAM maps of
+    the teacher's predicted class at ``layer`` (``student_layer`` if the student names it
+    differently). It is Grad-CAM as Captum's ``LayerGradCam(relu_attributions=True)`` computes
+    it, times the layer's H*W (the official code sums the gradient over space; the factor
+    cancels in the normalised distance). A one-call form of :class:`AttributionMatchingLoss`;
+    build that once instead when calling it every step with the same arguments.
+
+    Returns:
+        :class:`MatchingOutput`: add ``.loss`` to your task loss, and reuse
+        ``.student_logits`` (same forward pass) for it.
+
+    Example:
+        >>> out = attribution_preserving_loss(student, teacher, x, "features")
+        >>> loss = F.cross_entropy(out.student_logits, y) + out.loss
+    """
+    return AttributionMatchingLoss(
+        teacher,
+        student,
+        layer,
+        layer if student_layer is None else student_layer,
+        kind=kind,
+        beta=beta,
+        stochastic_drop=stochastic_drop,
+        generator=generator,
+    )(x)
