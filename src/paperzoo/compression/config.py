@@ -129,9 +129,8 @@ class PruneConfig:
     structured: bool = True
     """Also run structured pruning: one-shot L1 filter pruning of every conv layer, then
     fine-tuning (the official ``structure/`` code)."""
-    filter_fraction: Annotated[float, Range(gt=0, lt=1)] = 0.5
-    """Share of each conv layer's filters removed by structured pruning (official 0.3; 0.5
-    here so that the 16-64-channel network is compressed enough to deform its maps)."""
+    filter_fraction: Annotated[float, Range(gt=0, lt=1)] = 0.3
+    """Share of each conv layer's filters removed by structured pruning (official 0.3)."""
     structured_epochs: PosFloat = 2.0
     """Fine-tuning epochs after the structured prune."""
     batch_size: PosInt = 64
