@@ -71,6 +71,17 @@ def test_measured_minutes_come_from_the_committed_results(tmp_path):
     )
     assert measured_minutes("m", "quick", tmp_path) == (30.0, 2)
     assert measured_minutes("m", "paper", tmp_path) is None
+    from dataclasses import dataclass
+
+    from paperzoo.core.config import to_toml
+
+    @dataclass
+    class C:
+        steps: int = 3
+
+    (tmp_path / "m" / "quick" / "config.toml").write_text(to_toml(C()))
+    assert measured_minutes("m", "quick", tmp_path, config=C()) == (30.0, 2)
+    assert measured_minutes("m", "quick", tmp_path, config=C(steps=4)) is None  # preset changed
     (tmp_path / "m" / "quick" / "results.json").write_text(json.dumps({"runtime_s": None}))
     assert measured_minutes("m", "quick", tmp_path) is None
 

@@ -214,7 +214,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     )
     for e in exps:
         data = f" [data: {', '.join(e.needs_data)}]" if e.needs_data else ""
-        m = measured_minutes(e.method, e.preset)
+        m = measured_minutes(e.method, e.preset, config=e.make_config())
         when = (
             f"{_duration(m[0])} measured, {m[1]}w" if m else f"{_duration(e.cpu_minutes)} estimate"
         )

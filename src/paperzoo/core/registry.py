@@ -168,18 +168,25 @@ def _docs_results() -> Path | None:
 
 
 def measured_minutes(
-    method: str, preset: str, docs_root: str | Path | None = None
+    method: str, preset: str, docs_root: str | Path | None = None, config: Any = None
 ) -> tuple[float, int] | None:
     """(wall minutes, workers) of the committed run of ``method/preset``, if it recorded them.
 
     Reads ``docs/results/<method>/<preset>/results.json`` (``runtime_s`` sums every session of
-    a resumed run); None when there is no committed run or it predates that record.
+    a resumed run); None when there is no committed run, it predates that record, or (given
+    ``config``) the committed run used another configuration than ``config``.
     """
     root = Path(docs_root) if docs_root is not None else _docs_results()
     if root is None:
         return None
+    folder = root / method / preset
     try:
-        res = json.loads((root / method / preset / "results.json").read_text("utf-8"))
+        res = json.loads((folder / "results.json").read_text("utf-8"))
+        if config is not None:
+            from paperzoo.core.config import to_toml
+
+            if (folder / "config.toml").read_text("utf-8") != to_toml(config):
+                return None  # the preset changed since: its old time says nothing
     except (OSError, ValueError):
         return None
     runtime = res.get("runtime_s")

@@ -269,7 +269,7 @@ def _run(
     address: str | None,
 ) -> Path:
     method, preset = exp.method, exp.preset
-    measured = measured_minutes(method, preset)
+    measured = measured_minutes(method, preset, config=exp.make_config())
     when = (
         f"the committed run took {measured[0]:.0f} min with {measured[1]} worker(s)"
         if measured
