@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
-from paperzoo.core.config import NonNegFloat, OneOf, PosFloat, PosInt, Range
+from paperzoo.core.config import (
+    NonNegFloat,
+    OneOf,
+    Ordered,
+    PosFloat,
+    PosInt,
+    Range,
+    require_divisible,
+)
 
 MEASURE_NAMES = ("L1", "L2", "L_{1,inf}", "Frobenius", "L_{3,1.5}", "Spectral", "Trace")
 """Hand-designed complexity measures of the official code (``baselines.MEASURES``)."""
@@ -56,10 +64,7 @@ class NCConfig:
 
     def check(self) -> None:
         """Cross-field rules: the attention splits ``hidden_dim`` evenly over its heads."""
-        if self.hidden_dim % self.num_heads:
-            raise ValueError(
-                f"hidden_dim = {self.hidden_dim} is not divisible by num_heads = {self.num_heads}"
-            )
+        require_divisible(self, "hidden_dim", "num_heads")
 
 
 @dataclass
@@ -159,19 +164,12 @@ class Config:
 class TaskConfig:
     """The sinusoid family ``y = A sin(x - phi)`` (official MAML ranges)."""
 
-    amplitude_range: tuple[float, float] = (0.1, 5.0)
+    amplitude_range: Annotated[tuple[float, float], Ordered()] = (0.1, 5.0)
     """Range of the amplitude A drawn per task (official U(0.1, 5))."""
-    phase_range: tuple[float, float] = (0.0, 3.141592653589793)
+    phase_range: Annotated[tuple[float, float], Ordered()] = (0.0, 3.141592653589793)
     """Range of the phase phi drawn per task (official U(0, pi))."""
-    x_range: tuple[float, float] = (-5.0, 5.0)
+    x_range: Annotated[tuple[float, float], Ordered()] = (-5.0, 5.0)
     """Range of the inputs (official U(-5, 5))."""
-
-    def check(self) -> None:
-        """Cross-field rules: ranges are (low, high) with low <= high."""
-        for name in ("amplitude_range", "phase_range", "x_range"):
-            low, high = getattr(self, name)
-            if low > high:
-                raise ValueError(f"{name} = ({low}, {high}) has low > high")
 
 
 @dataclass

@@ -7,9 +7,9 @@ rejects unknown keys with a message that lists the valid ones.
 A field declares its valid values in its annotation, next to its docstring, with
 ``Annotated[float, Range(gt=0)]`` (or the aliases :data:`PosFloat`, :data:`PosInt`,
 :data:`NonNegInt`, :data:`NonNegFloat`, :data:`Fraction`) or ``Annotated[str, OneOf(...)]``
-(also on the items of a list). :func:`validate` checks every field of a config, defaults
-included, and a dataclass may add cross-field rules in a ``check(self)`` method that raises
-``ValueError``. Floats are never NaN, and infinite only where a ``Range`` says ``finite=False``.
+(also on the items of a list), and ``(low, high)`` pairs with ``Ordered()``. :func:`validate`
+checks every field of a config, defaults included, and a dataclass may add cross-field rules
+in a ``check(self)`` method that raises ``ValueError``. Floats are never NaN, and infinite only where a ``Range`` says ``finite=False``.
 
 >>> from dataclasses import dataclass, field
 >>> @dataclass
@@ -48,6 +48,7 @@ __all__ = [
     "NonNegFloat",
     "NonNegInt",
     "OneOf",
+    "Ordered",
     "PosFloat",
     "PosInt",
     "Range",
@@ -55,6 +56,7 @@ __all__ = [
     "config_from_dict",
     "config_to_dict",
     "load_toml",
+    "require_divisible",
     "to_toml",
     "validate",
 ]
@@ -130,6 +132,25 @@ class OneOf:
             )
 
 
+@dataclasses.dataclass(frozen=True)
+class Ordered:
+    """A ``(low, high)`` pair with ``low <= high``:
+    ``Annotated[tuple[float, float], Ordered()]``."""
+
+    def check(self, value: Any, where: str) -> None:
+        low, high = value
+        if low > high:
+            raise ConfigError(f"{where} = ({low!r}, {high!r}) has low > high")
+
+
+def require_divisible(cfg: Any, name: str, by: str) -> None:
+    """Cross-field rule for ``check()``: ``cfg.<name>`` is a multiple of ``cfg.<by>`` (e.g. an
+    attention width split evenly over its heads)."""
+    a, b = getattr(cfg, name), getattr(cfg, by)
+    if a % b:
+        raise ValueError(f"{name} = {a} is not divisible by {by} = {b}")
+
+
 PosFloat = Annotated[float, Range(gt=0)]
 """A float > 0 (learning rates, scales, temperatures)."""
 NonNegFloat = Annotated[float, Range(ge=0)]
@@ -154,7 +175,7 @@ def _split(tp: Any) -> tuple[Any, tuple[Any, ...]]:
     """``Annotated[T, c1, c2]`` -> ``(T, (c1, c2))``; anything else -> ``(tp, ())``."""
     if get_origin(tp) is Annotated:
         base, *extras = get_args(tp)
-        return base, tuple(e for e in extras if isinstance(e, (Range, OneOf)))
+        return base, tuple(e for e in extras if isinstance(e, (Range, OneOf, Ordered)))
     return tp, ()
 
 
@@ -163,7 +184,12 @@ def _type_name(tp: Any) -> str:
 
 
 def _check_value(value: Any, constraints: tuple[Any, ...], where: str) -> None:
-    """Apply ``Range``/``OneOf`` constraints; on a list they apply to every item."""
+    """Apply ``Range``/``OneOf`` constraints (to every item of a list) and ``Ordered`` (to the
+    pair as a whole)."""
+    for c in constraints:
+        if isinstance(c, Ordered) and value is not None:
+            c.check(value, where)
+    constraints = tuple(c for c in constraints if not isinstance(c, Ordered))
     if isinstance(value, (list, tuple)):
         for i, v in enumerate(value):
             _check_value(v, constraints, f"{where}[{i}]")

@@ -9,7 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
-from paperzoo.core.config import NonNegFloat, NonNegInt, OneOf, PosFloat, PosInt, Range
+from paperzoo.core.config import (
+    NonNegFloat,
+    NonNegInt,
+    OneOf,
+    Ordered,
+    PosFloat,
+    PosInt,
+    Range,
+    require_divisible,
+)
 
 KERNEL_NAMES = ("rbf", "matern", "periodic")
 """GP kernel families (``tasks.KERNELS`` holds their classes)."""
@@ -48,10 +57,7 @@ class ModelConfig:
 
     def check(self) -> None:
         """Cross-field rules: the attention splits ``hidden_dim`` evenly over its heads."""
-        if self.hidden_dim % self.num_heads:
-            raise ValueError(
-                f"hidden_dim = {self.hidden_dim} is not divisible by num_heads = {self.num_heads}"
-            )
+        require_divisible(self, "hidden_dim", "num_heads")
 
 
 @dataclass
@@ -72,10 +78,10 @@ class TaskConfig:
     """Further in-distribution-mismatch evaluation kernels: any of ``matern``, ``periodic``
     (the official GP table evaluates both)."""
 
-    length_range: tuple[PosFloat, PosFloat] = (0.1, 0.6)
+    length_range: Annotated[tuple[PosFloat, PosFloat], Ordered()] = (0.1, 0.6)
     """Range of the kernel length scale drawn per task (official U(0.1, 0.6))."""
 
-    scale_range: tuple[PosFloat, PosFloat] = (0.1, 1.0)
+    scale_range: Annotated[tuple[PosFloat, PosFloat], Ordered()] = (0.1, 1.0)
     """Range of the kernel output scale drawn per task (official U(0.1, 1.0))."""
 
     t_noise: NonNegFloat = 0.1
@@ -95,13 +101,6 @@ class TaskConfig:
 
     train_images: NonNegInt = 0
     """``images`` only: use this many training images (0 = all of the seen classes)."""
-
-    def check(self) -> None:
-        """Cross-field rules: ranges are (low, high) with low <= high."""
-        for name in ("length_range", "scale_range"):
-            low, high = getattr(self, name)
-            if low > high:
-                raise ValueError(f"{name} = ({low}, {high}) has low > high")
 
 
 @dataclass
