@@ -9,7 +9,8 @@ A field declares its valid values in its annotation, next to its docstring, with
 :data:`NonNegInt`, :data:`NonNegFloat`, :data:`Fraction`) or ``Annotated[str, OneOf(...)]``
 (also on the items of a list), and ``(low, high)`` pairs with ``Ordered()``. :func:`validate`
 checks every field of a config, defaults included, and a dataclass may add cross-field rules
-in a ``check(self)`` method that raises ``ValueError``. Floats are never NaN, and infinite only where a ``Range`` says ``finite=False``.
+in a ``check(self)`` method that raises ``ValueError``. Floats are never NaN, and infinite
+only where a ``Range`` says ``finite=False``.
 
 >>> from dataclasses import dataclass, field
 >>> @dataclass
