@@ -162,3 +162,24 @@ def test_renamed_fields_read_old_stored_configs_and_hint_on_override():
         apply_overrides(Ranged(), ["sub.lr=0.1"])
     with pytest.raises(ConfigError, match=r"did you mean 'steps'"):
         apply_overrides(Ranged(), ["sub.step=3"])
+
+
+def test_ordered_pairs_and_divisibility():
+    from paperzoo.core.config import Ordered, require_divisible
+
+    @dataclass
+    class Pair:
+        span: Annotated[tuple[PosFloat, PosFloat], Ordered()] = (0.1, 0.5)
+        width: int = 8
+        heads: int = 4
+
+        def check(self) -> None:
+            require_divisible(self, "width", "heads")
+
+    validate(Pair())
+    with pytest.raises(ConfigError, match=r"span = \(0\.5, 0\.1\) has low > high"):
+        validate(apply_overrides(Pair(), ["span=[0.5, 0.1]"]))
+    with pytest.raises(ConfigError, match=r"span\[0\] = -1\.0 is out of range"):
+        validate(apply_overrides(Pair(), ["span=[-1, 0.1]"]))
+    with pytest.raises(ConfigError, match="width = 8 is not divisible by heads = 3"):
+        validate(Pair(heads=3))
