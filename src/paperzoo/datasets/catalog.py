@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from paperzoo.core.data import DataMissingError, file_checksum, sha256_file
 from paperzoo.core.errors import UsageError
 from paperzoo.core.io import atomic_write_with
-from paperzoo.datasets.idx import read_idx
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy, urllib and the IDX reader are imported where files are built, so that `paperzoo data
+# status` (which only hashes files) starts in a fraction of a second.
 
 __all__ = ["CATALOG", "DatasetSpec", "dataset_status", "prepare_dataset"]
 
@@ -78,6 +81,10 @@ def _prepare_idx(name: str, urls: tuple[str, ...]) -> Callable[[Path, Path | Non
     """Build ``<root>/<name>/<name>.npz`` from the four IDX files (local folder or download)."""
 
     def prepare(root: Path, source: Path | None) -> None:
+        import numpy as np
+
+        from paperzoo.datasets.idx import read_idx
+
         arrays = {}
         for key, stem in _IDX_FILES.items():
             if source is not None:
@@ -118,6 +125,8 @@ def _download(urls: list[str], dest: Path) -> None:
     errors = []
     for url in urls:
         try:
+            import urllib.request
+
             with urllib.request.urlopen(url, timeout=60) as r:
                 data = r.read()
             atomic_write_with(dest, lambda f, d=data: f.write(d))
@@ -166,6 +175,8 @@ def _prepare_cifar10(root: Path, source: Path | None) -> None:
 
 
 def _write_cifar10(root: Path, members: dict[str, bytes]) -> None:
+    import numpy as np
+
     record = 1 + 3 * 32 * 32
 
     def read(names: list[str]) -> tuple[np.ndarray, np.ndarray]:
