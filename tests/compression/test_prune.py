@@ -134,3 +134,16 @@ def test_fit_trains_the_student_in_train_mode_and_keeps_the_teacher_frozen():
     teacher.train()  # even a teacher handed over in train mode is frozen by fit
     fit(DistillationObjective(teacher, student), opt, [(x, y)])
     assert not teacher.training and torch.equal(t_bn.running_mean, t_before)
+
+
+def test_fine_tuning_batches_span_several_epochs():
+    # Slicing one epoch's loader capped every pruning iteration at one epoch, whatever
+    # epochs_per_iteration asked for; the helper draws as many reshuffled epochs as needed.
+    from paperzoo.compression.train import _batches
+
+    x, y = torch.arange(20.0).reshape(20, 1), torch.arange(20) % 3
+    got = list(_batches((x, y), 8, 7, seed=0))  # 3 batches per epoch -> 3 epochs' worth
+    assert len(got) == 7
+    seen = torch.cat([b[0] for b in got[:3]]).flatten().sort().values
+    assert torch.equal(seen, torch.arange(20.0))  # the first three batches are one epoch
+    assert list(_batches((x, y), 8, 0, seed=0)) == []

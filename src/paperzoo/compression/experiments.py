@@ -13,7 +13,7 @@ from .config import (
     TeacherConfig,
 )
 
-__all__ = ["paper", "quick", "quick_prune", "smoke"]
+__all__ = ["paper", "quick", "smoke"]
 
 
 @register("compression", "smoke", cpu_minutes=0.2)
@@ -71,25 +71,6 @@ def quick() -> Config:
         ),
         claims=ClaimConfig(teacher_min_accuracy=88.0, student_max_gap=5.0),
     )
-
-
-@register("compression", "quick_prune", cpu_minutes=35.0, needs_data=("mnist",))
-def quick_prune() -> Config:
-    """`quick`'s unstructured pruning with 8 fine-tuning epochs per iteration instead of 3.
-
-    Added after `quick` (same seeds, teachers and thresholds): there the 90 %-pruned plain
-    students ended below their teachers by 6.7, 15.2 and 9.1 points (seeds 0-2), failing the
-    pre-registered student-learned gate (5 points), and the pilot's recovery curve was still
-    rising (80.6, 84.0, 85.6 % after 1, 2, 3 epochs at 90 %). This preset only lengthens the
-    fine-tuning (the paper: 30 epochs per iteration, 16 iterations; 8 x 4 here = 7 % of it);
-    thresholds and gates are `quick`'s. KD and structured pruning are off (their plain students
-    passed the gate in `quick`).
-    """
-    cfg = quick()
-    cfg.distill.enabled = False
-    cfg.prune.structured = False
-    cfg.prune.epochs_per_iteration = 8.0
-    return cfg
 
 
 @register("compression", "paper", cpu_minutes=600.0, needs_data=("mnist",))

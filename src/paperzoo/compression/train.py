@@ -219,6 +219,22 @@ def _distill(cfg: Config, arm: str, teacher: nn.Module, train: tuple, ctx: UnitC
     return student
 
 
+def _batches(train: tuple, batch_size: int, steps: int, seed: int) -> Any:
+    """Exactly ``steps`` mini-batches, drawing as many reshuffled epochs as that takes.
+
+    ``make_loader`` yields one epoch; slicing it capped every pruning iteration at one epoch
+    whatever ``epochs_per_iteration`` said (the bug behind the first `quick` run's pruning
+    numbers).
+    """
+    done = 0
+    for epoch in itertools.count():
+        for batch in make_loader(train[0], train[1], batch_size, seed=seed + 7919 * epoch):
+            if done == steps:
+                return
+            yield batch
+            done += 1
+
+
 def _prune(cfg: Config, arm: str, teacher: nn.Module, train: tuple, ctx: UnitContext):
     seed = ctx.unit.seed
     _seed(seed + 2)
@@ -231,13 +247,8 @@ def _prune(cfg: Config, arm: str, teacher: nn.Module, train: tuple, ctx: UnitCon
     steps = max(1, math.ceil(p.epochs_per_iteration * len(train[1]) / p.batch_size))
 
     def fine_tune(iteration: int) -> None:
-        loader = make_loader(train[0], train[1], p.batch_size, seed=seed * 1000 + 200 + iteration)
-        parts = fit(
-            objective,
-            opt,
-            itertools.islice(loader, steps),
-            name=f"{ctx.unit.key} iteration {iteration}",
-        )
+        batches = _batches(train, p.batch_size, steps, seed * 1000 + 200 + iteration)
+        parts = fit(objective, opt, batches, name=f"{ctx.unit.key} iteration {iteration}")
         ctx.log(
             {
                 "iteration": iteration,
