@@ -202,7 +202,8 @@ def paired_difference(
         if n > 1:
             half = stats.t.ppf(0.975, n - 1) * d.std(0, ddof=1) / np.sqrt(n)
             ax.fill_between(x, mean - half, mean + half, color=line.get_color(), alpha=0.2)
-    ax.set(xlabel=xlabel, ylabel=f"{ylabel}: arm - {baseline}", title=title)
+    ax.set(xlabel=xlabel, ylabel=f"{ylabel}: arm - {baseline}")
+    ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return save_figure(fig, path)

@@ -38,7 +38,7 @@ def figures(results: Results, run_dir: RunDir) -> None:
                 "fedavg",
                 xlabel="round",
                 ylabel="test accuracy",
-                title=f"{ds}: paired difference to FedAvg, mean and CI95 over seeds",
+                title=f"{ds}: paired difference to FedAvg (mean, CI95 over seeds)",
             )
 
 

@@ -163,7 +163,7 @@ def figures(results: Results, run_dir: RunDir) -> None:
             {a: c[1] for a, c in curves.items()},
             base,
             ylabel="validation target LL",
-            title=f"paired difference to {base} (same seed = same tasks), mean and CI95",
+            title=f"paired difference to {base} (same seed, same tasks): mean, CI95",
         )
     bar_ci(
         run_dir.figure("target_log_likelihood"),
