@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from paperzoo.core import Results, RunDir
-from paperzoo.core.plots import bar_ci, new_figure, save_figure
+from paperzoo.core.plots import bar_ci, new_figure, paired_effects, save_figure
 from paperzoo.core.results import summarize
 
 from .config import Config
@@ -77,6 +77,21 @@ def figures(results: Results, run_dir: RunDir) -> None:
         ["eval/auc", "eval/pointing", "eval/accuracy"],
         title="mean ± 95% CI over seeds",
     )
+    pairs = []
+    for comp in ("kd", "prune", "struct"):
+        if comp not in results.arms:
+            continue
+        pairs.append((comp, "teacher"))
+        pairs += [(f"{comp}{s}", comp) for s in ("+at", "+wcam", "+wcam_stoch")
+                  if f"{comp}{s}" in results.arms]  # fmt: skip
+    if len(results.seeds) > 1 and pairs:
+        paired_effects(
+            run_dir.figure("paired_effects"),
+            results.arms,
+            pairs,
+            ["eval/auc", "eval/pointing", "eval/accuracy"],
+            title="paired per-seed differences: mean and CI95 (right of 0 = arm higher)",
+        )
 
 
 def notes(results: Results) -> str:

@@ -17,6 +17,7 @@ __all__ = [
     "learning_curves",
     "new_figure",
     "paired_difference",
+    "paired_effects",
     "save_figure",
 ]
 
@@ -151,13 +152,19 @@ def bar_ci(
     arms: Sequence[str] | None = None,
     title: str = "",
 ) -> Path:
-    """Bars of seed-means with 95% CI whiskers, one panel per metric (``summary`` as in results)."""
+    """Seed-means (points) with 95% CI whiskers, one panel per metric (``summary`` as in
+    results). Points rather than bars from zero, so that differences of a few hundredths in an
+    AUC near 0.95 stay visible; with many arms the panels are stacked."""
     arms = list(arms or summary)
-    fig, axes = new_figure(1, len(metrics), size=(max(3.0, 0.7 * len(arms) + 1.5), 3.5))
-    for ax, metric in zip(axes[0], metrics):
+    stacked = len(arms) > 6 and len(metrics) > 1
+    width = max(3.0, 0.55 * len(arms) + 1.5)
+    fig, grid = new_figure(
+        len(metrics) if stacked else 1, 1 if stacked else len(metrics), size=(width, 3.0)
+    )
+    for ax, metric in zip(grid.flat, metrics):
         means = [summary[a][metric]["mean"] for a in arms]
         errs = [summary[a][metric]["ci95"] or 0.0 for a in arms]
-        ax.bar(range(len(arms)), means, yerr=errs, capsize=3, color="C0", alpha=0.8)
+        ax.errorbar(range(len(arms)), means, yerr=errs, fmt="o", capsize=3, color="C0")
         ax.set_xticks(range(len(arms)), arms, rotation=30, ha="right")
         ax.set(title=metric, xlabel="arm", ylabel=f"{metric} (mean over seeds, CI95)")
         ax.grid(axis="y", alpha=0.3)
@@ -206,4 +213,38 @@ def paired_difference(
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
+    return save_figure(fig, path)
+
+
+def paired_effects(
+    path: str | os.PathLike,
+    arms: Mapping[str, Mapping[str, Sequence[float]]],
+    pairs: Sequence[tuple[str, str]],
+    metrics: Sequence[str],
+    *,
+    title: str = "",
+) -> Path:
+    """Paired per-seed differences ``arm - baseline`` for each pair: mean and Student-t CI95,
+    one panel per metric, one row per pair, a zero line. What the claims judge, drawn.
+
+    Args:
+        arms: ``{arm: {metric: [value per seed]}}`` (seeds in the same order for every arm).
+        pairs: ``(arm, baseline)`` pairs, top to bottom.
+    """
+    from scipy import stats
+
+    fig, axes = new_figure(1, len(metrics), size=(3.4, 0.35 * len(pairs) + 1.2))
+    for ax, metric in zip(axes[0], metrics):
+        for row, (arm, base) in enumerate(pairs):
+            d = np.asarray(arms[arm][metric], float) - np.asarray(arms[base][metric], float)
+            n = d.size
+            half = stats.t.ppf(0.975, n - 1) * d.std(ddof=1) / np.sqrt(n) if n > 1 else 0.0
+            ax.errorbar(d.mean(), row, xerr=half, fmt="o", capsize=3, color=f"C{row % 10}")
+        ax.axvline(0.0, color="k", lw=0.8)
+        ax.set_yticks(range(len(pairs)), [f"{a} - {b}" for a, b in pairs], fontsize=7)
+        ax.invert_yaxis()
+        ax.set(xlabel=f"{metric}: paired difference", ylabel="arm - baseline")
+        ax.grid(axis="x", alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=9)
     return save_figure(fig, path)
