@@ -51,3 +51,23 @@ def test_paired_difference_draws_mean_and_t_band(tmp_path, monkeypatch):
     low, high = captured["band"]
     half = 4.302652729749464 / np.sqrt(3)  # t(0.975, 2) * sd / sqrt(n)
     assert low == pytest.approx([2 - half, 2.0]) and high == pytest.approx([2 + half, 2.0])
+
+
+def test_paired_effects_draws_one_row_per_pair(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    from paperzoo.core.plots import paired_effects
+
+    rows = []
+    real = plt.Axes.errorbar
+
+    def spy(self, x, y, **kw):
+        rows.append((float(x), float(y), float(np.asarray(kw.get("xerr", 0.0)))))
+        return real(self, x, y, **kw)
+
+    monkeypatch.setattr(plt.Axes, "errorbar", spy)
+    arms = {"t": {"m": [1.0, 1.0, 1.0]}, "a": {"m": [2.0, 3.0, 4.0]}, "b": {"m": [1.0, 1.0, 1.0]}}
+    out = paired_effects(tmp_path / "e.png", arms, [("a", "t"), ("b", "t")], ["m"])
+    assert out.is_file()
+    half = 4.302652729749464 * 1.0 / np.sqrt(3)  # t(0.975, 2) * sd(1, 2, 3) / sqrt(3)
+    assert rows[0] == pytest.approx((2.0, 0.0, half)) and rows[1] == pytest.approx((0.0, 1.0, 0.0))
