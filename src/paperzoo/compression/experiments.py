@@ -13,7 +13,7 @@ from .config import (
     TeacherConfig,
 )
 
-__all__ = ["paper", "quick", "smoke"]
+__all__ = ["paper", "quick", "quick_prune", "smoke"]
 
 
 @register("compression", "smoke", cpu_minutes=0.2)
@@ -71,6 +71,25 @@ def quick() -> Config:
         ),
         claims=ClaimConfig(teacher_min_accuracy=88.0, student_max_gap=5.0),
     )
+
+
+@register("compression", "quick_prune", cpu_minutes=25.0, needs_data=("mnist",))
+def quick_prune() -> Config:
+    """`quick`'s unstructured pruning arms with 6 fine-tuning epochs per iteration instead of 3.
+
+    A follow-up, added after `quick`: there the 90 %-pruned plain students ended 5.5 points
+    (mean of 3 seeds) below their teachers, just outside the pre-registered student-learned
+    gate (5 points), so every pruning claim was inconclusive; the pilot's recovery at 90 %
+    sparsity was still rising after 3 epochs. Same seeds (hence the same teachers), data,
+    thresholds and gates; only the fine-tuning is longer (the paper: 30 epochs per iteration,
+    16 iterations; 6 x 4 here is 5 % of it). KD and structured pruning are off (their plain
+    students passed the gate in `quick`).
+    """
+    cfg = quick()
+    cfg.distill.enabled = False
+    cfg.prune.structured = False
+    cfg.prune.epochs_per_iteration = 6.0
+    return cfg
 
 
 @register("compression", "paper", cpu_minutes=600.0, needs_data=("mnist",))
