@@ -267,6 +267,14 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verdict_lines(claims: list[dict[str, Any]]) -> list[str]:
+    """``verdict  id  (reason)``, one line per judged claim (reproduce and finalize print them)."""
+    return [
+        f"{c['verdict']:<13} {c['id']}" + (f"  ({c['reason']})" if c.get("reason") else "")
+        for c in claims
+    ]
+
+
 def _print_verdicts(results: Path) -> None:
     """One line per claim on stderr (stdout stays the run directory, for scripts)."""
     import json
@@ -275,9 +283,8 @@ def _print_verdicts(results: Path) -> None:
         claims = json.loads(results.read_text())["claims"]
     except (OSError, ValueError, KeyError):
         return
-    for c in claims:
-        reason = f"  ({c['reason']})" if c.get("reason") else ""
-        print(f"  {c['verdict']:<13} {c['id']}{reason}", file=sys.stderr)
+    for line in _verdict_lines(claims):
+        print(f"  {line}", file=sys.stderr)
 
 
 def _cmd_finalize(args: argparse.Namespace) -> int:
@@ -289,8 +296,8 @@ def _cmd_finalize(args: argparse.Namespace) -> int:
         res = refinalize(args.run_dir)
     except FileNotFoundError as e:
         raise UsageError(str(e)) from e
-    for c in res["claims"]:
-        print(f"{c['verdict']:<13} {c['id']}" + (f"  ({c['reason']})" if c["reason"] else ""))
+    for line in _verdict_lines(res["claims"]):
+        print(line)
     print(args.run_dir / "report.md")
     return 0
 
