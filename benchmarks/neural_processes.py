@@ -1,4 +1,4 @@
-"""Training-step time and peak memory of CNP and BNP at the official size (hidden 128, K = 4).
+"""Training-step time and peak memory of CNP/NP/BNP/BANP at the official size (hidden 128, K = 4).
 
 Usage::
 
@@ -84,7 +84,8 @@ def _worker(
         t0 = time.perf_counter()
         one(t)
         times.append(1000 * (time.perf_counter() - t0))
-    return {"times_ms": times, "peak_mb": _rss_mb() - base, "rss_mb": _rss_mb()}
+    params = sum(p.numel() for p in net.parameters())
+    return {"times_ms": times, "peak_mb": _rss_mb() - base, "rss_mb": _rss_mb(), "params": params}
 
 
 def main() -> None:
@@ -93,7 +94,7 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=30, help="timed steps per round")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--models", default="CNP,BNP")
+    p.add_argument("--models", default="CNP,NP,BNP,BANP")
     p.add_argument("--official", default="", help="path of the official regression/ folder")
     p.add_argument("--extra-path", default="", help="prepended to sys.path for --official")
     p.add_argument("--out", default=str(Path(__file__).parent / "out" / "neural_processes.json"))
@@ -122,9 +123,13 @@ def main() -> None:
                 if out.returncode:
                     raise SystemExit(f"{impl}/{model} failed:\n{out.stderr[-3000:]}")
                 res = json.loads(out.stdout.strip().splitlines()[-1])
-                slot = runs.setdefault(f"{impl}/{model}", {"times_ms": [], "peak_mb": []})
+                slot = runs.setdefault(
+                    f"{impl}/{model}", {"times_ms": [], "peak_mb": [], "round_ms": []}
+                )
                 slot["times_ms"] += res["times_ms"]
+                slot["round_ms"].append(statistics.median(res["times_ms"]))
                 slot["peak_mb"].append(res["peak_mb"])
+                slot["params"] = res["params"]
                 print(f"round {r} {impl:8s} {model}: {statistics.median(res['times_ms']):7.1f} ms")
 
     summary = {}
@@ -133,20 +138,34 @@ def main() -> None:
             "ms_per_step_median": statistics.median(slot["times_ms"]),
             "ms_per_step_mean": statistics.fmean(slot["times_ms"]),
             "peak_mb_median": statistics.median(slot["peak_mb"]),
+            "params": slot["params"],
         }
     print(
         f"\nbatch {args.batch_size}, hidden 128, K=4, {args.threads} thread(s), "
         f"load average {os.getloadavg()[0]:.1f}"
     )
-    print(f"{'impl/model':16s} {'ms/step (median)':>17s} {'peak MB':>8s}")
+    print(f"{'impl/model':16s} {'ms/step (median)':>17s} {'peak MB':>8s} {'params':>8s}")
     for key, s in summary.items():
-        print(f"{key:16s} {s['ms_per_step_median']:17.1f} {s['peak_mb_median']:8.1f}")
+        print(
+            f"{key:16s} {s['ms_per_step_median']:17.1f} {s['peak_mb_median']:8.1f} {s['params']:8d}"
+        )
     if args.official:
         for model in args.models.split(","):
-            o, f = summary[f"ours/{model}"], summary[f"official/{model}"]
-            ratio = o["ms_per_step_median"] / f["ms_per_step_median"]
-            summary[f"ratio/{model}"] = {"ours_over_official_ms": ratio}
-            print(f"{model}: ours/official time ratio {ratio:.2f}")
+            o, f = runs[f"ours/{model}"], runs[f"official/{model}"]
+            # One ratio per round (both measured back to back), then the median over rounds.
+            ratios = [a / b for a, b in zip(o["round_ms"], f["round_ms"])]
+            mem = [a / b if b > 0 else float("nan") for a, b in zip(o["peak_mb"], f["peak_mb"])]
+            summary[f"ratio/{model}"] = {
+                "ours_over_official_ms": statistics.median(ratios),
+                "per_round": ratios,
+                "ours_over_official_peak_mb": statistics.median(mem),
+                "same_params": o["params"] == f["params"],
+            }
+            print(
+                f"{model}: ours/official time ratio {statistics.median(ratios):.2f} "
+                f"(rounds {', '.join(f'{r:.2f}' for r in ratios)}), peak memory ratio "
+                f"{statistics.median(mem):.2f}, parameters {o['params']} vs {f['params']}"
+            )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(
         json.dumps(

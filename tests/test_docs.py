@@ -118,10 +118,10 @@ def _paperzoo_line(args: list[str], tmp: Path) -> None:
 
 
 def _python_line(tokens: list[str]) -> None:
-    if tokens[1:2] == ["-m"] and tokens[2] == "paperzoo.federated.deploy":
-        from paperzoo.federated.deploy import parser
+    if tokens[1:2] == ["-m"] and tokens[2].startswith("paperzoo."):
+        import importlib
 
-        parser().parse_args(tokens[3:])
+        importlib.import_module(tokens[2]).parser().parse_args(tokens[3:])
         return
     if tokens[0].endswith("pip") or tokens[1:2] == ["-m"]:
         return  # installation lines, checked by `make venv` in CI

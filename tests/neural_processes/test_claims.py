@@ -10,7 +10,12 @@ from paperzoo.neural_processes.experiments import quick
 
 def _arms(drop_bnp, ll_bnp, change=0.01):
     def arm(drop, ll, ch):
-        return {"tnoise/tar_ll_drop": drop, "rbf/tar_ll": ll, "val/tar_ll_change": [ch] * 3}
+        return {
+            "tnoise/tar_ll_drop": drop,
+            "tnoise_random/tar_ll_drop": drop,
+            "rbf/tar_ll": ll,
+            "val/tar_ll_change": [ch] * 3,
+        }
 
     return {
         "CNP": arm([0.50, 0.55, 0.60], [1.00, 1.10, 1.20], 0.01),
@@ -19,8 +24,14 @@ def _arms(drop_bnp, ll_bnp, change=0.01):
     }
 
 
+def _config(**claims):
+    cfg = dataclasses.replace(quick(), seeds=[0, 1, 2])
+    cfg.claims = dataclasses.replace(cfg.claims, **{"reference_tar_ll": {}, **claims})
+    return cfg
+
+
 def _verdicts(arms, cfg=None):
-    cfg = cfg or dataclasses.replace(quick(), seeds=[0, 1, 2])
+    cfg = cfg or _config()
     res = Results(cfg, cfg.seeds, arms)
     return {c.id: c for c in judge_all(claims(res), arms)}
 
@@ -29,6 +40,7 @@ def test_robustness_holds_and_in_distribution_fails():
     # BNP drops 0.10 vs NP's 0.40-0.44 (d = 0.30-0.34 > 0.05); in distribution it is 0.5 below.
     v = _verdicts(_arms([0.10, 0.10, 0.11], [0.50, 0.60, 0.70]))
     assert v["bnp_robust_tnoise"].verdict == "holds"
+    assert v["bnp_robust_tnoise_random"].verdict == "holds"
     assert v["bnp_in_distribution"].verdict == "fails"
 
 
@@ -40,8 +52,28 @@ def test_noisy_difference_and_unconverged_training_are_inconclusive():
     assert "converged" in moving["bnp_robust_tnoise"].reason
 
 
-def test_claims_follow_the_arms_present():
-    cfg = dataclasses.replace(quick(), seeds=[0, 1, 2], models=["CNP", "BNP"])
+def test_quality_gate_reads_each_baselines_reference():
+    # CNP's rbf/tar_ll mean is 1.10, NP's 0.95; tolerance 0.05.
+    ok = _verdicts(_arms([0.1] * 3, [1.0] * 3), _config(reference_tar_ll={"CNP": 1.15, "NP": 1.0}))
+    assert ok["bnp_robust_tnoise"].verdict == "holds"
+    low = _verdicts(_arms([0.1] * 3, [1.0] * 3), _config(reference_tar_ll={"CNP": 1.2, "NP": 0.9}))
+    assert low["bnp_robust_tnoise"].verdict == "inconclusive"
+    assert "cnp_quality" in low["bnp_robust_tnoise"].reason
+    assert low["bnp_in_distribution"].verdict == "inconclusive"
+
+
+def test_mismatch_gate_needs_the_baselines_to_lose_likelihood():
+    # The baselines' smallest mean drop is NP's 0.42: a 0.5 requirement fails the gate.
+    v = _verdicts(_arms([0.1] * 3, [1.0, 1.1, 1.2]), _config(min_baseline_drop=0.5))
+    assert v["bnp_robust_tnoise"].verdict == "inconclusive"
+    assert "mismatch" in v["bnp_robust_tnoise"].reason
+    assert v["bnp_in_distribution"].verdict == "holds"  # not a robustness claim: no such gate
+
+
+def test_claims_follow_the_arms_and_sets_present():
+    cfg = _config()
+    cfg.models = ["CNP", "BNP"]
+    cfg.task = dataclasses.replace(cfg.task, random_t_noise=False)
     arms = _arms([0.1, 0.1, 0.1], [1, 1, 1])
     del arms["NP"]
     assert set(_verdicts(arms, cfg)) == {"bnp_robust_tnoise", "bnp_in_distribution"}

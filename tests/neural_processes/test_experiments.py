@@ -6,7 +6,9 @@ from paperzoo.core import config_from_dict, config_to_dict, get_experiment
 from paperzoo.neural_processes.config import Config
 
 
-@pytest.mark.parametrize("preset", ["smoke", "quick", "quick_attentive", "mnist", "paper"])
+@pytest.mark.parametrize(
+    "preset", ["smoke", "demo", "quick", "quick_attentive", "mnist", "predator_prey", "paper"]
+)
 def test_presets_build_and_roundtrip(preset):
     exp = get_experiment("neural_processes", preset)
     cfg = exp.make_config()
@@ -28,3 +30,16 @@ def test_paper_preset_is_the_official_configuration():
 
 def test_mnist_preset_needs_data():
     assert get_experiment("neural_processes", "mnist").needs_data == ("mnist",)
+
+
+@pytest.mark.parametrize(
+    ("preset", "gated"), [("quick", {"CNP", "NP"}), ("quick_attentive", {"CANP", "ANP"})]
+)
+def test_gp_presets_gate_every_baseline_on_the_official_level(preset, gated):
+    import math
+
+    cfg = get_experiment("neural_processes", preset).make_config()
+    ref = cfg.claims.reference_tar_ll
+    assert set(ref) == gated and all(math.isfinite(v) for v in ref.values())
+    assert cfg.model.hidden_dim == 128 and len(cfg.seeds) >= 3
+    assert cfg.task.random_t_noise and cfg.task.random_t_noise_mode == "per_point"

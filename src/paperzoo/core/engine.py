@@ -58,6 +58,7 @@ __all__ = [
     "UnitRecord",
     "UnitsFailed",
     "absolute_change",
+    "artifact_path",
     "compact_log",
     "late_change",
     "relative_change",
@@ -228,6 +229,12 @@ def _safe(key: str) -> str:
     return key.replace("/", "__")
 
 
+def artifact_path(run_path: Path, key: str, name: str) -> Path:
+    """Where unit ``key`` keeps its file artifact ``name`` (e.g. trained weights):
+    ``artifacts/<key>/<name>``."""
+    return Path(run_path) / "artifacts" / _safe(key) / name
+
+
 def record_path(run_path: Path, key: str) -> Path:
     """Where the record of the finished unit ``key`` is kept: ``units/<key>.json``."""
     return run_path / "units" / f"{_safe(key)}.json"
@@ -280,7 +287,7 @@ class UnitContext:
 
     def file(self, name: str, unit_key: str | None = None) -> Path:
         """Path of a file artifact (e.g. a teacher's weights) of this unit or of ``unit_key``."""
-        p = self.path / "artifacts" / _safe(unit_key or self.unit.key) / name
+        p = artifact_path(self.path, unit_key or self.unit.key, name)
         p.parent.mkdir(parents=True, exist_ok=True)
         return p
 

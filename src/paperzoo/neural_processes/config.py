@@ -23,8 +23,19 @@ from paperzoo.core.config import (
 KERNEL_NAMES = ("rbf", "matern", "periodic")
 """GP kernel families (``tasks.KERNELS`` holds their classes)."""
 
+LV_THETA = (0.01, 0.5, 1.0, 0.01)
+"""Official Lotka-Volterra rates (see ``predator_prey``)."""
+LV_MISMATCH_THETA = (0.005, 0.5, 1.0, 0.02)
+"""The mismatched simulator's rates (pre-registered, see ``predator_prey``)."""
+
+MODEL_NAMES = ("CNP", "NP", "CANP", "ANP", "BNP", "BANP")
+"""The six arms (``models.MODELS`` holds their classes)."""
+
 __all__ = [
     "KERNEL_NAMES",
+    "LV_MISMATCH_THETA",
+    "LV_THETA",
+    "MODEL_NAMES",
     "ClaimConfig",
     "Config",
     "EvalConfig",
@@ -64,9 +75,11 @@ class ModelConfig:
 class TaskConfig:
     """Which tasks the models are trained and evaluated on."""
 
-    kind: Literal["gp", "images"] = "gp"
+    kind: Literal["gp", "images", "lotka_volterra"] = "gp"
     """``gp``: 1-D GP functions; ``images``: image completion on ``dataset`` (seen classes for
-    training, the other classes held out as unseen)."""
+    training, the other classes held out as unseen); ``lotka_volterra``: predator-prey series
+    from a stochastic simulator, evaluated on the same simulator (``sim``) and on one with other
+    rates (``mismatch``)."""
 
     max_num_points: Annotated[int, Range(ge=4)] = 50
     """Upper bound on context + target points (official 50 for GP, 200 for images)."""
@@ -87,9 +100,17 @@ class TaskConfig:
     t_noise: NonNegFloat = 0.1
     """gamma of the Student-t(2.1) noise of the mismatch evaluation set (paper's fixed setting)."""
 
-    random_t_noise: bool = False
-    """Also evaluate with a random gamma ~ U(0, 0.15) per task (the official random mode is per
-    point; per task is used here so that some tasks are nearly clean and some very noisy)."""
+    random_t_noise: bool = True
+    """Also evaluate with a random gamma ~ U(0, 0.15) (the set ``tnoise_random``): the paper's
+    second robustness setting (official ``t_noise=-1``)."""
+
+    random_t_noise_mode: Literal["per_point", "per_task"] = "per_point"
+    """How the random gamma is drawn: ``per_point`` (official) or ``per_task`` (some tasks
+    nearly clean, some very noisy)."""
+
+    t_noise_on_eval_kernels: bool = False
+    """Also evaluate every kernel of ``eval_kernels`` with the fixed t-noise (sets
+    ``<kernel>_tnoise``)."""
 
     dataset: str = "mnist"
     """``images`` only: any image data set (``mnist``, ``fashion_mnist``, ``cifar10``,
@@ -98,6 +119,16 @@ class TaskConfig:
     seen_classes: list[NonNegInt] = field(default_factory=lambda: [0, 1, 2, 3, 4])
     """``images`` only: classes used for training; the others are the unseen evaluation set
     (the paper trains on EMNIST classes 0-9 and holds out 10-46)."""
+
+    num_series: Annotated[int, Range(ge=16)] = 2000
+    """``lotka_volterra`` only: simulated series in the training pool (official: a fresh batch
+    of 50 series per step)."""
+
+    theta: tuple[PosFloat, PosFloat, PosFloat, PosFloat] = LV_THETA
+    """``lotka_volterra`` only: rates of the training simulator (official defaults)."""
+
+    mismatch_theta: tuple[PosFloat, PosFloat, PosFloat, PosFloat] = LV_MISMATCH_THETA
+    """``lotka_volterra`` only: rates of the mismatched evaluation simulator."""
 
     train_images: NonNegInt = 0
     """``images`` only: use this many training images (0 = all of the seen classes)."""
@@ -148,6 +179,20 @@ class ClaimConfig:
     in_distribution_margin: NonNegFloat = 0.05
     """Non-inferiority margin: in distribution, BNP's target log-likelihood may be at most this
     many nats below CNP's."""
+
+    reference_tar_ll: dict[Annotated[str, OneOf(MODEL_NAMES)], float] = field(default_factory=dict)
+    """Quality gate: in-distribution target log-likelihood each baseline must reach (minus
+    ``quality_tolerance``), by model name; the level the official code reaches at the same
+    steps and configuration (measured outside the repository, see the README). Empty: no gate."""
+
+    quality_tolerance: NonNegFloat = 0.05
+    """Slack of the quality gate in nats (the reference and our run use different seeds and
+    evaluation draws)."""
+
+    min_baseline_drop: NonNegFloat = 0.0
+    """Mismatch gate: each baseline must lose at least this many nats of target
+    log-likelihood from the clean to the shifted set, else there is no mismatch to be
+    robust to (matters for unseen image classes)."""
 
     converged_change: PosFloat = 0.05
     """Convergence gate: the validation target log-likelihood may still move by at most this

@@ -18,6 +18,7 @@ from paperzoo.core.plots import (
 )
 from paperzoo.core.results import summarize
 
+from .claims import clean_and_shifts
 from .config import Config
 
 __all__ = ["figures", "notes", "tables"]
@@ -25,19 +26,17 @@ __all__ = ["figures", "notes", "tables"]
 _GRID = tuple(round(0.05 * i, 2) for i in range(1, 20))  # the calibration grid of train.py
 
 
-def _shift_names(results: Results) -> tuple[str, str]:
-    cfg = results.config
-    return ("seen", "unseen") if cfg.task.kind == "images" else (cfg.task.train_kernel, "tnoise")
-
-
-def _predictions_1d(path: Any, preds: dict[str, dict[str, Any]], arms: list[str]) -> None:
+def _predictions_1d(
+    path: Any, preds: dict[str, dict[str, Any]], arms: list[str], kind: str = "gp"
+) -> None:
     names = list(preds[arms[0]])
     n_tasks = len(preds[arms[0]][names[0]]["mean"])
     fig, axes = new_figure(len(arms), len(names) * n_tasks, size=(2.8, 2.1), sharey="col")
-    xq = np.linspace(-2, 2, 120)
+    xlabel, ylabel = ("time (standardised)", "prey") if kind == "lotka_volterra" else ("x", "y")
     for i, arm in enumerate(arms):
         for j, name in enumerate(names):
             p = preds[arm][name]
+            xq = np.asarray(p.get("xq", np.linspace(-2, 2, 120)))
             x, y, nc = np.asarray(p["x"])[..., 0], np.asarray(p["y"])[..., 0], p["num_context"]
             for b in range(n_tasks):
                 ax = axes[i, j * n_tasks + b]
@@ -49,16 +48,22 @@ def _predictions_1d(path: Any, preds: dict[str, dict[str, Any]], arms: list[str]
                 if i == 0:
                     ax.set_title(f"{name} task {b + 1}", fontsize=9)
                 if j == 0 and b == 0:
-                    ax.set_ylabel(f"{arm}: y", fontsize=8)
+                    ax.set_ylabel(f"{arm}: {ylabel}", fontsize=8)
                 if i == len(arms) - 1:
-                    ax.set_xlabel("x", fontsize=8)
+                    ax.set_xlabel(xlabel, fontsize=8)
                 ax.tick_params(labelsize=7)
     axes[0, 0].legend(fontsize=6, loc="lower left")
-    fig.suptitle(
-        "Predictive mean and central 95% interval (first seed); right: the same functions "
-        "with Student-t noise on the outputs",
-        fontsize=9,
-    )
+    if kind == "lotka_volterra":
+        title = (
+            "Predictive mean and central 95% interval of the first population (first seed); "
+            "left: the training simulator, right: the mismatched one"
+        )
+    else:
+        title = (
+            "Predictive mean and central 95% interval (first seed); right: the same functions "
+            "with Student-t noise on the outputs"
+        )
+    fig.suptitle(title, fontsize=9)
     save_figure(fig, path)
 
 
@@ -139,9 +144,9 @@ def figures(results: Results, run_dir: RunDir) -> None:
     if cfg.task.kind == "images":
         _completions(run_dir.figure("completions"), first, arms, _image_shape(first, arms))
     else:
-        _predictions_1d(run_dir.figure("predictions"), first, arms)
+        _predictions_1d(run_dir.figure("predictions"), first, arms, cfg.task.kind)
     _calibration(run_dir.figure("calibration"), results, arms)
-    clean, shift = _shift_names(results)
+    clean, shifts = clean_and_shifts(cfg)
     curves = {
         a: (
             results.of_arm(a)[0].artifacts["curve"]["step"],
@@ -168,7 +173,9 @@ def figures(results: Results, run_dir: RunDir) -> None:
     bar_ci(
         run_dir.figure("target_log_likelihood"),
         summarize(results.arms),
-        [f"{clean}/tar_ll", f"{shift}/tar_ll", f"{shift}/tar_ll_drop"],
+        [f"{clean}/tar_ll"]
+        + [f"{s}/tar_ll" for s in shifts]
+        + [f"{s}/tar_ll_drop" for s in shifts],
         arms=arms,
     )
 
@@ -195,13 +202,14 @@ def tables(results: Results) -> dict[str, str]:
 def notes(results: Results) -> str:
     cfg: Config = results.config
     tc, ec = cfg.train, cfg.eval
-    clean, shift = _shift_names(results)
+    clean, shifts = clean_and_shifts(cfg)
+    drops = ", ".join(f"`{s}/tar_ll_drop`" for s in shifts)
     text = (
         f"Trained {', '.join(results.arms)} for {tc.num_steps} steps (batch {tc.batch_size}, "
         f"Adam {tc.learning_rate:g} with cosine annealing, K={tc.num_samples} in training), "
         f"hidden {cfg.model.hidden_dim}, seeds {cfg.seeds}, all arms on the same task stream per "
         f"seed. Evaluation: {ec.num_batches} fixed batches x {ec.batch_size} tasks per set "
-        f"(seed {ec.seed}), K={ec.num_samples}. `{shift}/tar_ll_drop` = {clean} minus {shift} "
+        f"(seed {ec.seed}), K={ec.num_samples}. {drops} = {clean} minus the shifted set's "
         "target log-likelihood (smaller is more robust). Coverage = fraction of target outputs "
         "inside the central predictive interval (nominal 0.5/0.8/0.95). "
         "`val/tar_ll_change` = change (nats) of the validation log-likelihood over the last 20% "

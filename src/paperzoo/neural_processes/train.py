@@ -16,10 +16,11 @@ import torch
 from paperzoo.core import Unit, UnitContext, make_generator
 from paperzoo.core.engine import absolute_change
 
-from .claims import clean_and_shift
+from .claims import clean_and_shifts
 from .config import Config
-from .metrics import context_target_log_likelihood, predictive_quantile
-from .models import MODELS, NeuralProcess, make_model
+from .evaluation import CALIBRATION_GRID, MODEL_FILE, build_model, evaluate
+from .metrics import predictive_quantile
+from .models import MODELS, NeuralProcess
 from .tasks import GPTaskSampler, ImageCompletionSampler, Task, add_t_noise, make_kernel
 
 __all__ = [
@@ -29,9 +30,7 @@ __all__ = [
     "units",
 ]
 
-COVERAGE_LEVELS = (0.5, 0.8, 0.95)
 _COST = {"CNP": 1.0, "NP": 2.0, "CANP": 3.0, "ANP": 4.0, "BNP": 4.0, "BANP": 8.0}  # step times
-CALIBRATION_GRID = tuple(round(0.05 * i, 2) for i in range(1, 20))  # 0.05 .. 0.95
 
 
 @dataclass
@@ -68,10 +67,17 @@ def _gp_data(cfg: Config) -> _Data:
     }
     if t.random_t_noise:
         sets["tnoise_random"] = GPTaskSampler(
-            kernel(t.train_kernel), t_noise_mode="per_task", max_t_noise=0.15, max_num_points=m
+            kernel(t.train_kernel),
+            t_noise_mode=t.random_t_noise_mode,
+            max_t_noise=0.15,
+            max_num_points=m,
         )
     for name in t.eval_kernels:
         sets[name] = GPTaskSampler(kernel(name), max_num_points=m)
+        if t.t_noise_on_eval_kernels:
+            sets[f"{name}_tnoise"] = GPTaskSampler(
+                kernel(name), t_noise=t.t_noise, max_num_points=m
+            )
     # Every evaluation set uses the same seed, as the official code does, so the clean and
     # t-noise sets share x locations and counts (only the noise differs in distribution).
     eval_sets = {k: _fixed(s, ev.num_batches, ev.batch_size, ev.seed) for k, s in sets.items()}
@@ -112,6 +118,28 @@ def _image_data(cfg: Config, ctx: UnitContext) -> _Data:
     return _Data(sampler, eval_sets, val, plot, 2, c, image_shape=(c, h, w))
 
 
+def _lotka_volterra_data(cfg: Config) -> _Data:
+    from .predator_prey import LotkaVolterraSampler, simulate_pool
+
+    t, ev, m = cfg.task, cfg.eval, cfg.task.max_num_points
+    n_eval = max(100, ev.num_batches)  # series in each evaluation pool
+
+    def sampler(theta: tuple[float, ...], n: int, seed: int) -> LotkaVolterraSampler:
+        return LotkaVolterraSampler(simulate_pool(n, theta, seed=seed), max_num_points=m)
+
+    # Distinct simulation seeds: the evaluation series are never in the training pool.
+    train = sampler(t.theta, t.num_series, 0)
+    samplers = {
+        "sim": sampler(t.theta, n_eval, 1),
+        "mismatch": sampler(t.mismatch_theta, n_eval, 2),
+    }
+    eval_sets = {k: _fixed(s, ev.num_batches, ev.batch_size, ev.seed) for k, s in samplers.items()}
+    val = _fixed(samplers["sim"], cfg.train.val_batches, 16, ev.seed + 1)
+    g = make_generator(ev.seed + 2)
+    plot = {k: s.sample(2, num_context=20, num_target=29, generator=g) for k, s in samplers.items()}
+    return _Data(train, eval_sets, val, plot, 1, 2)
+
+
 def _data(cfg: Config, ctx: UnitContext) -> _Data:
     key = (
         "neural_processes",
@@ -120,8 +148,12 @@ def _data(cfg: Config, ctx: UnitContext) -> _Data:
         cfg.train.val_batches,
         str(ctx.data_root),
     )
-    build = (lambda: _image_data(cfg, ctx)) if cfg.task.kind == "images" else lambda: _gp_data(cfg)
-    return ctx.cache(key, build)
+    builders = {
+        "images": lambda: _image_data(cfg, ctx),
+        "lotka_volterra": lambda: _lotka_volterra_data(cfg),
+        "gp": lambda: _gp_data(cfg),
+    }
+    return ctx.cache(key, builders[cfg.task.kind])
 
 
 # --- one (arm, seed) unit --------------------------------------------------------------------
@@ -147,26 +179,6 @@ def units(cfg: Config) -> list[Unit]:
     ]
 
 
-def _evaluate(model: NeuralProcess, batches: list[Task], k: int, seed: int) -> dict[str, Any]:
-    """Mean ctx/tar log-likelihood over batches, target coverage on the calibration grid."""
-    g = make_generator(seed)
-    ctx_ll, tar_ll, cov = 0.0, 0.0, np.zeros(len(CALIBRATION_GRID))
-    model.eval()
-    with torch.no_grad():
-        for t in batches:
-            r = context_target_log_likelihood(
-                model, t.x, t.y, t.num_context, k, g, levels=CALIBRATION_GRID
-            )
-            ctx_ll, tar_ll = ctx_ll + r["ctx_ll"], tar_ll + r["tar_ll"]
-            cov += np.array([r[f"tar_cov@{p:g}"] for p in CALIBRATION_GRID])
-    cov = cov / len(batches)
-    out: dict[str, Any] = {"ctx_ll": ctx_ll / len(batches), "tar_ll": tar_ll / len(batches)}
-    out["calibration"] = [float(c) for c in cov]
-    for p in COVERAGE_LEVELS:
-        out[f"cov{round(100 * p)}"] = float(cov[CALIBRATION_GRID.index(p)])
-    return out
-
-
 def _predictions(model: NeuralProcess, data: _Data) -> dict[str, Any]:
     """Mean and central 95% band on a dense grid (1-D) or on every pixel (images)."""
     g = make_generator(0)
@@ -174,13 +186,14 @@ def _predictions(model: NeuralProcess, data: _Data) -> dict[str, Any]:
     model.eval()
     with torch.no_grad():
         for name, t in data.plot_tasks.items():
-            xq = (
-                t.x
-                if data.image_shape
-                else torch.linspace(-2, 2, 120).view(1, -1, 1).expand(t.x.shape[0], -1, -1)
-            )
+            if data.image_shape:
+                xq = t.x
+            else:  # a grid over the tasks' inputs (GP: [-2, 2]; standardised series: wider)
+                lo, hi = min(-2.0, float(t.x.min())), max(2.0, float(t.x.max()))
+                xq = torch.linspace(lo, hi, 120).view(1, -1, 1).expand(t.x.shape[0], -1, -1)
             dist = model.predict(t.xc, t.yc, xq, None, g)
             out[name] = {
+                "xq": xq[0, :, 0].tolist(),
                 "x": t.x.tolist(),
                 "y": t.y.tolist(),
                 "num_context": t.num_context,
@@ -191,30 +204,12 @@ def _predictions(model: NeuralProcess, data: _Data) -> dict[str, Any]:
     return out
 
 
-def _model(cfg: Config, arm: str, data: _Data) -> NeuralProcess:
-    mc = cfg.model
-    return make_model(
-        arm,
-        x_dim=data.x_dim,
-        y_dim=data.y_dim,
-        hidden_dim=mc.hidden_dim,
-        latent_dim=mc.latent_dim,
-        enc_pre_depth=mc.enc_pre_depth,
-        enc_post_depth=mc.enc_post_depth,
-        enc_v_depth=mc.enc_v_depth,
-        enc_qk_depth=mc.enc_qk_depth,
-        dec_depth=mc.dec_depth,
-        num_heads=mc.num_heads,
-        num_samples=cfg.eval.num_samples,
-    )
-
-
 def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
     """Train ``unit.arm`` on the seed's task stream, then evaluate every set."""
     tc, ec = cfg.train, cfg.eval
     data = _data(cfg, ctx)
     torch.manual_seed(unit.seed)  # the same initialisation stream for every arm of a seed
-    model = _model(cfg, unit.arm, data).to(ctx.device)
+    model = build_model(cfg, unit.arm, data.x_dim, data.y_dim).to(ctx.device)
     opt = torch.optim.Adam(model.parameters(), lr=tc.learning_rate)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=tc.num_steps)
     g = make_generator(unit.seed)  # the task stream: identical for every arm of this seed
@@ -235,7 +230,7 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
         sched.step()
         losses.append(loss.item())
         if step % tc.val_every == 0 or step == tc.num_steps:
-            val = _evaluate(model, data.val, min(ec.num_samples, 10), ec.seed)
+            val = evaluate(model, data.val, min(ec.num_samples, 10), ec.seed)
             curve["step"].append(step)
             curve["val_tar_ll"].append(val["tar_ll"])
             curve["train_loss"].append(float(np.mean(losses)) if losses else float("nan"))
@@ -247,11 +242,17 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
     metrics: dict[str, float] = {"val/tar_ll_change": absolute_change(curve["val_tar_ll"])}
     calibration = {}
     for name, batches in data.eval_sets.items():
-        r = _evaluate(model, batches, ec.num_samples, ec.seed)
+        r = evaluate(model, batches, ec.num_samples, ec.seed)
         calibration[name] = r.pop("calibration")
         metrics.update({f"{name}/{k}": v for k, v in r.items()})
-    clean, shift = clean_and_shift(cfg)
-    metrics[f"{shift}/tar_ll_drop"] = metrics[f"{clean}/tar_ll"] - metrics[f"{shift}/tar_ll"]
+    clean, shifts = clean_and_shifts(cfg)
+    for shift in shifts:
+        metrics[f"{shift}/tar_ll_drop"] = metrics[f"{clean}/tar_ll"] - metrics[f"{shift}/tar_ll"]
+    # Weights only (no pickled objects), so `evaluation.load_trained` can bring it back later.
+    torch.save(
+        {"model": model.state_dict(), "x_dim": data.x_dim, "y_dim": data.y_dim},
+        ctx.file(MODEL_FILE),
+    )
     ctx.artifact("curve", curve)
     ctx.artifact("calibration", calibration)
     if unit.seed == cfg.seeds[0]:
