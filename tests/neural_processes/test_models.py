@@ -173,3 +173,21 @@ def test_bad_inputs_raise_clear_errors():
         make_model("GP")
     with pytest.raises(ValueError, match="empty"):
         BNP(**SMALL).loss(xc[:, :0], yc[:, :0], x, x)
+
+
+def test_pointwise_maps_computed_once_on_broadcast_views_are_exact():
+    from paperzoo.neural_processes.modules import CrossAttentionEncoder, mlp, pointwise
+
+    torch.manual_seed(0)
+    f = mlp(3, 8, 5, 3)
+    x = torch.randn(4, 6, 3)
+    view = x.expand(7, *x.shape)  # stride 0 on the K axis
+    assert view.stride(0) == 0
+    assert torch.equal(pointwise(f, view), f(view.contiguous()))
+    enc = CrossAttentionEncoder(1, 1, 16, num_heads=4)
+    xc, xt = torch.randn(2, 5, 1), torch.randn(2, 9, 1)
+    yk = torch.randn(3, 2, 5, 1)  # K = 3 bootstrap outputs on shared inputs
+    shared = enc(xc.expand(3, *xc.shape), yk, xt)  # queries not expanded at all
+    copied = enc(xc.expand(3, *xc.shape).contiguous(), yk, xt.expand(3, *xt.shape).contiguous())
+    assert shared.shape == (3, 2, 9, 16)
+    assert torch.allclose(shared, copied, atol=1e-6)

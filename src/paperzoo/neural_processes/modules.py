@@ -20,11 +20,15 @@ Deviations from the paper / official code:
       projected once per task instead of once per target point.
     * Attention uses :func:`torch.nn.functional.scaled_dot_product_attention` with the official
       scale ``1/sqrt(dim_out)`` (not ``1/sqrt(dim_out / heads)``), masks are not supported.
+    * Point-wise maps (query/key MLPs, attention projections, the decoder's ``W_x x``) are
+      evaluated once for leading axes that are broadcast views (stride 0, e.g. the K bootstrap
+      copies of the same inputs), see :func:`pointwise`; the result is the same tensor.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -38,7 +42,26 @@ __all__ = [
     "PoolingEncoder",
     "SelfAttention",
     "mlp",
+    "pointwise",
 ]
+
+
+def pointwise(f: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
+    """``f(x)`` for a map ``f`` that acts on each point separately (an MLP, a projection),
+    computed once for the leading axes along which ``x`` is a broadcast view (stride 0).
+
+    The residual bootstrap evaluates K contexts that share their inputs (``x.expand(K, ...)``);
+    this keeps the query/key MLPs from recomputing the same values K times.
+
+    Shape: x (..., points, dim) -> (..., points, out_dim)
+    """
+    lead = 0
+    while lead < x.dim() - 2 and x.stride(lead) == 0 and x.shape[lead] > 1:
+        lead += 1
+    if lead == 0:
+        return f(x)
+    y = f(x[(0,) * lead])
+    return y.expand(*x.shape[:lead], *y.shape)
 
 
 def mlp(in_dim: int, hidden_dim: int, out_dim: int, depth: int) -> nn.Sequential:
@@ -85,7 +108,13 @@ class MultiHeadAttention(nn.Module):
             q: (..., queries, q_dim); k: (..., points, k_dim); v: (..., points, v_dim)
             returns: (..., queries, out_dim)
         """
-        q, k, v = self.proj_q(q), self.proj_k(k), self.proj_v(v)
+        q, k, v = pointwise(self.proj_q, q), pointwise(self.proj_k, k), pointwise(self.proj_v, v)
+        # Queries may be shared by leading axes that keys/values have (one set of targets for K
+        # bootstrap contexts): broadcast the leading shapes.
+        lead = torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+        q = q.expand(*lead, *q.shape[-2:])
+        k = k.expand(*lead, *k.shape[-2:])
+        v = v.expand(*lead, *v.shape[-2:])
         # The official code scales logits by 1/sqrt(out_dim), the full width, not the head width.
         att = F.scaled_dot_product_attention(
             self._heads(q), self._heads(k), self._heads(v), scale=1.0 / math.sqrt(self.out_dim)
@@ -198,7 +227,7 @@ class CrossAttentionEncoder(nn.Module):
             xc: (..., context, x_dim); yc: (..., context, y_dim); xt: (..., targets, x_dim)
             returns: (..., targets, hidden_dim)
         """
-        q, k = self.query_key(xt), self.query_key(xc)
+        q, k = pointwise(self.query_key, xt), pointwise(self.query_key, xc)
         v = self.value(torch.cat([xc, yc], -1))
         return self.attention(q, k, v)
 
@@ -248,7 +277,8 @@ class Decoder(nn.Module):
         """
         w, b = self.first.weight, self.first.bias
         # W [r; x] + b == W_r r + W_x x + b (the official concatenation order is [r, x]).
-        hidden = F.linear(r, w[:, : self.enc_dim]) + F.linear(x, w[:, self.enc_dim :], b)
+        wx = pointwise(lambda z: F.linear(z, w[:, self.enc_dim :], b), x)
+        hidden = F.linear(r, w[:, : self.enc_dim]) + wx
         if r_bootstrap is not None:
             if self.adaptation is None:
                 raise ValueError("this decoder has no adaptation layer (adaptation_dim=None)")
