@@ -18,7 +18,7 @@ from paperzoo.core.engine import absolute_change
 
 from .claims import clean_and_shifts
 from .config import Config
-from .evaluation import CALIBRATION_GRID, MODEL_FILE, build_model, evaluate
+from .evaluation import CALIBRATION_GRID, MODEL_FILE, build_model, evaluate, gp_tasks
 from .metrics import predictive_quantile
 from .models import MODELS, NeuralProcess
 from .tasks import GPTaskSampler, ImageCompletionSampler, Task, add_t_noise, make_kernel
@@ -58,30 +58,31 @@ def _gp_data(cfg: Config) -> _Data:
     t, ev = cfg.task, cfg.eval
     m = t.max_num_points
 
-    def kernel(name: str) -> Any:
-        return make_kernel(name, t.length_range, t.scale_range)
-
-    sets = {
-        t.train_kernel: GPTaskSampler(kernel(t.train_kernel), max_num_points=m),
-        "tnoise": GPTaskSampler(kernel(t.train_kernel), t_noise=t.t_noise, max_num_points=m),
-    }
-    if t.random_t_noise:
-        sets["tnoise_random"] = GPTaskSampler(
-            kernel(t.train_kernel),
-            t_noise_mode=t.random_t_noise_mode,
-            max_t_noise=0.15,
+    def tasks(kernel: str, gamma: float | None = None, mode: str = "fixed") -> list[Task]:
+        return gp_tasks(
+            kernel,
+            gamma,
+            mode,  # type: ignore[arg-type]
+            num_batches=ev.num_batches,
+            batch_size=ev.batch_size,
+            seed=ev.seed,
+            length_range=t.length_range,
+            scale_range=t.scale_range,
             max_num_points=m,
         )
-    for name in t.eval_kernels:
-        sets[name] = GPTaskSampler(kernel(name), max_num_points=m)
-        if t.t_noise_on_eval_kernels:
-            sets[f"{name}_tnoise"] = GPTaskSampler(
-                kernel(name), t_noise=t.t_noise, max_num_points=m
-            )
+
     # Every evaluation set uses the same seed, as the official code does, so the clean and
     # t-noise sets share x locations and counts (only the noise differs in distribution).
-    eval_sets = {k: _fixed(s, ev.num_batches, ev.batch_size, ev.seed) for k, s in sets.items()}
-    train = sets[t.train_kernel]
+    eval_sets = {t.train_kernel: tasks(t.train_kernel), "tnoise": tasks(t.train_kernel, t.t_noise)}
+    if t.random_t_noise:
+        eval_sets["tnoise_random"] = tasks(t.train_kernel, None, t.random_t_noise_mode)
+    for name in t.eval_kernels:
+        eval_sets[name] = tasks(name)
+        if t.t_noise_on_eval_kernels:
+            eval_sets[f"{name}_tnoise"] = tasks(name, t.t_noise)
+    train = GPTaskSampler(
+        make_kernel(t.train_kernel, t.length_range, t.scale_range), max_num_points=m
+    )
     val = _fixed(train, cfg.train.val_batches, 16, ev.seed + 1)
     g = make_generator(ev.seed + 2)  # the figure: the same functions clean and with t-noise
     clean = train.sample(2, num_context=10, num_target=30, generator=g)
