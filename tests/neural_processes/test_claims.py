@@ -77,3 +77,28 @@ def test_claims_follow_the_arms_and_sets_present():
     arms = _arms([0.1, 0.1, 0.1], [1, 1, 1])
     del arms["NP"]
     assert set(_verdicts(arms, cfg)) == {"bnp_robust_tnoise", "bnp_in_distribution"}
+
+
+def test_image_claims_cover_unseen_classes_and_the_official_image_t_noise():
+    from paperzoo.neural_processes.claims import _describe, clean_and_shifts
+    from paperzoo.neural_processes.experiments import mnist
+
+    cfg = mnist()
+    assert clean_and_shifts(cfg) == ("seen", ["unseen", "tnoise_random"])
+    cfg.task = dataclasses.replace(cfg.task, random_t_noise=False)
+    assert clean_and_shifts(cfg) == ("seen", ["unseen"])
+    arms = {
+        name: {
+            "seen/tar_ll": [1.0] * 3,
+            "unseen/tar_ll_drop": [d] * 3,
+            "val/tar_ll_change": [0.0] * 3,
+        }
+        for name, d in (("CNP", 0.3), ("NP", 0.3), ("BNP", 0.1))
+    }
+    cfg.seeds = [0, 1, 2]
+    v = {c.id: c for c in judge_all(claims(Results(cfg, cfg.seeds, arms)), arms)}
+    assert set(v) == {"bnp_robust_unseen", "bnp_in_distribution"}
+    assert v["bnp_robust_unseen"].verdict == "holds"  # drop 0.1 vs 0.3: d = 0.2 > 0.05
+    cfg.task = dataclasses.replace(cfg.task, random_t_noise=True)
+    assert "U(0, 0.09)" in _describe(cfg, "tnoise_random")  # the official image maximum
+    assert "U(0, 0.15)" in _describe(quick(), "tnoise_random")

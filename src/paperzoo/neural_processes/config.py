@@ -102,7 +102,8 @@ class TaskConfig:
 
     random_t_noise: bool = True
     """Also evaluate with a random gamma ~ U(0, 0.15) (the set ``tnoise_random``): the paper's
-    second robustness setting (official ``t_noise=-1``)."""
+    second robustness setting (official ``t_noise=-1``). For ``images`` the seen test images
+    with gamma ~ U(0, 0.09) (the official image maximum); ignored for ``lotka_volterra``."""
 
     random_t_noise_mode: Literal["per_point", "per_task"] = "per_point"
     """How the random gamma is drawn: ``per_point`` (official) or ``per_task`` (some tasks

@@ -112,25 +112,33 @@ def quick_attentive() -> Config:
     return cfg
 
 
-@register("neural_processes", "mnist", cpu_minutes=45, needs_data=("mnist",))
+@register("neural_processes", "mnist", cpu_minutes=50, needs_data=("mnist",))
 def mnist() -> Config:
     """CNP, NP, BNP image completion on MNIST digits 0-4, evaluated on unseen digits 5-9, 3 seeds.
 
-    Mimics the paper's EMNIST experiment (Table 2: seen vs unseen classes) with MNIST; 28x28 grid,
-    up to 200 points; completion figures of seen and unseen digits per model. CPU scale:
-    hidden 64, 600 steps of 16 images, 25 evaluation batches of 16 tasks per set, K = 50.
-    Pre-registered mismatch gate: CNP and NP must lose at least 0.05 nats of target
-    log-likelihood on unseen digits, else "robust on unseen classes" has nothing to measure.
+    Mimics the paper's EMNIST experiment (train on classes 0-9, evaluate on the unseen 10-46)
+    with the MNIST split the research notes prescribe; 28x28 grid, up to 200 points. Two
+    model-data mismatches: unseen digits, and the seen test digits with the official image
+    t-noise (gamma ~ U(0, 0.09) per pixel, ``t_noise=-1``). Official EMNIST architecture
+    (hidden 128, depths 5/3/4), Adam 5e-4 with cosine annealing, K = 4; batch 16 and 3,000
+    steps, 1.0% of the official 200 epochs of 100 images (48,000 steps). Pilot (2026-11-28,
+    CNP seed 0, 4,000 steps): validation target LL 0.39 at 500 steps, 0.53 at 1,500 and
+    0.53-0.56 from 2,000 on (change over the last 20%: 0.003 nats), so 3,000 steps reach the
+    plateau. Its unseen-digit drop was 0.020 nats (5 batches). Evaluation: 100 batches of 16
+    tasks per set, K = 50. Pre-registered as `quick` (effect 0.05 nats, in-distribution margin
+    0.05) plus the mismatch gate: CNP and NP must lose at least 0.05 nats on the shifted set,
+    else "robust" has nothing to measure. No official reference level: the official EMNIST
+    script needs torchvision's EMNIST download, which this machine has neither of.
     """
     return Config(
         seeds=[0, 1, 2],
         models=["CNP", "NP", "BNP"],
-        model=ModelConfig(hidden_dim=64, latent_dim=64),
+        model=ModelConfig(enc_pre_depth=5, enc_post_depth=3, dec_depth=4),
         task=TaskConfig(kind="images", dataset="mnist", max_num_points=200),
         train=TrainConfig(
-            num_steps=600, batch_size=16, val_every=100, val_batches=2, checkpoint_every=200
+            num_steps=3000, batch_size=16, val_every=250, val_batches=8, checkpoint_every=500
         ),
-        eval=EvalConfig(num_batches=25, batch_size=16, num_samples=50),
+        eval=EvalConfig(num_batches=100, batch_size=16, num_samples=50),
         claims=ClaimConfig(min_baseline_drop=0.05),
     )
 

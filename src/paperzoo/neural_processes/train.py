@@ -103,10 +103,15 @@ def _image_data(cfg: Config, ctx: UnitContext) -> _Data:
     train_imgs = images(train_split, True)
     if t.train_images:
         train_imgs = train_imgs[: t.train_images]
+    seen_test = images(test_split, True)
     samplers = {
-        "seen": ImageCompletionSampler(images(test_split, True), max_num_points=m),
+        "seen": ImageCompletionSampler(seen_test, max_num_points=m),
         "unseen": ImageCompletionSampler(images(test_split, False), max_num_points=m),
     }
+    if t.random_t_noise:  # the official image setting t_noise = -1: gamma ~ U(0, 0.09) per pixel
+        samplers["tnoise_random"] = ImageCompletionSampler(
+            seen_test, max_num_points=m, t_noise=None, t_noise_mode=t.random_t_noise_mode
+        )
     eval_sets = {k: _fixed(s, ev.num_batches, ev.batch_size, ev.seed) for k, s in samplers.items()}
     val = _fixed(samplers["seen"], cfg.train.val_batches, 16, ev.seed + 1)
     c, h, w = train_split.image_shape
