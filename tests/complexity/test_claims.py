@@ -8,11 +8,15 @@ from paperzoo.core.claims import judge_all
 from paperzoo.core.engine import Results
 
 
-def _verdicts(r, nc_mse, change=0.01):
+def _verdicts(r, nc_mse, change=0.01, diverged=0.0):
     cfg = dataclasses.replace(quick(), seeds=[0, 1, 2], regimes=["official"])
     arms = {
         "official/predict:nc": {"gap/R": r, "meta/loss_change": [change] * 3},
-        "official/nc": {"test/mse": nc_mse, "meta/loss_change": [change] * 3},
+        "official/nc": {
+            "test/mse": nc_mse,
+            "meta/loss_change": [change] * 3,
+            "test/diverged": [0.0, diverged, 0.0],
+        },
         "official/none": {"test/mse": [1.0, 1.1, 1.2]},
         "official/l2": {"test/mse": [0.9, 0.95, 1.0]},
     }
@@ -32,3 +36,11 @@ def test_holds_fails_inconclusive():
     v = _verdicts([0.8, 0.85, 0.9], [0.5, 0.55, 0.6], change=0.5)
     assert all(c.verdict == "inconclusive" for c in v.values())
     assert "meta-training loss still moving" in v["gap_r_official"].reason
+
+
+def test_diverged_nc_learners_make_the_mse_claims_inconclusive():
+    v = _verdicts([0.8, 0.85, 0.9], [0.5, 0.55, 0.6], diverged=0.25)
+    assert v["gap_r_official"].verdict == "holds"  # gap prediction needs no stable learners
+    for claim in ("nc_below_noreg_official", "nc_below_all_official"):
+        assert v[claim].verdict == "inconclusive"
+        assert "diverged" in v[claim].reason

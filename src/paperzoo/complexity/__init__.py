@@ -34,7 +34,9 @@ __all__ = [
     "init_learner_params",
     "measure_penalty",
     "nc_penalty",
+    "nc_predict",
     "param_norm",
+    "predict_gap",
     "snapshot_inputs",
     "stack_learners",
     "task_mse",
@@ -45,6 +47,7 @@ __all__ = [
 # package (as `paperzoo list` does for its presets) does not import torch.
 _WHERE = {
     "MEASURES": ".baselines",
+    "nc_predict": ".evaluation",
     "complexity_measure": ".baselines",
     "measure_penalty": ".baselines",
     "param_norm": ".baselines",
@@ -59,6 +62,7 @@ _WHERE = {
     "MultiHeadCrossAttention": ".model",
     "NeuralComplexity": ".model",
     "NeuralComplexityRegularizer": ".model",
+    "predict_gap": ".model",
     "snapshot_inputs": ".model",
     "PolynomialTasks": ".tasks",
     "RegressionTasks": ".tasks",

@@ -14,7 +14,8 @@ __all__ = ["claims"]
 
 def claims(results: Results) -> list[ClaimSpec]:
     """NC predicts gaps (R above the stated level) and its learners beat no regularisation and
-    every tuned baseline on test MSE; gated on NC's meta-training having converged."""
+    every tuned baseline on test MSE; gated on NC's meta-training having converged and, for the
+    test-MSE claims, on no NC-regularised learner having diverged."""
     cfg: Config = results.config
     cc = cfg.claims
     out = []
@@ -42,6 +43,16 @@ def claims(results: Results) -> list[ClaimSpec]:
             for a in results.arms
             if a.startswith(f"{regime}/") and "predict:" not in a and a != f"{regime}/nc"
         )
+        # Learners that NC drove to NaN are frozen, not dropped: their MSE would flatter or
+        # sink NC's mean arbitrarily, so the MSE claims need every NC learner finite.
+        stable = Gate(
+            "nc_stable",
+            "test/diverged",
+            0.0,
+            "max",
+            arms=(f"{regime}/nc",),
+            reason="some NC-regularised learners diverged (fraction shown)",
+        )
         out.append(
             ClaimSpec(
                 f"nc_below_noreg_{regime}",
@@ -52,7 +63,7 @@ def claims(results: Results) -> list[ClaimSpec]:
                 (f"{regime}/none",),
                 higher_is_better=False,
                 threshold=cc.min_mse_gain,
-                gates=(converged,),
+                gates=(converged, stable),
             )
         )
         out.append(
@@ -65,7 +76,7 @@ def claims(results: Results) -> list[ClaimSpec]:
                 others,
                 higher_is_better=False,
                 threshold=cc.min_mse_gain,
-                gates=(converged,),
+                gates=(converged, stable),
             )
         )
     return out

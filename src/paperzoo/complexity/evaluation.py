@@ -118,8 +118,10 @@ def compare_regularisers(
 ) -> dict[str, dict[str, Any]]:
     """Final test MSE, train MSE, gap and test-MSE curve of held-out learners per regulariser.
 
-    Baselines are tuned on ``val`` (the strength with the lowest mean final test MSE); NC uses
-    ``nc_weight`` untuned. Every candidate sees the same dropout masks (one generator seed).
+    Baselines are tuned on ``val`` (the strength with the lowest mean final test MSE among those
+    no learner diverges with); NC uses ``nc_weight`` untuned. Every candidate sees the same
+    dropout masks (one generator seed). A learner whose objective stops being finite is frozen
+    at its last finite parameters and counted in ``diverged`` (fraction of learners).
     """
 
     def train(tp: TasksAndInit, penalty: Penalty | None, p: float, name: str):
@@ -133,16 +135,16 @@ def compare_regularisers(
             dropout=p,
             generator=make_generator(seed + 7919),
             name=name,
+            on_diverge="freeze",  # a diverged learner is recorded, never an abort
         )
 
     def tuned(name: str, grid: Sequence[float], make: Callable[[float], tuple[Any, float]]):
         scores = []
         for v in grid:
             pen, p = make(v)
-            try:
-                scores.append(float(train(val, pen, p, f"{name}={v} (val)").final_test_mse.mean()))
-            except FloatingPointError:  # this strength makes some learner diverge: unusable
-                scores.append(float("inf"))
+            traj = train(val, pen, p, f"{name}={v} (val)")
+            # A strength that makes some learner diverge is unusable.
+            scores.append(np.inf if traj.diverged.any() else float(traj.final_test_mse.mean()))
         if not np.isfinite(scores).any():
             raise FloatingPointError(f"{name}: every strength in {list(grid)} diverges")
         best = grid[int(np.argmin(scores))]
@@ -160,6 +162,8 @@ def compare_regularisers(
             "test_mse": float(traj.final_test_mse.mean()),
             "train_mse": float(traj.train_mse[-1].mean()),
             "gap": float(traj.final_gap.mean()),
+            # learners frozen at their last finite parameters (their MSEs are in the means)
+            "diverged": float(traj.diverged.float().mean()),
             "curve": traj.test_mse.mean(1).tolist(),
             "hyper": hp,
         }

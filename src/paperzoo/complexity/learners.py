@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 import torch
 from torch import nn
@@ -164,6 +165,16 @@ class LearnerTrajectory:
     train_mse: torch.Tensor
     test_mse: torch.Tensor
     penalties: list[float] = field(default_factory=list)
+    diverged_at: torch.Tensor | None = None
+    """(tasks,) the step at which each learner's objective stopped being finite, -1 for none
+    (``on_diverge="freeze"``): such a learner keeps its last finite parameters."""
+
+    @property
+    def diverged(self) -> torch.Tensor:
+        """(tasks,) bool: learners frozen because their objective became NaN or infinite."""
+        if self.diverged_at is None:
+            return torch.zeros(self.train_mse.shape[1], dtype=torch.bool)
+        return self.diverged_at >= 0
 
     @property
     def final_test_mse(self) -> torch.Tensor:
@@ -195,6 +206,7 @@ def train_learners(
     generator: torch.Generator | None = None,
     hook: StepHook | None = None,
     name: str = "learners",
+    on_diverge: Literal["raise", "freeze"] = "raise",
 ) -> LearnerTrajectory:
     """Full-batch SGD on every task's MSE at once (official ``run_regression`` inner loop).
 
@@ -208,35 +220,59 @@ def train_learners(
         hook: called before each update with detached parameters and predictions, e.g. to store
             snapshots in a memory bank.
         name: used in the error message when the loss stops being finite.
+        on_diverge: when a learner's objective becomes NaN or infinite: ``"raise"`` a
+            :class:`FloatingPointError`, or ``"freeze"`` that learner at its last finite
+            parameters, record the step in ``diverged_at`` and keep training the others (their
+            updates are unaffected: the learners share no parameters).
 
     Raises:
-        FloatingPointError: when the objective becomes NaN or infinite.
+        FloatingPointError: with ``on_diverge="raise"``, when the objective becomes NaN or
+            infinite.
     """
     if num_steps < 0:
         raise ValueError(f"num_steps must be >= 0, got {num_steps}")
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    if on_diverge not in ("raise", "freeze"):
+        raise ValueError(f"on_diverge must be 'raise' or 'freeze', got {on_diverge!r}")
     x_tr, y_tr, x_te, y_te = tasks.tensors()
     t = tasks.num_tasks
     for k, v in params.items():
         if v.shape[0] != t:
             raise ValueError(f"param {k} holds {v.shape[0]} learners for {t} tasks")
     params = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
+    last_finite = {k: v.detach() for k, v in params.items()}
+    diverged_at = torch.full((t,), -1, dtype=torch.long)
     train_curve, test_curve, penalties = [], [], []
+
+    def per_task(p: Params, masks: torch.Tensor | None):
+        pred_tr, pred_te = batched_forward(module, p, x_tr, masks), batched_forward(module, p, x_te)
+        mse_tr = task_mse(pred_tr, y_tr)
+        pen = penalty(p, tasks, pred_tr, pred_te) if penalty is not None else None
+        return pred_tr, pred_te, mse_tr, pen, mse_tr if pen is None else mse_tr + pen
+
+    def freeze(bad: torch.Tensor, step: int) -> Params:
+        """Mark ``bad`` learners diverged and put back their last finite parameters."""
+        diverged_at[bad & (diverged_at < 0)] = step
+        return {
+            k: torch.where(_rows(bad, v), last_finite[k], v.detach()).requires_grad_(True)
+            for k, v in params.items()
+        }
+
     for step in range(num_steps):
         masks = None
         if dropout > 0:
             masks = _dropout_masks(t, module, x_tr.shape[1], dropout, generator)
-        pred_tr = batched_forward(module, params, x_tr, masks)
-        pred_te = batched_forward(module, params, x_te)
-        mse_tr = task_mse(pred_tr, y_tr)
-        objective = mse_tr.sum()
-        if penalty is not None:
-            pen = penalty(params, tasks, pred_tr, pred_te)
-            objective = objective + pen.sum()
-            penalties.append(float(pen.detach().mean()))
-        if not torch.isfinite(objective):
-            raise FloatingPointError(f"{name}: objective is {objective.item()} at step {step}")
+        pred_tr, pred_te, mse_tr, pen, obj = per_task(params, masks)
+        bad = ~torch.isfinite(obj.detach())
+        if bad.any():
+            if on_diverge == "raise":
+                raise FloatingPointError(f"{name}: objective is {obj.sum().item()} at step {step}")
+            params = freeze(bad, step)
+            pred_tr, pred_te, mse_tr, pen, obj = per_task(params, masks)
+        alive = diverged_at < 0
+        if pen is not None:
+            penalties.append(float(pen.detach()[alive].mean()) if alive.any() else float("nan"))
         with torch.no_grad():
             train_curve.append(mse_tr.detach())
             test_curve.append(task_mse(pred_te, y_te))
@@ -244,12 +280,28 @@ def train_learners(
             hook(
                 step, {k: v.detach() for k, v in params.items()}, pred_tr.detach(), pred_te.detach()
             )
-        grads = torch.autograd.grad(objective, list(params.values()))
+        last_finite = {k: v.detach() for k, v in params.items()}
+        if not alive.any():
+            continue  # every learner is frozen
+        # Frozen learners are left out of the sum; torch.where also drops the NaN that
+        # 0 * non-finite activations would put into their rows of the gradient.
+        grads = torch.autograd.grad(obj[alive].sum(), list(params.values()), allow_unused=True)
         with torch.no_grad():
             params = {
-                k: (v - learning_rate * g).requires_grad_(True)
+                k: torch.where(_rows(alive, v), v - learning_rate * g, v).requires_grad_(True)
+                if g is not None
+                else v
                 for (k, v), g in zip(params.items(), grads)
             }
+    with torch.no_grad():
+        final_tr = task_mse(batched_forward(module, params, x_tr), y_tr)
+        bad = ~torch.isfinite(final_tr) | ~torch.isfinite(
+            task_mse(batched_forward(module, params, x_te), y_te)
+        )
+    if bad.any():
+        if on_diverge == "raise":
+            raise FloatingPointError(f"{name}: objective is not finite after step {num_steps}")
+        params = freeze(bad, num_steps)
     with torch.no_grad():
         train_curve.append(task_mse(batched_forward(module, params, x_tr), y_tr))
         test_curve.append(task_mse(batched_forward(module, params, x_te), y_te))
@@ -258,4 +310,10 @@ def train_learners(
         train_mse=torch.stack(train_curve),
         test_mse=torch.stack(test_curve),
         penalties=penalties,
+        diverged_at=diverged_at,
     )
+
+
+def _rows(mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """(tasks,) mask broadcast over a stacked parameter (tasks, *shape)."""
+    return mask.view(-1, *([1] * (like.dim() - 1)))

@@ -17,12 +17,18 @@ of either set (tested).
 Deviations from the paper:
     * None in the architecture; as in the official ``MultiHeadAttention`` the attention logits
       are scaled by sqrt(model width), not sqrt(head width).
+    * Bounded penalty (ours; the official code adds the raw output): used as a regulariser, the
+      predicted gap is clamped to ``gap_range``, the range of true gaps NC was regressed on.
+      Outside the inputs it was trained on NC extrapolates linearly (ReLU MLPs), so an unbounded
+      penalty can reward pushing predictions ever further: learners on shifted sinusoids
+      diverged to NaN that way. Inside the range the penalty and its gradient are NC's own.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -33,6 +39,7 @@ __all__ = [
     "NeuralComplexity",
     "NeuralComplexityRegularizer",
     "mlp",
+    "predict_gap",
     "snapshot_inputs",
 ]
 
@@ -143,6 +150,16 @@ class NeuralComplexity(nn.Module):
             raise ValueError("encoder_depth and decoder_depth must be >= 1")
         if pool not in ("mean", "pma"):
             raise ValueError(f"pool must be 'mean' or 'pma', got {pool!r}")
+        self.hparams: dict[str, Any] = dict(
+            hidden_dim=hidden_dim,
+            encoder_depth=encoder_depth,
+            decoder_depth=decoder_depth,
+            num_heads=num_heads,
+            pool=pool,
+        )
+        # [min, max] of the true gaps NC has been regressed on (the trainer widens it); the
+        # regulariser clamps predictions to it. Empty (inf, -inf) until then: no clamp.
+        self.register_buffer("gap_range", torch.tensor([math.inf, -math.inf]))
         self.embed_qk = mlp(encoder_depth, 2, hidden_dim, hidden_dim)
         self.embed_v = mlp(encoder_depth, 3, hidden_dim, hidden_dim)
         self.attn = MultiHeadCrossAttention(hidden_dim, num_heads)
@@ -186,6 +203,62 @@ class NeuralComplexity(nn.Module):
             *snapshot_inputs(x_train, y_train, pred_train, x_test, pred_test)
         )
 
+    def bounded(self, gap: torch.Tensor) -> torch.Tensor:
+        """``gap`` clamped to ``gap_range`` (the gradient is NC's inside, zero outside); unchanged
+        while the range is empty (an NC that was never meta-trained)."""
+        lo, hi = self.gap_range.tolist()
+        return gap if lo > hi else gap.clamp(lo, hi)
+
+    def save(self, path: str | Path) -> None:
+        """Write the architecture, the weights and ``gap_range`` to ``path`` (``torch.save``).
+
+        Only tensors and plain values: :meth:`load` reads it with ``weights_only=True``.
+        """
+        state = {"format": "paperzoo.complexity.NeuralComplexity/1", "hparams": self.hparams}
+        state["state_dict"] = {k: v.detach().cpu() for k, v in self.state_dict().items()}
+        tmp = Path(path).with_name(Path(path).name + ".tmp")
+        torch.save(state, tmp)
+        tmp.replace(path)  # atomic: a crash never leaves half a file
+
+    @classmethod
+    def load(cls, path: str | Path, map_location: str | torch.device = "cpu") -> NeuralComplexity:
+        """A :class:`NeuralComplexity` saved with :meth:`save`, in eval mode."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no saved NeuralComplexity at {path}")
+        state = torch.load(path, map_location=map_location, weights_only=True)
+        if not isinstance(state, dict) or "hparams" not in state or "state_dict" not in state:
+            raise ValueError(f"{path} is not a NeuralComplexity saved with NeuralComplexity.save")
+        nc = cls(**state["hparams"])
+        nc.load_state_dict(state["state_dict"])
+        return nc.eval()
+
+
+def predict_gap(
+    nc: NeuralComplexity,
+    model: Any,
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    x_test: torch.Tensor,
+) -> torch.Tensor:
+    """NC's prediction of a trained model's generalisation gap L_te - L_tr (a measure, no labels
+    of the test points needed).
+
+    ``model`` is any callable mapping inputs (points, 1) to predictions (points, 1), e.g. an
+    ``nn.Module``; it is run on the train and test inputs without gradients.
+
+    Shape: x_train, y_train (train_points, 1) or (tasks, train_points, 1); x_test
+    (test_points, 1) or (tasks, test_points, 1) -> () or (tasks,).
+    """
+    single = x_train.dim() == 2
+    with torch.no_grad():
+        if single:
+            args = (x_train, y_train, model(x_train), x_test, model(x_test))
+            return nc(*(a.unsqueeze(0) for a in args)).squeeze(0)
+        pred_tr = torch.stack([model(x) for x in x_train])
+        pred_te = torch.stack([model(x) for x in x_test])
+        return nc(x_train, y_train, pred_tr, x_test, pred_te)
+
 
 class NeuralComplexityRegularizer(nn.Module):
     """Adds weight * NC(h, D_tr, X_te) to a learner's loss; NC itself stays fixed.
@@ -207,6 +280,8 @@ class NeuralComplexityRegularizer(nn.Module):
         weight: multiplier of the predicted gap (official default 1.0).
         reduction: ``"sum"`` over tasks (official, matching a loss summed over tasks), ``"mean"``
             or ``"none"`` (per-task values).
+        bounded: clamp the predicted gap to ``nc.gap_range`` (ours, see the module docstring);
+            ``False`` adds NC's raw output as the official code does.
     """
 
     def __init__(
@@ -214,6 +289,7 @@ class NeuralComplexityRegularizer(nn.Module):
         nc: NeuralComplexity,
         weight: float = 1.0,
         reduction: Literal["sum", "mean", "none"] = "sum",
+        bounded: bool = True,
     ):
         super().__init__()
         if reduction not in ("sum", "mean", "none"):
@@ -221,6 +297,7 @@ class NeuralComplexityRegularizer(nn.Module):
         self.nc = nc
         self.weight = float(weight)
         self.reduction = reduction
+        self.bounded = bool(bounded)
         for p in self.nc.parameters():
             p.requires_grad_(False)
         self.nc.eval()
@@ -246,7 +323,8 @@ class NeuralComplexityRegularizer(nn.Module):
         args = [x_train, y_train, pred_train, x_test, pred_test]
         if all(a.dim() == 2 for a in args):
             args = [a.unsqueeze(0) for a in args]
-        gap = self.weight * self.nc(*args)
+        gap = self.nc(*args)
+        gap = self.weight * (self.nc.bounded(gap) if self.bounded else gap)
         if self.reduction == "sum":
             return gap.sum()
         if self.reduction == "mean":

@@ -148,6 +148,7 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, dict[str, f
             "test/mse": r["test_mse"],
             "train/mse": r["train_mse"],
             "test/gap": r["gap"],
+            "test/diverged": r["diverged"],
             "meta/loss_change": change,
         }
         for a, r in regs.items()

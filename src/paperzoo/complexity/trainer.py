@@ -49,17 +49,19 @@ __all__ = [
 ]
 
 
-def nc_penalty(nc: NeuralComplexity, weight: float = 1.0) -> Penalty:
+def nc_penalty(nc: NeuralComplexity, weight: float = 1.0, bounded: bool = True) -> Penalty:
     """A ``penalty`` for :func:`train_learners`: ``weight * NC(h, D_tr, X_te)`` per task.
 
     Gradients reach the learner through its predictions; NC's own parameters are not updated by
-    the learner's optimiser (only the learner parameters are differentiated).
+    the learner's optimiser (only the learner parameters are differentiated). ``bounded``
+    clamps the prediction to ``nc.gap_range`` (see :class:`NeuralComplexityRegularizer`).
     """
 
     def penalty(
         params: Params, tasks: RegressionTasks, pred_train: torch.Tensor, pred_test: torch.Tensor
     ) -> torch.Tensor:
-        return weight * nc(tasks.x_train, tasks.y_train, pred_train, tasks.x_test, pred_test)
+        gap = nc(tasks.x_train, tasks.y_train, pred_train, tasks.x_test, pred_test)
+        return weight * (nc.bounded(gap) if bounded else gap)
 
     return penalty
 
@@ -241,6 +243,10 @@ class NeuralComplexityTrainer:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
+        with torch.no_grad():  # the range the bounded penalty clamps NC's predictions to
+            r = self.nc.gap_range
+            r[0] = torch.minimum(r[0], gap.min().to(r))
+            r[1] = torch.maximum(r[1], gap.max().to(r))
         return {"loss": loss.item(), "mae": (pred - gap).abs().mean().item()}
 
     def state_dict(self) -> dict[str, Any]:
