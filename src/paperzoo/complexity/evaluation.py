@@ -37,16 +37,14 @@ TasksAndInit = tuple[RegressionTasks, Params]
 def nc_predict(nc: NeuralComplexity, snaps: dict[str, torch.Tensor], chunk: int = 2048):
     """NC's predicted gap for every snapshot.
 
-    Shape: snaps["te_xp"] (snapshots, test, 2), snaps["tr_xyp"] (snapshots, train, 3) ->
-    (snapshots,).
+    Shape: snaps["te_xp"] (snapshots, test, query_dim), snaps["tr_xyp"] (snapshots, train,
+    value_dim) -> (snapshots,).
     """
     out = []
     with torch.no_grad():
         for i in range(0, snaps["gap"].shape[0], chunk):
             tr_xyp = snaps["tr_xyp"][i : i + chunk]
-            out.append(
-                nc.forward_snapshot(snaps["te_xp"][i : i + chunk], tr_xyp[..., [0, 2]], tr_xyp)
-            )
+            out.append(nc.forward_snapshot(snaps["te_xp"][i : i + chunk], nc.keys(tr_xyp), tr_xyp))
     return torch.cat(out)
 
 
@@ -74,7 +72,7 @@ def gap_prediction(
     subsample of NC's (prediction, true gap) pairs for a scatter plot.
     """
     measures = tuple(dict.fromkeys(["L2", *predictors]))
-    kw = dict(num_steps=inner_steps, learning_rate=inner_learning_rate, every=snapshot_every)
+    kw = dict(num_steps=inner_steps, learning_rate=inner_learning_rate, every=snapshot_every, nc=nc)
     sv, _ = collect_snapshots(learner, val[1], val[0], measures=measures, **kw)
     st, _ = collect_snapshots(learner, test[1], test[0], measures=measures, **kw)
     pred = nc_predict(nc, st)

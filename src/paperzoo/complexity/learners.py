@@ -37,6 +37,8 @@ __all__ = [
     "batched_forward",
     "init_learner_params",
     "stack_learners",
+    "task_accuracy",
+    "task_loss",
     "task_mse",
     "train_learners",
 ]
@@ -56,14 +58,24 @@ StepHook = Callable[[int, Params, torch.Tensor, torch.Tensor], None]
 
 
 class LearnerMLP(nn.Module):
-    """One task learner: 1 -> hidden -> ... -> hidden -> 1 (official: 2 layers of 40, ReLU).
+    """One task learner: in -> hidden -> ... -> hidden -> out (official: 1-40-40-1, ReLU).
 
     ``num_layers`` counts hidden layers. As in the official ``ParallelNeuralNetwork``, dropout
-    (when used) follows every hidden-to-hidden linear layer, before its activation.
+    (when used) follows every hidden-to-hidden linear layer, before its activation. For
+    classification ``out_dim`` is the number of classes (logits).
     """
 
-    def __init__(self, hidden_dim: int = 40, num_layers: int = 2, activation: str = "relu"):
+    def __init__(
+        self,
+        hidden_dim: int = 40,
+        num_layers: int = 2,
+        activation: str = "relu",
+        in_dim: int = 1,
+        out_dim: int = 1,
+    ):
         super().__init__()
+        if in_dim < 1 or out_dim < 1:
+            raise ValueError(f"in_dim and out_dim must be >= 1, got {in_dim}, {out_dim}")
         if hidden_dim < 1 or num_layers < 1:
             raise ValueError(
                 f"hidden_dim and num_layers must be >= 1, got {hidden_dim}, {num_layers}"
@@ -73,18 +85,19 @@ class LearnerMLP(nn.Module):
                 f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}"
             )
         self.hidden_dim, self.num_layers = hidden_dim, num_layers
-        self.inp = nn.Linear(1, hidden_dim)
+        self.in_dim, self.out_dim = in_dim, out_dim
+        self.inp = nn.Linear(in_dim, hidden_dim)
         self.hidden = nn.ModuleList(
             nn.Linear(hidden_dim, hidden_dim) for _ in range(num_layers - 1)
         )
-        self.out = nn.Linear(hidden_dim, 1)
+        self.out = nn.Linear(hidden_dim, out_dim)
         self.act = _ACTIVATIONS[activation]()
 
     def forward(self, x: torch.Tensor, dropout_masks: torch.Tensor | None = None) -> torch.Tensor:
         """Predictions for one task.
 
         Shape:
-            x: (points, 1) -> (points, 1)
+            x: (points, in_dim) -> (points, out_dim)
             dropout_masks: (num_layers - 1, points, hidden_dim), already scaled by 1 / (1 - p)
         """
         h = self.act(self.inp(x))
@@ -137,7 +150,7 @@ def batched_forward(
 
     Shape:
         params: {name: (tasks, *shape)}
-        x: (tasks, points, 1) -> (tasks, points, 1)
+        x: (tasks, points, in_dim) -> (tasks, points, out_dim)
         dropout_masks: (tasks, num_layers - 1, points, hidden_dim) or None
     """
     if dropout_masks is None:
@@ -146,8 +159,29 @@ def batched_forward(
 
 
 def task_mse(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Mean squared error of each task. Shape: (tasks, points, 1) x2 -> (tasks,)."""
+    """Mean squared error of each task. Shape: (tasks, points, dim) x2 -> (tasks,)."""
     return (pred - y).pow(2).mean(dim=(1, 2))
+
+
+def task_loss(pred: torch.Tensor, y: torch.Tensor, kind: str = "mse") -> torch.Tensor:
+    """Each task's mean loss: ``"mse"``, or ``"cross_entropy"`` of logits against one-hot y,
+    -sum_c y_c log softmax(pred)_c averaged over points.
+
+    Shape: pred, y (tasks, points, dim) -> (tasks,)
+    """
+    if kind == "mse":
+        return task_mse(pred, y)
+    if kind == "cross_entropy":
+        return -(y * torch.log_softmax(pred, dim=-1)).sum(-1).mean(1)
+    raise ValueError(f"unknown loss {kind!r}; known: mse, cross_entropy")
+
+
+def task_accuracy(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Fraction of points whose largest logit is the one-hot label.
+
+    Shape: (tasks, points, N) x2 -> (tasks,)
+    """
+    return (pred.argmax(-1) == y.argmax(-1)).float().mean(1)
 
 
 @dataclass
@@ -208,10 +242,12 @@ def train_learners(
     name: str = "learners",
     on_diverge: Literal["raise", "freeze"] = "raise",
 ) -> LearnerTrajectory:
-    """Full-batch SGD on every task's MSE at once (official ``run_regression`` inner loop).
+    """Full-batch SGD on every task's loss at once (official ``run_regression`` inner loop).
 
-    The objective is sum_i [ MSE_i(h_i) + penalty_i(h_i) ] (official: MSE mean over points,
-    summed over tasks, NC output summed over tasks), so each learner gets its own gradient.
+    The objective is sum_i [ L_i(h_i) + penalty_i(h_i) ] with L the task's loss (MSE for
+    :class:`RegressionTasks`, cross-entropy for ``ClassificationTasks``; official: MSE mean over
+    points, summed over tasks, NC output summed over tasks), so each learner gets its own
+    gradient. The trajectory's ``train_mse``/``test_mse`` hold that loss.
 
     Args:
         params: stacked initial parameters (not modified).
@@ -245,9 +281,14 @@ def train_learners(
     diverged_at = torch.full((t,), -1, dtype=torch.long)
     train_curve, test_curve, penalties = [], [], []
 
+    kind = tasks.loss
+
+    def loss(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return task_loss(pred, y, kind)
+
     def per_task(p: Params, masks: torch.Tensor | None):
         pred_tr, pred_te = batched_forward(module, p, x_tr, masks), batched_forward(module, p, x_te)
-        mse_tr = task_mse(pred_tr, y_tr)
+        mse_tr = loss(pred_tr, y_tr)
         pen = penalty(p, tasks, pred_tr, pred_te) if penalty is not None else None
         return pred_tr, pred_te, mse_tr, pen, mse_tr if pen is None else mse_tr + pen
 
@@ -275,7 +316,7 @@ def train_learners(
             penalties.append(float(pen.detach()[alive].mean()) if alive.any() else float("nan"))
         with torch.no_grad():
             train_curve.append(mse_tr.detach())
-            test_curve.append(task_mse(pred_te, y_te))
+            test_curve.append(loss(pred_te, y_te))
         if hook is not None:
             hook(
                 step, {k: v.detach() for k, v in params.items()}, pred_tr.detach(), pred_te.detach()
@@ -294,17 +335,17 @@ def train_learners(
                 for (k, v), g in zip(params.items(), grads)
             }
     with torch.no_grad():
-        final_tr = task_mse(batched_forward(module, params, x_tr), y_tr)
+        final_tr = loss(batched_forward(module, params, x_tr), y_tr)
         bad = ~torch.isfinite(final_tr) | ~torch.isfinite(
-            task_mse(batched_forward(module, params, x_te), y_te)
+            loss(batched_forward(module, params, x_te), y_te)
         )
     if bad.any():
         if on_diverge == "raise":
             raise FloatingPointError(f"{name}: objective is not finite after step {num_steps}")
         params = freeze(bad, num_steps)
     with torch.no_grad():
-        train_curve.append(task_mse(batched_forward(module, params, x_tr), y_tr))
-        test_curve.append(task_mse(batched_forward(module, params, x_te), y_te))
+        train_curve.append(loss(batched_forward(module, params, x_tr), y_tr))
+        test_curve.append(loss(batched_forward(module, params, x_te), y_te))
     return LearnerTrajectory(
         params={k: v.detach() for k, v in params.items()},
         train_mse=torch.stack(train_curve),

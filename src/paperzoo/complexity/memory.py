@@ -10,7 +10,7 @@ test labels. NC is regressed onto random minibatches of the bank (``MemoryBank``
 Deviations from the paper:
     * A preallocated ring buffer replaces repeated ``torch.cat`` + slicing; the content is the
       same (the newest ``capacity`` snapshots), tested. ``tr_xp`` is not stored since it is
-      ``tr_xyp`` without the label column.
+      ``tr_xyp`` without the label columns.
     * Minibatches are drawn without replacement from an explicit generator.
 """
 
@@ -27,14 +27,32 @@ class MemoryBank:
     Args:
         capacity: the most snapshots kept (official 1,000,000); the oldest are dropped first.
         num_train, num_test: points per task in every snapshot.
+        query_dim, value_dim, key_columns: widths of the query and value rows and which value
+            columns form a key row (1-D regression: 2, 3 and (x, pred) = (0, 2); take them from
+            ``NeuralComplexity.query_dim``/``value_dim``/``key_columns``).
     """
 
-    def __init__(self, capacity: int, num_train: int, num_test: int):
+    def __init__(
+        self,
+        capacity: int,
+        num_train: int,
+        num_test: int,
+        query_dim: int = 2,
+        value_dim: int = 3,
+        key_columns: list[int] | tuple[int, ...] = (0, 2),
+    ):
         if capacity < 1:
             raise ValueError(f"capacity must be >= 1, got {capacity}")
+        if len(key_columns) != query_dim or not all(0 <= c < value_dim for c in key_columns):
+            raise ValueError(
+                f"key_columns must pick {query_dim} of the {value_dim} value columns, "
+                f"got {list(key_columns)}"
+            )
         self.capacity, self.num_train, self.num_test = int(capacity), int(num_train), int(num_test)
-        self.te_xp = torch.zeros(self.capacity, self.num_test, 2)
-        self.tr_xyp = torch.zeros(self.capacity, self.num_train, 3)
+        self.query_dim, self.value_dim = int(query_dim), int(value_dim)
+        self.key_columns = list(key_columns)
+        self.te_xp = torch.zeros(self.capacity, self.num_test, self.query_dim)
+        self.tr_xyp = torch.zeros(self.capacity, self.num_train, self.value_dim)
         self.gap = torch.zeros(self.capacity)
         self.size = 0  # number of valid rows
         self.head = 0  # next row to overwrite
@@ -47,12 +65,13 @@ class MemoryBank:
         """Append a batch of snapshots.
 
         Shape:
-            te_xp: (n, num_test, 2), tr_xyp: (n, num_train, 3), gap: (n,)
+            te_xp: (n, num_test, query_dim), tr_xyp: (n, num_train, value_dim), gap: (n,)
         """
         n = gap.shape[0]
-        if te_xp.shape != (n, self.num_test, 2) or tr_xyp.shape != (n, self.num_train, 3):
+        q, v = (n, self.num_test, self.query_dim), (n, self.num_train, self.value_dim)
+        if te_xp.shape != q or tr_xyp.shape != v:
             raise ValueError(
-                f"expected te_xp ({n}, {self.num_test}, 2) and tr_xyp ({n}, {self.num_train}, 3), "
+                f"expected te_xp {q} and tr_xyp {v}, "
                 f"got {tuple(te_xp.shape)} and {tuple(tr_xyp.shape)}"
             )
         if n > self.capacity:  # only the newest `capacity` survive anyway
@@ -83,14 +102,15 @@ class MemoryBank:
         """A random minibatch (te_xp, tr_xp, tr_xyp, gap) without replacement.
 
         Shape:
-            (batch, num_test, 2), (batch, num_train, 2), (batch, num_train, 3), (batch,)
+            (batch, num_test, query_dim), (batch, num_train, query_dim),
+            (batch, num_train, value_dim), (batch,)
         """
         if self.size == 0:
             raise ValueError("the memory bank is empty")
         k = min(batch_size, self.size)
         idx = torch.randperm(self.size, generator=generator)[:k]
         tr_xyp = self.tr_xyp[idx]
-        return self.te_xp[idx], tr_xyp[..., [0, 2]], tr_xyp, self.gap[idx]
+        return self.te_xp[idx], tr_xyp[..., self.key_columns], tr_xyp, self.gap[idx]
 
     def state_dict(self) -> dict[str, torch.Tensor | int]:
         """Contents for a checkpoint (only the valid rows, oldest first)."""

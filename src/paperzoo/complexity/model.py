@@ -109,32 +109,51 @@ def snapshot_inputs(
     pred_train: torch.Tensor,
     x_test: torch.Tensor,
     pred_test: torch.Tensor,
+    interaction: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The three NC inputs of a snapshot: (te_xp, tr_xp, tr_xyp) as in the official code.
 
+    ``interaction`` appends the flattened outer product y (x) pred to each value row (for
+    one-hot labels: which class the label is times what the learner predicts for each class).
+
     Shape:
-        x_train, y_train, pred_train: (tasks, train_points, 1)
-        x_test, pred_test: (tasks, test_points, 1)
-        returns (tasks, test_points, 2), (tasks, train_points, 2), (tasks, train_points, 3)
+        x_train (tasks, train_points, x_dim), y_train and pred_train (tasks, train_points, y_dim)
+        x_test (tasks, test_points, x_dim), pred_test (tasks, test_points, y_dim)
+        returns (tasks, test_points, x_dim + y_dim), (tasks, train_points, x_dim + y_dim),
+        (tasks, train_points, x_dim + 2 y_dim [+ y_dim^2])
     """
     if x_train.dim() != 3 or x_test.dim() != 3:
         raise ValueError(
-            f"inputs must be (tasks, points, 1), got {tuple(x_train.shape)}, {tuple(x_test.shape)}"
+            "inputs must be (tasks, points, dim), got "
+            f"{tuple(x_train.shape)}, {tuple(x_test.shape)}"
         )
-    if not x_train.shape == y_train.shape == pred_train.shape:
-        raise ValueError("x_train, y_train and pred_train must have equal shapes")
-    if x_test.shape != pred_test.shape:
-        raise ValueError("x_test and pred_test must have equal shapes")
+    if y_train.shape != pred_train.shape or x_train.shape[:2] != y_train.shape[:2]:
+        raise ValueError(
+            "y_train and pred_train must have equal shapes, with x_train's tasks and points; got "
+            f"{tuple(x_train.shape)}, {tuple(y_train.shape)}, {tuple(pred_train.shape)}"
+        )
+    if x_test.shape[:2] != pred_test.shape[:2] or pred_test.shape[2] != pred_train.shape[2]:
+        raise ValueError("x_test and pred_test must hold the same tasks and points")
     te_xp = torch.cat([x_test, pred_test], dim=-1)
     tr_xp = torch.cat([x_train, pred_train], dim=-1)
-    tr_xyp = torch.cat([x_train, y_train, pred_train], dim=-1)
-    return te_xp, tr_xp, tr_xyp
+    parts = [x_train, y_train, pred_train]
+    if interaction:
+        outer = y_train.unsqueeze(-1) * pred_train.unsqueeze(-2)  # (tasks, points, y, y)
+        parts.append(outer.flatten(-2))
+    return te_xp, tr_xp, torch.cat(parts, dim=-1)
 
 
 class NeuralComplexity(nn.Module):
     """NC_phi: a snapshot of a learner on a task -> its predicted generalisation gap.
 
-    Official defaults: width 512, encoder depth 3, decoder depth 2, 8 heads, mean pooling.
+    Official defaults: width 512, encoder depth 3, decoder depth 2, 8 heads, mean pooling, for
+    1-D regression (x_dim = y_dim = 1, raw predictions).
+
+    For classification (not in the official code; the paper's image experiments are not
+    released) set ``y_dim`` to the number of classes, ``pred_transform="softmax"`` (NC sees class
+    probabilities, bounded, instead of logits) and ``interaction=True`` (value rows also hold
+    the outer product of the one-hot label and the probabilities: the "bilinear interaction"
+    the paper's review mentions for one-hot labels; our reading of it).
     """
 
     def __init__(
@@ -144,24 +163,41 @@ class NeuralComplexity(nn.Module):
         decoder_depth: int = 2,
         num_heads: int = 8,
         pool: Literal["mean", "pma"] = "mean",
+        x_dim: int = 1,
+        y_dim: int = 1,
+        pred_transform: Literal["identity", "softmax"] = "identity",
+        interaction: bool = False,
     ):
         super().__init__()
         if encoder_depth < 1 or decoder_depth < 1:
             raise ValueError("encoder_depth and decoder_depth must be >= 1")
         if pool not in ("mean", "pma"):
             raise ValueError(f"pool must be 'mean' or 'pma', got {pool!r}")
+        if x_dim < 1 or y_dim < 1:
+            raise ValueError(f"x_dim and y_dim must be >= 1, got {x_dim}, {y_dim}")
+        if pred_transform not in ("identity", "softmax"):
+            raise ValueError(f"pred_transform must be identity or softmax, got {pred_transform!r}")
         self.hparams: dict[str, Any] = dict(
             hidden_dim=hidden_dim,
             encoder_depth=encoder_depth,
             decoder_depth=decoder_depth,
             num_heads=num_heads,
             pool=pool,
+            x_dim=x_dim,
+            y_dim=y_dim,
+            pred_transform=pred_transform,
+            interaction=bool(interaction),
         )
+        self.x_dim, self.y_dim = x_dim, y_dim
+        self.query_dim = x_dim + y_dim
+        self.value_dim = x_dim + 2 * y_dim + (y_dim * y_dim if interaction else 0)
+        # value columns that form a key row: x and the (transformed) prediction
+        self.key_columns = list(range(x_dim)) + list(range(x_dim + y_dim, x_dim + 2 * y_dim))
         # [min, max] of the true gaps NC has been regressed on (the trainer widens it); the
         # regulariser clamps predictions to it. Empty (inf, -inf) until then: no clamp.
         self.register_buffer("gap_range", torch.tensor([math.inf, -math.inf]))
-        self.embed_qk = mlp(encoder_depth, 2, hidden_dim, hidden_dim)
-        self.embed_v = mlp(encoder_depth, 3, hidden_dim, hidden_dim)
+        self.embed_qk = mlp(encoder_depth, self.query_dim, hidden_dim, hidden_dim)
+        self.embed_v = mlp(encoder_depth, self.value_dim, hidden_dim, hidden_dim)
         self.attn = MultiHeadCrossAttention(hidden_dim, num_heads)
         self.pool = _PoolByAttention(hidden_dim, num_heads) if pool == "pma" else None
         self.decoder = mlp(decoder_depth, hidden_dim, hidden_dim, 1)
@@ -172,12 +208,13 @@ class NeuralComplexity(nn.Module):
         """Predicted gap from pre-built snapshot tensors (see :func:`snapshot_inputs`).
 
         Shape:
-            te_xp (tasks, test_points, 2), tr_xp (tasks, train_points, 2),
-            tr_xyp (tasks, train_points, 3) -> (tasks,)
+            te_xp (tasks, test_points, query_dim), tr_xp (tasks, train_points, query_dim),
+            tr_xyp (tasks, train_points, value_dim) -> (tasks,); 1-D regression: 2, 2, 3
         """
-        if te_xp.shape[-1] != 2 or tr_xp.shape[-1] != 2 or tr_xyp.shape[-1] != 3:
+        qd, vd = self.query_dim, self.value_dim
+        if te_xp.shape[-1] != qd or tr_xp.shape[-1] != qd or tr_xyp.shape[-1] != vd:
             raise ValueError(
-                "expected te_xp (..., 2), tr_xp (..., 2), tr_xyp (..., 3); got "
+                f"expected te_xp (..., {qd}), tr_xp (..., {qd}), tr_xyp (..., {vd}); got "
                 f"{tuple(te_xp.shape)}, {tuple(tr_xp.shape)}, {tuple(tr_xyp.shape)}"
             )
         q, k, v = self.embed_qk(te_xp), self.embed_qk(tr_xp), self.embed_v(tr_xyp)
@@ -193,15 +230,35 @@ class NeuralComplexity(nn.Module):
         x_test: torch.Tensor,
         pred_test: torch.Tensor,
     ) -> torch.Tensor:
-        """Predicted gap of each task's learner.
+        """Predicted gap of each task's learner (predictions raw: logits for classification).
 
         Shape:
-            x_train, y_train, pred_train: (tasks, train_points, 1)
-            x_test, pred_test: (tasks, test_points, 1) -> (tasks,)
+            x_train (tasks, train_points, x_dim), y_train/pred_train (tasks, train_points, y_dim)
+            x_test (tasks, test_points, x_dim), pred_test (tasks, test_points, y_dim) -> (tasks,)
         """
         return self.forward_snapshot(
-            *snapshot_inputs(x_train, y_train, pred_train, x_test, pred_test)
+            *self.snapshot(x_train, y_train, pred_train, x_test, pred_test)
         )
+
+    def snapshot(
+        self,
+        x_train: torch.Tensor,
+        y_train: torch.Tensor,
+        pred_train: torch.Tensor,
+        x_test: torch.Tensor,
+        pred_test: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(te_xp, tr_xp, tr_xyp) as this network reads them: :func:`snapshot_inputs` after
+        ``pred_transform``, with the interaction columns when ``interaction``."""
+        if self.hparams["pred_transform"] == "softmax":
+            pred_train, pred_test = pred_train.softmax(-1), pred_test.softmax(-1)
+        return snapshot_inputs(
+            x_train, y_train, pred_train, x_test, pred_test, self.hparams["interaction"]
+        )
+
+    def keys(self, tr_xyp: torch.Tensor) -> torch.Tensor:
+        """Key rows (x, pred) from value rows: (..., value_dim) -> (..., query_dim)."""
+        return tr_xyp[..., self.key_columns]
 
     def bounded(self, gap: torch.Tensor) -> torch.Tensor:
         """``gap`` clamped to ``gap_range`` (the gradient is NC's inside, zero outside); unchanged
@@ -244,11 +301,12 @@ def predict_gap(
     """NC's prediction of a trained model's generalisation gap L_te - L_tr (a measure, no labels
     of the test points needed).
 
-    ``model`` is any callable mapping inputs (points, 1) to predictions (points, 1), e.g. an
-    ``nn.Module``; it is run on the train and test inputs without gradients.
+    ``model`` is any callable mapping inputs (points, x_dim) to predictions (points, y_dim)
+    (logits for a classification NC), e.g. an ``nn.Module``; it is run on the train and test
+    inputs without gradients.
 
-    Shape: x_train, y_train (train_points, 1) or (tasks, train_points, 1); x_test
-    (test_points, 1) or (tasks, test_points, 1) -> () or (tasks,).
+    Shape: x_train (train_points, x_dim), y_train (train_points, y_dim), x_test
+    (test_points, x_dim) -> (); or each with a leading tasks dimension -> (tasks,).
     """
     single = x_train.dim() == 2
     with torch.no_grad():

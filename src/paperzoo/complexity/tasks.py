@@ -21,16 +21,28 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["PolynomialTasks", "RegressionTasks", "SinusoidTasks", "TaskDistribution"]
+__all__ = [
+    "ClassificationTasks",
+    "FewShotClassification",
+    "MixtureTasks",
+    "PolynomialTasks",
+    "RegressionTasks",
+    "SinusoidTasks",
+    "TaskDistribution",
+    "pca_features",
+]
 
 
 @dataclass
 class RegressionTasks:
     """A batch of independent regression tasks, each with its own train and test points.
 
+    The learners' loss is the mean squared error (``loss = "mse"``).
+
     Shape:
-        x_train, y_train: (tasks, train_points, 1)
-        x_test, y_test: (tasks, test_points, 1)
+        x_train: (tasks, train_points, x_dim), y_train: (tasks, train_points, y_dim)
+        x_test: (tasks, test_points, x_dim), y_test: (tasks, test_points, y_dim)
+        (1-D regression: x_dim = y_dim = 1)
     """
 
     x_train: torch.Tensor
@@ -38,13 +50,26 @@ class RegressionTasks:
     x_test: torch.Tensor
     y_test: torch.Tensor
 
+    loss = "mse"
+
     def __post_init__(self) -> None:
         for name in ("x_train", "y_train", "x_test", "y_test"):
             t = getattr(self, name)
-            if t.dim() != 3 or t.shape[-1] != 1:
-                raise ValueError(f"{name} must have shape (tasks, points, 1), got {tuple(t.shape)}")
-        if self.x_train.shape != self.y_train.shape or self.x_test.shape != self.y_test.shape:
-            raise ValueError("x and y of the same split must have equal shapes")
+            if t.dim() != 3:
+                raise ValueError(
+                    f"{name} must have shape (tasks, points, dim), got {tuple(t.shape)}"
+                )
+        if (
+            self.x_train.shape[:2] != self.y_train.shape[:2]
+            or self.x_test.shape[:2] != self.y_test.shape[:2]
+            or self.x_train.shape[2] != self.x_test.shape[2]
+            or self.y_train.shape[2] != self.y_test.shape[2]
+        ):
+            raise ValueError(
+                "x and y of a split must hold the same tasks and points, and both splits the "
+                "same x and y dimensions; got "
+                f"{[tuple(t.shape) for t in self.tensors()]}"
+            )
         if self.x_train.shape[0] != self.x_test.shape[0]:
             raise ValueError("train and test splits must hold the same number of tasks")
         if self.x_train.shape[1] == 0 or self.x_test.shape[1] == 0:
@@ -54,15 +79,40 @@ class RegressionTasks:
     def num_tasks(self) -> int:
         return self.x_train.shape[0]
 
+    @property
+    def x_dim(self) -> int:
+        return self.x_train.shape[2]
+
+    @property
+    def y_dim(self) -> int:
+        return self.y_train.shape[2]
+
     def to(self, device: torch.device | str) -> RegressionTasks:
-        return RegressionTasks(*(t.to(device) for t in self.tensors()))
+        return type(self)(*(t.to(device) for t in self.tensors()))
 
     def tensors(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         return self.x_train, self.y_train, self.x_test, self.y_test
 
     def select(self, index: slice | torch.Tensor) -> RegressionTasks:
         """The tasks at ``index`` (a slice or index tensor over the task dimension)."""
-        return RegressionTasks(*(t[index] for t in self.tensors()))
+        return type(self)(*(t[index] for t in self.tensors()))
+
+
+@dataclass
+class ClassificationTasks(RegressionTasks):
+    """A batch of N-way classification tasks: labels one-hot, the learners' loss cross-entropy.
+
+    Shape: as :class:`RegressionTasks` with y_dim = N (one-hot rows); learners output N logits.
+    """
+
+    loss = "cross_entropy"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("y_train", "y_test"):
+            y = getattr(self, name)
+            if not torch.all((y == 0) | (y == 1)) or not torch.all(y.sum(-1) == 1):
+                raise ValueError(f"{name} must hold one-hot rows")
 
 
 class TaskDistribution:
@@ -174,3 +224,128 @@ class PolynomialTasks(TaskDistribution):
         powers = torch.arange(self.degree + 1, dtype=x.dtype)
         basis = (x / scale) ** powers  # (tasks, points, degree + 1)
         return (basis * params["coef"]).sum(-1, keepdim=True)
+
+
+class MixtureTasks:
+    """Tasks from several regression families: each task's family is drawn with ``weights``.
+
+    A remedy for transfer (NC meta-trained on a mixture sees more than one family). All families
+    must have the same ``num_train`` and ``num_test``.
+    """
+
+    def __init__(self, families: list[TaskDistribution], weights: list[float] | None = None):
+        if not families:
+            raise ValueError("MixtureTasks needs at least one family")
+        sizes = {(f.num_train, f.num_test) for f in families}
+        if len(sizes) != 1:
+            raise ValueError(f"every family needs the same num_train/num_test, got {sizes}")
+        w = torch.tensor(weights if weights is not None else [1.0] * len(families))
+        if w.shape != (len(families),) or (w < 0).any() or w.sum() <= 0:
+            raise ValueError(f"weights must be {len(families)} non-negative numbers, got {weights}")
+        self.families, self.weights = list(families), w / w.sum()
+        self.num_train, self.num_test = sizes.pop()
+
+    def sample(self, num_tasks: int, generator: torch.Generator | None = None) -> RegressionTasks:
+        """``num_tasks`` tasks, each from a family drawn with ``weights`` (order random)."""
+        if num_tasks < 1:
+            raise ValueError(f"num_tasks must be >= 1, got {num_tasks}")
+        which = torch.multinomial(self.weights, num_tasks, replacement=True, generator=generator)
+        parts = [
+            f.sample(int(n), generator)
+            for f, n in zip(self.families, torch.bincount(which, minlength=len(self.families)))
+            if n > 0
+        ]
+        stacked = [torch.cat(ts) for ts in zip(*(p.tensors() for p in parts))]
+        order = torch.randperm(num_tasks, generator=generator)
+        return RegressionTasks(*(t[order] for t in stacked))
+
+
+class FewShotClassification:
+    """N-way K-shot classification tasks drawn from a labelled feature array.
+
+    Each task draws ``num_ways`` of ``classes`` at random, ``num_shots`` train and
+    ``num_queries`` test examples per class (no example in both), and relabels the classes
+    0..N-1 in random order, so a learner cannot memorise class identities across tasks.
+
+    Args:
+        features: (examples, x_dim) float inputs (e.g. PCA coordinates of images).
+        labels: (examples,) integer class of each example.
+        classes: the classes tasks are drawn from (meta-train or held-out classes).
+
+    Shape of a sample: x (tasks, N * K or N * Q, x_dim), y one-hot (tasks, points, N).
+    """
+
+    def __init__(
+        self,
+        features: torch.Tensor,
+        labels: torch.Tensor,
+        classes: list[int],
+        num_ways: int = 5,
+        num_shots: int = 5,
+        num_queries: int = 5,
+    ):
+        if features.dim() != 2 or labels.shape != features.shape[:1]:
+            raise ValueError(
+                f"features must be (examples, dim) and labels (examples,), got "
+                f"{tuple(features.shape)}, {tuple(labels.shape)}"
+            )
+        if num_ways < 2 or num_shots < 1 or num_queries < 1:
+            raise ValueError("need num_ways >= 2, num_shots >= 1 and num_queries >= 1")
+        if len(set(classes)) < num_ways:
+            raise ValueError(f"{num_ways}-way tasks need >= {num_ways} classes, got {classes}")
+        self.features = features.float()
+        self.num_ways, self.num_shots, self.num_queries = num_ways, num_shots, num_queries
+        self.classes = sorted(set(int(c) for c in classes))
+        self.by_class = [torch.nonzero(labels == c).flatten() for c in self.classes]
+        short = [c for c, i in zip(self.classes, self.by_class) if len(i) < num_shots + num_queries]
+        if short:
+            raise ValueError(f"classes {short} have fewer than {num_shots + num_queries} examples")
+        self.num_train, self.num_test = num_ways * num_shots, num_ways * num_queries
+
+    def sample(
+        self, num_tasks: int, generator: torch.Generator | None = None
+    ) -> ClassificationTasks:
+        if num_tasks < 1:
+            raise ValueError(f"num_tasks must be >= 1, got {num_tasks}")
+        n, k, q = self.num_ways, self.num_shots, self.num_queries
+        rows_tr, rows_te = [], []
+        for _ in range(num_tasks):
+            picked = torch.randperm(len(self.classes), generator=generator)[:n]
+            tr, te = [], []
+            for c in picked.tolist():
+                pool = self.by_class[c]
+                idx = pool[torch.randperm(len(pool), generator=generator)[: k + q]]
+                tr.append(idx[:k])
+                te.append(idx[k:])
+            rows_tr.append(torch.cat(tr))
+            rows_te.append(torch.cat(te))
+        eye = torch.eye(n)
+        y_tr = eye.repeat_interleave(k, 0).expand(num_tasks, -1, -1)
+        y_te = eye.repeat_interleave(q, 0).expand(num_tasks, -1, -1)
+        return ClassificationTasks(
+            self.features[torch.stack(rows_tr)],
+            y_tr.contiguous(),
+            self.features[torch.stack(rows_te)],
+            y_te.contiguous(),
+        )
+
+
+def pca_features(x: torch.Tensor, fit_rows: torch.Tensor, dim: int) -> torch.Tensor:
+    """Project examples onto the top ``dim`` principal components of the ``fit_rows`` examples.
+
+    The components come from the covariance of the fitting rows only (e.g. the meta-training
+    classes' training images), so held-out classes never shape the features. Coordinates are
+    divided by the standard deviation of the first component on the fitting rows (unit scale).
+
+    Shape: x (examples, features), fit_rows (k,) indices or (examples,) bool -> (examples, dim)
+    """
+    x = x.reshape(x.shape[0], -1).double()
+    fit = x[fit_rows]
+    if not 1 <= dim <= x.shape[1] or fit.shape[0] < 2:
+        raise ValueError(f"need 1 <= dim <= {x.shape[1]} and >= 2 fitting rows, got {dim}")
+    mean = fit.mean(0)
+    centred = fit - mean
+    evals, evecs = torch.linalg.eigh(centred.T @ centred / (fit.shape[0] - 1))
+    comps = evecs[:, torch.argsort(evals, descending=True)[:dim]]  # (features, dim)
+    z = (x - mean) @ comps
+    return (z / (centred @ comps[:, 0]).std()).float()

@@ -34,6 +34,7 @@ from .learners import (
     Penalty,
     batched_forward,
     init_learner_params,
+    task_loss,
     train_learners,
 )
 from .memory import MemoryBank
@@ -69,8 +70,9 @@ def nc_penalty(nc: NeuralComplexity, weight: float = 1.0, bounded: bool = True) 
 class Snapshots(dict):
     """Snapshots gathered along learner trajectories (a dict of equally long tensors).
 
-    Keys: ``te_xp`` (n, test_points, 2), ``tr_xyp`` (n, train_points, 3), ``gap`` (n,),
-    ``train_mse`` (n,), ``step`` (n,), and one (n,) tensor per requested measure.
+    Keys: ``te_xp`` (n, test_points, query_dim), ``tr_xyp`` (n, train_points, value_dim),
+    ``gap`` (n,), ``train_mse`` (n,) (the tasks' loss: MSE or cross-entropy), ``step`` (n,), and
+    one (n,) tensor per requested measure.
     """
 
 
@@ -84,20 +86,21 @@ def collect_snapshots(
     penalty: Penalty | None = None,
     measures: tuple[str, ...] = (),
     every: int = 1,
+    nc: NeuralComplexity | None = None,
 ) -> tuple[Snapshots, LearnerTrajectory]:
     """Train learners and keep a snapshot every ``every`` inner steps (and after the last one).
 
-    The snapshot at step s holds the predictions *before* update s and its gap, as in the official
-    code; the final row holds the trained learners.
+    The snapshot at step s holds the predictions *before* update s and its gap (in the tasks'
+    loss), as in the official code; the final row holds the trained learners. ``nc`` sets the
+    snapshot layout (prediction transform, interaction columns); None: 1-D regression's.
     """
     rows: dict[str, list[torch.Tensor]] = {}
+    build = nc.snapshot if nc is not None else snapshot_inputs
 
     def add(step: int, p: Params, pred_tr: torch.Tensor, pred_te: torch.Tensor) -> None:
-        te_xp, _, tr_xyp = snapshot_inputs(
-            tasks.x_train, tasks.y_train, pred_tr, tasks.x_test, pred_te
-        )
-        mse_tr = (pred_tr - tasks.y_train).pow(2).mean(dim=(1, 2))
-        mse_te = (pred_te - tasks.y_test).pow(2).mean(dim=(1, 2))
+        te_xp, _, tr_xyp = build(tasks.x_train, tasks.y_train, pred_tr, tasks.x_test, pred_te)
+        mse_tr = task_loss(pred_tr, tasks.y_train, tasks.loss)
+        mse_te = task_loss(pred_te, tasks.y_test, tasks.loss)
         out = {
             "te_xp": te_xp,
             "tr_xyp": tr_xyp,
@@ -149,7 +152,9 @@ class NeuralComplexityTrainer:
 
     Args:
         nc: the network to meta-train.
-        tasks: the task distribution learners are trained on.
+        tasks: the task distribution learners are trained on (anything with ``sample``,
+            ``num_train`` and ``num_test``: regression families, their mixture, few-shot
+            classification).
         learner: defines one learner (official: 2 hidden layers of 40, ReLU).
         batch_size: snapshots per NC step (official 512).
         task_batch_size: learners per batch (official 64).
@@ -187,7 +192,14 @@ class NeuralComplexityTrainer:
         self.nc_weight, self.learn_every, self.warmup_steps = nc_weight, learn_every, warmup_steps
         self.generator = generator if generator is not None else torch.Generator().manual_seed(0)
         self.optimizer = torch.optim.Adam(nc.parameters(), lr=learning_rate)
-        self.memory = MemoryBank(memory_capacity, tasks.num_train, tasks.num_test)
+        self.memory = MemoryBank(
+            memory_capacity,
+            tasks.num_train,
+            tasks.num_test,
+            nc.query_dim,
+            nc.value_dim,
+            nc.key_columns,
+        )
         self.global_step = 0
 
     @property
@@ -201,11 +213,11 @@ class NeuralComplexityTrainer:
         params = init_learner_params(self.learner, self.task_batch_size, self.generator)
 
         def store(step: int, p: Params, pred_tr: torch.Tensor, pred_te: torch.Tensor) -> None:
-            te_xp, _, tr_xyp = snapshot_inputs(
+            te_xp, _, tr_xyp = self.nc.snapshot(
                 batch.x_train, batch.y_train, pred_tr, batch.x_test, pred_te
             )
-            gap = (pred_te - batch.y_test).pow(2).mean(dim=(1, 2)) - (
-                (pred_tr - batch.y_train).pow(2).mean(dim=(1, 2))
+            gap = task_loss(pred_te, batch.y_test, batch.loss) - task_loss(
+                pred_tr, batch.y_train, batch.loss
             )
             self.memory.add(te_xp, tr_xyp, gap)
 
@@ -219,6 +231,7 @@ class NeuralComplexityTrainer:
             penalty=penalty,
             hook=store,
             name="meta-training learners",
+            on_diverge="freeze",  # a learner NC drove to NaN is frozen; meta-training goes on
         )
 
     def populate(self, num_batches: int) -> None:
