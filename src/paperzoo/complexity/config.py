@@ -36,6 +36,55 @@ class RegimeConfig:
 
 
 @dataclass
+class ClassificationConfig:
+    """Few-shot image classification tasks (the paper's second kind; its code is not released).
+
+    Learners are small MLPs on PCA coordinates of the images (the components fitted on the
+    meta-training classes' training images only); NC is meta-trained on tasks of
+    ``train_classes`` (training split) and evaluated on tasks of the held-out ``test_classes``
+    (validation tasks from their training split, test tasks from their test split).
+    """
+
+    dataset: str = "mnist"
+    """Image data set (``mnist``, ``fashion_mnist``, ``digits`` or a path to an ``.npz``)."""
+    feature_dim: PosInt = 32
+    """PCA components each image is reduced to (the learners' and NC's x_dim)."""
+    num_ways: Annotated[int, Range(ge=2)] = 3
+    """Classes per task (N)."""
+    num_shots: PosInt = 5
+    """Training examples per class (K)."""
+    num_queries: PosInt = 10
+    """Test examples per class."""
+    train_classes: list[Annotated[int, Range(ge=0)]] = field(
+        default_factory=lambda: [0, 1, 2, 3, 4, 5]
+    )
+    """Classes of the meta-training tasks."""
+    test_classes: list[Annotated[int, Range(ge=0)]] = field(default_factory=lambda: [6, 7, 8, 9])
+    """Held-out classes of the evaluation tasks (never seen in meta-training)."""
+    hidden_dim: PosInt = 32
+    """Width of the learners' two hidden layers."""
+    inner_steps: PosInt = 40
+    """SGD steps of each learner."""
+    inner_learning_rate: PosFloat = 0.1
+    """Learner SGD step size."""
+    learn_every: PosInt = 10
+    """NC steps between two learner batches during meta-training."""
+
+    def check(self) -> None:
+        """Cross-field rules: enough classes on both sides, and no class on both."""
+        if set(self.train_classes) & set(self.test_classes):
+            raise ValueError(
+                "classification.train_classes and test_classes must not overlap, got "
+                f"{self.train_classes} and {self.test_classes}"
+            )
+        for name in ("train_classes", "test_classes"):
+            if len(set(getattr(self, name))) < self.num_ways:
+                raise ValueError(
+                    f"classification.{name} needs >= num_ways = {self.num_ways} classes"
+                )
+
+
+@dataclass
 class LearnerConfig:
     """The task learner h (official: MLP 1-40-40-1, ReLU)."""
 
@@ -123,8 +172,13 @@ class EvalConfig:
     )
     """Hand-designed measures compared with NC as gap predictors (besides train loss and
     parameter norm)."""
-    transfer_family: Literal["polynomial", "none"] = "polynomial"
-    """Second task family on which NC (meta-trained on sinusoids) also predicts gaps."""
+    transfer_families: list[Literal["polynomial", "shifted"]] = field(
+        default_factory=lambda: ["polynomial", "shifted"]
+    )
+    """Regression families NC is applied to after meta-training (transfer): ``polynomial``
+    (random cubics) and ``shifted`` (sinusoids with amplitude and phase outside the training
+    ranges, ``tasks.shifted_*``). Gap R and the test-MSE effect of the NC regulariser against
+    no regulariser are measured on each; regression regimes only."""
 
 
 @dataclass
@@ -133,10 +187,12 @@ class Config:
 
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
     """One full meta-training and evaluation per seed and regime."""
-    regimes: list[Literal["official", "overfit"]] = field(
+    regimes: list[Literal["official", "overfit", "mixture", "classification"]] = field(
         default_factory=lambda: ["official", "overfit"]
     )
-    """Which learner regimes to run."""
+    """Which regimes to run: sinusoid regression (``official``, ``overfit``), ``mixture`` (the
+    overfit sizes, NC meta-trained on sinusoids and polynomials: the transfer remedy) and
+    few-shot ``classification``."""
     official: RegimeConfig = field(default_factory=RegimeConfig)
     """The official regime: 10 train points, 16 steps at lr 0.01 (learners underfit)."""
     overfit: RegimeConfig = field(
@@ -146,6 +202,14 @@ class Config:
     )
     """Not in the paper: fewer points and more steps, so that learners overfit and there is a
     gap to close (suggested by the spec's honest caveat about the official regime)."""
+    mixture: RegimeConfig = field(
+        default_factory=lambda: RegimeConfig(
+            num_train=5, num_test=15, inner_steps=48, inner_learning_rate=2e-2, learn_every=20
+        )
+    )
+    """The ``mixture`` regime's sizes (the overfit regime's by default)."""
+    classification: ClassificationConfig = field(default_factory=ClassificationConfig)
+    """The ``classification`` regime."""
     learner: LearnerConfig = field(default_factory=LearnerConfig)
     """The task learner."""
     nc: NCConfig = field(default_factory=NCConfig)
@@ -170,6 +234,15 @@ class TaskConfig:
     """Range of the phase phi drawn per task (official U(0, pi))."""
     x_range: Annotated[tuple[float, float], Ordered()] = (-5.0, 5.0)
     """Range of the inputs (official U(-5, 5))."""
+    shifted_amplitude_range: Annotated[tuple[float, float], Ordered()] = (5.0, 10.0)
+    """Amplitudes of the ``shifted`` transfer family (beyond the training range)."""
+    shifted_phase_range: Annotated[tuple[float, float], Ordered()] = (
+        3.141592653589793,
+        6.283185307179586,
+    )
+    """Phases of the ``shifted`` transfer family (beyond the training range)."""
+    mixture_weights: tuple[NonNegFloat, NonNegFloat] = (0.5, 0.5)
+    """``mixture`` regime: probability of a sinusoid and of a cubic-polynomial task."""
 
 
 @dataclass

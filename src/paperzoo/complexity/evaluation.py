@@ -24,12 +24,19 @@ import torch
 from paperzoo.core import make_generator
 
 from .baselines import measure_penalty
-from .learners import LearnerMLP, Params, Penalty, train_learners
+from .learners import (
+    LearnerMLP,
+    Params,
+    Penalty,
+    batched_forward,
+    task_accuracy,
+    train_learners,
+)
 from .model import NeuralComplexity
 from .tasks import RegressionTasks
 from .trainer import collect_snapshots, gap_prediction_metrics, nc_penalty
 
-__all__ = ["compare_regularisers", "gap_prediction", "nc_predict"]
+__all__ = ["compare_regularisers", "gap_prediction", "nc_predict", "transfer"]
 
 TasksAndInit = tuple[RegressionTasks, Params]
 
@@ -155,7 +162,7 @@ def compare_regularisers(
     for m in measures:
         runs[m] = tuned(m, measure_grid, lambda v, m=m: (measure_penalty(m, v), 0.0))
     runs["nc"] = (train(test, nc_penalty(nc, nc_weight), 0.0, "nc"), nc_weight)
-    return {
+    out = {
         arm: {
             "test_mse": float(traj.final_test_mse.mean()),
             "train_mse": float(traj.train_mse[-1].mean()),
@@ -166,4 +173,52 @@ def compare_regularisers(
             "hyper": hp,
         }
         for arm, (traj, hp) in runs.items()
+    }
+    if test[0].loss == "cross_entropy":  # classification: also the test accuracy
+        for arm, (traj, _) in runs.items():
+            logits = batched_forward(learner, traj.params, test[0].x_test)
+            out[arm]["accuracy"] = float(task_accuracy(logits, test[0].y_test).mean())
+    return out
+
+
+def transfer(
+    nc: NeuralComplexity,
+    learner: LearnerMLP,
+    tasks: RegressionTasks,
+    init: Params,
+    *,
+    inner_steps: int,
+    inner_learning_rate: float,
+    nc_weight: float,
+    snapshot_every: int,
+) -> dict[str, dict[str, float]]:
+    """NC applied to tasks of another family than it was meta-trained on.
+
+    Returns ``{"nc": {...}, "none": {...}}``: for the NC-regularised learners the final test
+    MSE, the fraction that diverged, and NC's gap-prediction R (all snapshots and final) and
+    MAE on unregularised trajectories of the same tasks; for the unregularised learners (same
+    initialisations) the final test MSE.
+    """
+    kw = dict(num_steps=inner_steps, learning_rate=inner_learning_rate)
+    snaps, plain = collect_snapshots(
+        learner, init, tasks, every=snapshot_every, nc=nc, on_diverge="freeze", **kw
+    )
+    pred = nc_predict(nc, snaps)
+    final = snaps["step"] == inner_steps
+    gap = gap_prediction_metrics(pred, snaps["gap"])
+    reg = train_learners(
+        learner, init, tasks, penalty=nc_penalty(nc, nc_weight), on_diverge="freeze", **kw
+    )
+    return {
+        "nc": {
+            "test/mse": float(reg.final_test_mse.mean()),
+            "test/diverged": float(reg.diverged.float().mean()),
+            "gap/R": gap["R"],
+            "gap/R_final": gap_prediction_metrics(pred[final], snaps["gap"][final])["R"],
+            "gap/mae": gap["mae"],
+        },
+        "none": {
+            "test/mse": float(plain.final_test_mse.mean()),
+            "test/diverged": float(plain.diverged.float().mean()),
+        },
     }

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from paperzoo.core.registry import register
 
-from .config import Config, EvalConfig, MetaConfig, NCConfig, RegimeConfig
+from .config import (
+    ClassificationConfig,
+    Config,
+    EvalConfig,
+    MetaConfig,
+    NCConfig,
+    RegimeConfig,
+)
 
 __all__ = ["paper", "quick", "smoke"]
 
@@ -13,15 +20,28 @@ __all__ = ["paper", "quick", "smoke"]
 def smoke() -> Config:
     """Tiny NC on generated sinusoids, overfitting regime, 1 seed: checks the pipeline end to end.
 
-    Targets nothing in the paper; its numbers mean nothing. (The official regime runs the same
-    code with other sizes; leaving it out keeps smoke fast on a shared machine.)
+    Targets nothing in the paper; its numbers mean nothing. Overfit and mixture regression, and
+    classification on scikit-learn's 8x8 digits (bundled, no data root). (The official regime
+    runs the same code with other sizes; leaving it out keeps smoke fast.)
     """
     return Config(
         seeds=[0],
-        regimes=["overfit"],
+        regimes=["overfit", "mixture", "classification"],
         official=RegimeConfig(num_train=10, num_test=15, inner_steps=8, learn_every=5),
         overfit=RegimeConfig(
             num_train=5, num_test=15, inner_steps=12, inner_learning_rate=2e-2, learn_every=5
+        ),
+        mixture=RegimeConfig(
+            num_train=5, num_test=15, inner_steps=12, inner_learning_rate=2e-2, learn_every=5
+        ),
+        classification=ClassificationConfig(
+            dataset="digits",
+            feature_dim=8,
+            num_shots=2,
+            num_queries=3,
+            hidden_dim=8,
+            inner_steps=8,
+            learn_every=5,
         ),
         nc=NCConfig(hidden_dim=16, encoder_depth=2, decoder_depth=2, num_heads=2),
         meta=MetaConfig(

@@ -1,15 +1,19 @@
-"""Neural Complexity reproduction units: per (regime, seed), meta-train NC on sinusoid learners,
-then evaluate it on held-out tasks (gap prediction, and test MSE of learners it regularises
-against tuned baselines); the claims, declared.
+"""Neural Complexity reproduction units: per (regime, seed), meta-train NC on learners of the
+regime's tasks, then evaluate it on held-out tasks (gap prediction, and the test loss of learners
+it regularises against tuned baselines), on other task families (transfer); the claims, declared.
 
-Regimes: official (10 points, 16 steps) and overfit (ours: 5 points, 48 steps).
+Regimes: sinusoid regression ``official`` (10 points, 16 steps) and ``overfit`` (ours: 5 points,
+48 steps); ``mixture`` (overfit sizes, meta-trained on sinusoids and cubics); few-shot image
+``classification`` (held-out classes).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from paperzoo.core import (
     Unit,
@@ -20,15 +24,23 @@ from paperzoo.core import (
 )
 
 from .config import Config, RegimeConfig
-from .evaluation import compare_regularisers, gap_prediction, nc_predict
+from .evaluation import compare_regularisers, gap_prediction, transfer
 from .learners import LearnerMLP, init_learner_params
 from .model import NeuralComplexity
-from .tasks import PolynomialTasks, SinusoidTasks
-from .trainer import NeuralComplexityTrainer, collect_snapshots, gap_prediction_metrics
+from .tasks import (
+    FewShotClassification,
+    MixtureTasks,
+    PolynomialTasks,
+    SinusoidTasks,
+    pca_features,
+)
+from .trainer import NeuralComplexityTrainer
 
-__all__ = ["run_unit", "units"]
+__all__ = ["preflight", "run_unit", "units"]
 
-_REGIME_INDEX = {"official": 0, "overfit": 1}
+_REGIME_INDEX = {"official": 0, "overfit": 1, "mixture": 2, "classification": 3}
+NC_FILE = "nc.pt"
+"""The meta-trained NC of each unit, kept in the run (``NeuralComplexity.load``)."""
 
 
 def units(cfg: Config) -> list[Unit]:
@@ -39,20 +51,84 @@ def units(cfg: Config) -> list[Unit]:
     return [Unit(f"{r}/seed{s}", r, s, {"regime": r}) for r in cfg.regimes for s in cfg.seeds]
 
 
-def _meta_train(cfg: Config, regime: str, seed: int, ctx: UnitContext):
-    rc: RegimeConfig = getattr(cfg, regime)
-    mc, ncc, lc, tc = cfg.meta, cfg.nc, cfg.learner, cfg.tasks
-    nc = NeuralComplexity(
-        ncc.hidden_dim, ncc.encoder_depth, ncc.decoder_depth, ncc.num_heads, ncc.pool
+def preflight(cfg: Config, data_root: Path | None) -> None:
+    """Load the classification images once, so missing data fail before any unit runs."""
+    if "classification" in cfg.regimes:
+        from paperzoo.datasets import load_images
+
+        load_images(cfg.classification.dataset, data_root)
+
+
+def _inner(cfg: Config, regime: str) -> dict[str, Any]:
+    rc = cfg.classification if regime == "classification" else getattr(cfg, regime)
+    return dict(inner_steps=rc.inner_steps, inner_learning_rate=rc.inner_learning_rate)
+
+
+def _regression_family(cfg: Config, rc: RegimeConfig, family: str):
+    tc = cfg.tasks
+    if family == "sinusoid":
+        return SinusoidTasks(
+            rc.num_train, rc.num_test, tc.amplitude_range, tc.phase_range, tc.x_range
+        )
+    if family == "shifted":
+        return SinusoidTasks(
+            rc.num_train,
+            rc.num_test,
+            tc.shifted_amplitude_range,
+            tc.shifted_phase_range,
+            tc.x_range,
+        )
+    if family == "polynomial":
+        return PolynomialTasks(rc.num_train, rc.num_test, x_range=tc.x_range)
+    raise ValueError(f"unknown task family {family!r}")
+
+
+def _classification_data(cfg: Config, ctx: UnitContext):
+    """(meta-training, validation, test) few-shot samplers on PCA features of the images."""
+    from paperzoo.datasets import load_images
+
+    cc = cfg.classification
+    train, test = load_images(cc.dataset, ctx.data_root)
+    x = torch.cat([train.x.flatten(1), test.x.flatten(1)])
+    y = torch.cat([train.y, test.y])
+    n_tr = train.x.shape[0]
+    in_train = torch.isin(train.y, torch.tensor(cc.train_classes))
+    feats = pca_features(x, torch.nonzero(in_train).flatten(), cc.feature_dim)
+    shape = dict(num_ways=cc.num_ways, num_shots=cc.num_shots, num_queries=cc.num_queries)
+
+    def sampler(rows: slice, classes: list[int]) -> FewShotClassification:
+        return FewShotClassification(feats[rows], y[rows], classes, **shape)
+
+    return (
+        sampler(slice(0, n_tr), cc.train_classes),
+        sampler(slice(0, n_tr), cc.test_classes),
+        sampler(slice(n_tr, None), cc.test_classes),
     )
-    learner = LearnerMLP(lc.hidden_dim, lc.num_layers, lc.activation)
-    dist = SinusoidTasks(
-        rc.num_train,
-        rc.num_test,
-        amplitude_range=tc.amplitude_range,
-        phase_range=tc.phase_range,
-        x_range=tc.x_range,
-    )
+
+
+def _meta_train(cfg: Config, regime: str, seed: int, ctx: UnitContext, dist: Any):
+    mc, ncc, lc = cfg.meta, cfg.nc, cfg.learner
+    if regime == "classification":
+        cc = cfg.classification
+        nc = NeuralComplexity(
+            ncc.hidden_dim,
+            ncc.encoder_depth,
+            ncc.decoder_depth,
+            ncc.num_heads,
+            ncc.pool,
+            x_dim=cc.feature_dim,
+            y_dim=cc.num_ways,
+            pred_transform="softmax",
+            interaction=True,
+        )
+        learner = LearnerMLP(cc.hidden_dim, 2, lc.activation, cc.feature_dim, cc.num_ways)
+        learn_every = cc.learn_every
+    else:
+        nc = NeuralComplexity(
+            ncc.hidden_dim, ncc.encoder_depth, ncc.decoder_depth, ncc.num_heads, ncc.pool
+        )
+        learner = LearnerMLP(lc.hidden_dim, lc.num_layers, lc.activation)
+        learn_every = getattr(cfg, regime).learn_every
     trainer = NeuralComplexityTrainer(
         nc,
         dist,
@@ -60,13 +136,12 @@ def _meta_train(cfg: Config, regime: str, seed: int, ctx: UnitContext):
         batch_size=mc.batch_size,
         task_batch_size=mc.task_batch_size,
         learning_rate=mc.learning_rate,
-        inner_steps=rc.inner_steps,
-        inner_learning_rate=rc.inner_learning_rate,
         nc_weight=mc.nc_weight,
-        learn_every=rc.learn_every,
+        learn_every=learn_every,
         warmup_steps=mc.warmup_steps,
         memory_capacity=mc.memory_capacity,
         generator=make_generator(seed * 100 + _REGIME_INDEX[regime]),
+        **_inner(cfg, regime),
     )
     if ctx.load_checkpoint("meta") is None:  # a resumed unit restores the filled memory instead
         trainer.populate(mc.populate_batches)
@@ -87,44 +162,37 @@ def _meta_train(cfg: Config, regime: str, seed: int, ctx: UnitContext):
     nc.eval()
     for p in nc.parameters():  # from here on NC is a fixed regulariser / predictor
         p.requires_grad_(False)
-    return nc, learner, dist, curve
-
-
-def _polynomial_transfer(cfg: Config, rc: RegimeConfig, nc: Any, learner: Any, g: Any):
-    """NC (meta-trained on sinusoids) predicting gaps of learners on cubic polynomials."""
-    ptasks = PolynomialTasks(rc.num_train, rc.num_test).sample(cfg.eval.num_val_tasks, g)
-    pinit = init_learner_params(learner, cfg.eval.num_val_tasks, g)
-    sp, _ = collect_snapshots(
-        learner,
-        pinit,
-        ptasks,
-        num_steps=rc.inner_steps,
-        learning_rate=rc.inner_learning_rate,
-        every=cfg.eval.snapshot_every,
-    )
-    return gap_prediction_metrics(nc_predict(nc, sp), sp["gap"])
+    return nc, learner, curve
 
 
 def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, dict[str, float]]:
     """Meta-train NC, then measure every gap predictor and every regulariser on held-out tasks."""
     regime = unit.params["regime"]
-    rc: RegimeConfig = getattr(cfg, regime)
     ec = cfg.eval
     # NC's initialisation uses the global RNG (nn.Linear defaults).
     seed_everything(unit.seed, deterministic=ctx.device.type != "cpu")
-    nc, learner, dist, curve = _meta_train(cfg, regime, unit.seed, ctx)
+    if regime == "classification":
+        meta_dist, val_dist, test_dist = _classification_data(cfg, ctx)
+    else:
+        rc: RegimeConfig = getattr(cfg, regime)
+        sinusoid = _regression_family(cfg, rc, "sinusoid")
+        meta_dist = val_dist = test_dist = sinusoid
+        if regime == "mixture":
+            poly = _regression_family(cfg, rc, "polynomial")
+            meta_dist = MixtureTasks([sinusoid, poly], list(cfg.tasks.mixture_weights))
+    nc, learner, curve = _meta_train(cfg, regime, unit.seed, ctx, meta_dist)
+    nc.save(ctx.file(NC_FILE))
     # --- held-out tasks: their own generator, so they do not depend on meta-training length ---
     g = make_generator(10_000 + unit.seed * 100 + _REGIME_INDEX[regime])
-    val_tasks = dist.sample(ec.num_val_tasks, g)
-    val = (val_tasks, init_learner_params(learner, ec.num_val_tasks, g))
-    test_tasks = dist.sample(ec.num_test_tasks, g)
-    test = (test_tasks, init_learner_params(learner, ec.num_test_tasks, g))
-    inner = dict(inner_steps=rc.inner_steps, inner_learning_rate=rc.inner_learning_rate)
+    val = (val_dist.sample(ec.num_val_tasks, g), init_learner_params(learner, ec.num_val_tasks, g))
+    test = (
+        test_dist.sample(ec.num_test_tasks, g),
+        init_learner_params(learner, ec.num_test_tasks, g),
+    )
+    inner = _inner(cfg, regime)
     gaps, scatter = gap_prediction(
         nc, learner, val, test, snapshot_every=ec.snapshot_every, predictors=ec.predictors, **inner
     )
-    if ec.transfer_family == "polynomial":
-        gaps["nc@polynomial"] = _polynomial_transfer(cfg, rc, nc, learner, g)
     regs = compare_regularisers(
         nc,
         learner,
@@ -143,17 +211,33 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, dict[str, f
     ctx.artifact("curves", {a: r["curve"] for a, r in regs.items()})
     ctx.artifact("hyper", {a: r["hyper"] for a, r in regs.items()})
     change = relative_change(curve)
-    out: dict[str, dict[str, float]] = {
-        f"{regime}/{a}": {
-            "test/mse": r["test_mse"],
-            "train/mse": r["train_mse"],
+    loss_key = "test/loss" if regime == "classification" else "test/mse"
+    out: dict[str, dict[str, float]] = {}
+    for a, r in regs.items():
+        out[f"{regime}/{a}"] = {
+            loss_key: r["test_mse"],
+            "train/loss": r["train_mse"],
             "test/gap": r["gap"],
             "test/diverged": r["diverged"],
             "meta/loss_change": change,
         }
-        for a, r in regs.items()
-    }
+        if "accuracy" in r:
+            out[f"{regime}/{a}"]["test/accuracy"] = r["accuracy"]
     for pred, m in gaps.items():
         out[f"{regime}/predict:{pred}"] = {f"gap/{k}": v for k, v in m.items()}
         out[f"{regime}/predict:{pred}"]["meta/loss_change"] = change
+    if regime != "classification":
+        for family in ec.transfer_families:
+            dist = _regression_family(cfg, getattr(cfg, regime), family)
+            res = transfer(
+                nc,
+                learner,
+                dist.sample(ec.num_test_tasks, g),
+                init_learner_params(learner, ec.num_test_tasks, g),
+                nc_weight=ec.nc_weight,
+                snapshot_every=ec.snapshot_every,
+                **inner,
+            )
+            for arm, metrics in res.items():
+                out[f"{regime}/transfer:{family}:{arm}"] = {**metrics, "meta/loss_change": change}
     return out

@@ -21,7 +21,7 @@ Deviations from the paper:
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -87,6 +87,7 @@ def collect_snapshots(
     measures: tuple[str, ...] = (),
     every: int = 1,
     nc: NeuralComplexity | None = None,
+    on_diverge: Literal["raise", "freeze"] = "raise",
 ) -> tuple[Snapshots, LearnerTrajectory]:
     """Train learners and keep a snapshot every ``every`` inner steps (and after the last one).
 
@@ -125,6 +126,7 @@ def collect_snapshots(
         learning_rate=learning_rate,
         penalty=penalty,
         hook=hook,
+        on_diverge=on_diverge,
     )
 
     with torch.no_grad():
