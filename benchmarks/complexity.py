@@ -1,19 +1,25 @@
-"""Speed of Neural Complexity's two hot loops at the official sizes, ours vs the official code.
+"""Speed of Neural Complexity's two hot loops, ours vs the official code, as interleaved ratios.
 
-Measures (CPU, median over repeats; process CPU time by default, see ``--clock``):
-  * ms per NC training step: sample 512 snapshots from a memory bank of 100k, NC forward
-    (width 512, encoder depth 3, decoder depth 2, 8 heads, mean pooling), MSE, backward, Adam;
-  * ms per batch of 64 learner updates: one SGD step of 64 task learners (MLP 1-40-40-1, 10 train
-    and 15 test points), with and without NC in the loss.
+Measures (CPU, 1 thread by default) at NC width 128 and 512 (encoder depth 3, decoder depth 2,
+8 heads, mean pooling):
+  * ms per NC training step: sample 512 snapshots from a memory bank of 100k, NC forward, MSE,
+    backward, Adam;
+  * ms per learner update: one SGD step of 64 task learners (MLP 1-40-40-1, 10 train and 15
+    test points), without and with NC in the loss.
 
-``--official DIR`` also times the official code (github.com/yoonholee/neural-complexity, checked
-out OUTSIDE this repository) doing the same operations on CPU: its ``NeuralComplexity1D`` and
-``ParallelNeuralNetwork`` modules are imported from DIR/1d_regression at run time (nothing of it
-is copied here); ``run.py`` itself cannot be imported (it needs torchmeta, tensorboard, loguru
-and CUDA and starts training at import), so its loop body is re-expressed below with its modules
-and its memory-bank sampling (``random.sample`` + fancy indexing).
+The official code (github.com/yoonholee/neural-complexity, checked out OUTSIDE this repository)
+does the same operations: its ``NeuralComplexity1D`` and ``ParallelNeuralNetwork`` modules are
+imported from DIR/1d_regression at run time (nothing of it is copied here); ``run.py`` itself
+cannot be imported (it needs torchmeta, tensorboard, loguru and CUDA and starts training at
+import), so its loop body is re-expressed below with its modules and its memory-bank sampling
+(``random.sample`` + fancy indexing).
 
-    python benchmarks/complexity.py [--official /tmp/complexity-official] [--threads 1]
+The machine is shared and noisy, so the two implementations are timed in alternation (ours,
+official, ours, official, ...) within each round and the report is the median over rounds of
+the per-round ratio ours / official (< 1: ours is faster), with the parameter counts of both
+NC networks (the same work per step).
+
+    python benchmarks/complexity.py --official /tmp/neural-complexity [--rounds 5]
 
 Prints a table and writes benchmarks/out/complexity.json.
 """
@@ -27,6 +33,7 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -49,30 +56,31 @@ INNER = 16
 CLOCK = "cpu"
 
 
-def _time(fn, repeats: int, warmup: int = 1) -> float:
-    """Median ms per call. With --clock cpu this is the process's CPU time, which on a shared
-    machine approximates the wall time an idle machine would give (1 thread); --clock wall uses
-    perf_counter."""
-    for _ in range(warmup):
-        fn()
-    clock = time.process_time if CLOCK == "cpu" else time.perf_counter
+def _time(fn: Callable[[], None], repeats: int) -> float:
+    """Median wall ms per call of ``fn`` over ``repeats`` calls (after one warm-up call)."""
+    fn()
     times = []
     for _ in range(repeats):
-        t0 = clock()
+        t0 = time.perf_counter()
         fn()
-        times.append(clock() - t0)
+        times.append(time.perf_counter() - t0)
     return 1000 * statistics.median(times)
 
 
-def ours(repeats: int) -> dict[str, float]:
+def _params(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def ours(width: int) -> tuple[dict[str, Callable[[], None]], int]:
+    """The three operations with our modules, and NC's parameter count."""
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(0)
-    nc = NeuralComplexity(512, 3, 2, 8, "mean")
+    nc = NeuralComplexity(width, 3, 2, 8, "mean")
     opt = torch.optim.Adam(nc.parameters(), lr=5e-4)
     bank = MemoryBank(BANK, 10, 15)
     bank.add(torch.randn(BANK, 15, 2), torch.randn(BANK, 10, 3), torch.randn(BANK))
 
-    def nc_step():
+    def nc_step() -> None:
         te, tr, trxy, gap = bank.sample(BATCH, g)
         loss = (nc.forward_snapshot(te, tr, trxy) - gap).pow(2).mean()
         opt.zero_grad()
@@ -84,25 +92,25 @@ def ours(repeats: int) -> dict[str, float]:
     init = init_learner_params(learner, TASKS, g)
     pen = nc_penalty(nc, 1.0)
 
-    def learners(penalty):
-        # INNER steps per call; reported per step
-        train_learners(learner, init, tasks, num_steps=INNER, learning_rate=1e-2, penalty=penalty)
+    def learners(penalty) -> Callable[[], None]:
+        return lambda: train_learners(
+            learner, init, tasks, num_steps=INNER, learning_rate=1e-2, penalty=penalty
+        )
 
-    return {
-        "nc_step_ms": _time(nc_step, repeats),
-        "learner_step_ms": _time(lambda: learners(None), max(3, repeats // 3)) / INNER,
-        "learner_step_nc_ms": _time(lambda: learners(pen), max(3, repeats // 3)) / INNER,
-    }
+    ops = {"nc_step": nc_step, "learner_x16": learners(None), "learner_nc_x16": learners(pen)}
+    return ops, _params(nc)
 
 
-def official(root: Path, repeats: int) -> dict[str, float]:
-    sys.path.insert(0, str(root / "1d_regression"))
+def official(root: Path, width: int) -> tuple[dict[str, Callable[[], None]], int]:
+    """The same operations with the official modules (run.py's loop body re-expressed)."""
+    if str(root / "1d_regression") not in sys.path:
+        sys.path.insert(0, str(root / "1d_regression"))
     from model.neural_complexity import NeuralComplexity1D  # the official module
     from model.nn_learner import get_learner
 
     torch.manual_seed(0)
     args = SimpleNamespace(
-        batch_size=BATCH, hid_dim=512, enc_depth=3, dec_depth=2, num_heads=8, pool="mean"
+        batch_size=BATCH, hid_dim=width, enc_depth=3, dec_depth=2, num_heads=8, pool="mean"
     )
     model = NeuralComplexity1D(args)
     opt = torch.optim.Adam(model.parameters(), lr=5e-4)
@@ -114,7 +122,7 @@ def official(root: Path, repeats: int) -> dict[str, float]:
     }
     gaps = torch.randn(BANK)
 
-    def nc_step():  # run.py: memory_bank.get_batch + NC regression step (.cuda() dropped)
+    def nc_step() -> None:  # run.py: memory_bank.get_batch + NC regression step
         idxs = random.sample(range(BANK), k=BATCH)
         batch = {k: v[idxs] for k, v in bank.items()}
         loss = mse(model(batch).squeeze(), gaps[idxs].squeeze()).mean()
@@ -126,60 +134,77 @@ def official(root: Path, repeats: int) -> dict[str, float]:
     tasks = SinusoidTasks(10, 15).sample(TASKS, g)
     x_tr, y_tr, x_te, _ = tasks.tensors()
 
-    def learners(regularize: bool):  # run.py: run_regression's inner loop, INNER steps
-        h = get_learner(batch_size=TASKS, layers=2, hidden_size=40, activation="relu")
-        h_opt = torch.optim.SGD(h.parameters(), lr=1e-2)
-        for _ in range(INNER):
-            p_tr, p_te = h(x_tr), h(x_te)
-            meta = {
-                "te_xp": torch.cat([x_te, p_te], -1),
-                "tr_xp": torch.cat([x_tr, p_tr], -1),
-                "tr_xyp": torch.cat([x_tr, y_tr, p_tr], -1),
-            }
-            h_loss = mse(p_tr.squeeze(), y_tr.squeeze()).mean(-1).sum()
-            if regularize:
-                h_loss = h_loss + model(meta).sum()
-            h_opt.zero_grad()
-            h_loss.backward()
-            h_opt.step()
+    def learners(regularize: bool) -> Callable[[], None]:  # run.py: run_regression, INNER steps
+        def run() -> None:
+            h = get_learner(batch_size=TASKS, layers=2, hidden_size=40, activation="relu")
+            h_opt = torch.optim.SGD(h.parameters(), lr=1e-2)
+            for _ in range(INNER):
+                p_tr, p_te = h(x_tr), h(x_te)
+                meta = {
+                    "te_xp": torch.cat([x_te, p_te], -1),
+                    "tr_xp": torch.cat([x_tr, p_tr], -1),
+                    "tr_xyp": torch.cat([x_tr, y_tr, p_tr], -1),
+                }
+                h_loss = mse(p_tr.squeeze(), y_tr.squeeze()).mean(-1).sum()
+                if regularize:
+                    h_loss = h_loss + model(meta).sum()
+                h_opt.zero_grad()
+                h_loss.backward()
+                h_opt.step()
 
-    return {
-        "nc_step_ms": _time(nc_step, repeats),
-        "learner_step_ms": _time(lambda: learners(False), max(3, repeats // 3)) / INNER,
-        "learner_step_nc_ms": _time(lambda: learners(True), max(3, repeats // 3)) / INNER,
-    }
+        return run
+
+    ops = {"nc_step": nc_step, "learner_x16": learners(False), "learner_nc_x16": learners(True)}
+    return ops, _params(model)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--official", type=Path, help="checkout of yoonholee/neural-complexity")
+    ap.add_argument("--official", type=Path, required=True, help="yoonholee/neural-complexity")
+    ap.add_argument("--widths", type=int, nargs="+", default=[128, 512])
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    ap.add_argument("--repeats", type=int, default=10)
-    ap.add_argument("--clock", choices=["cpu", "wall"], default="cpu", help="what to time")
+    ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median ratio)")
+    ap.add_argument("--repeats", type=int, default=5, help="calls timed per side and round")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/out/complexity.json"))
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    global CLOCK
-    CLOCK = a.clock
-    res = {"ours": ours(a.repeats)}
-    if a.official is not None:
-        res["official"] = official(a.official, a.repeats)
+    res: dict = {"widths": {}}
     print(
-        f"{'metric':<22}{'ours':>12}"
-        + (f"{'official':>12}{'official/ours':>15}" if a.official else "")
+        f"{'width':>6} {'operation':<16}{'ours ms':>10}{'official ms':>13}{'ratio':>8}  per round"
     )
-    for k, v in res["ours"].items():
-        line = f"{k:<22}{v:>12.2f}"
-        if a.official is not None:
-            o = res["official"][k]
-            line += f"{o:>12.2f}{o / v:>15.2f}"
-        print(line)
+    for width in a.widths:
+        mine, n_ours = ours(width)
+        theirs, n_official = official(a.official, width)
+        row: dict = {"params": {"ours": n_ours, "official": n_official}}
+        for op in mine:
+            t_o, t_f, ratios = [], [], []
+            for _ in range(a.rounds):  # A, B, A, B ... in one time window
+                t_o.append(_time(mine[op], a.repeats))
+                t_f.append(_time(theirs[op], a.repeats))
+                ratios.append(t_o[-1] / t_f[-1])
+            per = INNER if op != "nc_step" else 1
+            row[op] = {
+                "ours_ms": statistics.median(t_o) / per,
+                "official_ms": statistics.median(t_f) / per,
+                "ratio": statistics.median(ratios),
+                "ratios": ratios,
+            }
+            r = row[op]
+            print(
+                f"{width:>6} {op:<16}{r['ours_ms']:>10.2f}{r['official_ms']:>13.2f}"
+                f"{r['ratio']:>8.2f}  " + " ".join(f"{x:.2f}" for x in ratios)
+            )
+        print(f"{width:>6} NC parameters: ours {n_ours:,}, official {n_official:,}")
+        res["widths"][str(width)] = row
     res["env"] = {
         "torch": torch.__version__,
         "threads": a.threads,
-        "clock": a.clock,
+        "rounds": a.rounds,
+        "repeats": a.repeats,
         "platform": platform.platform(),
-        "sizes": {"bank": BANK, "batch": BATCH, "tasks": TASKS, "nc_width": 512},
+        "sizes": {"bank": BANK, "batch": BATCH, "tasks": TASKS, "inner_steps": INNER},
+        "note": "learner_* ms are per learner SGD step (INNER steps per call); ratio = ours / "
+        "official, median of per-round ratios",
     }
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(res, indent=2))
