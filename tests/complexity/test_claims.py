@@ -8,7 +8,7 @@ from paperzoo.core.claims import judge_all
 from paperzoo.core.engine import Results
 
 
-def _verdicts(r, nc_mse, change=0.01, diverged=0.0):
+def _verdicts(r, nc_mse, change=0.01, diverged=0.0, gap=0.5):
     cfg = dataclasses.replace(quick(), seeds=[0, 1, 2], regimes=["official"])
     arms = {
         "official/predict:nc": {"gap/R": r, "meta/loss_change": [change] * 3},
@@ -17,7 +17,7 @@ def _verdicts(r, nc_mse, change=0.01, diverged=0.0):
             "meta/loss_change": [change] * 3,
             "test/diverged": [0.0, diverged, 0.0],
         },
-        "official/none": {"test/mse": [1.0, 1.1, 1.2]},
+        "official/none": {"test/mse": [1.0, 1.1, 1.2], "test/gap": [gap] * 3},
         "official/l2": {"test/mse": [0.9, 0.95, 1.0]},
     }
     res = Results(cfg, cfg.seeds, arms)
@@ -44,3 +44,10 @@ def test_diverged_nc_learners_make_the_mse_claims_inconclusive():
     for claim in ("nc_below_noreg_official", "nc_below_all_official"):
         assert v[claim].verdict == "inconclusive"
         assert "diverged" in v[claim].reason
+
+
+def test_learners_that_do_not_overfit_make_the_mse_claims_inconclusive():
+    v = _verdicts([0.8, 0.85, 0.9], [0.5, 0.55, 0.6], gap=0.01)
+    assert v["gap_r_official"].verdict == "holds"
+    assert v["nc_below_noreg_official"].verdict == "inconclusive"
+    assert "overfit" in v["nc_below_noreg_official"].reason

@@ -49,6 +49,14 @@ def claims(results: Results) -> list[ClaimSpec]:
             and a != f"{regime}/nc"
         )
         loss = "test/loss" if regime == "classification" else "test/mse"
+        overfit = Gate(
+            "learners_overfit",
+            "test/gap",
+            cc.min_learner_gap,
+            "min",
+            arms=(f"{regime}/none",),
+            reason="the unregularised learners barely overfit: nothing for NC to prevent",
+        )
         what = "test cross-entropy" if regime == "classification" else "test MSE"
         # Learners that NC drove to NaN are frozen, not dropped: their MSE would flatter or
         # sink NC's mean arbitrarily, so the MSE claims need every NC learner finite.
@@ -70,7 +78,7 @@ def claims(results: Results) -> list[ClaimSpec]:
                 (f"{regime}/none",),
                 higher_is_better=False,
                 threshold=cc.min_mse_gain,
-                gates=(converged, stable),
+                gates=(converged, stable, overfit),
             )
         )
         out.append(
@@ -83,7 +91,7 @@ def claims(results: Results) -> list[ClaimSpec]:
                 others,
                 higher_is_better=False,
                 threshold=cc.min_mse_gain,
-                gates=(converged, stable),
+                gates=(converged, stable, overfit),
             )
         )
         for family in cfg.eval.transfer_families if regime != "classification" else []:

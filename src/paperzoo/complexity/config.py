@@ -64,9 +64,12 @@ class ClassificationConfig:
     hidden_dim: PosInt = 32
     """Width of the learners' two hidden layers."""
     inner_steps: PosInt = 40
-    """SGD steps of each learner."""
-    inner_learning_rate: PosFloat = 0.1
-    """Learner SGD step size."""
+    """SGD steps of each learner. Pilot (2026-11-28, 256 tasks of the held-out MNIST classes,
+    no regulariser): at lr 0.3, 40 steps take the training cross-entropy to 0.07 while the test
+    cross-entropy sits at its minimum 0.42 (gap 0.35, accuracy 84%); 100 steps widen the gap
+    (0.41) without improving the test loss."""
+    inner_learning_rate: PosFloat = 0.3
+    """Learner SGD step size (pilot: lr 0.05-0.1 still underfits in 40 steps)."""
     learn_every: PosInt = 10
     """NC steps between two learner batches during meta-training."""
 
@@ -137,7 +140,10 @@ class MetaConfig:
     memory_capacity: PosInt = 1_000_000
     """Memory bank cap (FIFO)."""
     log_every: PosInt = 500
-    """NC steps between two metrics.jsonl records."""
+    """NC steps between two metrics.jsonl records (NC loss and the validation gap R)."""
+    val_tasks: Annotated[int, Range(ge=2)] = 64
+    """Tasks whose unregularised learner snapshots give the validation gap R logged during
+    meta-training (held-out classes for classification)."""
     checkpoint_every: PosInt = 5000
     """NC steps between two mid-unit checkpoints (resume continues from the last)."""
 
@@ -253,6 +259,11 @@ class ClaimConfig:
     """NC's Pearson R between predicted and true gaps must exceed this level."""
     min_mse_gain: NonNegFloat = 0.01
     """Smallest test-MSE reduction (absolute) that counts as "NC beats X"."""
+    min_learner_gap: NonNegFloat = 0.05
+    """Overfitting gate: the unregularised held-out learners' mean generalisation gap (test
+    minus train loss) must reach this, else there is no overfitting for a regulariser to
+    prevent and the test-loss claims are inconclusive."""
+
     converged_change: PosFloat = 0.1
     """Convergence gate: NC's meta-training loss may still move by at most this fraction over
     the last 20% of its logged values."""

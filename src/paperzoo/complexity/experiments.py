@@ -53,6 +53,7 @@ def smoke() -> Config:
             memory_capacity=5000,
             log_every=10,
             checkpoint_every=20,
+            val_tasks=8,
         ),
         eval=EvalConfig(
             num_test_tasks=24,

@@ -18,13 +18,14 @@ import torch
 from paperzoo.core import (
     Unit,
     UnitContext,
+    absolute_change,
     make_generator,
     relative_change,
     seed_everything,
 )
 
 from .config import Config, RegimeConfig
-from .evaluation import compare_regularisers, gap_prediction, transfer
+from .evaluation import compare_regularisers, gap_prediction, nc_predict, transfer
 from .learners import LearnerMLP, init_learner_params
 from .model import NeuralComplexity
 from .tasks import (
@@ -34,7 +35,7 @@ from .tasks import (
     SinusoidTasks,
     pca_features,
 )
-from .trainer import NeuralComplexityTrainer
+from .trainer import NeuralComplexityTrainer, collect_snapshots, gap_prediction_metrics
 
 __all__ = ["preflight", "run_unit", "units"]
 
@@ -106,7 +107,7 @@ def _classification_data(cfg: Config, ctx: UnitContext):
     )
 
 
-def _meta_train(cfg: Config, regime: str, seed: int, ctx: UnitContext, dist: Any):
+def _meta_train(cfg: Config, regime: str, seed: int, ctx: UnitContext, dist: Any, val_dist: Any):
     mc, ncc, lc = cfg.meta, cfg.nc, cfg.learner
     if regime == "classification":
         cc = cfg.classification
@@ -145,11 +146,26 @@ def _meta_train(cfg: Config, regime: str, seed: int, ctx: UnitContext, dist: Any
     )
     if ctx.load_checkpoint("meta") is None:  # a resumed unit restores the filled memory instead
         trainer.populate(mc.populate_batches)
+    # Fixed validation snapshots (unregularised learners of their own tasks) on which NC's gap
+    # R is tracked during meta-training: the learning curve that sizes the preset.
+    vg = make_generator(20_000 + seed * 100 + _REGIME_INDEX[regime])
+    val_tasks = val_dist.sample(mc.val_tasks, vg)
+    val_snaps, _ = collect_snapshots(
+        learner,
+        init_learner_params(learner, mc.val_tasks, vg),
+        val_tasks,
+        every=cfg.eval.snapshot_every,
+        nc=nc,
+        on_diverge="freeze",
+        num_steps=_inner(cfg, regime)["inner_steps"],
+        learning_rate=_inner(cfg, regime)["inner_learning_rate"],
+    )
     losses: list[float] = []
     curve: list[float] = []
+    r_curve: list[float] = []
     for step in ctx.steps(
         mc.num_steps,
-        {"trainer": trainer, "curve": curve},
+        {"trainer": trainer, "curve": curve, "r_curve": r_curve},
         name="meta",
         every=mc.checkpoint_every,
         desc=f"NC {regime}",
@@ -157,12 +173,22 @@ def _meta_train(cfg: Config, regime: str, seed: int, ctx: UnitContext, dist: Any
         losses.append(trainer.step()["loss"])
         if step % mc.log_every == 0 or step == mc.num_steps:
             curve.append(float(np.mean(losses)))
-            ctx.log({"step": step, "nc/loss": curve[-1], "memory": len(trainer.memory)})
+            nc.eval()
+            r_curve.append(gap_prediction_metrics(nc_predict(nc, val_snaps), val_snaps["gap"])["R"])
+            nc.train()
+            ctx.log(
+                {
+                    "step": step,
+                    "nc/loss": curve[-1],
+                    "val/gap_R": r_curve[-1],
+                    "memory": len(trainer.memory),
+                }
+            )
             losses = []
     nc.eval()
     for p in nc.parameters():  # from here on NC is a fixed regulariser / predictor
         p.requires_grad_(False)
-    return nc, learner, curve
+    return nc, learner, curve, r_curve
 
 
 def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, dict[str, float]]:
@@ -180,7 +206,7 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, dict[str, f
         if regime == "mixture":
             poly = _regression_family(cfg, rc, "polynomial")
             meta_dist = MixtureTasks([sinusoid, poly], list(cfg.tasks.mixture_weights))
-    nc, learner, curve = _meta_train(cfg, regime, unit.seed, ctx, meta_dist)
+    nc, learner, curve, r_curve = _meta_train(cfg, regime, unit.seed, ctx, meta_dist, val_dist)
     nc.save(ctx.file(NC_FILE))
     # --- held-out tasks: their own generator, so they do not depend on meta-training length ---
     g = make_generator(10_000 + unit.seed * 100 + _REGIME_INDEX[regime])
@@ -208,9 +234,12 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, dict[str, f
     )
     ctx.artifact("scatter", scatter)
     ctx.artifact("nc_loss", curve)
+    ctx.artifact("val_gap_R", r_curve)
     ctx.artifact("curves", {a: r["curve"] for a, r in regs.items()})
     ctx.artifact("hyper", {a: r["hyper"] for a, r in regs.items()})
     change = relative_change(curve)
+    # R's absolute change over the last 20% of meta-training (does gap prediction still improve?)
+    r_change = {"meta/val_R_change": absolute_change(r_curve)} if len(r_curve) >= 5 else {}
     loss_key = "test/loss" if regime == "classification" else "test/mse"
     out: dict[str, dict[str, float]] = {}
     for a, r in regs.items():
@@ -226,6 +255,7 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, dict[str, f
     for pred, m in gaps.items():
         out[f"{regime}/predict:{pred}"] = {f"gap/{k}": v for k, v in m.items()}
         out[f"{regime}/predict:{pred}"]["meta/loss_change"] = change
+        out[f"{regime}/predict:{pred}"].update(r_change)
     if regime != "classification":
         for family in ec.transfer_families:
             dist = _regression_family(cfg, getattr(cfg, regime), family)
