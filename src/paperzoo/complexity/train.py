@@ -249,13 +249,13 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, dict[str, f
             "test/gap": r["gap"],
             "test/diverged": r["diverged"],
             "meta/loss_change": change,
+            **r_change,
         }
         if "accuracy" in r:
             out[f"{regime}/{a}"]["test/accuracy"] = r["accuracy"]
     for pred, m in gaps.items():
         out[f"{regime}/predict:{pred}"] = {f"gap/{k}": v for k, v in m.items()}
-        out[f"{regime}/predict:{pred}"]["meta/loss_change"] = change
-        out[f"{regime}/predict:{pred}"].update(r_change)
+        out[f"{regime}/predict:{pred}"].update({"meta/loss_change": change, **r_change})
     if regime != "classification":
         for family in ec.transfer_families:
             dist = _regression_family(cfg, getattr(cfg, regime), family)
@@ -269,5 +269,9 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, dict[str, f
                 **inner,
             )
             for arm, metrics in res.items():
-                out[f"{regime}/transfer:{family}:{arm}"] = {**metrics, "meta/loss_change": change}
+                out[f"{regime}/transfer:{family}:{arm}"] = {
+                    **metrics,
+                    "meta/loss_change": change,
+                    **r_change,
+                }
     return out
