@@ -141,3 +141,24 @@ def test_pca_features_fit_on_the_given_rows_only():
     x2 = x.clone()
     x2[100:] += 100.0  # changing non-fitting rows does not move the components of fitting rows
     torch.testing.assert_close(pca_features(x2, torch.arange(100), 2)[:100], z[:100])
+
+
+@pytest.mark.slow
+def test_mixture_regime_runs_end_to_end_and_keeps_its_nc(tmp_path):
+    import json
+
+    from paperzoo.core.reproduce import reproduce
+
+    run = reproduce(
+        "complexity",
+        "smoke",
+        overrides=['regimes=["mixture"]', 'eval.transfer_families=["polynomial"]'],
+        out=tmp_path,
+        device="cpu",
+        data_root=tmp_path / "no-data",
+    )
+    res = json.loads((run / "results.json").read_text())
+    assert {"mixture/nc", "mixture/none", "mixture/transfer:polynomial:nc"} <= set(res["arms"])
+    nc = NeuralComplexity.load(run / "artifacts" / "mixture__seed0" / "nc.pt")
+    lo, hi = nc.gap_range.tolist()
+    assert lo <= hi  # meta-training recorded the range of gaps it regressed on
