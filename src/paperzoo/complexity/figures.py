@@ -153,8 +153,8 @@ def notes(results: Results) -> str:
         f"{', '.join(cfg.eval.transfer_families) or 'no'} tasks: polynomial = random cubics, "
         f"shifted = sinusoids with amplitude in {cfg.tasks.shifted_amplitude_range} and phase "
         f"in ({cfg.tasks.shifted_phase_range[0]:.2f}, {cfg.tasks.shifted_phase_range[1]:.2f}) "
-        "(outside the training ranges). The regulariser clamps NC's prediction to the range of "
-        "gaps it was regressed on; learners that still diverge are frozen and counted.",
+        "(outside the training ranges). The regulariser floors NC's prediction at the smallest "
+        "gap it was regressed on; learners that still diverge are frozen and counted.",
         "- `meta/val_R_change`: absolute change of NC's gap R on fixed validation learners "
         "over the last 20% of meta-training (the convergence gate); `meta/loss_change`: "
         "relative change of the bank regression loss (reported only: it keeps falling after "

@@ -18,10 +18,12 @@ Deviations from the paper:
     * None in the architecture; as in the official ``MultiHeadAttention`` the attention logits
       are scaled by sqrt(model width), not sqrt(head width).
     * Bounded penalty (ours; the official code adds the raw output): used as a regulariser, the
-      predicted gap is clamped to ``gap_range``, the range of true gaps NC was regressed on.
-      Outside the inputs it was trained on NC extrapolates linearly (ReLU MLPs), so an unbounded
-      penalty can reward pushing predictions ever further: learners on shifted sinusoids
-      diverged to NaN that way. Inside the range the penalty and its gradient are NC's own.
+      predicted gap is clamped from below at the smallest true gap NC was regressed on
+      (``gap_range[0]``). Outside the inputs it was trained on NC extrapolates linearly (ReLU
+      MLPs), so a penalty unbounded below can reward pushing predictions ever further: learners
+      on shifted sinusoids diverged to NaN that way. Above that floor the penalty and its
+      gradient are NC's own; the top is not clamped, since a large predicted gap pushes the
+      learner back, which is the regulariser's job.
 """
 
 from __future__ import annotations
@@ -261,10 +263,10 @@ class NeuralComplexity(nn.Module):
         return tr_xyp[..., self.key_columns]
 
     def bounded(self, gap: torch.Tensor) -> torch.Tensor:
-        """``gap`` clamped to ``gap_range`` (the gradient is NC's inside, zero outside); unchanged
-        while the range is empty (an NC that was never meta-trained)."""
+        """``gap`` floored at ``gap_range[0]``, the smallest gap NC was regressed on (the gradient
+        is NC's above it, zero below); unchanged while the range is empty (never meta-trained)."""
         lo, hi = self.gap_range.tolist()
-        return gap if lo > hi else gap.clamp(lo, hi)
+        return gap if lo > hi else gap.clamp(min=lo)
 
     def save(self, path: str | Path) -> None:
         """Write the architecture, the weights and ``gap_range`` to ``path`` (``torch.save``).
@@ -338,7 +340,7 @@ class NeuralComplexityRegularizer(nn.Module):
         weight: multiplier of the predicted gap (official default 1.0).
         reduction: ``"sum"`` over tasks (official, matching a loss summed over tasks), ``"mean"``
             or ``"none"`` (per-task values).
-        bounded: clamp the predicted gap to ``nc.gap_range`` (ours, see the module docstring);
+        bounded: floor the predicted gap at ``nc.gap_range[0]`` (ours, see the module docstring);
             ``False`` adds NC's raw output as the official code does.
     """
 

@@ -55,7 +55,7 @@ def nc_penalty(nc: NeuralComplexity, weight: float = 1.0, bounded: bool = True) 
 
     Gradients reach the learner through its predictions; NC's own parameters are not updated by
     the learner's optimiser (only the learner parameters are differentiated). ``bounded``
-    clamps the prediction to ``nc.gap_range`` (see :class:`NeuralComplexityRegularizer`).
+    floors the prediction at ``nc.gap_range[0]`` (see :class:`NeuralComplexityRegularizer`).
     """
 
     def penalty(
