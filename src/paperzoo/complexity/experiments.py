@@ -20,8 +20,8 @@ __all__ = ["paper", "quick", "smoke"]
 def smoke() -> Config:
     """Tiny NC on generated sinusoids, overfitting regime, 1 seed: checks the pipeline end to end.
 
-    Targets nothing in the paper; its numbers mean nothing. Overfit regression (with transfer)
-    and classification on scikit-learn's 8x8 digits (bundled, no data root). (The official and
+    Targets nothing in the paper; its numbers mean nothing. Overfit regression and
+    classification on scikit-learn's 8x8 digits (bundled, no data root). (The official and
     mixture regimes run the same code with other sizes and tasks; leaving them out keeps smoke
     fast; ``tests/complexity`` runs a mixture unit.)
     """
@@ -30,7 +30,7 @@ def smoke() -> Config:
         regimes=["overfit", "classification"],
         official=RegimeConfig(num_train=10, num_test=15, inner_steps=8, learn_every=5),
         overfit=RegimeConfig(
-            num_train=5, num_test=15, inner_steps=12, inner_learning_rate=2e-2, learn_every=5
+            num_train=5, num_test=15, inner_steps=10, inner_learning_rate=2e-2, learn_every=5
         ),
         mixture=RegimeConfig(
             num_train=5, num_test=15, inner_steps=12, inner_learning_rate=2e-2, learn_every=5
@@ -41,30 +41,31 @@ def smoke() -> Config:
             num_shots=2,
             num_queries=3,
             hidden_dim=8,
-            inner_steps=8,
+            inner_steps=6,
             learn_every=5,
         ),
         nc=NCConfig(hidden_dim=16, encoder_depth=2, decoder_depth=2, num_heads=2),
         meta=MetaConfig(
-            num_steps=20,
+            num_steps=16,
             batch_size=32,
             task_batch_size=16,
-            populate_batches=2,
-            warmup_steps=10,
+            populate_batches=1,
+            warmup_steps=8,
             memory_capacity=5000,
-            log_every=10,
-            checkpoint_every=20,
+            log_every=8,
+            checkpoint_every=100,
             val_tasks=8,
         ),
         eval=EvalConfig(
-            num_test_tasks=24,
-            num_val_tasks=12,
-            snapshot_every=2,
+            num_test_tasks=16,
+            num_val_tasks=8,
+            snapshot_every=4,
             l2_grid=[1e-2],
             dropout_grid=[0.5],
             measures=["L1"],
             measure_grid=[1e-3],
             predictors=["L1"],
+            transfer_families=[],  # transfer runs in tests/complexity (mixture end to end)
         ),
     )
 
