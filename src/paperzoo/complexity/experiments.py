@@ -70,19 +70,21 @@ def smoke() -> Config:
     )
 
 
-@register("complexity", "quick", cpu_minutes=30, needs_data=("mnist",))
+@register("complexity", "quick", cpu_minutes=50, needs_data=("mnist",))
 def quick() -> Config:
     """NC on sinusoid regression (official + overfitting regime), a sinusoid/cubic mixture and
     few-shot MNIST classification, 3 seeds: gap R, test loss against tuned baselines, transfer.
 
     Targets the paper's claims (NC predicts the gap; adding NC to the loss prevents overfitting)
     on regression and classification at CPU scale: NC width 128 with 8 heads (official 512),
-    1,500 NC steps of 128 snapshots (official 500k steps of 512: 0.3% of the steps, 0.075% of
-    the snapshots). Pilot (2026-11-28, overfit regime, seed 0, width 128, 3,000 steps, logged
-    every 150): NC's gap R on fixed validation learners 0.79 at 150 steps, 0.85 at 750, 0.88 at
-    1,350-1,500 and 0.87-0.89 up to 3,000 while the bank loss kept falling (10.3 -> 2.7): R's
-    plateau is reached by 1,500 steps. Width 512 costs ~7x a step on one thread (benchmark),
-    which three seeds of four regimes cannot afford on 2 cores. Classification learners: lr
+    3,000 NC steps of 128 snapshots (official 500k steps of 512: 0.6% of the steps, 0.15% of
+    the snapshots). Pilots: (2026-11-28, overfit regime, seed 0, 3,000 steps) NC's gap R on
+    fixed validation learners 0.79 at 150 steps, 0.88 at 1,350-1,500 and 0.87-0.89 up to 3,000;
+    (2026-11-29, official regime, seeds 1-2, 4,000 steps: the slowest regime, still climbing
+    at 1,500 steps in the first four-regime run, R change 0.036 > 0.02) R 0.75 / 0.83 at
+    2,500, 0.72 / 0.88 at 3,000 and 0.69 / 0.87 at 4,000: the plateau is reached by 3,000.
+    Width 512 costs ~7x a step on one thread (benchmark), which three seeds of four regimes
+    cannot afford on 2 cores. Classification learners: lr
     0.3, 40 steps (pilot in ``ClassificationConfig``). Pre-registered (``ClaimConfig``
     defaults): R > 0.5; NC's test loss below no regularisation's (and every tuned baseline's)
     by >= 0.01; gates: R plateaued (change <= 0.02 over the last 20%), no NC learner diverged,
@@ -93,7 +95,7 @@ def quick() -> Config:
         regimes=["official", "overfit", "mixture", "classification"],
         nc=NCConfig(hidden_dim=128, encoder_depth=3, decoder_depth=2, num_heads=8),
         meta=MetaConfig(
-            num_steps=1500,
+            num_steps=3000,
             batch_size=128,
             task_batch_size=64,
             populate_batches=20,
