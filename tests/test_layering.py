@@ -110,6 +110,7 @@ def test_help_list_and_data_status_do_not_import_torch(tmp_path):
         "    with contextlib.redirect_stdout(io.StringIO()):\n"
         "        assert main(argv) == 0\n"
         "import paperzoo.neural_processes, paperzoo.federated, paperzoo.core, paperzoo.datasets\n"
+        "import paperzoo.rl\n"
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
     )
     r = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True)

@@ -1,0 +1,362 @@
+"""SB3 agents: SAC/TD3 with prioritized replay (PER) and with the model-augmented critic (MaPER).
+
+Paper: Model-augmented Prioritized Experience Replay (Youngmin Oh, Jinwoo Shin, Eunho Yang,
+Sung Ju Hwang; ICLR 2022; first as "Model-augmented Q-learning", https://arxiv.org/abs/2102.03866).
+
+* :class:`PrioritizedSAC` / :class:`PrioritizedTD3`: SB3's SAC/TD3 whose critic loss is
+  importance-weighted and which report squared TD errors as priorities to a
+  :class:`~.buffers.PrioritizedReplayBuffer` (the default buffer). With SB3's plain
+  ``ReplayBuffer`` they are SAC/TD3 (same losses, same numbers).
+* :class:`MQLSAC` / :class:`MQLTD3`: the model-augmented critic (:mod:`.networks`) trained on the
+  estimated-reward target with the reward and transition losses (:mod:`.losses`). With the
+  default :class:`~.buffers.PrioritizedReplayBuffer` and ``priority="model_error"`` this is MaPER;
+  with ``replay_buffer_class=ReplayBuffer`` it is MQL with uniform replay; ``priority="td"``
+  prioritizes by the TD error alone.
+
+All are used like SB3's own: ``model = MQLSAC("MlpPolicy", env); model.learn(10_000)``;
+``save``/``load``, callbacks, loggers and ``n_envs > 1`` work unchanged. The importance-weight
+exponent ``beta`` is annealed linearly from the buffer's ``beta`` (``beta0``) to 1 over
+``learn``'s ``total_timesteps`` (PER). Extra logger keys: ``train/td_error``,
+``train/reward_error``, ``train/state_error``, ``train/lambda_reward``, ``train/lambda_state``,
+``train/beta`` and ``train/priority_ess`` (Kish effective sample size of the priorities as a
+fraction of the buffer; 1 = uniform).
+
+Deviations: see :mod:`.losses` (twin-averaged reward head, per-error lambdas, critic-only
+importance weights) and :mod:`.buffers` (annealed ``beta``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import torch as th
+from stable_baselines3 import SAC, TD3
+from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.utils import polyak_update
+
+from .buffers import PrioritizedReplayBuffer, PrioritizedReplayBufferSamples
+from .losses import balanced_lambdas, model_augmented_errors, td_errors
+from .networks import ModelAugmentedCritic, MQLSACPolicy, MQLTD3Policy
+
+__all__ = ["MQLSAC", "MQLTD3", "PrioritizedSAC", "PrioritizedTD3"]
+
+Priority = Literal["model_error", "td"]
+
+
+class _ReplayMixin:
+    """What the four agents share: buffer defaults, beta annealing and the critic's loss."""
+
+    # Set by the agents' __init__ (declared for type checkers).
+    replay_buffer: ReplayBuffer | None
+    critic: Any
+    gamma: float
+    logger: Any
+    _current_progress_remaining: float
+    _n_updates: int
+    _loss_scale: float
+
+    def _init_replay(
+        self,
+        priority: Priority,
+        lambda_reward: float | None,
+        lambda_state: float | None,
+        lambda_warmup_updates: int = 64,
+    ) -> None:
+        if priority not in ("model_error", "td"):
+            raise ValueError(f"priority must be 'model_error' or 'td', got {priority!r}")
+        self.priority = priority
+        # None = scale-balanced once, after the warm-up updates (losses.balanced_lambdas).
+        self.lambda_reward = lambda_reward
+        self.lambda_state = lambda_state
+        self.lambda_warmup_updates = int(lambda_warmup_updates)
+        self._balanced: tuple[float, float] | None = None
+        self._current_lambdas: tuple[float, float] | None = None
+        self._model_updates = 0
+        self.beta0: float | None = None
+        self._stats: dict[str, list[float]] = {}
+        # Means over the last ``train`` call (td/reward/state errors), readable after ``learn``
+        # (SB3's logger clears its values when it dumps).
+        self.last_train_stats: dict[str, float] = {}
+
+    @staticmethod
+    def _buffer_defaults(kwargs: dict[str, Any]) -> dict[str, Any]:
+        if kwargs.get("replay_buffer_class") is None:
+            kwargs["replay_buffer_class"] = PrioritizedReplayBuffer
+        return kwargs
+
+    def _anneal_beta(self) -> None:
+        buf = self.replay_buffer
+        if isinstance(buf, PrioritizedReplayBuffer):
+            if self.beta0 is None:
+                self.beta0 = buf.beta
+            progress = 1.0 - self._current_progress_remaining
+            buf.beta = min(1.0, self.beta0 + (1.0 - self.beta0) * progress)
+
+    def _critic_loss(self, data: Any, target_fn: Any, rewards_for_target: str) -> th.Tensor:
+        """Importance-weighted critic loss; updates priorities; records error statistics.
+
+        ``target_fn(reward)`` returns the no-grad TD target for a reward tensor (the true
+        reward, or the model-augmented critic's estimate).
+        """
+        prioritized = isinstance(data, PrioritizedReplayBufferSamples)
+        weights = data.weights if prioritized else th.ones_like(data.rewards)
+        if isinstance(self.critic, ModelAugmentedCritic):
+            heads = self.critic.heads(data.observations, data.actions)
+            with th.no_grad():  # the estimated reward, averaged over the twin critics
+                r_hat = th.stack([r for _, r, _ in heads]).mean(0)
+            target = target_fn(r_hat if rewards_for_target == "estimated" else data.rewards)
+            next_obs = data.next_observations.flatten(1).float()
+            dq, dr, ds = model_augmented_errors(heads, target, data.rewards, next_obs)
+            lam_r, lam_s = self._lambdas(dq, dr, ds)
+            total = dq + lam_r * dr + lam_s * ds  # (n_critics, B, 1)
+            error = (total if self.priority == "model_error" else dq).mean(0)
+            self._record("reward_error", dr.mean())
+            self._record("state_error", ds.mean())
+        else:
+            target = target_fn(data.rewards)
+            total = dq = td_errors(self.critic(data.observations, data.actions), target)
+            error = dq.mean(0)
+        self._record("td_error", dq.mean())
+        if prioritized:
+            assert isinstance(self.replay_buffer, PrioritizedReplayBuffer)
+            self.replay_buffer.update_priorities(data.indices, error.detach())
+        # L = mean_i w_i c sum_k [dQ + lambda_R dR + lambda_S dS], c as SB3's own loss
+        return (weights * self._loss_scale * total.sum(0)).mean()
+
+    def _lambdas(self, dq: th.Tensor, dr: th.Tensor, ds: th.Tensor) -> tuple[float, float]:
+        """The model errors' weights: fixed by the user, else 1 for the first
+        ``lambda_warmup_updates`` updates and then balanced once on that update's batch."""
+        self._model_updates += 1
+        if self._balanced is None and self._model_updates >= self.lambda_warmup_updates:
+            self._balanced = balanced_lambdas(dq, dr, ds)
+        auto = self._balanced or (1.0, 1.0)
+        lam_r = auto[0] if self.lambda_reward is None else self.lambda_reward
+        lam_s = auto[1] if self.lambda_state is None else self.lambda_state
+        self._current_lambdas = (lam_r, lam_s)
+        return lam_r, lam_s
+
+    def _record(self, key: str, value: th.Tensor) -> None:
+        self._stats.setdefault(key, []).append(float(value.detach()))
+
+    def _flush_stats(self) -> None:
+        self.last_train_stats = {k: float(np.mean(v)) for k, v in self._stats.items()}
+        for key, value in self.last_train_stats.items():
+            self.logger.record(f"train/{key}", value)
+        self._stats = {}
+        if self._current_lambdas is not None:
+            self.logger.record("train/lambda_reward", self._current_lambdas[0])
+            self.logger.record("train/lambda_state", self._current_lambdas[1])
+        buf = self.replay_buffer
+        if isinstance(buf, PrioritizedReplayBuffer):
+            self.logger.record("train/beta", buf.beta)
+            self.logger.record("train/priority_ess", buf.effective_sample_size())
+
+
+# --- SAC ----------------------------------------------------------------------------------------
+
+
+class _SACBase(_ReplayMixin, SAC):
+    _reward_for_target = "true"
+    _loss_scale = 0.5  # SB3's SAC critic loss is 1/2 sum_k MSE_k
+
+    def train(self, gradient_steps: int, batch_size: int = 64) -> None:
+        """SB3's SAC update with an importance-weighted critic loss and priority updates."""
+        self.policy.set_training_mode(True)
+        optimizers = [self.actor.optimizer, self.critic.optimizer]
+        if self.ent_coef_optimizer is not None:
+            optimizers += [self.ent_coef_optimizer]
+        self._update_learning_rate(optimizers)
+        self._anneal_beta()
+        ent_coefs, actor_losses, critic_losses, ent_coef_losses = [], [], [], []
+        for gradient_step in range(gradient_steps):
+            data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)  # type: ignore[union-attr]
+            discounts = data.discounts if data.discounts is not None else self.gamma
+            if self.use_sde:
+                self.actor.reset_noise()
+            actions_pi, log_prob = self.actor.action_log_prob(data.observations)
+            log_prob = log_prob.reshape(-1, 1)
+            ent_coef_loss = None
+            if self.ent_coef_optimizer is not None and self.log_ent_coef is not None:
+                ent_coef = th.exp(self.log_ent_coef.detach())
+                ent_coef_loss = -(
+                    self.log_ent_coef * (log_prob + self.target_entropy).detach()
+                ).mean()
+                ent_coef_losses.append(ent_coef_loss.item())
+            else:
+                ent_coef = self.ent_coef_tensor
+            ent_coefs.append(ent_coef.item())
+            if ent_coef_loss is not None and self.ent_coef_optimizer is not None:
+                self.ent_coef_optimizer.zero_grad()
+                ent_coef_loss.backward()
+                self.ent_coef_optimizer.step()
+
+            with th.no_grad():  # soft value of s': min over target critics minus entropy
+                next_actions, next_log_prob = self.actor.action_log_prob(data.next_observations)
+                next_q = th.cat(self.critic_target(data.next_observations, next_actions), dim=1)
+                next_q = th.min(next_q, dim=1, keepdim=True)[0]
+                next_v = next_q - ent_coef * next_log_prob.reshape(-1, 1)
+
+            def target_fn(reward: th.Tensor, d: Any = data, dc: Any = discounts) -> th.Tensor:
+                return reward + (1 - d.dones) * dc * next_v  # noqa: B023 (used at once)
+
+            critic_loss = self._critic_loss(data, target_fn, self._reward_for_target)
+            critic_losses.append(critic_loss.item())
+            self.critic.optimizer.zero_grad()
+            critic_loss.backward()
+            self.critic.optimizer.step()
+
+            q_pi = th.cat(self.critic(data.observations, actions_pi), dim=1)
+            actor_loss = (ent_coef * log_prob - th.min(q_pi, dim=1, keepdim=True)[0]).mean()
+            actor_losses.append(actor_loss.item())
+            self.actor.optimizer.zero_grad()
+            actor_loss.backward()
+            self.actor.optimizer.step()
+            if gradient_step % self.target_update_interval == 0:
+                polyak_update(self.critic.parameters(), self.critic_target.parameters(), self.tau)
+                polyak_update(self.batch_norm_stats, self.batch_norm_stats_target, 1.0)
+        self._n_updates += gradient_steps
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+        self.logger.record("train/ent_coef", np.mean(ent_coefs))
+        self.logger.record("train/actor_loss", np.mean(actor_losses))
+        self.logger.record("train/critic_loss", np.mean(critic_losses))
+        if ent_coef_losses:
+            self.logger.record("train/ent_coef_loss", np.mean(ent_coef_losses))
+        self._flush_stats()
+
+
+class PrioritizedSAC(_SACBase):
+    """SAC with prioritized replay by TD error (PER), for SB3.
+
+    Args: those of ``stable_baselines3.SAC``; the buffer defaults to
+    :class:`~.buffers.PrioritizedReplayBuffer` (set its ``alpha``, ``beta``, ``eps`` through
+    ``replay_buffer_kwargs``).
+
+    >>> model = PrioritizedSAC("MlpPolicy", "Pendulum-v1", replay_buffer_kwargs={"alpha": 0.6})
+    """
+
+    def __init__(self, policy: str | type[BasePolicy], env: Any, **kwargs: Any) -> None:
+        self._init_replay("td", None, None)
+        super().__init__(policy, env, **self._buffer_defaults(kwargs))
+
+
+class MQLSAC(_SACBase):
+    """SAC with the model-augmented critic; with its default buffer, MaPER.
+
+    Args:
+        policy, env, **kwargs: as ``stable_baselines3.SAC`` (``"MlpPolicy"`` is
+            :class:`~.networks.MQLSACPolicy`); the buffer defaults to
+            :class:`~.buffers.PrioritizedReplayBuffer` (pass SB3's ``ReplayBuffer`` for MQL
+            with uniform replay).
+        priority: ``"model_error"`` (MaPER: TD + weighted reward and transition errors) or
+            ``"td"`` (the TD error only).
+        lambda_reward, lambda_state: the model losses' weights; ``None`` = 1 during the first
+            ``lambda_warmup_updates`` updates, then balanced once to the TD error's scale on
+            that update's batch (:func:`~.losses.balanced_lambdas`; the MaPER copy balances
+            after its first call of 64 gradient steps).
+        lambda_warmup_updates: see above.
+    """
+
+    policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {"MlpPolicy": MQLSACPolicy}
+    _reward_for_target = "estimated"
+
+    def __init__(
+        self,
+        policy: str | type[BasePolicy],
+        env: Any,
+        priority: Priority = "model_error",
+        lambda_reward: float | None = None,
+        lambda_state: float | None = None,
+        lambda_warmup_updates: int = 64,
+        **kwargs: Any,
+    ) -> None:
+        self._init_replay(priority, lambda_reward, lambda_state, lambda_warmup_updates)
+        super().__init__(policy, env, **self._buffer_defaults(kwargs))
+        setup = kwargs.get("_init_setup_model", True)  # SB3's ``load`` sets it up later
+        if setup and not isinstance(self.critic, ModelAugmentedCritic):
+            raise TypeError("MQLSAC needs a policy whose critic is a ModelAugmentedCritic")
+
+
+# --- TD3 ----------------------------------------------------------------------------------------
+
+
+class _TD3Base(_ReplayMixin, TD3):
+    _reward_for_target = "true"
+    _loss_scale = 1.0  # SB3's TD3 critic loss is sum_k MSE_k
+
+    def train(self, gradient_steps: int, batch_size: int = 100) -> None:
+        """SB3's TD3 update with an importance-weighted critic loss and priority updates."""
+        self.policy.set_training_mode(True)
+        self._update_learning_rate([self.actor.optimizer, self.critic.optimizer])
+        self._anneal_beta()
+        actor_losses, critic_losses = [], []
+        for _ in range(gradient_steps):
+            self._n_updates += 1
+            data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)  # type: ignore[union-attr]
+            discounts = data.discounts if data.discounts is not None else self.gamma
+            with th.no_grad():  # clipped-noise target action, min over target critics
+                noise = data.actions.clone().data.normal_(0, self.target_policy_noise)
+                noise = noise.clamp(-self.target_noise_clip, self.target_noise_clip)
+                next_actions = (self.actor_target(data.next_observations) + noise).clamp(-1, 1)
+                next_q = th.cat(self.critic_target(data.next_observations, next_actions), dim=1)
+                next_q = th.min(next_q, dim=1, keepdim=True)[0]
+
+            def target_fn(reward: th.Tensor, d: Any = data, dc: Any = discounts) -> th.Tensor:
+                return reward + (1 - d.dones) * dc * next_q  # noqa: B023 (used at once)
+
+            critic_loss = self._critic_loss(data, target_fn, self._reward_for_target)
+            critic_losses.append(critic_loss.item())
+            self.critic.optimizer.zero_grad()
+            critic_loss.backward()
+            self.critic.optimizer.step()
+            if self._n_updates % self.policy_delay == 0:
+                actor_loss = -self.critic.q1_forward(
+                    data.observations, self.actor(data.observations)
+                ).mean()
+                actor_losses.append(actor_loss.item())
+                self.actor.optimizer.zero_grad()
+                actor_loss.backward()
+                self.actor.optimizer.step()
+                polyak_update(self.critic.parameters(), self.critic_target.parameters(), self.tau)
+                polyak_update(self.actor.parameters(), self.actor_target.parameters(), self.tau)
+                polyak_update(
+                    self.critic_batch_norm_stats, self.critic_batch_norm_stats_target, 1.0
+                )
+                polyak_update(self.actor_batch_norm_stats, self.actor_batch_norm_stats_target, 1.0)
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+        if actor_losses:
+            self.logger.record("train/actor_loss", np.mean(actor_losses))
+        self.logger.record("train/critic_loss", np.mean(critic_losses))
+        self._flush_stats()
+
+
+class PrioritizedTD3(_TD3Base):
+    """TD3 with prioritized replay by TD error (PER), for SB3; arguments as ``TD3``."""
+
+    def __init__(self, policy: str | type[BasePolicy], env: Any, **kwargs: Any) -> None:
+        self._init_replay("td", None, None)
+        super().__init__(policy, env, **self._buffer_defaults(kwargs))
+
+
+class MQLTD3(_TD3Base):
+    """TD3 with the model-augmented critic; with its default buffer, MaPER (see :class:`MQLSAC`)."""
+
+    policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {"MlpPolicy": MQLTD3Policy}
+    _reward_for_target = "estimated"
+
+    def __init__(
+        self,
+        policy: str | type[BasePolicy],
+        env: Any,
+        priority: Priority = "model_error",
+        lambda_reward: float | None = None,
+        lambda_state: float | None = None,
+        lambda_warmup_updates: int = 64,
+        **kwargs: Any,
+    ) -> None:
+        self._init_replay(priority, lambda_reward, lambda_state, lambda_warmup_updates)
+        super().__init__(policy, env, **self._buffer_defaults(kwargs))
+        setup = kwargs.get("_init_setup_model", True)  # SB3's ``load`` sets it up later
+        if setup and not isinstance(self.critic, ModelAugmentedCritic):
+            raise TypeError("MQLTD3 needs a policy whose critic is a ModelAugmentedCritic")

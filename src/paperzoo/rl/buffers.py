@@ -1,0 +1,257 @@
+"""A prioritized replay buffer for Stable-Baselines3's off-policy algorithms (SAC, TD3, DDPG).
+
+Paper: Model-augmented Prioritized Experience Replay (Youngmin Oh, Jinwoo Shin, Eunho Yang,
+Sung Ju Hwang; ICLR 2022; first as "Model-augmented Q-learning", https://arxiv.org/abs/2102.03866),
+on top of Prioritized Experience Replay (Schaul et al., ICLR 2016).
+
+Transition ``i`` is drawn with probability ``P(i) = p_i / sum_k p_k``, where ``p_i = (e_i + eps)^a``
+and ``e_i`` is the error the learner reports for it (a TD error for PER; TD plus weighted reward
+and transition-model errors for MaPER). New transitions enter at the largest priority seen so
+far, so each is replayed at least about once. The learner corrects the sampling bias with the
+importance weights ``w_i = (N P(i))^-beta / max_k (N P(k))^-beta``, ``beta`` annealed to 1.
+
+Sampling is stratified: the total mass is cut into ``batch_size`` equal segments and one prefix
+sum is drawn uniformly in each (PER, Appendix B.2.1). Both trees (:mod:`.sum_tree`) cost
+``O(log n)`` per sample or update, vectorised over the batch.
+
+SB3 has no prioritized buffer for its continuous-control algorithms (its PR #1622 is DQN-only and
+unmerged). This one subclasses ``ReplayBuffer``: pass it as ``replay_buffer_class``. Its
+``sample`` returns :class:`PrioritizedReplayBufferSamples` (SB3's fields plus ``weights`` and
+``indices``); a learner that knows about priorities (:class:`~.agents.PrioritizedSAC`,
+:class:`~.agents.MQLSAC`, ...) calls :meth:`PrioritizedReplayBuffer.update_priorities`. Plain SB3
+SAC also runs with it but never updates priorities, so it then samples uniformly.
+
+Deviations: the MaPER copy hard-codes ``beta = 1`` at sampling time; here ``beta`` is an
+attribute the agents anneal from ``beta0`` to 1 over training (PER's schedule). Dict
+observations and ``optimize_memory_usage`` are not supported (a clear error says so).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.vec_env import VecNormalize
+
+from .sum_tree import MinTree, SumTree
+
+__all__ = ["PrioritizedReplayBuffer", "PrioritizedReplayBufferSamples", "effective_sample_size"]
+
+
+class PrioritizedReplayBufferSamples(NamedTuple):
+    """SB3's ``ReplayBufferSamples`` fields plus the importance weights and flat indices.
+
+    Shape:
+        observations, next_observations: (batch, *obs_shape); actions: (batch, action_dim);
+        dones, rewards, weights: (batch, 1); indices: (batch,) NumPy int64 flat indices
+        ``pos * n_envs + env`` for :meth:`PrioritizedReplayBuffer.update_priorities`.
+    """
+
+    observations: th.Tensor
+    actions: th.Tensor
+    next_observations: th.Tensor
+    dones: th.Tensor
+    rewards: th.Tensor
+    discounts: th.Tensor | None
+    weights: th.Tensor
+    indices: np.ndarray
+
+
+def effective_sample_size(priorities: np.ndarray) -> float:
+    """Kish's effective sample size of sampling proportionally to ``priorities``, as a fraction.
+
+    ``(sum p)^2 / (n sum p^2)``: 1 for uniform priorities, ``1/n`` when one item holds all the
+    mass. The reproduction's gate uses it to check that prioritization did engage.
+    """
+    p = np.asarray(priorities, dtype=np.float64)
+    if p.size == 0 or not np.any(p > 0):
+        return float("nan")
+    return float(p.sum() ** 2 / (p.size * np.square(p).sum()))
+
+
+class PrioritizedReplayBuffer(ReplayBuffer):
+    """Proportional prioritized replay for SB3 (Box observations, any ``n_envs``).
+
+    Args:
+        buffer_size: transitions kept (over all envs), as in ``ReplayBuffer``.
+        observation_space, action_space, device, n_envs, handle_timeout_termination: as in
+            SB3's ``ReplayBuffer``.
+        optimize_memory_usage: must be False (the shared obs array cannot carry priorities).
+        alpha: priority exponent ``a`` (MaPER 0.7; PER proportional 0.6).
+        beta: initial importance-weight exponent ``beta0`` (MaPER/PER 0.4); agents anneal it.
+        eps: ``eps`` added to every error before the exponent (MaPER 1e-6), so no transition
+            is starved.
+    """
+
+    def __init__(
+        self,
+        buffer_size: int,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        device: th.device | str = "auto",
+        n_envs: int = 1,
+        optimize_memory_usage: bool = False,
+        handle_timeout_termination: bool = True,
+        alpha: float = 0.7,
+        beta: float = 0.4,
+        eps: float = 1e-6,
+    ) -> None:
+        if optimize_memory_usage:
+            raise ValueError("PrioritizedReplayBuffer does not support optimize_memory_usage=True")
+        if isinstance(observation_space, spaces.Dict):
+            raise ValueError("PrioritizedReplayBuffer supports Box observations, not Dict")
+        if alpha < 0 or not 0 <= beta <= 1 or eps <= 0:
+            raise ValueError(
+                f"need alpha >= 0, 0 <= beta <= 1, eps > 0; got {alpha}, {beta}, {eps}"
+            )
+        super().__init__(
+            buffer_size,
+            observation_space,
+            action_space,
+            device=device,
+            n_envs=n_envs,
+            optimize_memory_usage=False,
+            handle_timeout_termination=handle_timeout_termination,
+        )
+        self.alpha, self.beta, self.eps = float(alpha), float(beta), float(eps)
+        capacity = self.buffer_size * self.n_envs
+        self._sum = SumTree(capacity)
+        self._min = MinTree(capacity)
+        self.max_priority = 1.0  # of p = (e + eps)^a; new transitions enter with it
+
+    # --- storage ------------------------------------------------------------------------------
+
+    def add(
+        self,
+        obs: np.ndarray,
+        next_obs: np.ndarray,
+        action: np.ndarray,
+        reward: np.ndarray,
+        done: np.ndarray,
+        infos: list[dict[str, Any]],
+    ) -> None:
+        """Store one step of every env at the largest priority so far."""
+        flat = self.pos * self.n_envs + np.arange(self.n_envs)
+        super().add(obs, next_obs, action, reward, done, infos)
+        self._sum.update(flat, self.max_priority)
+        self._min.update(flat, self.max_priority)
+
+    def reset(self) -> None:
+        """Empty the buffer and its priorities."""
+        super().reset()
+        if hasattr(self, "_sum"):
+            self._sum = SumTree(self._sum.capacity)
+            self._min = MinTree(self._min.capacity)
+            self.max_priority = 1.0
+
+    def num_stored(self) -> int:
+        """Transitions stored, over all envs."""
+        return self.size() * self.n_envs
+
+    # --- sampling -----------------------------------------------------------------------------
+
+    def sample(  # type: ignore[override]
+        self, batch_size: int, env: VecNormalize | None = None
+    ) -> PrioritizedReplayBufferSamples:
+        """Stratified proportional sample with importance weights (see the module docstring)."""
+        n = self.num_stored()
+        if n == 0:
+            raise RuntimeError("cannot sample from an empty PrioritizedReplayBuffer")
+        total = self._sum.total()
+        segment = total / batch_size
+        # SB3 seeds NumPy's global generator (``set_random_seed``); use it for reproducibility.
+        u = (np.arange(batch_size) + np.random.random_sample(batch_size)) * segment
+        flat = self._sum.find(np.minimum(u, np.nextafter(total, 0)))
+        probs = self._sum[flat] / total
+        p_min = self._min.min() / total
+        # w_i = (N P(i))^-beta / max_k w_k, and max_k w_k belongs to the smallest priority.
+        weights = (probs / p_min) ** (-self.beta)
+        return self._get_prioritized_samples(flat, weights, env)
+
+    def _get_prioritized_samples(
+        self, flat: np.ndarray, weights: np.ndarray, env: VecNormalize | None
+    ) -> PrioritizedReplayBufferSamples:
+        pos, env_idx = flat // self.n_envs, flat % self.n_envs
+        done = self.dones[pos, env_idx] * (1 - self.timeouts[pos, env_idx])
+        data = (
+            self._normalize_obs(self.observations[pos, env_idx, :], env),
+            self.actions[pos, env_idx, :],
+            self._normalize_obs(self.next_observations[pos, env_idx, :], env),
+            done.reshape(-1, 1),
+            self._normalize_reward(self.rewards[pos, env_idx].reshape(-1, 1), env),
+        )
+        tensors = tuple(map(self.to_torch, data))
+        w = self.to_torch(weights.reshape(-1, 1).astype(np.float32))
+        return PrioritizedReplayBufferSamples(*tensors, None, w, flat.astype(np.int64))
+
+    # --- priorities ---------------------------------------------------------------------------
+
+    def update_priorities(self, indices: np.ndarray, errors: np.ndarray | th.Tensor) -> None:
+        """Set ``p_i = (e_i + eps)^alpha`` for the sampled ``indices``.
+
+        Args:
+            indices: the ``indices`` of a sample, shape (k,).
+            errors: non-negative errors ``e_i`` (squared or absolute TD error, MaPER's
+                combined error), shape (k,) or (k, 1).
+        """
+        if isinstance(errors, th.Tensor):
+            errors = errors.detach().cpu().numpy()
+        e = np.asarray(errors, dtype=np.float64).reshape(-1)
+        indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        if e.shape != indices.shape:
+            raise ValueError(f"{indices.size} indices but {e.size} errors")
+        if not np.all(np.isfinite(e)) or np.any(e < 0):
+            raise ValueError("priorities need finite, non-negative errors")
+        p = (e + self.eps) ** self.alpha
+        self._sum.update(indices, p)
+        self._min.update(indices, p)
+        self.max_priority = max(self.max_priority, float(p.max()))
+
+    def priorities(self) -> np.ndarray:
+        """Current ``p_i`` of every stored transition, in flat order, shape (num_stored,)."""
+        return self._sum.leaves()[: self.num_stored()].copy()
+
+    def effective_sample_size(self) -> float:
+        """:func:`effective_sample_size` of the stored priorities (1 = uniform sampling)."""
+        return effective_sample_size(self.priorities())
+
+    # --- save / load without pickle -----------------------------------------------------------
+
+    _ARRAYS = ("observations", "next_observations", "actions", "rewards", "dones", "timeouts")
+
+    def save(self, path: str | Path) -> None:
+        """Write transitions and priorities to an ``.npz`` (no pickled objects).
+
+        SB3's ``model.save_replay_buffer`` (a pickle) also keeps the priorities; this file can be
+        read back with ``allow_pickle=False``.
+        """
+        arrays = {k: getattr(self, k) for k in self._ARRAYS}
+        meta = np.array(
+            [self.pos, int(self.full), self.alpha, self.beta, self.eps, self.max_priority]
+        )
+        tmp = Path(path).with_suffix(".tmp.npz")
+        np.savez(tmp, leaves=self._sum.leaves(), meta=meta, **arrays)
+        tmp.replace(Path(path))
+
+    def load(self, path: str | Path) -> PrioritizedReplayBuffer:
+        """Read back :meth:`save`'s file into this (same-shaped) buffer; returns ``self``."""
+        with np.load(Path(path), allow_pickle=False) as z:
+            for k in self._ARRAYS:
+                if z[k].shape != getattr(self, k).shape:
+                    raise ValueError(
+                        f"{path}: {k} has shape {z[k].shape}, this buffer {getattr(self, k).shape}"
+                    )
+                setattr(self, k, z[k].copy())
+            pos, full, self.alpha, self.beta, self.eps, self.max_priority = z["meta"].tolist()
+            self.pos, self.full = int(pos), bool(full)
+            leaves = z["leaves"]
+        idx = np.arange(leaves.size)
+        self._sum, self._min = SumTree(leaves.size), MinTree(leaves.size)
+        stored = idx[: self.num_stored()]
+        self._sum.update(stored, leaves[stored])
+        self._min.update(stored, leaves[stored])
+        return self
