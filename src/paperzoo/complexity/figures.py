@@ -57,7 +57,7 @@ def figures(results: Results, run_dir: RunDir) -> None:
             r_curves,
             xlabel="NC meta-training step",
             ylabel="gap R on fixed validation learners",
-            title="NC's gap prediction during meta-training (mean over seeds, min..max)",
+            title="NC gap R while meta-training (seed mean, band min..max)",
         )
     for regime in cfg.regimes:
         recs = results.of_arm(regime)
