@@ -93,7 +93,6 @@ def tables(results: Results) -> dict[str, str]:
         ("model/reward_error_last", "reward err last"),
         ("model/state_error_last", "state err last"),
         ("replay/priority_ess", "priority ESS"),
-        ("time/steps_per_s", "env steps/s"),
     ]
     rows = ["| arm | " + " | ".join(k[1] for k in keys) + " |", "|---" * (len(keys) + 1) + "|"]
     for arm, m in results.arms.items():
