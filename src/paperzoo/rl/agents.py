@@ -80,6 +80,14 @@ class _ReplayMixin:
         # (SB3's logger clears its values when it dumps).
         self.last_train_stats: dict[str, float] = {}
 
+    def _require_model_critic(self, kwargs: dict[str, Any]) -> None:
+        """The MQL agents need a :class:`ModelAugmentedCritic` (SB3's ``load`` builds later)."""
+        if kwargs.get("_init_setup_model", True) and not isinstance(
+            self.critic, ModelAugmentedCritic
+        ):
+            name = type(self).__name__
+            raise TypeError(f"{name} needs a policy whose critic is a ModelAugmentedCritic")
+
     @staticmethod
     def _buffer_defaults(kwargs: dict[str, Any]) -> dict[str, Any]:
         if kwargs.get("replay_buffer_class") is None:
@@ -273,9 +281,7 @@ class MQLSAC(_SACBase):
     ) -> None:
         self._init_replay(priority, lambda_reward, lambda_state, lambda_warmup_updates)
         super().__init__(policy, env, **self._buffer_defaults(kwargs))
-        setup = kwargs.get("_init_setup_model", True)  # SB3's ``load`` sets it up later
-        if setup and not isinstance(self.critic, ModelAugmentedCritic):
-            raise TypeError("MQLSAC needs a policy whose critic is a ModelAugmentedCritic")
+        self._require_model_critic(kwargs)
 
 
 # --- TD3 ----------------------------------------------------------------------------------------
@@ -357,6 +363,4 @@ class MQLTD3(_TD3Base):
     ) -> None:
         self._init_replay(priority, lambda_reward, lambda_state, lambda_warmup_updates)
         super().__init__(policy, env, **self._buffer_defaults(kwargs))
-        setup = kwargs.get("_init_setup_model", True)  # SB3's ``load`` sets it up later
-        if setup and not isinstance(self.critic, ModelAugmentedCritic):
-            raise TypeError("MQLTD3 needs a policy whose critic is a ModelAugmentedCritic")
+        self._require_model_critic(kwargs)

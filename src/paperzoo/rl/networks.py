@@ -95,14 +95,21 @@ class ModelAugmentedCritic(ContinuousCritic):
         return self.q_networks[0](th.cat([features, actions], dim=1))[:, :1]
 
 
+def _model_critic(
+    policy: SACPolicy | TD3Policy, features_extractor: BaseFeaturesExtractor | None
+) -> ModelAugmentedCritic:
+    """SB3's ``make_critic`` body with :class:`ModelAugmentedCritic` in place of its critic."""
+    kwargs = policy._update_features_extractor(policy.critic_kwargs, features_extractor)
+    return ModelAugmentedCritic(**kwargs).to(policy.device)
+
+
 class MQLSACPolicy(SACPolicy):
     """SB3's SAC policy with :class:`ModelAugmentedCritic` critics (and target critics)."""
 
     def make_critic(
         self, features_extractor: BaseFeaturesExtractor | None = None
     ) -> ModelAugmentedCritic:
-        kwargs = self._update_features_extractor(self.critic_kwargs, features_extractor)
-        return ModelAugmentedCritic(**kwargs).to(self.device)
+        return _model_critic(self, features_extractor)
 
 
 class MQLTD3Policy(TD3Policy):
@@ -111,5 +118,4 @@ class MQLTD3Policy(TD3Policy):
     def make_critic(
         self, features_extractor: BaseFeaturesExtractor | None = None
     ) -> ModelAugmentedCritic:
-        kwargs = self._update_features_extractor(self.critic_kwargs, features_extractor)
-        return ModelAugmentedCritic(**kwargs).to(self.device)
+        return _model_critic(self, features_extractor)
