@@ -119,3 +119,76 @@ def test_predict_gap_runs_a_users_model_and_equals_the_network():
     torch.testing.assert_close(one, ref)
     batch = predict_gap(nc, model, torch.stack([x, x]), torch.stack([y, y]), torch.stack([xt, xt]))
     torch.testing.assert_close(batch, torch.stack([ref, ref]))
+
+
+class _Steep(NeuralComplexity):
+    """A predicted gap that stays far above the floor but is steep: 5 * mean((pred_test - 20)^2).
+    The floor cannot help; a step along its gradient overshoots, as the mixture-trained NC's did
+    on shifted sinusoids (1-9 of 512 learners)."""
+
+    def forward(self, x_train, y_train, pred_train, x_test, pred_test):
+        return 5.0 * (pred_test - 20.0).pow(2).mean(dim=(1, 2))
+
+
+def test_a_steep_penalty_above_the_floor_diverges_unless_its_gradient_is_bounded():
+    nc = _Steep(hidden_dim=8, num_heads=2)
+    nc.gap_range.copy_(torch.tensor([-0.5, 3.0]))
+    steep = _train(nc_penalty(nc), on_diverge="freeze")
+    # the divergence case first: the floor is never reached, learners still blow up
+    assert steep.diverged.any()
+    assert not torch.isfinite(steep.final_test_mse).all() or steep.final_test_mse.max() > 1e6
+    learner, tasks = LearnerMLP(), _shifted_tasks()
+    init = init_learner_params(learner, tasks.num_tasks, torch.Generator().manual_seed(1))
+    kw = dict(num_steps=48, learning_rate=2e-2, on_diverge="freeze")
+    clipped = train_learners(
+        learner, init, tasks, penalty=nc_penalty(nc), penalty_grad_clip=20.0, **kw
+    )
+    assert not clipped.diverged.any()
+    assert clipped.final_test_mse.max() < 1e3
+
+
+def _one_step(weights, clip):
+    """Params after one SGD step, penalty_i = weights[i] * sum(pred_test_i) (per-learner scale)."""
+    learner, tasks = LearnerMLP(hidden_dim=8), _shifted_tasks(3)
+    init = init_learner_params(learner, 3, torch.Generator().manual_seed(2))
+    w = torch.tensor(weights)
+
+    def penalty(params, tasks, pred_train, pred_test):
+        return w * pred_test.sum(dim=(1, 2))
+
+    traj = train_learners(
+        learner,
+        init,
+        tasks,
+        num_steps=1,
+        learning_rate=0.1,
+        penalty=None if clip == "none" else penalty,
+        penalty_grad_clip=None if clip in ("none", "off") else clip,
+    )
+    return traj.params
+
+
+def _row_norms(a, b):
+    return torch.sqrt(sum((a[k] - b[k]).flatten(1).pow(2).sum(1) for k in a))
+
+
+def test_penalty_grad_clip_bounds_each_learners_penalty_step_and_nothing_else():
+    plain = _one_step([0.0, 0.0, 0.0], "none")
+    # learner 0: a gentle penalty (step below lr * c), 1 and 2: steep ones, clipped
+    weights = [1e-3, 50.0, 5000.0]
+    free, clipped = _one_step(weights, "off"), _one_step(weights, 2.0)
+    free_step, clip_step = _row_norms(free, plain), _row_norms(clipped, plain)
+    assert free_step[0] < 0.1 * 2.0 < free_step[1] < free_step[2]
+    # the penalty's share of the step is lr * min(||g_pen||, c), per learner
+    torch.testing.assert_close(clip_step[0], free_step[0])
+    torch.testing.assert_close(clip_step[1:], torch.full((2,), 0.1 * 2.0))
+    # once clipped, the direction is the penalty's own: scaling it by 100 changes nothing
+    scaled = _one_step([1e-3, 50.0, 500000.0], 2.0)
+    for k in clipped:
+        torch.testing.assert_close(scaled[k][2], clipped[k][2])
+    # a bound no learner reaches leaves training exactly as without it
+    loose = _one_step(weights, 1e9)
+    for k in free:
+        torch.testing.assert_close(loose[k], free[k])
+    with pytest.raises(ValueError, match="penalty_grad_clip"):
+        _one_step(weights, 0.0)

@@ -137,6 +137,9 @@ class MetaConfig:
     """NC steps before NC is added to the learners' loss (official 2 x train_steps)."""
     nc_weight: NonNegFloat = 1.0
     """Weight of NC in the learners' loss during meta-training."""
+    nc_grad_clip: PosFloat | None = 20.0
+    """Per-learner bound on the norm of NC's gradient (ours; None = the official unbounded
+    penalty). See ``EvalConfig.nc_grad_clip``."""
     memory_capacity: PosInt = 1_000_000
     """Memory bank cap (FIFO)."""
     log_every: PosInt = 500
@@ -161,6 +164,14 @@ class EvalConfig:
     """Inner steps between two evaluated snapshots along a held-out trajectory."""
     nc_weight: NonNegFloat = 1.0
     """NC weight when regularising held-out learners (official 1.0, not tuned)."""
+    nc_grad_clip: PosFloat | None = 20.0
+    """Per-learner bound on the norm of NC's gradient with respect to the learner's parameters
+    (``train_learners(penalty_grad_clip=...)``; ours, None = the official unbounded penalty).
+    Pilot (2026-11-29, the 3,000-step quick NCs, 512 shifted-sinusoid tasks drawn with seeds
+    100 and 101, which no run uses): unbounded, 1-9 of 512 learners diverged under the mixture
+    NCs and one overfit NC; a bound of 20 (about the 60th percentile of the NC gradient norm of
+    learners that stayed finite) left none diverged and the in-range test MSE unchanged
+    (2.93 vs 2.95); 50 and 100 still let single learners blow up."""
     l2_grid: list[NonNegFloat] = field(default_factory=lambda: [1e-3, 1e-2, 1e-1, 1.0])
     """Weight-decay strengths tried on the validation tasks."""
     dropout_grid: list[Annotated[float, Range(ge=0, lt=1)]] = field(

@@ -120,6 +120,7 @@ def compare_regularisers(
     measures: Sequence[str],
     measure_grid: Sequence[float],
     nc_weight: float,
+    nc_grad_clip: float | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Final test MSE, train MSE, gap and test-MSE curve of held-out learners per regulariser.
 
@@ -127,9 +128,12 @@ def compare_regularisers(
     no learner diverges with); NC uses ``nc_weight`` untuned. Every candidate sees the same
     dropout masks (one generator seed). A learner whose objective stops being finite is frozen
     at its last finite parameters and counted in ``diverged`` (fraction of learners).
+    ``nc_grad_clip`` bounds NC's gradient per learner (``train_learners``' ``penalty_grad_clip``).
     """
 
-    def train(tp: TasksAndInit, penalty: Penalty | None, p: float, name: str):
+    def train(
+        tp: TasksAndInit, penalty: Penalty | None, p: float, name: str, clip: float | None = None
+    ):
         return train_learners(
             learner,
             tp[1],
@@ -141,6 +145,7 @@ def compare_regularisers(
             generator=make_generator(seed + 7919),
             name=name,
             on_diverge="freeze",  # a diverged learner is recorded, never an abort
+            penalty_grad_clip=clip,
         )
 
     def tuned(name: str, grid: Sequence[float], make: Callable[[float], tuple[Any, float]]):
@@ -161,7 +166,7 @@ def compare_regularisers(
     runs["dropout"] = tuned("dropout", dropout_grid, lambda v: (None, v))
     for m in measures:
         runs[m] = tuned(m, measure_grid, lambda v, m=m: (measure_penalty(m, v), 0.0))
-    runs["nc"] = (train(test, nc_penalty(nc, nc_weight), 0.0, "nc"), nc_weight)
+    runs["nc"] = (train(test, nc_penalty(nc, nc_weight), 0.0, "nc", nc_grad_clip), nc_weight)
     out = {
         arm: {
             "test_mse": float(traj.final_test_mse.mean()),
@@ -191,13 +196,14 @@ def transfer(
     inner_learning_rate: float,
     nc_weight: float,
     snapshot_every: int,
+    nc_grad_clip: float | None = None,
 ) -> dict[str, dict[str, float]]:
     """NC applied to tasks of another family than it was meta-trained on.
 
     Returns ``{"nc": {...}, "none": {...}}``: for the NC-regularised learners the final test
     MSE, the fraction that diverged, and NC's gap-prediction R (all snapshots and final) and
     MAE on unregularised trajectories of the same tasks; for the unregularised learners (same
-    initialisations) the final test MSE.
+    initialisations) the final test MSE. ``nc_grad_clip`` as in :func:`compare_regularisers`.
     """
     kw = dict(num_steps=inner_steps, learning_rate=inner_learning_rate)
     snaps, plain = collect_snapshots(
@@ -207,7 +213,13 @@ def transfer(
     final = snaps["step"] == inner_steps
     gap = gap_prediction_metrics(pred, snaps["gap"])
     reg = train_learners(
-        learner, init, tasks, penalty=nc_penalty(nc, nc_weight), on_diverge="freeze", **kw
+        learner,
+        init,
+        tasks,
+        penalty=nc_penalty(nc, nc_weight),
+        on_diverge="freeze",
+        penalty_grad_clip=nc_grad_clip,
+        **kw,
     )
     return {
         "nc": {

@@ -241,6 +241,7 @@ def train_learners(
     hook: StepHook | None = None,
     name: str = "learners",
     on_diverge: Literal["raise", "freeze"] = "raise",
+    penalty_grad_clip: float | None = None,
 ) -> LearnerTrajectory:
     """Full-batch SGD on every task's loss at once (official ``run_regression`` inner loop).
 
@@ -260,6 +261,13 @@ def train_learners(
             :class:`FloatingPointError`, or ``"freeze"`` that learner at its last finite
             parameters, record the step in ``diverged_at`` and keep training the others (their
             updates are unaffected: the learners share no parameters).
+        penalty_grad_clip: if set, each learner's penalty gradient g_pen (with respect to that
+            learner's parameters, all tensors together) is rescaled to
+            g_pen * min(1, c / ||g_pen||) before it is added to the task loss's gradient, which
+            is left as it is (``clip_grad_norm_`` per learner, on the regulariser only). Ours,
+            for NC: outside the tasks it was meta-trained on NC extrapolates linearly and a
+            single large penalty step can throw a learner into a region where plain SGD on its
+            own loss blows up (measured on shifted sinusoids; see ``experiments.py``).
 
     Raises:
         FloatingPointError: with ``on_diverge="raise"``, when the objective becomes NaN or
@@ -271,6 +279,8 @@ def train_learners(
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
     if on_diverge not in ("raise", "freeze"):
         raise ValueError(f"on_diverge must be 'raise' or 'freeze', got {on_diverge!r}")
+    if penalty_grad_clip is not None and not penalty_grad_clip > 0:
+        raise ValueError(f"penalty_grad_clip must be > 0 or None, got {penalty_grad_clip}")
     x_tr, y_tr, x_te, y_te = tasks.tensors()
     t = tasks.num_tasks
     for k, v in params.items():
@@ -326,7 +336,12 @@ def train_learners(
             continue  # every learner is frozen
         # Frozen learners are left out of the sum; torch.where also drops the NaN that
         # 0 * non-finite activations would put into their rows of the gradient.
-        grads = torch.autograd.grad(obj[alive].sum(), list(params.values()), allow_unused=True)
+        if pen is None or penalty_grad_clip is None:
+            grads = torch.autograd.grad(obj[alive].sum(), list(params.values()), allow_unused=True)
+        else:
+            grads = _clipped_penalty_grads(
+                mse_tr[alive].sum(), pen[alive].sum(), params, penalty_grad_clip
+            )
         with torch.no_grad():
             params = {
                 k: torch.where(_rows(alive, v), v - learning_rate * g, v).requires_grad_(True)
@@ -353,6 +368,30 @@ def train_learners(
         penalties=penalties,
         diverged_at=diverged_at,
     )
+
+
+def _clipped_penalty_grads(
+    loss: torch.Tensor, pen: torch.Tensor, params: Params, max_norm: float
+) -> list[torch.Tensor | None]:
+    """grad(loss) + min(1, max_norm / ||grad_i(pen)||) grad_i(pen), the norm taken per learner i.
+
+    Learners share no parameters, so row i of every stacked gradient belongs to learner i alone.
+    """
+    values = list(params.values())
+    g_loss = torch.autograd.grad(loss, values, retain_graph=True, allow_unused=True)
+    g_pen = torch.autograd.grad(pen, values, allow_unused=True)
+    sq = sum(g.flatten(1).pow(2).sum(1) for g in g_pen if g is not None)
+    if not isinstance(sq, torch.Tensor):  # the penalty does not depend on the parameters
+        return list(g_loss)
+    scale = torch.clamp(max_norm / sq.sqrt().clamp_min(1e-12), max=1.0)
+    out: list[torch.Tensor | None] = []
+    for gl, gp in zip(g_loss, g_pen):
+        if gp is None:
+            out.append(gl)
+            continue
+        gp = gp * _rows(scale, gp)
+        out.append(gp if gl is None else gl + gp)
+    return out
 
 
 def _rows(mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:

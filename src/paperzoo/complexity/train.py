@@ -138,6 +138,7 @@ def _meta_train(cfg: Config, regime: str, seed: int, ctx: UnitContext, dist: Any
         task_batch_size=mc.task_batch_size,
         learning_rate=mc.learning_rate,
         nc_weight=mc.nc_weight,
+        nc_grad_clip=mc.nc_grad_clip,
         learn_every=learn_every,
         warmup_steps=mc.warmup_steps,
         memory_capacity=mc.memory_capacity,
@@ -230,6 +231,7 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, dict[str, f
         measures=ec.measures,
         measure_grid=ec.measure_grid,
         nc_weight=ec.nc_weight,
+        nc_grad_clip=ec.nc_grad_clip,
         **inner,
     )
     ctx.artifact("scatter", scatter)
@@ -265,6 +267,7 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, dict[str, f
                 dist.sample(ec.num_test_tasks, g),
                 init_learner_params(learner, ec.num_test_tasks, g),
                 nc_weight=ec.nc_weight,
+                nc_grad_clip=ec.nc_grad_clip,
                 snapshot_every=ec.snapshot_every,
                 **inner,
             )

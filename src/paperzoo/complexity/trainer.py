@@ -88,12 +88,14 @@ def collect_snapshots(
     every: int = 1,
     nc: NeuralComplexity | None = None,
     on_diverge: Literal["raise", "freeze"] = "raise",
+    penalty_grad_clip: float | None = None,
 ) -> tuple[Snapshots, LearnerTrajectory]:
     """Train learners and keep a snapshot every ``every`` inner steps (and after the last one).
 
     The snapshot at step s holds the predictions *before* update s and its gap (in the tasks'
     loss), as in the official code; the final row holds the trained learners. ``nc`` sets the
     snapshot layout (prediction transform, interaction columns); None: 1-D regression's.
+    ``penalty_grad_clip`` as in :func:`train_learners`.
     """
     rows: dict[str, list[torch.Tensor]] = {}
     build = nc.snapshot if nc is not None else snapshot_inputs
@@ -127,6 +129,7 @@ def collect_snapshots(
         penalty=penalty,
         hook=hook,
         on_diverge=on_diverge,
+        penalty_grad_clip=penalty_grad_clip,
     )
 
     with torch.no_grad():
@@ -185,6 +188,7 @@ class NeuralComplexityTrainer:
         warmup_steps: int = 1000,
         memory_capacity: int = 1_000_000,
         generator: torch.Generator | None = None,
+        nc_grad_clip: float | None = None,
     ):
         if learn_every < 1:
             raise ValueError(f"learn_every must be >= 1, got {learn_every}")
@@ -192,6 +196,7 @@ class NeuralComplexityTrainer:
         self.batch_size, self.task_batch_size = batch_size, task_batch_size
         self.inner_steps, self.inner_learning_rate = inner_steps, inner_learning_rate
         self.nc_weight, self.learn_every, self.warmup_steps = nc_weight, learn_every, warmup_steps
+        self.nc_grad_clip = nc_grad_clip
         self.generator = generator if generator is not None else torch.Generator().manual_seed(0)
         self.optimizer = torch.optim.Adam(nc.parameters(), lr=learning_rate)
         self.memory = MemoryBank(
@@ -234,6 +239,7 @@ class NeuralComplexityTrainer:
             hook=store,
             name="meta-training learners",
             on_diverge="freeze",  # a learner NC drove to NaN is frozen; meta-training goes on
+            penalty_grad_clip=self.nc_grad_clip,
         )
 
     def populate(self, num_batches: int) -> None:
