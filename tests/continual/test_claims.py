@@ -3,17 +3,19 @@
 import dataclasses
 
 from paperzoo.continual.claims import claims
+from paperzoo.continual.config import ClaimConfig
 from paperzoo.continual.experiments import quick
 from paperzoo.core.claims import judge_all
 from paperzoo.core.engine import Results
 
 
-def _verdicts(ocs_acc, ocs_noise):
+def _verdicts(ocs_acc, ocs_noise, learn=(90.0, 91.0, 92.0), gain=(0.5, 0.2, 0.1)):
     cfg = dataclasses.replace(
         quick(),
         seeds=[0, 1, 2],
         settings=["noisy"],
         arms=["OCS", "Uniform", "ER-Reservoir", "Finetune"],
+        claims=ClaimConfig(min_learn_acc=85.0, max_plateau_gain=1.0),
     )
     arms = {
         "noisy/OCS": {"eval/avg_acc": ocs_acc, "memory/noise_share": ocs_noise},
@@ -24,6 +26,10 @@ def _verdicts(ocs_acc, ocs_noise):
         },
         "noisy/Finetune": {"eval/avg_acc": [40.0, 41.0, 39.0]},
     }
+    for name, metrics in arms.items():
+        ok = name != "noisy/Uniform"  # the gates' values of one baseline vary
+        metrics["eval/learn_acc"] = list(learn) if not ok else [95.0] * 3
+        metrics["train/plateau_gain"] = list(gain) if not ok else [0.0] * 3
     res = Results(cfg, cfg.seeds, arms)
     return {c.id: c.verdict for c in judge_all(claims(res), arms)}
 
@@ -35,3 +41,11 @@ def test_holds_fails_and_inconclusive():
     assert v == {"ocs_accuracy_noisy": "fails", "ocs_cleaner_coreset_noisy": "fails"}
     v = _verdicts([80.0, 55.0, 66.0], [0.2, 0.9, 0.5])
     assert v == {"ocs_accuracy_noisy": "inconclusive", "ocs_cleaner_coreset_noisy": "inconclusive"}
+
+
+def test_gates_make_every_claim_inconclusive():
+    clear_win = ([70.0, 71.0, 72.5], [0.1, 0.12, 0.08])
+    under_trained = _verdicts(*clear_win, learn=(60.0, 62.0, 58.0))
+    assert set(under_trained.values()) == {"inconclusive"}
+    still_climbing = _verdicts(*clear_win, gain=(3.0, 2.5, 4.0))
+    assert set(still_climbing.values()) == {"inconclusive"}

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch.utils.data import TensorDataset
 
-from paperzoo.continual import make_stream, rotate_images, rotated_stream
+from paperzoo.continual import dataset_sequence, make_stream, rotate_images, rotated_stream
 
 
 def _images(n=200, side=8, seed=0):
@@ -75,3 +75,32 @@ def test_make_stream_from_user_datasets():
     assert tasks[1].is_noise.shape == (30,)
     with pytest.raises(ValueError, match="one test set"):
         make_stream(tr, te[:1])
+
+
+def _set(n, side, classes, seed):
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(n, side, side, generator=g), torch.arange(n) % classes
+
+
+def test_dataset_sequence_resizes_shifts_labels_and_sets_heads():
+    a_tr, a_ytr = _set(40, 8, 3, 0)
+    a_te, a_yte = _set(12, 8, 3, 1)
+    b_tr, b_ytr = _set(30, 12, 4, 2)
+    b_te, b_yte = _set(8, 12, 4, 3)
+    sets = [("a", a_tr, a_ytr, a_te, a_yte), ("b", b_tr[:, None], b_ytr, b_te[:, None], b_yte)]
+    tasks = dataset_sequence(sets, image_size=10, shuffle_order=False, seed=0)
+    assert [t.name for t in tasks] == ["a", "b"]
+    assert tasks[0].x_train.shape == (40, 100) and tasks[1].x_test.shape == (8, 100)
+    assert tasks[0].classes.tolist() == [0, 1, 2] and tasks[1].classes.tolist() == [3, 4, 5, 6]
+    assert tasks[1].y_train.min() == 3 and tasks[1].y_train.max() == 6
+    assert tasks[1].x_train.min() >= 0 and tasks[1].x_train.max() <= 1
+    # one shared label space
+    flat = dataset_sequence(sets, image_size=10, task_incremental=False, shuffle_order=False)
+    assert flat[1].classes is None and flat[1].y_train.max() == 3
+    # the seed shuffles the order (official), the same seed gives the same stream
+    orders = {tuple(t.name for t in dataset_sequence(sets, seed=s)) for s in range(8)}
+    assert orders == {("a", "b"), ("b", "a")}
+    noisy = dataset_sequence(sets, variant="noisy", noise_fraction=0.5, seed=3)
+    assert [int(t.is_noise.sum()) for t in noisy] == [len(t.y_train) // 2 for t in noisy]
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        dataset_sequence([("c", 255 * a_tr, a_ytr, a_te, a_yte)])

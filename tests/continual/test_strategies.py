@@ -10,7 +10,9 @@ from paperzoo.continual import (
     Finetune,
     OfficialMLP,
     ReservoirSamplingBuffer,
+    Task,
     Uniform,
+    UniformBalanced,
     agem_project,
     make_stream,
 )
@@ -37,7 +39,7 @@ def _model():
     return OfficialMLP(in_dim=10, hidden=16, num_classes=4)
 
 
-@pytest.mark.parametrize("cls", [Uniform, OCS, AGEM])
+@pytest.mark.parametrize("cls", [UniformBalanced, OCS])
 def test_coreset_memory_is_class_balanced_and_within_size(cls):
     tasks = _stream()
     kw = dict(KW, warm_start_iters=1) if cls is OCS else KW
@@ -59,7 +61,7 @@ def test_coreset_memory_is_class_balanced_and_within_size(cls):
 
 def test_all_strategies_train_and_evaluate():
     tasks = _stream()
-    for cls in (Finetune, ERReservoir, AGEM, Uniform, OCS):
+    for cls in (Finetune, ERReservoir, AGEM, Uniform, UniformBalanced, OCS):
         s = cls(_model(), **KW)
         for task in tasks:
             s.train(task)
@@ -115,3 +117,36 @@ def test_nan_loss_raises_floating_point_error():
         s.model.net[0].weight.fill_(float("nan"))
     with pytest.raises(FloatingPointError, match="Finetune"):
         s.train(tasks[0])
+
+
+def _skewed_task(task_id=0, n=400, dim=6):
+    """Class 0 holds 90 % of the samples, classes 1-3 the rest."""
+    g = torch.Generator().manual_seed(task_id)
+    y = torch.where(torch.arange(n) % 10 == 0, 1 + torch.arange(n) % 3, 0)
+    x = torch.randn(n, dim, generator=g) + y[:, None]
+    return Task(task_id, x, y, x[:20], y[:20])
+
+
+def test_official_uniform_keeps_the_stream_skew_and_balanced_variant_equalises():
+    kw = dict(KW, memory_size=40, num_passes=1, pick_size=20)  # every sample is a candidate
+    counts = {}
+    for cls in (Uniform, UniformBalanced):
+        torch.manual_seed(0)
+        s = cls(OfficialMLP(in_dim=6, hidden=8, num_classes=4), **kw)
+        s.train(_skewed_task())
+        counts[cls.name] = torch.bincount(s.buffer.y, minlength=4)
+        assert len(s.buffer) == 40
+    # a plain random 40 of ~90 % class 0: far more than the balanced quota of 10
+    assert counts["Uniform"][0] >= 28
+    assert counts["Uniform-balanced"].tolist() == [10, 10, 10, 10]
+    assert Uniform(_model(), **KW).class_balanced is False
+    assert OCS(_model(), **KW).class_balanced is True
+
+
+def test_official_uniform_shrinks_earlier_coresets_at_random():
+    s = Uniform(OfficialMLP(in_dim=6, hidden=8, num_classes=4), **dict(KW, memory_size=40))
+    s.train(_skewed_task(0))
+    first = set(s.buffer.task_data(0)[2].tolist())
+    s.train(_skewed_task(1))
+    kept = s.buffer.task_data(0)[2].tolist()
+    assert len(kept) == 20 and set(kept) <= first

@@ -23,7 +23,8 @@ Deviations from the paper:
       MLPs), so a penalty unbounded below can reward pushing predictions ever further: learners
       on shifted sinusoids diverged to NaN that way. Above that floor the penalty and its
       gradient are NC's own; the top is not clamped, since a large predicted gap pushes the
-      learner back, which is the regulariser's job.
+      learner back, which is the regulariser's job. The floor does not bound the gradient; the
+      learner loop bounds it per learner (``train_learners(penalty_grad_clip=...)``).
 """
 
 from __future__ import annotations

@@ -4,9 +4,10 @@ Paper: Jaehong Yoon, Divyam Madaan, Eunho Yang, Sung Ju Hwang, "Online Coreset S
 Rehearsal-based Continual Learning", ICLR 2022, https://arxiv.org/abs/2106.01085.
 Official code: https://github.com/jaehong31/OCS.
 
-Task streams (rotated MNIST: balanced, noisy, imbalanced; your own datasets), per-sample gradients
-with ``torch.func``, the OCS scores and class-balanced coresets, replay buffers, the strategies
-Finetune / ER-Reservoir / A-GEM / Uniform / OCS, and average accuracy / forgetting.
+Task streams (rotated MNIST: balanced, noisy, imbalanced; a sequence of different data sets; your
+own datasets or DataLoaders), per-sample gradients with ``torch.func``, the OCS scores and
+class-balanced coresets, replay buffers, the strategies Finetune / ER-Reservoir / A-GEM / Uniform /
+Uniform-balanced / OCS, and average accuracy / forgetting.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ __all__ = [
     "Task",
     "TaskCoresetBuffer",
     "Uniform",
+    "UniformBalanced",
     "agem_project",
     "average_accuracy",
     "class_balanced_selection",
+    "dataset_sequence",
     "flatten_per_sample",
     "forgetting",
     "gradient_gram",
@@ -66,6 +69,7 @@ _WHERE = {
     "supports_linear_gram": ".per_sample",
     "Task": ".scenarios",
     "make_stream": ".scenarios",
+    "dataset_sequence": ".scenarios",
     "rotate_images": ".scenarios",
     "rotated_stream": ".scenarios",
     "OCSScores": ".selection",
@@ -80,6 +84,7 @@ _WHERE = {
     "Finetune": ".strategies",
     "StepContext": ".strategies",
     "Uniform": ".strategies",
+    "UniformBalanced": ".strategies",
     "agem_project": ".strategies",
 }
 

@@ -41,10 +41,15 @@ class ReplayBuffer:
 
         Shape: -> ``(min(n, len), in_dim)``, ``(min(n, len),)``.
         """
+        idx = self.sample_indices(n, generator)
+        return self.x[idx], self.y[idx]
+
+    def sample_indices(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """Rows of ``n`` samples drawn uniformly without replacement (all when fewer are stored);
+        index :attr:`x`, :attr:`y`, :attr:`task_ids` with them. Shape: ``(min(n, len),)``."""
         if len(self) == 0:
             raise ValueError("cannot sample from an empty buffer")
-        idx = torch.randperm(len(self), generator=generator)[:n]
-        return self.x[idx], self.y[idx]
+        return torch.randperm(len(self), generator=generator)[:n]
 
     def state_dict(self) -> dict:
         """Tensors and counters (``torch.load(weights_only=True)``-safe)."""

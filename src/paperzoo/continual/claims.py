@@ -6,10 +6,38 @@ from paired per-seed differences (:mod:`paperzoo.core.claims`).
 from __future__ import annotations
 
 from paperzoo.core import ClaimSpec, Results
+from paperzoo.core.claims import Gate
 
 from .config import Config
 
-__all__ = ["claims"]
+__all__ = ["claims", "gates"]
+
+
+def gates(cfg: Config) -> tuple[Gate, ...]:
+    """Validity gates shared by every claim (pre-registered in ``config.claims``): each compared
+    arm learned every task (diagonal accuracy) and had stopped improving by the end of it."""
+    cc, out = cfg.claims, []
+    if cc.min_learn_acc > 0:
+        out.append(
+            Gate(
+                "learned_each_task",
+                "eval/learn_acc",
+                cc.min_learn_acc,
+                "min",
+                reason="an arm does not learn its tasks to the reference level: too few steps",
+            )
+        )
+    if cc.max_plateau_gain < 100:
+        out.append(
+            Gate(
+                "converged",
+                "train/plateau_gain",
+                cc.max_plateau_gain,
+                "max",
+                reason="current-task accuracy still climbing over the last 20% of a task's steps",
+            )
+        )
+    return tuple(out)
 
 
 def claims(results: Results) -> list[ClaimSpec]:
@@ -17,6 +45,7 @@ def claims(results: Results) -> list[ClaimSpec]:
     Finetune forgets more than OCS on the balanced stream."""
     cfg: Config = results.config
     cc, arms = cfg.claims, set(cfg.arms)
+    g = gates(cfg)
     out = []
     for st in cfg.settings:
         worse = tuple(f"{st}/{a}" for a in ("Uniform", "ER-Reservoir") if a in arms)
@@ -31,6 +60,7 @@ def claims(results: Results) -> list[ClaimSpec]:
                     f"{st}/OCS",
                     worse,
                     threshold=cc.min_acc_gain,
+                    gates=g,
                 )
             )
     if "noisy" in cfg.settings and {"OCS", "Uniform"} <= arms:
@@ -44,6 +74,7 @@ def claims(results: Results) -> list[ClaimSpec]:
                 ("noisy/Uniform",),
                 higher_is_better=False,
                 threshold=cc.min_noise_reduction,
+                gates=g,
             )
         )
     if "balanced" in cfg.settings and {"OCS", "Finetune"} <= arms:
@@ -56,6 +87,7 @@ def claims(results: Results) -> list[ClaimSpec]:
                 ("balanced/Finetune",),
                 higher_is_better=False,
                 threshold=cc.min_forgetting_gap,
+                gates=g,
             )
         )
     return out

@@ -22,14 +22,25 @@ from paperzoo.core.config import (
 
 __all__ = ["ARMS", "SETTINGS", "ClaimConfig", "Config", "StreamConfig", "TrainConfig"]
 
-ARMS = ("Finetune", "ER-Reservoir", "A-GEM", "Uniform", "OCS")
+ARMS = ("Finetune", "ER-Reservoir", "A-GEM", "Uniform", "Uniform-balanced", "OCS")
 SETTINGS = ("balanced", "noisy", "imbalanced")
 
 
 @dataclass
 class StreamConfig:
-    """The rotated task stream."""
+    """The task stream: rotated images, or a sequence of different data sets."""
 
+    kind: Literal["rotated", "datasets"] = "rotated"
+    """``rotated``: one image set rotated by ``angle_step`` per task (domain-incremental, one
+    head); ``datasets``: one task per data set in ``sources`` (the paper's multiple-datasets
+    benchmark; task-incremental, one masked head per data set as the official mixture code)."""
+    sources: list[str] = field(default_factory=lambda: ["mnist", "fashion_mnist", "digits"])
+    """Data sets of the ``datasets`` stream, one task each (grayscale; resized to
+    ``image_size``)."""
+    image_size: PosInt = 28
+    """Side of the common image size of the ``datasets`` stream (sklearn digits are 8x8)."""
+    shuffle_order: bool = True
+    """``datasets``: permute the task order with the seed (official ``shuffle(idata, seed)``)."""
     source: str = "mnist"
     """Grayscale square images to rotate: ``mnist`` (official), ``fashion_mnist``, ``digits``
     (scikit-learn's 8x8, always there), another set under the data root, or a path to your own
@@ -99,6 +110,9 @@ class TrainConfig:
     """Learning-rate decay in the imbalanced setting (official 0.8)."""
     imbalanced_replay_weight: NonNegFloat = 5.0
     """Replay weight in the imbalanced setting (official ref_hyp 50 / 10)."""
+    plateau_eval_size: NonNegInt = 1000
+    """Current-task test images scored at 80 % and at the end of each task's training (the
+    convergence gate's ``train/plateau_gain``); 0 turns the check off."""
 
     def check(self) -> None:
         """Cross-field rules: the kappa picks come out of each streamed batch."""
@@ -118,7 +132,8 @@ class Config:
     settings: list[Annotated[str, OneOf(SETTINGS)]] = field(default_factory=lambda: list(SETTINGS))
     """Stream variants to run: balanced, noisy, imbalanced."""
     arms: list[Annotated[str, OneOf(ARMS)]] = field(default_factory=lambda: list(ARMS))
-    """Strategies to run: Finetune, ER-Reservoir, A-GEM, Uniform, OCS."""
+    """Strategies to run: Finetune, ER-Reservoir, A-GEM, Uniform (official: random picks and
+    random coresets), Uniform-balanced (random picks, class-balanced coresets), OCS."""
     stream: StreamConfig = field(default_factory=StreamConfig)
     """Task stream."""
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -139,3 +154,9 @@ class ClaimConfig:
     """Smallest reduction of the coreset's noise share (a fraction) that counts as cleaner."""
     min_forgetting_gap: NonNegFloat = 0.01
     """Smallest forgetting gap (fraction) that counts as "Finetune forgets more than OCS"."""
+    min_learn_acc: Annotated[float, Range(ge=0, le=100)] = 0.0
+    """Gate: every compared arm's mean accuracy on each task right after learning it (the
+    diagonal of the accuracy matrix, %) must reach this; 0 = no gate."""
+    max_plateau_gain: NonNegFloat = 100.0
+    """Gate: every compared arm's mean current-task accuracy gain over the last 20 % of each
+    task's steps (points) must not exceed this (still climbing = not converged); 100 = off."""

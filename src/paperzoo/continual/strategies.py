@@ -27,18 +27,32 @@ candidates: a random subset of ``candidate_size`` (1000), then a random class-ba
 each earlier task's coreset is shrunk to the same size by re-ranking with similarity and
 diversity only, class-balanced.
 
+Uniform, as in the official code (``select_type="uniform"`` with ``coreset_base=True``:
+``UniformSummarizer`` = ``RandomState.choice`` without replacement): a plain random kappa of every
+streamed batch, a plain random ``memory_size // t`` of the candidates as the new coreset and a plain
+random subset of each earlier coreset when it shrinks; no class balancing anywhere.
+:class:`UniformBalanced` keeps OCS's class-balanced coreset mechanism with random ranks (the
+variant this package used to call Uniform), so the two effects can be told apart.
+
+Task-incremental streams (a :class:`~.scenarios.Task` with ``classes``, e.g. a sequence of
+different data sets): the logits outside the task's classes are masked to ``-1e10`` in training,
+replay (each memory sample with its own task's classes), the OCS gradients and evaluation, as the
+official mixture code does with its single masked head (``ResNet.forward(x, task_id)``).
+
 Deviations from the official code:
     * the replay loss is a plain mean cross entropy times ``replay_weight``. The official loss
       divides the mean once more by the replay batch size, so its ``ref_hyp = 10`` with batch 10
       is ``replay_weight = 1.0`` here (imbalanced MNIST: ``ref_hyp = 50`` -> ``5.0``);
-    * Uniform (the paper's random-coreset baseline) and A-GEM use the same class-balanced per-task
-      memory, filled by random picks; ER-Reservoir offers every streamed sample once (first pass);
-    * A-GEM's memory is the Uniform coreset; its reference gradient uses up to ``agem_ref_size``
-      (256) memory samples.
+    * the official Uniform re-creates ``RandomState(0)`` at every pass, so it picks the same
+      positions of each streamed batch in every pass; here the picks are fresh random draws;
+    * ER-Reservoir offers every streamed sample once (first pass);
+    * A-GEM's memory is the official Uniform memory (random per-task coresets); its reference
+      gradient uses up to ``agem_ref_size`` (256) memory samples.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -59,8 +73,30 @@ __all__ = [
     "Finetune",
     "StepContext",
     "Uniform",
+    "UniformBalanced",
     "agem_project",
 ]
+
+MASKED_LOGIT = -1e10  # logits of classes outside a sample's task (official: -10e10)
+
+
+class _HeadMask(nn.Module):
+    """``model`` with the logits outside ``classes`` masked (same parameters, same order).
+
+    Lets the per-sample gradient routes (:func:`.per_sample.gradient_gram`) see a task-incremental
+    model as a plain classifier. Shape: ``(B, ...)`` -> ``(B, C)``; ``classes`` ``(k,)`` int.
+    """
+
+    def __init__(self, model: nn.Module, classes: Tensor) -> None:
+        super().__init__()
+        self.model = model
+        self.classes = classes
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.model(x)
+        allowed = torch.zeros(out.shape[1], dtype=torch.bool, device=out.device)
+        allowed[self.classes.to(out.device)] = True
+        return out.masked_fill(~allowed, MASKED_LOGIT)
 
 
 @dataclass
@@ -130,17 +166,33 @@ class ContinualStrategy:
         self.global_step = 0
         self.selected_noise = 0  # noise images among trained-on picks
         self.selected_total = 0
+        self.task_classes: dict[int, Tensor] = {}  # task id -> its head's classes (if masked)
+        # Called after every training step with (step, steps of this task), 1-based: a runner's
+        # hook for mid-task evaluation (not saved in the state).
+        self.step_callback: Callable[[int, int], None] | None = None
 
     @property
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
     # --- the loop ----------------------------------------------------------------------------
-    def train(self, task: Task) -> None:
-        """Learn one task from its stream (all hooks in order)."""
+    def train(self, task: Task | Iterable[tuple[Tensor, Tensor]]) -> None:
+        """Learn one task from its stream (all hooks in order).
+
+        Args:
+            task: a :class:`~.scenarios.Task`, or any iterable of ``(x, y)`` batches (a
+                ``DataLoader``), which is read once into a task with id ``tasks_seen``; the
+                strategy then streams it in its own batches of ``stream_size`` (the loader's
+                batch size and order do not matter).
+        """
+        if not isinstance(task, Task):
+            task = Task.from_batches(task, task_id=self.tasks_seen)
+        if task.classes is not None:
+            self.task_classes[task.task_id] = task.classes.clone()
         self.before_task(task)
         n = len(task.y_train)
         stream = torch.randperm(n, generator=self.generator).split(self.stream_size)
+        total, done = self.num_passes * len(stream), 0
         for p in range(self.num_passes):
             for b, ids in enumerate(stream):
                 ctx = StepContext(task, p, b, ids, p == self.num_passes - 1)
@@ -153,21 +205,81 @@ class ContinualStrategy:
                 self.selected_noise += int(task.is_noise[ids[pick]].sum())
                 self.selected_total += len(pick)
                 self.global_step += 1
+                done += 1
+                if self.step_callback is not None:
+                    self.step_callback(done, total)
         self.after_task(task)
         self.tasks_seen += 1
 
     @torch.no_grad()
-    def evaluate(self, tasks: list[Task], batch_size: int = 2000) -> list[float]:
-        """Test accuracy on each task (model in eval mode), in [0, 1]."""
+    def evaluate(
+        self, tasks: Sequence[Task | Iterable[tuple[Tensor, Tensor]]], batch_size: int = 2000
+    ) -> list[float]:
+        """Test accuracy on each task (model in eval mode), in [0, 1].
+
+        Args:
+            tasks: :class:`~.scenarios.Task` objects (their test split) or iterables of
+                ``(x, y)`` test batches (``DataLoader``), the ``j``-th being task ``j``. A task
+                with ``classes`` is scored on its own head (task-incremental).
+        """
         self.model.eval()
         accs = []
-        for task in tasks:
-            correct = 0
-            for xb, yb in zip(task.x_test.split(batch_size), task.y_test.split(batch_size)):
-                pred = self.model(xb.to(self.device)).argmax(1).cpu()
+        for j, task in enumerate(tasks):
+            if isinstance(task, Task):
+                tid = task.task_id
+                xs, ys = task.x_test.split(batch_size), task.y_test.split(batch_size)
+                batches: Iterable = zip(xs, ys)
+                if task.classes is not None:
+                    self.task_classes.setdefault(tid, task.classes.clone())
+            else:
+                tid, batches = j, task
+            correct = total = 0
+            for xb, yb in batches:
+                yb = torch.as_tensor(yb).long()
+                pred = self.logits(xb.to(self.device), tid).argmax(1).cpu()
                 correct += int((pred == yb).sum())
-            accs.append(correct / len(task.y_test))
+                total += len(yb)
+            if total == 0:
+                raise ValueError(f"task {tid} has no test samples to evaluate")
+            accs.append(correct / total)
         return accs
+
+    # --- task heads ---------------------------------------------------------------------------
+    def allowed_classes(self, task_ids: Tensor | int, num_outputs: int) -> Tensor | None:
+        """Boolean mask of the logits each sample may use, or None (no masked task).
+
+        Shape: ``task_ids`` int or ``(B,)`` -> ``(num_outputs,)`` or ``(B, num_outputs)``.
+        """
+        if not self.task_classes:
+            return None
+        ids = torch.as_tensor(task_ids).long()
+        rows = {}
+        for t in ids.unique().tolist():
+            row = torch.ones(num_outputs, dtype=torch.bool)
+            if t in self.task_classes:
+                row = torch.zeros(num_outputs, dtype=torch.bool)
+                row[self.task_classes[t]] = True
+            rows[t] = row
+        if ids.ndim == 0:
+            return rows[int(ids)].to(self.device)
+        table = torch.stack([rows[t] for t in ids.tolist()])
+        return table.to(self.device)
+
+    def logits(self, x: Tensor, task_ids: Tensor | int) -> Tensor:
+        """Model outputs with every sample's logits outside its task's classes masked.
+
+        Shape: x ``(B, ...)``, task_ids int or ``(B,)`` -> ``(B, C)``.
+        """
+        out = self.model(x)
+        allowed = self.allowed_classes(task_ids, out.shape[1])
+        return out if allowed is None else out.masked_fill(~allowed, MASKED_LOGIT)
+
+    def head(self, task_id: int) -> nn.Module:
+        """The model as task ``task_id`` sees it (logits outside its classes masked), for the
+        per-sample gradient routes; the model itself when the task has no ``classes``."""
+        if task_id not in self.task_classes:
+            return self.model
+        return _HeadMask(self.model, self.task_classes[task_id])
 
     # --- state ------------------------------------------------------------------------------
     def state_dict(self) -> dict:
@@ -183,6 +295,7 @@ class ContinualStrategy:
                 self.selected_total,
             ],
             "buffer": self.buffer.state_dict() if self.buffer is not None else {},
+            "task_classes": {str(t): c for t, c in self.task_classes.items()},
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -195,6 +308,7 @@ class ContinualStrategy:
         )
         if self.buffer is not None:
             self.buffer.load_state_dict(state["buffer"])
+        self.task_classes = {int(t): c for t, c in state.get("task_classes", {}).items()}
 
     # --- hooks -------------------------------------------------------------------------------
     def before_task(self, task: Task) -> None:
@@ -209,20 +323,23 @@ class ContinualStrategy:
         """
         return torch.randperm(len(y), generator=self.generator)[: self.pick_size]
 
-    def replay_batch(self) -> tuple[Tensor, Tensor] | None:
-        """A replay minibatch from :attr:`buffer`, or None when there is nothing to replay."""
+    def replay_batch(self) -> tuple[Tensor, Tensor, Tensor] | None:
+        """A replay minibatch ``(x, y, task_ids)`` from :attr:`buffer`, or None when there is
+        nothing to replay."""
         if self.buffer is None or len(self.buffer) == 0 or self.replay_weight == 0:
             return None
-        xr, yr = self.buffer.sample(self.replay_batch_size, self.generator)
-        return xr.to(self.device), yr.to(self.device)
+        idx = self.buffer.sample_indices(self.replay_batch_size, self.generator)
+        b = self.buffer
+        return b.x[idx].to(self.device), b.y[idx].to(self.device), b.task_ids[idx]
 
     def training_step(self, x: Tensor, y: Tensor, ctx: StepContext) -> None:
         """One SGD step on ``CE(picked) + replay_weight * CE(replay)``."""
         assert self.optimizer is not None
-        loss = F.cross_entropy(self.model(x), y)
+        loss = F.cross_entropy(self.logits(x, ctx.task.task_id), y)
         replay = self.replay_batch()
         if replay is not None:
-            loss = loss + self.replay_weight * F.cross_entropy(self.model(replay[0]), replay[1])
+            xr, yr, tr = replay
+            loss = loss + self.replay_weight * F.cross_entropy(self.logits(xr, tr), yr)
         self._check_finite(loss, ctx)
         self.optimizer.zero_grad()
         loss.backward()
@@ -264,20 +381,34 @@ class ERReservoir(ContinualStrategy):
 
 
 class CoresetReplay(ContinualStrategy):
-    """Per-task class-balanced coresets from the last pass's picks, replayed every step.
+    """Per-task coresets from the last pass's picks, replayed every step.
 
-    With the default random ranking this is the paper's **Uniform** baseline; :class:`OCS`
-    overrides :meth:`rank_candidates` / :meth:`rank_memory`.
+    With the default random ranking and ``class_balanced=False`` this is the official **Uniform**
+    baseline; :class:`OCS` ranks with its scores and balances classes.
 
     Args:
         candidate_size: last-pass picks kept as candidates (official 1000).
+        class_balanced: fill (and shrink) each coreset with equal seats per class
+            (:func:`.selection.class_balanced_selection`) in rank order; False takes the first
+            ``memory_size // t`` of the ranking.
     """
 
     name = "Uniform"
+    default_class_balanced = False
 
-    def __init__(self, model: nn.Module, *, candidate_size: int = 1000, **kw: object) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        *,
+        candidate_size: int = 1000,
+        class_balanced: bool | None = None,
+        **kw: object,
+    ) -> None:
         super().__init__(model, **kw)  # type: ignore[arg-type]
         self.candidate_size = candidate_size
+        self.class_balanced = (
+            self.default_class_balanced if class_balanced is None else bool(class_balanced)
+        )
         self.buffer = TaskCoresetBuffer(self.memory_size)
         self._candidates: list[Tensor] = []
 
@@ -293,9 +424,14 @@ class CoresetReplay(ContinualStrategy):
         """Preference order over the new task's candidates. Default: random permutation."""
         return torch.randperm(len(y), generator=self.generator)
 
-    def rank_memory(self, x: Tensor, y: Tensor) -> Tensor:
+    def rank_memory(self, x: Tensor, y: Tensor, task_id: int) -> Tensor:
         """Preference order over an earlier task's coreset when it shrinks. Default: random."""
         return torch.randperm(len(y), generator=self.generator)
+
+    def _keep(self, y: Tensor, ranking: Tensor, size: int) -> Tensor:
+        if self.class_balanced:
+            return class_balanced_selection(y, ranking, size)
+        return ranking[:size]
 
     def after_task(self, task: Task) -> None:
         """Add the new task's coreset and shrink the earlier ones to ``memory_size // t``."""
@@ -304,17 +440,27 @@ class CoresetReplay(ContinualStrategy):
         cand = cand[torch.randperm(len(cand), generator=self.generator)[: self.candidate_size]]
         size = self.buffer.per_task_size(self.tasks_seen + 1)
         xc, yc = task.x_train[cand], task.y_train[cand]
-        keep = class_balanced_selection(yc, self.rank_candidates(xc, yc), size)
+        keep = self._keep(yc, self.rank_candidates(xc, yc), size)
         for tid in sorted(self.buffer.coresets):  # shrink earlier tasks' coresets
             xm, ym, _ = self.buffer.task_data(tid)
-            self.buffer.shrink(tid, class_balanced_selection(ym, self.rank_memory(xm, ym), size))
+            self.buffer.shrink(tid, self._keep(ym, self.rank_memory(xm, ym, tid), size))
         self.buffer.set_task(task.task_id, xc[keep], yc[keep], cand[keep])
 
 
 class Uniform(CoresetReplay):
-    """Random pick of kappa per batch + random class-balanced coresets, same replay as OCS."""
+    """The official Uniform: random kappa per batch, random per-task coresets (no class balance),
+    the same replay as OCS."""
 
     name = "Uniform"
+    default_class_balanced = False
+
+
+class UniformBalanced(CoresetReplay):
+    """Random kappa per batch, *class-balanced* random per-task coresets (OCS's memory mechanism
+    without OCS's ranking): isolates what class balancing alone buys."""
+
+    name = "Uniform-balanced"
+    default_class_balanced = True
 
 
 def agem_project(g: Tensor, g_ref: Tensor) -> Tensor:
@@ -331,7 +477,7 @@ class AGEM(CoresetReplay):
 
     With ``g`` the gradient on the picked samples and ``g_ref`` on up to ``agem_ref_size``
     memory samples, if ``g . g_ref < 0`` the step uses ``g - (g . g_ref / ||g_ref||^2) g_ref``.
-    The memory is the Uniform coreset; there is no replay loss term.
+    The memory is the official Uniform's (random per-task coresets); no replay loss term.
     """
 
     name = "A-GEM"
@@ -346,14 +492,14 @@ class AGEM(CoresetReplay):
 
     def training_step(self, x: Tensor, y: Tensor, ctx: StepContext) -> None:
         assert self.optimizer is not None and self.buffer is not None
-        loss = F.cross_entropy(self.model(x), y)
+        loss = F.cross_entropy(self.logits(x, ctx.task.task_id), y)
         self._check_finite(loss, ctx)
         g = self._flat_grad(loss)
         if len(self.buffer) > 0:
-            xr, yr = self.buffer.sample(self.agem_ref_size, self.generator)
-            g_ref = self._flat_grad(
-                F.cross_entropy(self.model(xr.to(self.device)), yr.to(self.device))
-            )
+            idx = self.buffer.sample_indices(self.agem_ref_size, self.generator)
+            b = self.buffer
+            ref_logits = self.logits(b.x[idx].to(self.device), b.task_ids[idx])
+            g_ref = self._flat_grad(F.cross_entropy(ref_logits, b.y[idx].to(self.device)))
             g = agem_project(g, g_ref)
         self.optimizer.zero_grad()
         pos = 0
@@ -376,6 +522,7 @@ class OCS(CoresetReplay):
     """
 
     name = "OCS"
+    default_class_balanced = True
 
     def __init__(
         self,
@@ -397,26 +544,32 @@ class OCS(CoresetReplay):
         """
         if self.buffer is None or len(self.buffer) == 0:
             return None
-        loss = F.cross_entropy(
-            self.model(self.buffer.x.to(self.device)), self.buffer.y.to(self.device)
-        )
+        b = self.buffer
+        loss = F.cross_entropy(self.logits(b.x.to(self.device), b.task_ids), b.y.to(self.device))
         params = [p for p in self.model.parameters() if p.requires_grad]
         return torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, params)]).detach()
 
-    def scores(self, x: Tensor, y: Tensor, reference: Tensor | None) -> Tensor:
-        """Eq. 7 scores of a batch. Shape: ``(B, in_dim)``, ``(B,)`` -> ``(B,)``."""
-        gram = gradient_gram(self.model, x, y, reference, method=self.grad_method)  # type: ignore[arg-type]
+    def scores(
+        self, x: Tensor, y: Tensor, reference: Tensor | None, task_id: int | None = None
+    ) -> Tensor:
+        """Eq. 7 scores of a batch of task ``task_id`` (its head when masked).
+
+        Shape: ``(B, in_dim)``, ``(B,)`` -> ``(B,)``.
+        """
+        model = self.model if task_id is None else self.head(task_id)
+        gram = gradient_gram(model, x, y, reference, method=self.grad_method)  # type: ignore[arg-type]
         self.last_scores = ocs_scores(gram, self.tau)
         return self.last_scores.score
 
     def select(self, x: Tensor, y: Tensor, ctx: StepContext) -> Tensor:
         if ctx.pass_idx == 0 and ctx.batch_idx < self.warm_start_iters:
             return super().select(x, y, ctx)  # warm start: random pick
-        return select_top_k(self.scores(x, y, self.memory_gradient()).cpu(), self.pick_size)
+        scores = self.scores(x, y, self.memory_gradient(), ctx.task.task_id)
+        return select_top_k(scores.cpu(), self.pick_size)
 
-    def rank_memory(self, x: Tensor, y: Tensor) -> Tensor:
+    def rank_memory(self, x: Tensor, y: Tensor, task_id: int) -> Tensor:
         """Shrinking re-ranks by similarity and diversity only (no affinity), as the official
         ``update_coreset``; the model stays in training mode, as there."""
         self.model.train()
-        score = self.scores(x.to(self.device), y.to(self.device), None).cpu()
+        score = self.scores(x.to(self.device), y.to(self.device), None, task_id).cpu()
         return torch.sort(score, descending=True, stable=True).indices

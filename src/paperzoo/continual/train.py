@@ -1,7 +1,8 @@
-"""OCS reproduction units: one strategy trained through one rotated task stream (setting x arm x
-seed), with its task-accuracy matrix and memory statistics; the paper's claims, declared.
+"""OCS reproduction units: one strategy trained through one task stream (setting x arm x seed),
+with its task-accuracy matrix, a convergence probe and memory statistics.
 
-Every arm of a (setting, seed) sees the same task stream.
+Every arm of a (setting, seed) sees the same task stream. Streams: rotated images (one head) or a
+sequence of different data sets (one masked head per data set, :func:`.scenarios.dataset_sequence`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,16 @@ from paperzoo.core import Unit, UnitContext, seed_everything
 from .config import ARMS, SETTINGS, Config
 from .metrics import average_accuracy, forgetting, noise_share
 from .models import OfficialMLP
-from .scenarios import Task, rotated_stream
-from .strategies import AGEM, OCS, ContinualStrategy, ERReservoir, Finetune, Uniform
+from .scenarios import Task, dataset_sequence, rotated_stream
+from .strategies import (
+    AGEM,
+    OCS,
+    ContinualStrategy,
+    ERReservoir,
+    Finetune,
+    Uniform,
+    UniformBalanced,
+)
 
 __all__ = [
     "make_strategy",
@@ -26,14 +35,44 @@ __all__ = [
     "units",
 ]
 
-NUM_CLASSES = 10
 _COST = {"OCS": 4.0, "A-GEM": 2.0}  # per-sample gradients and reference gradients cost more
+
+
+def _sources(cfg: Config) -> list[str]:
+    return list(cfg.stream.sources) if cfg.stream.kind == "datasets" else [cfg.stream.source]
+
+
+def _datasets_stream(cfg: Config, setting: str, seed: int, data_root: Any) -> list[Task]:
+    from paperzoo.datasets import load_images
+
+    s = cfg.stream
+    sets = []
+    for name in s.sources:
+        train, test = load_images(name, data_root)
+        if train.image_shape[0] != 1:
+            raise ValueError(f"{name}: the datasets stream needs grayscale images")
+        sets.append((name, train.x, train.y, test.x, test.y))
+    return dataset_sequence(
+        sets,
+        image_size=s.image_size,
+        variant=setting,  # type: ignore[arg-type]
+        train_per_task=s.train_per_task or None,
+        test_per_task=s.test_per_task or None,
+        noise_fraction=s.noise_fraction,
+        noise_style=s.noise_style,
+        majority_classes=s.majority_classes,
+        minority_fraction=s.minority_fraction,
+        shuffle_order=s.shuffle_order,
+        seed=seed,
+    )
 
 
 def _stream(cfg: Config, setting: str, seed: int, data_root: Any) -> list[Task]:
     from paperzoo.datasets import load_images
 
     s = cfg.stream
+    if s.kind == "datasets":
+        return _datasets_stream(cfg, setting, seed, data_root)
     train, test = load_images(s.source, data_root)
     if train.image_shape[0] != 1:
         raise ValueError(
@@ -83,6 +122,8 @@ def make_strategy(arm: str, model: torch.nn.Module, config: Config, setting: str
         return AGEM(model, candidate_size=t.candidate_size, agem_ref_size=t.agem_ref_size, **common)
     if arm == "Uniform":
         return Uniform(model, candidate_size=t.candidate_size, **common)
+    if arm == "Uniform-balanced":
+        return UniformBalanced(model, candidate_size=t.candidate_size, **common)
     if arm == "OCS":
         return OCS(
             model,
@@ -95,31 +136,60 @@ def make_strategy(arm: str, model: torch.nn.Module, config: Config, setting: str
     raise ValueError(f"unknown arm {arm!r}; choose from {', '.join(ARMS)}")
 
 
+def num_outputs(tasks: list[Task]) -> int:
+    """Logits the model needs: every task's classes (masked heads) or every label seen."""
+    top = [int(t.classes.max()) if t.classes is not None else int(t.y_train.max()) for t in tasks]
+    return max(max(top), max(int(t.y_test.max()) for t in tasks if len(t.y_test))) + 1
+
+
 @torch.no_grad()
-def _per_class_accuracy(model: torch.nn.Module, tasks: list[Task]) -> list[float]:
-    """Accuracy per class over all tasks' test sets (final model)."""
-    model.eval()
-    x = torch.cat([t.x_test for t in tasks])
-    y = torch.cat([t.y_test for t in tasks])
-    pred = torch.cat([model(xb).argmax(1) for xb in x.split(4000)])
-    return [float((pred[y == c] == c).float().mean()) for c in range(NUM_CLASSES)]
+def _per_class_accuracy(
+    strategy: ContinualStrategy, tasks: list[Task], classes: int
+) -> list[float]:
+    """Accuracy per class over all tasks' test sets (final model; each task on its head)."""
+    strategy.model.eval()
+    preds, ys = [], []
+    for t in tasks:
+        preds += [strategy.logits(xb, t.task_id).argmax(1) for xb in t.x_test.split(4000)]
+        ys.append(t.y_test)
+    pred, y = torch.cat(preds), torch.cat(ys)
+    return [
+        float((pred[y == c] == c).float().mean()) if (y == c).any() else float("nan")
+        for c in range(classes)
+    ]
 
 
-def _memory_noise(strategy: ContinualStrategy, tasks: list[Task]) -> float | None:
+def _minority_classes(cfg: Config, tasks: list[Task], classes: int) -> list[int]:
+    """Labels outside ``majority_classes`` (per data set, before its label shift)."""
+    majority = set(cfg.stream.majority_classes)
+    out: set[int] = set()
+    for t in tasks:
+        own = t.classes.tolist() if t.classes is not None else list(range(classes))
+        base = min(own)
+        out |= {c for c in own if c - base not in majority}
+    return sorted(out)
+
+
+def _memory_noise(strategy: ContinualStrategy, tasks: list[Task]) -> tuple[float, list] | None:
+    """Noise share of the whole memory and of each task's coreset (None: no such task)."""
     buf = strategy.buffer
     if buf is None or len(buf) == 0:
         return None
-    flags = torch.stack(
-        [tasks[t].is_noise[s] for t, s in zip(buf.task_ids.tolist(), buf.sample_ids.tolist())]
-    )
-    return noise_share(flags)
+    tids = buf.task_ids.tolist()
+    flags = torch.stack([tasks[t].is_noise[s] for t, s in zip(tids, buf.sample_ids.tolist())])
+    per_task = [
+        noise_share(flags[buf.task_ids == t]) if (buf.task_ids == t).any() else None
+        for t in range(len(tasks))
+    ]
+    return noise_share(flags), per_task
 
 
 def preflight(cfg: Config, data_root: Any) -> None:
     """Load the images once, so a missing data set fails before any unit runs."""
     from paperzoo.datasets import load_images
 
-    load_images(cfg.stream.source, data_root)
+    for name in _sources(cfg):
+        load_images(name, data_root)
 
 
 def units(cfg: Config) -> list[Unit]:
@@ -144,33 +214,83 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
     key = ("continual", setting, unit.seed, repr(cfg.stream), str(ctx.data_root))
     tasks = ctx.cache(key, lambda: _stream(cfg, setting, unit.seed, ctx.data_root))
     seed_everything(unit.seed)  # the same state whether the stream was built or cached
-    model = OfficialMLP(tasks[0].in_dim, cfg.train.hidden, NUM_CLASSES, cfg.train.dropout)
+    classes = num_outputs(tasks)
+    model = OfficialMLP(tasks[0].in_dim, cfg.train.hidden, classes, cfg.train.dropout)
     model.to(ctx.device)
     strategy = make_strategy(arm, model, cfg, setting, unit.seed)
     acc_rows: list[list[float]] = []
+    plateau: list[list[float]] = []  # per task: [current-task acc at 80 % of its steps, at 100 %]
     every = 1 if cfg.checkpoint_every_task else len(tasks)
     for t in ctx.steps(
-        len(tasks), {"strategy": strategy, "acc": acc_rows}, every=every, desc="tasks"
+        len(tasks),
+        {"strategy": strategy, "acc": acc_rows, "plateau": plateau},
+        every=every,
+        desc="tasks",
     ):
-        strategy.train(tasks[t - 1])
+        task = tasks[t - 1]
+        probe = _probe(task, cfg.train.plateau_eval_size)
+        mid: list[float] = []
+        if probe is not None:
+            strategy.step_callback = _at_fraction(
+                0.8, lambda p=probe, m=mid: m.extend(strategy.evaluate([p]))
+            )
+        strategy.train(task)
+        strategy.step_callback = None
         acc_rows.append(strategy.evaluate(tasks))
+        if probe is not None:
+            end = strategy.evaluate([probe])[0]
+            plateau.append([mid[0] if mid else end, end])
         ctx.log({"task": t - 1, "acc_seen": float(np.mean(acc_rows[-1][:t]))})
     acc = np.array(acc_rows)
-    per_class = _per_class_accuracy(model, tasks)
-    minority = [c for c in range(NUM_CLASSES) if c not in cfg.stream.majority_classes]
-    metrics = {"eval/avg_acc": 100.0 * average_accuracy(acc), "eval/forgetting": forgetting(acc)}
-    mem_noise = _memory_noise(strategy, tasks)
+    per_class = _per_class_accuracy(strategy, tasks, classes)
+    metrics = {
+        "eval/avg_acc": 100.0 * average_accuracy(acc),
+        "eval/forgetting": forgetting(acc),
+        "eval/learn_acc": 100.0 * float(np.mean(np.diag(acc))),
+    }
+    if plateau:
+        metrics["train/plateau_gain"] = 100.0 * float(np.mean([b - a for a, b in plateau]))
+    mem = _memory_noise(strategy, tasks)
     if setting == "noisy":
         metrics["train/selected_noise_share"] = strategy.selected_noise / max(
             1, strategy.selected_total
         )
-        if mem_noise is not None:
-            metrics["memory/noise_share"] = mem_noise
+        if mem is not None:
+            metrics["memory/noise_share"] = mem[0]
+            ctx.artifact("memory_noise_per_task", mem[1])
     if setting == "imbalanced":
-        metrics["eval/minority_acc"] = 100.0 * float(np.mean([per_class[c] for c in minority]))
+        minority = _minority_classes(cfg, tasks, classes)
+        metrics["eval/minority_acc"] = 100.0 * float(np.nanmean([per_class[c] for c in minority]))
     ctx.artifact("acc", acc.tolist())
+    ctx.artifact("plateau", plateau)
     ctx.artifact("per_class_acc", per_class)
     buf = strategy.buffer
-    hist = buf.class_histogram(NUM_CLASSES).tolist() if buf is not None and len(buf) else None
+    hist = buf.class_histogram(classes).tolist() if buf is not None and len(buf) else None
     ctx.artifact("memory_hist", hist)
+    ctx.artifact("task_names", [t.name for t in tasks])
     return metrics
+
+
+def _probe(task: Task, size: int) -> Task | None:
+    """The task with its test split cut to ``size`` images (the convergence probe)."""
+    if size == 0 or len(task.y_test) == 0:
+        return None
+    return Task(
+        task.task_id,
+        task.x_train[:1],
+        task.y_train[:1],
+        task.x_test[:size],
+        task.y_test[:size],
+        name=task.name,
+        classes=task.classes,
+    )
+
+
+def _at_fraction(frac: float, fn):
+    """A step callback that calls ``fn()`` once, at step ``ceil(frac * total)``."""
+
+    def callback(step: int, total: int) -> None:
+        if step == max(1, int(np.ceil(frac * total))) and step < total:
+            fn()
+
+    return callback
