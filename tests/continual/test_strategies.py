@@ -150,3 +150,15 @@ def test_official_uniform_shrinks_earlier_coresets_at_random():
     s.train(_skewed_task(1))
     kept = s.buffer.task_data(0)[2].tolist()
     assert len(kept) == 20 and set(kept) <= first
+
+
+def test_min_steps_adds_passes_for_a_small_task_only():
+    tasks = _stream(num_tasks=1)  # 120 samples -> 6 batches of 20
+    s = Finetune(_model(), **dict(KW, num_passes=2, min_steps=15))
+    steps = []
+    s.step_callback = lambda step, total: steps.append((step, total))
+    s.train(tasks[0])
+    assert steps[-1] == (18, 18)  # ceil(15 / 6) = 3 passes
+    big = Finetune(_model(), **dict(KW, num_passes=2, min_steps=5))
+    big.train(tasks[0])
+    assert big.global_step == 12  # already above the minimum: num_passes stands

@@ -90,6 +90,9 @@ class TrainConfig:
     """Samples trained on per streamed batch, kappa (official 10)."""
     num_passes: PosInt = 10
     """Passes over each task's stream (official n_substeps = 10)."""
+    min_steps_per_task: NonNegInt = 0
+    """A task whose ``num_passes`` passes give fewer SGD steps gets more passes (a small data
+    set in a stream of large ones); 0 = official (always ``num_passes``)."""
     memory_size: PosInt = 200
     """Replay memory seats (official 200)."""
     replay_batch_size: PosInt = 10

@@ -31,20 +31,30 @@ def smoke() -> Config:
     )
 
 
-@register("continual", "quick", cpu_minutes=8.0, needs_data=("mnist",))
+@register("continual", "quick", cpu_minutes=100.0, needs_data=("mnist",))
 def quick() -> Config:
-    """Rotated MNIST, 5 tasks x 20 deg, 2000 images/task, balanced/noisy/imbalanced, 3 seeds.
+    """Rotated MNIST, 5 tasks x 20 deg, every training image per task (the official 6,000 SGD
+    steps per task), balanced / noisy / imbalanced, all six arms, 3 paired seeds.
 
-    Targets Table 1 (balanced rotated MNIST) and the noisy/imbalanced rotated-MNIST tables: OCS vs
-    Uniform and ER-Reservoir on average accuracy, and the share of noise images in the coreset.
-    Official MLP and hyperparameters (memory 200, kappa 10 of 100, tau 1000, 10 passes); the
-    warm start is scaled to the shorter stream (3 of 20 batches instead of 100 of 600). About
-    6.5 CPU-minutes (26 min wall on the contended shared 2-core machine).
+    Targets Table 1 (balanced rotated MNIST) and the noisy / imbalanced rotated-MNIST tables: OCS
+    vs Uniform and ER-Reservoir on average accuracy, the share of noise images in the coreset,
+    Finetune's forgetting. Official MLP and hyperparameters (memory 200, kappa 10 of 100, tau
+    1000, 10 passes, warm start 100 batches); 2,000 test images per task.
+
+    Pilot (OCS and Uniform, balanced, seed 0, this machine): with 20,000 images per task (2,000
+    steps) the first task reached 94.4 % (OCS) / 92.2 % (Uniform) and OCS's mean current-task
+    accuracy still rose 0.5 points over the last 20 % of each task; with all 60,000 (6,000
+    steps) OCS reached 98.0 % on the first task, 95.2 % on average right after each task (noisy:
+    94.9 %) and gained 0.3 (noisy 0.4) points over the last 20 %. So the preset trains the
+    official length per task; it runs 5 of the official 20 tasks (25 %) with a 20-degree step,
+    since 5 tasks of 9 degrees barely forget. Gates (set before the run): every compared arm
+    learns each task to 80 % (diagonal of the accuracy matrix) and gains at most 1 point over
+    the last 20 % of a task's steps.
     """
     return Config(
         seeds=[0, 1, 2],
-        stream=StreamConfig(num_tasks=5, angle_step=20.0, train_per_task=2000, test_per_task=1000),
-        train=TrainConfig(warm_start_iters=3),
+        stream=StreamConfig(num_tasks=5, angle_step=20.0, train_per_task=0, test_per_task=2000),
+        claims=ClaimConfig(min_learn_acc=80.0, max_plateau_gain=1.0),
     )
 
 
@@ -52,9 +62,10 @@ def quick() -> Config:
 def paper() -> Config:
     """Rotated MNIST at paper scale: 20 tasks x 9 deg, all 60k images per task, 3 seeds.
 
-    Tables 1-3 (balanced, noisy, imbalanced rotated MNIST) with the official hyperparameters.
+    Tables 1-3 (balanced, noisy, imbalanced rotated MNIST) with the official hyperparameters;
+    the same gates as ``quick``.
     """
-    return Config(seeds=[0, 1, 2])
+    return Config(seeds=[0, 1, 2], claims=ClaimConfig(min_learn_acc=80.0, max_plateau_gain=1.0))
 
 
 @register("continual", "datasets", cpu_minutes=40.0, needs_data=("mnist", "fashion_mnist"))
@@ -70,11 +81,13 @@ def datasets() -> Config:
     (lr 0.005, momentum 0.8, decay 0.75, stream 100 -> kappa 10, tau 1000, replay weight 1,
     10 passes), memory 30 = one sample per class per task as both official configurations.
     All training images of MNIST and Fashion-MNIST (6,000 steps per task, the official length)
-    and all 1,347 of digits (135 steps: the set is small); 2,000 test images per task.
+    and all 1,347 of digits, replayed for the same 6,000 steps (``min_steps_per_task``): a pilot
+    of Uniform (seed 0, digits first) with digits' own 10 passes (135 steps) reached 61.8 % on it
+    and was still gaining 7 points over its last 20 % of steps. 2,000 test images per task.
     """
     return Config(
         seeds=[0, 1, 2],
         stream=StreamConfig(kind="datasets", test_per_task=2000),
-        train=TrainConfig(memory_size=30),
-        claims=ClaimConfig(min_learn_acc=85.0, max_plateau_gain=1.0),
+        train=TrainConfig(memory_size=30, min_steps_per_task=6000),
+        claims=ClaimConfig(min_learn_acc=80.0, max_plateau_gain=1.0),
     )

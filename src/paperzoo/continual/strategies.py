@@ -127,6 +127,9 @@ class ContinualStrategy:
         stream_size: streamed batch size (official 100).
         pick_size: samples trained on per streamed batch (kappa, official 10).
         num_passes: passes over each task's stream (official 10).
+        min_steps: a task with fewer than ``min_steps`` streamed batches over ``num_passes``
+            passes gets more passes, ``ceil(min_steps / batches)`` (a small data set in a
+            stream of large ones); 0 = always ``num_passes`` (official).
         memory_size: replay memory seats (official 200 on MNIST).
         replay_batch_size: replay minibatch per step (official 10).
         replay_weight: weight of the replay loss (official effective 1.0).
@@ -145,6 +148,7 @@ class ContinualStrategy:
         stream_size: int = 100,
         pick_size: int = 10,
         num_passes: int = 10,
+        min_steps: int = 0,
         memory_size: int = 200,
         replay_batch_size: int = 10,
         replay_weight: float = 1.0,
@@ -157,6 +161,9 @@ class ContinualStrategy:
         self.model = model
         self.lr, self.momentum, self.lr_decay = lr, momentum, lr_decay
         self.stream_size, self.pick_size, self.num_passes = stream_size, pick_size, num_passes
+        if min_steps < 0:
+            raise ValueError(f"min_steps must be non-negative, got {min_steps}")
+        self.min_steps = min_steps
         self.memory_size = memory_size
         self.replay_batch_size, self.replay_weight = replay_batch_size, replay_weight
         self.generator = torch.Generator().manual_seed(int(seed))
@@ -192,10 +199,11 @@ class ContinualStrategy:
         self.before_task(task)
         n = len(task.y_train)
         stream = torch.randperm(n, generator=self.generator).split(self.stream_size)
-        total, done = self.num_passes * len(stream), 0
-        for p in range(self.num_passes):
+        passes = max(self.num_passes, -(-self.min_steps // len(stream)))
+        total, done = passes * len(stream), 0
+        for p in range(passes):
             for b, ids in enumerate(stream):
-                ctx = StepContext(task, p, b, ids, p == self.num_passes - 1)
+                ctx = StepContext(task, p, b, ids, p == passes - 1)
                 x = task.x_train[ids].to(self.device)
                 y = task.y_train[ids].to(self.device)
                 self.model.train()

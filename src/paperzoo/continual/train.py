@@ -109,6 +109,7 @@ def make_strategy(arm: str, model: torch.nn.Module, config: Config, setting: str
         stream_size=t.stream_size,
         pick_size=t.pick_size,
         num_passes=t.num_passes,
+        min_steps=t.min_steps_per_task,
         memory_size=t.memory_size,
         replay_batch_size=t.replay_batch_size,
         replay_weight=t.imbalanced_replay_weight if imbalanced else t.replay_weight,
