@@ -7,6 +7,8 @@ sequence of different data sets (one masked head per data set, :func:`.scenarios
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -36,6 +38,22 @@ __all__ = [
 ]
 
 _COST = {"OCS": 4.0, "A-GEM": 2.0}  # per-sample gradients and reference gradients cost more
+
+# Streams built in this worker process, newest last. A full rotated-MNIST stream is ~1 GB of
+# float32 and a quick run visits 9 (setting, seed) streams in longest-first order, so an
+# unbounded per-process memo grows to ~6 GB per worker; rebuilding one takes seconds.
+_STREAMS: OrderedDict[Any, list[Task]] = OrderedDict()
+_MAX_STREAMS = 2
+
+
+def _cached_stream(key: Any, build: Callable[[], list[Task]]) -> list[Task]:
+    if key in _STREAMS:
+        _STREAMS.move_to_end(key)
+        return _STREAMS[key]
+    while len(_STREAMS) >= _MAX_STREAMS:
+        _STREAMS.popitem(last=False)
+    _STREAMS[key] = build()
+    return _STREAMS[key]
 
 
 def _sources(cfg: Config) -> list[str]:
@@ -213,7 +231,7 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
     """Train the arm through every task; evaluate all tasks after each one."""
     setting, arm = unit.params["setting"], unit.params["arm"]
     key = ("continual", setting, unit.seed, repr(cfg.stream), str(ctx.data_root))
-    tasks = ctx.cache(key, lambda: _stream(cfg, setting, unit.seed, ctx.data_root))
+    tasks = _cached_stream(key, lambda: _stream(cfg, setting, unit.seed, ctx.data_root))
     seed_everything(unit.seed)  # the same state whether the stream was built or cached
     classes = num_outputs(tasks)
     model = OfficialMLP(tasks[0].in_dim, cfg.train.hidden, classes, cfg.train.dropout)
