@@ -31,7 +31,7 @@ def smoke() -> Config:
     )
 
 
-@register("continual", "quick", cpu_minutes=100.0, needs_data=("mnist",))
+@register("continual", "quick", cpu_minutes=60.0, needs_data=("mnist",))
 def quick() -> Config:
     """Rotated MNIST, 5 tasks x 20 deg, every training image per task (the official 6,000 SGD
     steps per task), balanced / noisy / imbalanced, all six arms, 3 paired seeds.
@@ -58,7 +58,7 @@ def quick() -> Config:
     )
 
 
-@register("continual", "paper", cpu_minutes=2400.0, needs_data=("mnist",))
+@register("continual", "paper", cpu_minutes=190.0, needs_data=("mnist",))
 def paper() -> Config:
     """Rotated MNIST at paper scale: 20 tasks x 9 deg, all 60k images per task, 3 seeds.
 
@@ -68,7 +68,7 @@ def paper() -> Config:
     return Config(seeds=[0, 1, 2], claims=ClaimConfig(min_learn_acc=80.0, max_plateau_gain=1.0))
 
 
-@register("continual", "datasets", cpu_minutes=40.0, needs_data=("mnist", "fashion_mnist"))
+@register("continual", "datasets", cpu_minutes=35.0, needs_data=("mnist", "fashion_mnist"))
 def datasets() -> Config:
     """The paper's multiple-datasets benchmark in the form the data here allows: MNIST,
     Fashion-MNIST and scikit-learn's digits (8x8, resized to 28x28), one task each, order
