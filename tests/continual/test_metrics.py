@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from paperzoo.continual import average_accuracy, forgetting
+from paperzoo.continual import average_accuracy, forgetting, forgetting_per_task
 
 # acc[i, j]: accuracy on task j after training task i (upper triangle ignored by forgetting)
 ACC = np.array(
@@ -33,3 +33,9 @@ def test_forgetting_uses_best_earlier_accuracy():
 def test_bad_matrix_raises():
     with pytest.raises(ValueError, match="square"):
         forgetting(np.zeros((2, 3)))
+
+
+def test_forgetting_per_task_hand_computed():
+    # task 0: best 0.90 -> 0.60; task 1: best 0.95 -> 0.80
+    np.testing.assert_allclose(forgetting_per_task(ACC), [0.30, 0.15])
+    assert forgetting_per_task(ACC[:1, :1]).shape == (0,)

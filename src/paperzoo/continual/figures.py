@@ -11,14 +11,9 @@ from paperzoo.core.plots import bar_ci, new_figure, save_figure
 from paperzoo.core.results import summarize
 
 from .config import Config
+from .metrics import forgetting_per_task
 
 __all__ = ["figures", "notes", "tables"]
-
-
-def _forgetting_per_task(acc: np.ndarray) -> np.ndarray:
-    """Drop from each earlier task's best accuracy to its final one. Shape: (T, T) -> (T-1,)."""
-    t = acc.shape[0]
-    return np.array([acc[j : t - 1, j].max() - acc[t - 1, j] for j in range(t - 1)])
 
 
 def _forgetting_figure(results: Results, run_dir: RunDir) -> None:
@@ -31,7 +26,7 @@ def _forgetting_figure(results: Results, run_dir: RunDir) -> None:
         for k, arm in enumerate(cfg.arms):
             per_seed = np.array(
                 [
-                    100 * _forgetting_per_task(np.asarray(u.artifacts["acc"]))
+                    100 * forgetting_per_task(np.asarray(u.artifacts["acc"]))
                     for u in results.of_arm(f"{setting}/{arm}")
                 ]
             )

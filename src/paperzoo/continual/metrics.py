@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from torch import Tensor
 
-__all__ = ["average_accuracy", "forgetting", "noise_share"]
+__all__ = ["average_accuracy", "forgetting", "forgetting_per_task", "noise_share"]
 
 
 def _check(acc: np.ndarray | Tensor) -> np.ndarray:
@@ -29,6 +29,14 @@ def average_accuracy(acc: np.ndarray | Tensor) -> float:
     return float(a[-1].mean())
 
 
+def forgetting_per_task(acc: np.ndarray | Tensor) -> np.ndarray:
+    """Drop from each earlier task's best accuracy to its final accuracy:
+    ``max_{j<=i<T-1} acc[i, j] - acc[T-1, j]`` for ``j < T-1``. Shape: ``(T, T)`` -> ``(T-1,)``."""
+    a = _check(acc)
+    t = a.shape[0]
+    return np.array([a[j : t - 1, j].max() - a[t - 1, j] for j in range(t - 1)])
+
+
 def forgetting(acc: np.ndarray | Tensor) -> float:
     """Mean drop from each earlier task's best accuracy to its final accuracy:
 
@@ -36,12 +44,8 @@ def forgetting(acc: np.ndarray | Tensor) -> float:
 
     0 for a single task (nothing to forget).
     """
-    a = _check(acc)
-    t = a.shape[0]
-    if t == 1:
-        return 0.0
-    drops = [a[j : t - 1, j].max() - a[t - 1, j] for j in range(t - 1)]
-    return float(np.mean(drops))
+    drops = forgetting_per_task(acc)
+    return float(drops.mean()) if len(drops) else 0.0
 
 
 def noise_share(is_noise: Tensor) -> float:
