@@ -80,6 +80,13 @@ __all__ = [
 MASKED_LOGIT = -1e10  # logits of classes outside a sample's task (official: -10e10)
 
 
+def _class_row(classes: Tensor, num_outputs: int, device: torch.device | None = None) -> Tensor:
+    """Boolean mask of the outputs in ``classes``. Shape: ``(k,)`` -> ``(num_outputs,)``."""
+    row = torch.zeros(num_outputs, dtype=torch.bool, device=device)
+    row[classes.to(row.device)] = True
+    return row
+
+
 class _HeadMask(nn.Module):
     """``model`` with the logits outside ``classes`` masked (same parameters, same order).
 
@@ -94,9 +101,7 @@ class _HeadMask(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         out = self.model(x)
-        allowed = torch.zeros(out.shape[1], dtype=torch.bool, device=out.device)
-        allowed[self.classes.to(out.device)] = True
-        return out.masked_fill(~allowed, MASKED_LOGIT)
+        return out.masked_fill(~_class_row(self.classes, out.shape[1], out.device), MASKED_LOGIT)
 
 
 @dataclass
@@ -237,14 +242,15 @@ class ContinualStrategy:
                 tid = task.task_id
                 xs, ys = task.x_test.split(batch_size), task.y_test.split(batch_size)
                 batches: Iterable = zip(xs, ys)
-                if task.classes is not None:
-                    self.task_classes.setdefault(tid, task.classes.clone())
+                # the task's own head, registered or not (a later task is scored before training)
+                model = self.model if task.classes is None else _HeadMask(self.model, task.classes)
             else:
                 tid, batches = j, task
+                model = self.head(tid)
             correct = total = 0
             for xb, yb in batches:
                 yb = torch.as_tensor(yb).long()
-                pred = self.logits(xb.to(self.device), tid).argmax(1).cpu()
+                pred = model(xb.to(self.device)).argmax(1).cpu()
                 correct += int((pred == yb).sum())
                 total += len(yb)
             if total == 0:
@@ -263,11 +269,12 @@ class ContinualStrategy:
         ids = torch.as_tensor(task_ids).long()
         rows = {}
         for t in ids.unique().tolist():
-            row = torch.ones(num_outputs, dtype=torch.bool)
-            if t in self.task_classes:
-                row = torch.zeros(num_outputs, dtype=torch.bool)
-                row[self.task_classes[t]] = True
-            rows[t] = row
+            known = t in self.task_classes
+            rows[t] = (
+                _class_row(self.task_classes[t], num_outputs)
+                if known
+                else torch.ones(num_outputs, dtype=torch.bool)
+            )
         if ids.ndim == 0:
             return rows[int(ids)].to(self.device)
         table = torch.stack([rows[t] for t in ids.tolist()])

@@ -60,6 +60,21 @@ def _sources(cfg: Config) -> list[str]:
     return list(cfg.stream.sources) if cfg.stream.kind == "datasets" else [cfg.stream.source]
 
 
+def _variant_kwargs(cfg: Config, setting: str, seed: int) -> dict[str, Any]:
+    """The stream options both stream builders take: subset sizes, variant and its profile."""
+    s = cfg.stream
+    return dict(
+        variant=setting,
+        train_per_task=s.train_per_task or None,
+        test_per_task=s.test_per_task or None,
+        noise_fraction=s.noise_fraction,
+        noise_style=s.noise_style,
+        majority_classes=s.majority_classes,
+        minority_fraction=s.minority_fraction,
+        seed=seed,
+    )
+
+
 def _datasets_stream(cfg: Config, setting: str, seed: int, data_root: Any) -> list[Task]:
     from paperzoo.datasets import load_images
 
@@ -73,15 +88,8 @@ def _datasets_stream(cfg: Config, setting: str, seed: int, data_root: Any) -> li
     return dataset_sequence(
         sets,
         image_size=s.image_size,
-        variant=setting,  # type: ignore[arg-type]
-        train_per_task=s.train_per_task or None,
-        test_per_task=s.test_per_task or None,
-        noise_fraction=s.noise_fraction,
-        noise_style=s.noise_style,
-        majority_classes=s.majority_classes,
-        minority_fraction=s.minority_fraction,
         shuffle_order=s.shuffle_order,
-        seed=seed,
+        **_variant_kwargs(cfg, setting, seed),
     )
 
 
@@ -104,15 +112,8 @@ def _stream(cfg: Config, setting: str, seed: int, data_root: Any) -> list[Task]:
         test.y,
         num_tasks=s.num_tasks,
         angle_step=s.angle_step,
-        variant=setting,  # type: ignore[arg-type]
-        train_per_task=s.train_per_task or None,
-        test_per_task=s.test_per_task or None,
-        noise_fraction=s.noise_fraction,
-        noise_style=s.noise_style,
-        majority_classes=s.majority_classes,
-        minority_fraction=s.minority_fraction,
         pixel_scale=1.0,
-        seed=seed,
+        **_variant_kwargs(cfg, setting, seed),
     )
 
 
