@@ -10,7 +10,9 @@ from paperzoo.quantization.config import EstimatorConfig, QuantConfig
 from paperzoo.quantization.experiments import quick
 
 
-def _verdicts(cpq_err, fp32_err=(0.8, 0.9, 0.85), hetero=(1.0, 1.0, 1.0)):
+def _verdicts(
+    cpq_err, fp32_err=(0.8, 0.9, 0.85), hetero=(1.0, 1.0, 1.0), contrast=(18.0, 9.0, 20.0)
+):
     cfg = dataclasses.replace(
         quick(),
         seeds=[0, 1, 2],
@@ -24,18 +26,22 @@ def _verdicts(cpq_err, fp32_err=(0.8, 0.9, 0.85), hetero=(1.0, 1.0, 1.0)):
         "fp32": e(fp32_err),
         "W2A2/lsq": {**e([2.0, 2.1, 2.2]), "eval/clustering_index": [0.26, 0.26, 0.26]},
         "W2A2/rq": {**e([2.5, 2.4, 2.6]), "eval/clustering_index": [0.26, 0.26, 0.26]},
-        "W2A2/cpq": {**e([1.5, 1.6, 1.7]), "eval/clustering_index": [0.20, 0.21, 0.19]},
+        "W2A2/cpq": {
+            **e([1.5, 1.6, 1.7]),
+            "eval/clustering_index": [0.20, 0.21, 0.19],
+            "eval/slope_contrast": list(contrast),
+        },
         "W2A2/cpq_dropbits": e(cpq_err),
     }
     for arm, base in (("learned", "uniform"), ("learned_scratch", "uniform_scratch")):
         arms[f"bits/{arm}"] = {
             **e([1.5, 1.6, 1.55]),
-            "bits/average": [3.0] * 3,
+            "bits/param_weighted": [2.6, 2.9, 2.7],
             "bits/heterogeneous": list(hetero),
         }
         arms[f"bits/{base}"] = {
-            **e([1.6, 1.6, 1.6]),
-            "bits/average": [3.0] * 3,
+            **e([1.9, 1.95, 2.0]),
+            "bits/param_weighted": [3.0] * 3,
             "bits/heterogeneous": [0.0] * 3,
         }
     res = Results(cfg, cfg.seeds, arms)
@@ -45,10 +51,15 @@ def _verdicts(cpq_err, fp32_err=(0.8, 0.9, 0.85), hetero=(1.0, 1.0, 1.0)):
 def test_holds_and_fails():
     v = _verdicts([1.2, 1.3, 1.25])
     assert v["dropbits_lowers_ste_bias_b2"].verdict == "holds"
-    assert v["cpq_dropbits_beats_lsq_rq_low_bits"].verdict == "holds"
-    assert v["cpq_clusters_more_than_lsq"].verdict == "holds"
-    assert v["learned_bits_match_uniform_uniform"].verdict == "holds"
-    assert _verdicts([3.0, 3.1, 3.2])["cpq_dropbits_beats_lsq_rq_low_bits"].verdict == "fails"
+    assert v["cpq_dropbits_beats_lsq_rq_b2"].verdict == "holds"
+    assert v["cpq_beats_rq_b2"].verdict == "holds"
+    assert v["dropbits_improves_cpq_b2"].verdict == "holds"
+    assert v["cpq_clusters_more_than_lsq_b2"].verdict == "holds"
+    assert v["learned_bits_match_uniform"].verdict == "holds"
+    assert v["heterogeneous_scratch_beats_fixed"].verdict == "holds"  # 0.35-0.45 lower
+    worse = _verdicts([3.0, 3.1, 3.2])
+    assert worse["cpq_dropbits_beats_lsq_rq_b2"].verdict == "fails"
+    assert worse["dropbits_improves_cpq_b2"].verdict == "fails"
 
 
 def test_gates_make_verdicts_inconclusive():
@@ -56,9 +67,15 @@ def test_gates_make_verdicts_inconclusive():
     assert all(
         c.verdict == "inconclusive"
         for k, c in weak_fp32.items()
-        if "estimator" not in k and not k.startswith("dropbits")
+        if "estimator" not in k and not k.startswith("dropbits_lowers") and "scratch" not in k
     )
     assert weak_fp32["dropbits_lowers_ste_bias_b2"].verdict == "holds"  # the toy needs no FP32
+    assert weak_fp32["heterogeneous_scratch_beats_fixed"].verdict == "holds"  # no FP32 involved
     uniform = _verdicts([1.2, 1.3, 1.25], hetero=(1.0, 0.0, 1.0))
-    c = uniform["learned_bits_match_uniform_uniform"]
-    assert c.verdict == "inconclusive" and "equals uniform" in c.reason
+    for cid in ("learned_bits_match_uniform", "heterogeneous_scratch_beats_fixed"):
+        c = uniform[cid]
+        assert c.verdict == "inconclusive" and "uniform in some seed" in c.reason
+    flat = _verdicts([1.2, 1.3, 1.25], contrast=(1.1, 1.08, 1.2))  # sigma/step ~ 1/3
+    c = flat["cpq_clusters_more_than_lsq_b2"]
+    assert c.verdict == "inconclusive" and "cluster_promoting_regime" in c.reason
+    assert flat["cpq_beats_rq_b2"].verdict == "holds"  # the regime gates clustering only

@@ -238,3 +238,83 @@ def test_windowed_backward_at_eight_bits_equals_the_materialised_ste():
         grads.append((x.grad, step.grad, noise.grad))
     for a, b in zip(*grads):
         assert torch.allclose(a, b, rtol=1e-8, atol=1e-8)
+
+
+@pytest.mark.parametrize("bits,signed", [(2, True), (3, False), (4, True)])
+def test_fused_nested_mask_ste_equals_the_materialised_one(bits, signed):
+    """Values and every gradient (x, step, sigma, gates) of the fused DropBits/gates STE equal
+    autograd through the materialised masked categorical."""
+    from paperzoo.quantization import bit_levels, integer_range, nested_mask_ste
+    from paperzoo.quantization.grids import sample_dropped_bits
+
+    g = torch.Generator().manual_seed(bits)
+    qmin, qmax = integer_range(bits, signed)
+    x = (torch.rand(300, generator=g, dtype=D) * (qmax - qmin + 3) + qmin - 1.5) * 0.3
+    levels = bit_levels(bits, signed)
+    keep = torch.rand(bits - 1, generator=g, dtype=D) * 0.5 + 0.5
+    if bits == 4:
+        keep[-1] = 0.0  # a closed gate: its sub-grid caps the forward
+    gate = torch.cat([torch.ones(2, dtype=D), torch.cumprod(keep, 0)])[levels]
+    kept = bits - sample_dropped_bits(bits, 0.5, 300, generator=g)
+    grads, outs = [], []
+    for fused in (True, False):
+        xs = x.clone().requires_grad_()
+        step, noise = _scalars(0.3, 0.07)
+        gt = gate.clone().requires_grad_()
+        if fused:
+            out = nested_mask_ste(xs, step, noise, bits, signed, kept, gt, chunk_elems=200)
+        else:
+            w = (levels[None, :] <= kept[:, None]).to(D) * gt
+            out = masked_multiclass_ste(xs, step, noise, qmin, qmax, w, "sum")
+        (out * torch.linspace(-1, 1, 300, dtype=D)).sum().backward()
+        outs.append(out.detach())
+        grads.append((xs.grad, step.grad, noise.grad, gt.grad))
+    assert torch.allclose(outs[0], outs[1], rtol=0, atol=1e-12)
+    for a, b in zip(*grads):
+        assert torch.allclose(a, b, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("qmin,qmax", [(-2, 1), (0, 7)])
+def test_fused_relaxed_quantization_equals_autograd(qmin, qmax):
+    from paperzoo.quantization import concrete_quantize
+
+    x = torch.linspace(qmin - 1.5, qmax + 1.5, 200, dtype=D) * 0.3
+    res = []
+    for fused in (True, False):
+        xs = x.clone().requires_grad_()
+        step, noise = _scalars(0.3, 0.1)
+        g = torch.Generator().manual_seed(3)
+        y = concrete_quantize(xs, step, noise, qmin, qmax, 0.5, None, generator=g, fused=fused)
+        (y * torch.linspace(-1, 1, 200, dtype=D)).sum().backward()
+        res.append((y.detach(), xs.grad, step.grad, noise.grad))
+    for a, b in zip(*res):
+        assert torch.allclose(a, b, rtol=1e-9, atol=1e-9)
+
+
+def test_surrogate_slope_by_hand_and_the_sigma_ceiling():
+    from paperzoo.quantization import slope_contrast, surrogate_slope
+
+    # r = 1/3: 2 * 3 * F'(1.5) + 2 * 3 * F'(4.5) + ... = 0.964 at a grid point
+    assert surrogate_slope(0.0, 1 / 3) == pytest.approx(0.9644, abs=1e-3)
+    assert surrogate_slope(0.5, 1 / 3) == pytest.approx(1.0366, abs=1e-3)
+    assert surrogate_slope(0.5, 0.1) == pytest.approx(2.5, abs=1e-2)  # 10 * F'(0)
+    assert slope_contrast(0.1) > 15 > 2 > slope_contrast(1 / 3)
+    q = ClusterPromotingQuantizer(2, True)
+    q.train()
+    q(torch.randn(100))
+    assert float(q.positive_noise() / q.positive_step()) == pytest.approx(1 / 3)
+    q.set_noise_cap(0.1)
+    assert float(q.positive_noise() / q.positive_step()) == pytest.approx(0.1)
+    q.set_noise_cap(0.5)  # above the learned sigma: the learned one is used
+    assert float(q.positive_noise() / q.positive_step()) == pytest.approx(1 / 3)
+    with pytest.raises(ValueError):
+        q.set_noise_cap(0.0)
+
+
+def test_noise_cap_schedule():
+    from paperzoo.quantization.recipes import noise_cap
+
+    assert noise_cap(0, 100, 1 / 3, 0.1, 0.5) == pytest.approx(1 / 3)
+    assert noise_cap(25, 100, 1 / 3, 0.1, 0.5) == pytest.approx((1 / 3 * 0.1) ** 0.5)
+    assert noise_cap(50, 100, 1 / 3, 0.1, 0.5) == pytest.approx(0.1)
+    assert noise_cap(99, 100, 1 / 3, 0.1, 0.5) == pytest.approx(0.1)

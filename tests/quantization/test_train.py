@@ -18,7 +18,14 @@ def test_tiny_run_gives_finite_metrics_and_declared_claims(tmp_path):
         estimator=EstimatorConfig(
             bit_widths=[2], num_points=10, num_samples=8, drop_rates=[0.1], temperatures=[0.5]
         ),
-        bitwidth=BitwidthConfig(scratch_epochs=1),
+        bitwidth=BitwidthConfig(
+            max_bits=3,
+            target_bits=2,
+            act_bits=2,
+            penalties=[0.01, 1.0],
+            scratch_epochs=1,
+            finetune_epochs=1,
+        ),
     )
     run = reproduce("quantization", "smoke", config=cfg, out=tmp_path, device="cpu")
     res = json.loads((run / "results.json").read_text())
@@ -26,9 +33,15 @@ def test_tiny_run_gives_finite_metrics_and_declared_claims(tmp_path):
         for m, vals in metrics.items():
             assert len(vals) == 1 and all(math.isfinite(v) for v in vals), (arm, m)
     ids = {c["id"] for c in res["claims"]}
-    assert {"dropbits_lowers_ste_bias_b2", "cpq_dropbits_beats_lsq_rq_low_bits"} <= ids
+    assert {"dropbits_lowers_ste_bias_b2", "cpq_dropbits_beats_lsq_rq_b2"} <= ids
     assert all(c["verdict"] == "inconclusive" for c in res["claims"])  # one seed
-    assert "bits/learned_scratch" in res["arms"]
+    assert {"bits/learned_scratch", "bits/learned_l0.01", "bits/learned_l1"} <= set(res["arms"])
+    # the pick is one of the sweep's runs, by bits alone
+    picked = res["arms"]["bits/learned"]["bits/param_weighted"]
+    assert picked in (
+        res["arms"]["bits/learned_l0.01"]["bits/param_weighted"],
+        res["arms"]["bits/learned_l1"]["bits/param_weighted"],
+    )
     assert list((run / "figures").glob("*.png"))
 
 
@@ -42,3 +55,19 @@ def test_paper_preset_without_cifar_fails_with_a_clear_message(tmp_path):
             device="cpu",
             data_root=tmp_path,
         )
+
+
+def test_pick_learned_takes_the_largest_average_within_the_budget():
+    from paperzoo.quantization.train import pick_learned
+
+    c = [
+        {"penalty": 0.001, "bits/param_weighted": 3.4},
+        {"penalty": 0.01, "bits/param_weighted": 2.7},
+        {"penalty": 0.03, "bits/param_weighted": 2.7},
+        {"penalty": 0.1, "bits/param_weighted": 1.9},
+    ]
+    assert pick_learned(c, 3.0)["penalty"] == 0.01  # ties: the smaller penalty
+    assert pick_learned(c, 2.0)["penalty"] == 0.1
+    assert pick_learned(c, 1.5)["penalty"] == 0.1  # none within: the smallest average
+    with pytest.raises(ValueError):
+        pick_learned([], 3.0)

@@ -13,9 +13,12 @@ __all__ = ["claims"]
 
 
 def claims(results: Results) -> list[ClaimSpec]:
-    """DropBits lowers the STE's bias (toy); CPQ+DropBits beats LSQ/RQ at the lowest bits; CPQ
-    clusters weights more than LSQ; learned bits match uniform ones within the budget. Gated on
-    the FP32 model's error and, for learned bits, on a heterogeneous allocation."""
+    """DropBits lowers the STE's bias (toy); per bit-width: CPQ beats RQ, DropBits improves CPQ,
+    CPQ+DropBits beats LSQ and RQ, CPQ clusters weights more than LSQ (gated on its STE being in
+    the cluster-promoting regime); learned bits match uniform ones within the budget, and
+    retrained from scratch beat uniform ones (the paper's lottery-ticket hypothesis). Gated on
+    the FP32 model's error and, for learned bits, on a heterogeneous allocation within the
+    parameter-weighted budget."""
     cfg: Config = results.config
     cc, q, bw = cfg.claims, cfg.quant, cfg.bitwidth
     out = []
@@ -40,41 +43,78 @@ def claims(results: Results) -> list[ClaimSpec]:
         if ref is None
         else (Gate("fp32_reference", "eval/test_error", ref, "max", ("fp32",), why),)
     )
-    low = min(q.bit_widths)
-    w = f"W{low}A{low}"
-    if {"cpq_dropbits", "lsq", "rq"} <= set(q.methods):
-        what = f"CPQ+DropBits has a lower {low}-bit test error than LSQ and RQ"
-        out.append(
-            ClaimSpec(
-                "cpq_dropbits_beats_lsq_rq_low_bits",
+    methods = set(q.methods)
+    for b in q.bit_widths:
+        w = f"W{b}A{b}"
+
+        def error_claim(
+            cid: str, what: str, arm: str, bases: tuple[str, ...], w: str = w
+        ) -> ClaimSpec:
+            return ClaimSpec(
+                cid,
                 what,
                 "eval/test_error",
-                f"{w}/cpq_dropbits",
-                (f"{w}/lsq", f"{w}/rq"),
+                f"{w}/{arm}",
+                tuple(f"{w}/{x}" for x in bases),
                 False,
                 cc.min_error_gain,
                 gates=gates,
             )
-        )
-    if {"cpq", "lsq"} <= set(q.methods):
-        what = f"CPQ's clustering index is below LSQ's ({low}-bit hidden layers; 0.25 = none)"
-        out.append(
-            ClaimSpec(
-                "cpq_clusters_more_than_lsq",
-                what,
-                "eval/clustering_index",
-                f"{w}/cpq",
-                (f"{w}/lsq",),
-                False,
-                cc.min_cluster_gain,
-                gates=gates,
+
+        if {"cpq", "rq"} <= methods:
+            out.append(
+                error_claim(
+                    f"cpq_beats_rq_b{b}",
+                    f"CPQ has a lower {b}-bit test error than RQ",
+                    "cpq",
+                    ("rq",),
+                )
             )
-        )
+        if {"cpq", "cpq_dropbits"} <= methods:
+            out.append(
+                error_claim(
+                    f"dropbits_improves_cpq_b{b}",
+                    f"DropBits lowers CPQ's {b}-bit test error",
+                    "cpq_dropbits",
+                    ("cpq",),
+                )
+            )
+        if {"cpq_dropbits", "lsq", "rq"} <= methods:
+            out.append(
+                error_claim(
+                    f"cpq_dropbits_beats_lsq_rq_b{b}",
+                    f"CPQ+DropBits has a lower {b}-bit test error than LSQ and RQ",
+                    "cpq_dropbits",
+                    ("lsq", "rq"),
+                )
+            )
+        if {"cpq", "lsq"} <= methods:
+            regime = Gate(
+                "cluster_promoting_regime",
+                "eval/slope_contrast",
+                cc.min_slope_contrast,
+                "min",
+                (f"{w}/cpq",),
+                "CPQ's sigma/step stayed where its STE is almost flat (no clustering force)",
+            )
+            out.append(
+                ClaimSpec(
+                    f"cpq_clusters_more_than_lsq_b{b}",
+                    f"CPQ's clustering index is below LSQ's ({b}-bit hidden layers; 0.25 = none)",
+                    "eval/clustering_index",
+                    f"{w}/cpq",
+                    (f"{w}/lsq",),
+                    False,
+                    cc.min_cluster_gain,
+                    gates=(*gates, regime),
+                )
+            )
     if not bw.enabled:
         return out
+    budget = float(bw.target_bits)
     for arm, base, label in (
         ("learned", "uniform", "fine-tuned from FP32"),
-        ("learned_scratch", "uniform_scratch", "retrained"),
+        ("learned_scratch", "uniform_scratch", "retrained from scratch"),
     ):
         a = (f"bits/{arm}",)
         engaged = (
@@ -84,31 +124,43 @@ def claims(results: Results) -> list[ClaimSpec]:
                 1.0,
                 "min",
                 a,
-                "the learned allocation equals uniform in some seed",
+                "the learned allocation is uniform in some seed (the two arms would be the same)",
             ),
             Gate(
                 "within_budget",
-                "bits/average",
-                float(bw.target_bits),
+                "bits/param_weighted",
+                budget,
                 "max",
                 a,
-                "the learned average exceeds the budget",
+                "the learned parameter-weighted average exceeds the budget",
             ),
         )
-        what = (
-            f"Learned weight bits ({label}) are at most {cc.match_margin:g} points worse "
-            f"than uniform {bw.target_bits}-bit weights, within the budget"
-        )
-        out.append(
-            ClaimSpec(
-                f"learned_bits_match_uniform_{base}",
-                what,
-                "eval/test_error",
-                a[0],
-                (f"bits/{base}",),
-                False,
-                -cc.match_margin,
-                gates=gates + engaged,
+        if arm == "learned":
+            out.append(
+                ClaimSpec(
+                    "learned_bits_match_uniform",
+                    f"Learned weight bits ({label}) are at most {cc.match_margin:g} points "
+                    f"worse than uniform {bw.target_bits}-bit weights, within the budget",
+                    "eval/test_error",
+                    a[0],
+                    (f"bits/{base}",),
+                    False,
+                    -cc.match_margin,
+                    gates=gates + engaged,
+                )
             )
-        )
+        else:  # the paper's "quantized lottery ticket" hypothesis
+            out.append(
+                ClaimSpec(
+                    "heterogeneous_scratch_beats_fixed",
+                    f"The learned heterogeneous bits, {label}, have a lower test error than "
+                    f"uniform {bw.target_bits}-bit weights {label}",
+                    "eval/test_error",
+                    a[0],
+                    (f"bits/{base}",),
+                    False,
+                    cc.min_error_gain,
+                    gates=engaged,
+                )
+            )
     return out

@@ -16,7 +16,7 @@ from .config import (
 __all__ = ["paper", "quick", "smoke"]
 
 
-@register("quantization", "smoke", cpu_minutes=0.2)
+@register("quantization", "smoke", cpu_minutes=0.3)
 def smoke() -> Config:
     """Seconds-long end-to-end check on sklearn digits (16x16), 2-bit only, one seed.
 
@@ -31,24 +31,44 @@ def smoke() -> Config:
         estimator=EstimatorConfig(
             bit_widths=[2], num_points=40, num_samples=50, drop_rates=[0.1], temperatures=[0.5]
         ),
-        bitwidth=BitwidthConfig(max_bits=3, target_bits=2, act_bits=2, scratch_epochs=1),
+        bitwidth=BitwidthConfig(
+            max_bits=3,
+            target_bits=2,
+            act_bits=2,
+            penalties=[0.01],
+            finetune_epochs=1,
+            scratch_epochs=1,
+        ),
     )
 
 
-@register("quantization", "quick", cpu_minutes=30.0, needs_data=("mnist",))
+@register("quantization", "quick", cpu_minutes=80.0, needs_data=("mnist",))
 def quick() -> Config:
-    """CPU reproduction: MNIST LeNet-5 at W/A 2/2, 3/3, 4/4 (6 arms x 3 seeds), estimator study,
-    learned bits vs uniform (the paper's MNIST table, the DropBits-bias and lottery-ticket claims).
+    """CPU reproduction on all of MNIST (60,000 / 10,000): LeNet-5 at W/A 2/2 and 3/3 (FP32,
+    STE, LSQ, RQ, CPQ, CPQ+DropBits; 3 seeds), the estimator study, and learned bits (a sweep
+    of three bit-cost weights) vs uniform 3-bit weights, fine-tuned and from scratch.
 
-    Shrunk to fit ~30 min on 2 shared cores: 5,000 training images, 2,000 test images, 3 FP32
-    epochs, 1 quantization-aware epoch per arm, 2 epochs for the from-scratch retraining.
+    Sized from pilots (seed 0, one torch thread, cosine learning rate): the FP32 LeNet-5 reaches
+    0.85% test error after 8 epochs (1.0-1.4% with a constant rate). W2A2 fine-tuning over 4
+    epochs: LSQ 1.48 / 1.37 / 1.09% after epochs 1-3, CPQ 1.66 / 1.50 / 1.14 / 1.06% (sigma/step
+    at its 0.1 ceiling from epoch 2 on), CPQ+DropBits 1.39 / 1.72 / 1.17%; most of the gain comes
+    with the cosine decay, so each arm gets 2 epochs (1,200 steps at batch 100) of its own
+    schedule. Bit-cost weights: with Adam (gates at 30x the learning rate) lambda = 1e-4 and
+    3e-4 moved the expected bits to 3.5-3.8 in one epoch without changing the 4-bit readout, 3e-3
+    took fc1 to 1 bit; the sweep is 3e-4, 1e-3, 3e-3 with 2 epochs of gates + 1 of fine-tuning
+    on the fixed bits (uniform 3-bit: the same 3 epochs); from scratch 4 epochs. The paper's
+    training lengths could not be checked (RQ's MNIST recipe is 100 epochs: this is 2-8% of
+    it). About 40 min on 2 cores (``--workers 2``).
     """
     return Config(
         seeds=[0, 1, 2],
-        data=DataConfig(dataset="mnist", train_size=5000, test_size=2000, batch_size=64),
-        train=TrainConfig(fp_epochs=3, quant_epochs=1),
+        data=DataConfig(dataset="mnist", batch_size=100),
+        train=TrainConfig(fp_epochs=8, quant_epochs=2),
+        quant=QuantConfig(bit_widths=[2, 3]),
         estimator=EstimatorConfig(num_points=300, num_samples=1000),
-        bitwidth=BitwidthConfig(scratch_epochs=2),
+        bitwidth=BitwidthConfig(
+            penalties=[3e-4, 1e-3, 3e-3], gate_epochs=2, finetune_epochs=1, scratch_epochs=4
+        ),
     )
 
 
@@ -63,5 +83,5 @@ def paper() -> Config:
         model="resnet20",
         train=TrainConfig(fp_epochs=200, quant_epochs=100, weight_decay=1e-4),
         quant=QuantConfig(histogram_layer="layers.4.conv1"),
-        bitwidth=BitwidthConfig(scratch_epochs=200),
+        bitwidth=BitwidthConfig(finetune_epochs=10, scratch_epochs=200),
     )

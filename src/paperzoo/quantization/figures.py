@@ -99,6 +99,24 @@ def _bits_figure(path: Any, per_layer: list[dict[str, int]], seeds: list[int], t
     save_figure(fig, path)
 
 
+def _noise_figure(path: Any, curves: dict[str, list[dict[str, float]]], bits: int) -> None:
+    fig, axes = new_figure(size=(5, 3.4))
+    ax = axes[0, 0]
+    for label, curve in curves.items():
+        pts = [(c["epoch"], c["train/noise_ratio"]) for c in curve if "train/noise_ratio" in c]
+        if pts:
+            ax.plot(*zip(*pts), marker="o", label=label)
+    ax.axhline(0.2, color="k", ls=":", lw=0.8, label="edge/grid slope 1.9")
+    ax.set(
+        xlabel="fine-tuning epoch",
+        ylabel="sigma / step (weights, mean over layers)",
+        title=f"noise scale over training ({bits}-bit, first seed)",
+    )
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    save_figure(fig, path)
+
+
 def figures(results: Results, run_dir: RunDir) -> None:
     cfg = results.config
     seed0 = cfg.seeds[0]
@@ -119,6 +137,13 @@ def figures(results: Results, run_dir: RunDir) -> None:
             low,  # type: ignore[arg-type]
             cfg.quant.histogram_layer,
         )
+    curves = {
+        METHODS[m]: results.unit(f"W{low}A{low}/{m}", seed0).artifacts.get("curve") or []
+        for m in ("rq", "cpq", "cpq_dropbits")
+        if m in cfg.quant.methods
+    }
+    if curves:
+        _noise_figure(run_dir.figure("noise_ratio"), curves, low)
     if cfg.bitwidth.enabled:
         per = [r.artifacts["per_layer"] for r in results.of_arm("bits/learned")]
         _bits_figure(run_dir.figure("learned_bits"), per, cfg.seeds, cfg.bitwidth.target_bits)
@@ -169,6 +194,22 @@ def tables(results: Results) -> dict[str, str]:
         out[f"Learned weight bits per layer (budget {bw.target_bits}, start {bw.max_bits})"] = (
             "\n".join(rows)
         )
+        rows = [
+            "| bit-cost weight | test error (%) | param-weighted bits | per-layer bits by seed |",
+            "|---|---|---|---|",
+        ]
+        for lam in bw.penalties:
+            arm = f"bits/learned_l{lam:g}"
+            per = [r.artifacts["per_layer"] for r in results.of_arm(arm)]
+            rows.append(
+                f"| {lam:g} | {_fmt(arms[arm]['eval/test_error'])} | "
+                f"{_fmt(arms[arm]['bits/param_weighted'])} | "
+                + "; ".join("/".join(str(v) for v in p.values()) for p in per)
+                + " |"
+            )
+        out["Bit-cost sweep (each weight trains its own gates, then fine-tunes the fixed bits)"] = (
+            "\n".join(rows)
+        )
     return out
 
 
@@ -183,6 +224,9 @@ def notes(results: Results) -> str:
         f"{t.fp_epochs} epochs). First layer ({first}): {q.first_last_bits}-bit weights, float "
         f"image input; last layer ({last}): {q.first_last_bits}-bit weights and input; hidden "
         f"layers at the stated W/A bits. DropBits rate p={q.drop_rate:g}; RQ temperature "
-        f"{q.rq_temperature_start:g} -> {q.rq_temperature_end:g}. No official code exists: the "
+        f"{q.rq_temperature_start:g} -> {q.rq_temperature_end:g}; CPQ sigma/step ceiling "
+        f"{q.noise_ratio:.3g} -> {q.noise_ratio_end:g} over the first "
+        f"{q.noise_anneal_fraction:g} of fine-tuning; learning rate {t.lr_schedule}. "
+        "No official code exists: the "
         "method is a reconstruction (see the package README for every design choice)."
     )

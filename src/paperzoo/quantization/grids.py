@@ -10,13 +10,27 @@ The codes are split into *bit levels*: level ``k`` holds the codes that first ap
 resolution, so keeping levels ``0..k`` of a ``b``-bit grid leaves exactly a ``k``-bit grid with
 step ``step * 2^(b-k)``. DropBits drops whole levels.
 
+DropBits: which grid points a dropped bit removes. The paper describes DropBits as dropping
+*bits* instead of neurons, at rates that decay exponentially. A ``b``-bit code written in binary
+loses its least significant bit first: dropping ``d`` bits leaves the codes whose ``d`` lowest
+bits are zero, i.e. the multiples of ``2^d``, which is the coarser ``(b - d)``-bit grid with step
+``step * 2^d`` (levels ``0..b-d`` kept, levels ``b-d+1..b`` removed). So one draw removes a
+*contiguous block of the finest levels*, never a coarse level while a finer one survives, and
+the surviving points always form a uniform grid (the same grid a ``(b - d)``-bit quantizer
+would use). The number of dropped bits ``d`` follows the exponential decay: each further bit is
+dropped with probability ``p`` given that the previous one was, ``P(d >= j) = p^j`` for
+``j = 1..b-1``. Level ``k`` is therefore removed with marginal probability ``p^(b-k+1)``
+(:func:`level_drop_probabilities`): the finest level with ``p``, the next with ``p^2``, ...
+Levels 0 and 1 (code 0 and the 1-bit grid ``{qmin or 2^(b-1), 0}``) are never dropped, so at
+most ``b - 1`` bits go.
+
 Deviations from the paper (its text could not be checked; reconstruction from the abstract and
 Relaxed Quantization):
 
 * The level of code ``n != 0`` is ``b - v2(n)`` (``v2`` = 2-adic valuation); code 0 is level 0.
-  Levels 0 and 1 (the 1-bit grid ``{qmin or 2^(b-1), 0}``) are never dropped.
-* Drop probabilities decay exponentially towards coarser levels: the finest level ``b`` is dropped
-  with probability ``p``, level ``b-1`` with ``p^2``, ..., level 2 with ``p^(b-1)``.
+* The nesting above (a dropped bit takes every finer bit with it) and the rate ``p`` per
+  further bit are our reading of "drop bits ... exponentially"; the marginal rates
+  ``p, p^2, ...`` are what the earlier version of this package used with independent levels.
 """
 
 from __future__ import annotations
@@ -29,6 +43,7 @@ __all__ = [
     "integer_range",
     "level_drop_probabilities",
     "nearest_codes",
+    "sample_dropped_bits",
     "sample_level_mask",
 ]
 
@@ -92,6 +107,29 @@ def level_drop_probabilities(num_bits: int, drop_rate: float) -> torch.Tensor:
     return probs
 
 
+def sample_dropped_bits(
+    num_bits: int,
+    drop_rate: float,
+    num_rows: int,
+    *,
+    generator: torch.Generator | None = None,
+    device: torch.device | str = "cpu",
+) -> torch.Tensor:
+    """DropBits draw: the number of least significant bits ``d`` dropped, one per row.
+
+    ``P(d >= j) = drop_rate^j`` for ``j = 1..num_bits-1`` (each further bit is dropped with
+    ``drop_rate`` given the previous one was); ``d <= num_bits - 1`` so the 1-bit grid survives.
+    The row then quantizes on the ``(num_bits - d)``-bit grid with step ``step * 2^d``.
+
+    Shape:
+        returns ``(num_rows,)`` int64 in ``0..num_bits-1``.
+    """
+    if not 0.0 <= drop_rate < 1.0:
+        raise ValueError(f"drop_rate must be in [0, 1), got {drop_rate}")
+    u = torch.rand(num_rows, max(num_bits - 1, 0), generator=generator)
+    return torch.cumprod((u < drop_rate).to(torch.int64), 1).sum(1).to(device)
+
+
 def sample_level_mask(
     num_bits: int,
     signed: bool,
@@ -101,19 +139,17 @@ def sample_level_mask(
     generator: torch.Generator | None = None,
     device: torch.device | str = "cpu",
 ) -> torch.Tensor:
-    """DropBits mask: one independent draw of the kept levels per row, expanded to grid codes.
+    """DropBits mask over the grid codes: the points that survive :func:`sample_dropped_bits`.
 
-    Levels are dropped independently with :func:`level_drop_probabilities`; levels 0 and 1 are
-    always kept, so every row keeps at least the codes 0 and the 1-bit grid.
+    A row that drops ``d`` bits keeps the codes of levels ``<= num_bits - d`` (the multiples of
+    ``2^d``); level ``k`` is dropped with marginal probability :func:`level_drop_probabilities`.
 
     Shape:
         returns ``(num_rows, 2^num_bits)`` bool, True = grid point kept.
     """
-    drop = level_drop_probabilities(num_bits, drop_rate).to(device)
-    u = torch.rand(num_rows, num_bits + 1, generator=generator, device=device)
-    keep_level = u >= drop  # (rows, levels); drop prob 0 -> always kept
+    d = sample_dropped_bits(num_bits, drop_rate, num_rows, generator=generator, device=device)
     levels = bit_levels(num_bits, signed).to(device)
-    return keep_level[:, levels]
+    return levels[None, :] <= (num_bits - d)[:, None]
 
 
 def nearest_codes(x: torch.Tensor, step: torch.Tensor, qmin: int, qmax: int) -> torch.Tensor:

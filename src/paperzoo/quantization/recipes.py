@@ -21,7 +21,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .convert import LayerSpec, clustering_index, quantized_layers
-from .estimators import RelaxedQuantizer
+from .estimators import ClusterPromotingQuantizer, RelaxedQuantizer, slope_contrast
 from .layers import QuantizerSpec
 from .models import LeNet5, ResNet20
 
@@ -32,6 +32,8 @@ __all__ = [
     "first_last_layers",
     "hidden_layers",
     "method_spec",
+    "noise_cap",
+    "noise_ratio",
     "optimizer_with_gate_group",
     "paper_layer_specs",
     "qat_epochs",
@@ -166,12 +168,21 @@ def qat_epochs(
     batch_size: int,
     seed: int,
     rq_temperatures: tuple[float, float] = (1.0, 0.2),
+    noise_caps: tuple[float, float, float] | None = None,
+    lr_schedule: str = "constant",
     regularizer: Callable[[], torch.Tensor] | None = None,
     device: torch.device | str = "cpu",
     log: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
     """Quantization-aware training: cross-entropy (+ ``regularizer``), RQ temperatures annealed
     geometrically per step over all ``num_epochs``.
+
+    ``noise_caps = (start, end, fraction)`` caps CPQ's ``sigma / step`` at
+    :func:`noise_cap` (geometric from ``start`` to ``end`` over the first ``fraction`` of the
+    steps, then ``end``), which moves the multi-class STE into its cluster-promoting regime.
+    ``lr_schedule="cosine"`` anneals every group's learning rate to 0 over ``num_epochs``.
+    Each epoch logs ``train/loss`` and, with noisy quantizers, ``train/noise_ratio`` (mean
+    ``sigma / step`` of the CPQ/RQ weight quantizers).
 
     ``epochs`` yields 1-based epoch numbers (``range(1, n + 1)``, or a resumable iterator such
     as the engine's ``ctx.steps``); epoch ``e`` shuffles with seed ``seed * 1000 + e - 1``.
@@ -182,7 +193,12 @@ def qat_epochs(
 
     per_epoch = math.ceil(len(x) / batch_size)
     total = max(1, num_epochs * per_epoch)
+    if lr_schedule not in ("constant", "cosine"):
+        raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {lr_schedule!r}")
     rq = [m for m in model.modules() if isinstance(m, RelaxedQuantizer)]
+    cpq = [m for m in model.modules() if isinstance(m, ClusterPromotingQuantizer)]
+    for group in opt.param_groups:
+        group.setdefault("initial_lr", group["lr"])
     for epoch in epochs:
         model.train()
         loss = torch.zeros(())
@@ -191,6 +207,13 @@ def qat_epochs(
             step = (epoch - 1) * per_epoch + i
             for m in rq:
                 m.set_temperature(rq_temperature(step, total, *rq_temperatures))
+            if noise_caps is not None:
+                cap = noise_cap(step, total, *noise_caps)
+                for m in cpq:
+                    m.set_noise_cap(cap)
+            if lr_schedule == "cosine":
+                for group in opt.param_groups:
+                    group["lr"] = group["initial_lr"] * 0.5 * (1 + math.cos(math.pi * step / total))
             loss = F.cross_entropy(model(xb.to(device)), yb.to(device))
             if regularizer is not None:
                 loss = loss + regularizer()
@@ -200,7 +223,32 @@ def qat_epochs(
             loss.backward()
             opt.step()
         if log is not None:
-            log({"epoch": epoch, "train/loss": float(loss.detach())})
+            rec = {"epoch": epoch, "train/loss": float(loss.detach())}
+            ratio = noise_ratio(model)
+            if ratio is not None:
+                rec["train/noise_ratio"] = ratio
+            log(rec)
+
+
+def noise_cap(step: int, total: int, start: float, end: float, fraction: float) -> float:
+    """CPQ's ``sigma / step`` ceiling at ``step`` of ``total``: ``start (end/start)^t`` with
+    ``t = min(1, step / (fraction total))``."""
+    t = min(1.0, step / max(1.0, fraction * total))
+    return start * (end / start) ** t
+
+
+def noise_ratio(model: nn.Module) -> float | None:
+    """Mean ``sigma / step`` of the model's CPQ/RQ weight quantizers (None without any)."""
+    vals = [
+        float(
+            (
+                layer.weight_quantizer.positive_noise() / layer.weight_quantizer.positive_step()
+            ).detach()
+        )
+        for _, layer in quantized_layers(model)
+        if hasattr(layer.weight_quantizer, "positive_noise")
+    ]
+    return float(np.mean(vals)) if vals else None
 
 
 @torch.no_grad()
@@ -240,9 +288,11 @@ def quantization_metrics(
     }
     wqs = [layers[n].weight_quantizer for n in hidden]
     if all(hasattr(wq, "noise") for wq in wqs):  # CPQ / RQ: learned sigma / step
-        out["eval/noise_ratio"] = float(
-            np.mean([float((wq.positive_noise() / wq.positive_step()).detach()) for wq in wqs])
-        )
+        ratios = [float((wq.positive_noise() / wq.positive_step()).detach()) for wq in wqs]
+        out["eval/noise_ratio"] = float(np.mean(ratios))
+        # edge/grid-point slope of the STE surrogate (> 1: a force towards grid points), of the
+        # layer where it is weakest
+        out["eval/slope_contrast"] = min(slope_contrast(r) for r in ratios)
     hists = {}
     for name, layer in layers.items():
         q = layer.weight_quantizer

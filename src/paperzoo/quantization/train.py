@@ -17,7 +17,7 @@ from torch import nn
 from paperzoo.core import Unit, UnitContext, make_generator
 from paperzoo.datasets import ArraySplit, stratified_subset
 
-from .bitwidth import allocate_bits, bit_cost
+from .bitwidth import expected_average_bits
 from .config import Config
 from .convert import quantize_model, quantized_layers
 from .gradient_study import estimator_study
@@ -34,6 +34,7 @@ from .recipes import (
 )
 
 __all__ = [
+    "pick_learned",
     "preflight",
     "run_unit",
     "units",
@@ -66,7 +67,7 @@ def _model(cfg: Config, data: tuple) -> nn.Module:
 def _specs(cfg: Config, method: str, weight_bits: Any, act_bits: int, learn: bool = False):
     q = cfg.quant
     first, last = first_last_layers(cfg.model)
-    return paper_layer_specs(
+    specs = paper_layer_specs(
         method,
         weight_bits,
         act_bits,
@@ -79,6 +80,19 @@ def _specs(cfg: Config, method: str, weight_bits: Any, act_bits: int, learn: boo
         temperature=q.rq_temperature_start,
         ste_normalization=q.ste_normalization,
     )
+    return specs
+
+
+def _bits_specs(cfg: Config, weight_bits: Any, learn: bool = False):
+    """The bit-width experiment: CPQ+DropBits weights (learned or fixed bits), CPQ activations
+    at ``act_bits`` without DropBits, identical in every arm."""
+    bw = cfg.bitwidth
+    specs = _specs(cfg, "cpq_dropbits", weight_bits, bw.act_bits, learn)
+    plain = _specs(cfg, "cpq", weight_bits, bw.act_bits)
+    for name, spec in specs.items():
+        if spec.input is not None and name in plain:
+            specs[name] = type(spec)(spec.weight, plain[name].input)
+    return specs
 
 
 def _train(
@@ -88,20 +102,30 @@ def _train(
     cfg: Config,
     ctx: UnitContext,
     regularizer: Any = None,
-) -> None:
-    """QAT (or FP32) training, resumable per epoch through ``ctx.steps``."""
+    name: str = "train",
+) -> list[dict[str, float]]:
+    """QAT (or FP32) training, resumable per epoch through ``ctx.steps`` (checkpoints under
+    ``name``, so one unit can train in several phases). Returns the per-epoch log (loss and,
+    for CPQ/RQ, sigma/step)."""
     opt = optimizer_with_gate_group(
         model.named_parameters(), cfg.train.learning_rate, cfg.train.weight_decay
     )
-    if ctx.load_checkpoint("train") is not None:  # lazily initialised quantizers need a forward
+    if ctx.load_checkpoint(name) is not None:  # lazily initialised quantizers need a forward
         model.train()
         model(data[0][:2].to(ctx.device))
+    curve: list[dict[str, float]] = []
     steps = ctx.steps(
         epochs,
-        {"model": model, "opt": opt},
+        {"model": model, "opt": opt, "curve": curve},
+        name=name,
         every=cfg.train.checkpoint_every or epochs,
-        desc="epochs",
+        desc=f"{name} epochs",
     )
+
+    def log(rec: dict[str, Any]) -> None:
+        curve.append({k: float(v) for k, v in rec.items()})
+        ctx.log({"phase": name, **rec})
+
     qat_epochs(
         model,
         opt,
@@ -113,9 +137,19 @@ def _train(
         seed=ctx.unit.seed,
         regularizer=regularizer,
         device=ctx.device,
-        log=ctx.log,
+        log=log,
         rq_temperatures=(cfg.quant.rq_temperature_start, cfg.quant.rq_temperature_end),
+        noise_caps=_noise_caps(cfg),
+        lr_schedule=cfg.train.lr_schedule,
     )
+    return curve
+
+
+def _noise_caps(cfg: Config) -> tuple[float, float, float] | None:
+    q = cfg.quant
+    if q.noise_ratio_end <= 0:
+        return None
+    return (q.noise_ratio, q.noise_ratio_end, q.noise_anneal_fraction)
 
 
 # --- units -------------------------------------------------------------------------------------
@@ -155,8 +189,20 @@ def units(cfg: Config) -> list[Unit]:
         ]
         if bw.enabled:
             learned = f"bits/learned/seed{s}"
+            sweep = [f"bits/learned_l{lam:g}/seed{s}" for lam in bw.penalties]
             out += [
-                Unit(learned, "bits/learned", s, {"kind": "learned"}, deps=(fp,)),
+                Unit(
+                    u,
+                    u.rsplit("/", 1)[0],
+                    s,
+                    {"kind": "learned_sweep", "penalty": lam},
+                    deps=(fp,),
+                )
+                for u, lam in zip(sweep, bw.penalties)
+            ]
+            out += [
+                # the pre-registered pick from the sweep (by bits only, never by error)
+                Unit(learned, "bits/learned", s, {"kind": "learned"}, deps=tuple(sweep)),
                 Unit(f"bits/uniform/seed{s}", "bits/uniform", s, {"kind": "uniform"}, deps=(fp,)),
                 Unit(
                     f"bits/learned_scratch/seed{s}",
@@ -200,7 +246,8 @@ def _estimator(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, dict[str,
 def _quant(cfg: Config, unit: Unit, ctx: UnitContext, data: tuple, model: nn.Module):
     m, b = unit.params["method"], unit.params["bits"]
     model = quantize_model(model, _specs(cfg, m, b, b))
-    _train(model, data, cfg.train.quant_epochs, cfg, ctx)
+    curve = _train(model, data, cfg.train.quant_epochs, cfg, ctx)
+    ctx.artifact("curve", curve)
     hidden = sorted(hidden_layers(model, *first_last_layers(cfg.model)))
     plain = _model(cfg, data).to(ctx.device)
     metrics, hists = quantization_metrics(model, plain, hidden, data[2], data[3], ctx.device)
@@ -208,44 +255,94 @@ def _quant(cfg: Config, unit: Unit, ctx: UnitContext, data: tuple, model: nn.Mod
     return metrics
 
 
+def _bit_metrics(per: dict[str, int], sizes: dict[str, int]) -> dict[str, float]:
+    names = list(per)
+    out = {
+        "bits/average": float(np.mean([per[n] for n in names])),
+        "bits/param_weighted": sum(per[n] * sizes[n] for n in names) / sum(sizes.values()),
+        # 1 when the allocation differs between layers: otherwise learned == uniform
+        "bits/heterogeneous": float(len(set(per.values())) > 1),
+    }
+    out.update({f"bits/layer/{n}": float(per[n]) for n in names})
+    return out
+
+
+def pick_learned(candidates: list[dict[str, Any]], target: float) -> dict[str, Any]:
+    """The pre-registered pick from the bit-cost sweep, by bits alone: the run with the largest
+    parameter-weighted average within ``target`` (ties: the smaller penalty); if none is within
+    the budget, the one with the smallest average (the within-budget gate then fails).
+
+    Each candidate is ``{"penalty": float, "bits/param_weighted": float, ...}``.
+    """
+    if not candidates:
+        raise ValueError("pick_learned needs at least one candidate")
+    within = [c for c in candidates if c["bits/param_weighted"] <= target + 1e-9]
+    if within:
+        return max(within, key=lambda c: (c["bits/param_weighted"], -c["penalty"]))
+    return min(candidates, key=lambda c: (c["bits/param_weighted"], c["penalty"]))
+
+
 def _bits(cfg: Config, unit: Unit, ctx: UnitContext, data: tuple, model: nn.Module):
-    """Learned bits under the budget, or a fixed (uniform / learned) allocation."""
+    """Learned bits for one bit-cost weight (gates trained, read out, hardened, fine-tuned), the
+    pick from the sweep, or a fixed (uniform / learned) allocation trained on its own grid."""
     bw, kind = cfg.bitwidth, unit.params["kind"]
     hidden = hidden_layers(model, *first_last_layers(cfg.model))
+    sizes = {n: dict(model.named_modules())[n].weight.numel() for n in hidden}
     if kind == "learned":
-        model = quantize_model(model, _specs(cfg, "cpq_dropbits", bw.max_bits, bw.act_bits, True))
+        picked = pick_learned(
+            [{**ctx.dep(d).metrics, **ctx.dep(d).artifacts["sweep"]} for d in unit.deps],
+            float(bw.target_bits),
+        )
+        ctx.artifact("per_layer", picked["per_layer"])
+        ctx.artifact("penalty", picked["penalty"])
+        return {k: v for k, v in picked.items() if k.startswith(("eval/", "bits/"))}
+    if kind == "learned_sweep":
+        lam = float(unit.params["penalty"])
+        model = quantize_model(model, _bits_specs(cfg, bw.max_bits, learn=True))
         layers = dict(quantized_layers(model))
         gates = [layers[n].weight_quantizer.gates for n in hidden]
+        weights = [float(sizes[n]) for n in hidden]
+        # lambda * E[parameter-weighted average bits]: a large layer's bits cost more
         _train(
             model,
             data,
-            cfg.train.quant_epochs,
+            bw.gate_epochs,
             cfg,
             ctx,
-            regularizer=lambda: bw.penalty * bit_cost(gates, float(bw.target_bits)),
+            regularizer=lambda: lam * expected_average_bits(gates, weights),
+            name="gates",
         )
-        # budget projection of the learned keep probabilities, then hard gates
-        for gate, b in zip(gates, allocate_bits(gates, float(bw.target_bits))):
-            gate.set_bits(b)
-        per = {n: int(layers[n].weight_quantizer.effective_bits()) for n in hidden}
+        keep = {
+            n: [round(float(p), 4) for p in g.keep_probability().detach()]
+            for n, g in zip(hidden, gates)
+        }
+        per = {n: int(g.learned_bits()) for n, g in zip(hidden, gates)}  # P(keep) >= 0.5
+        for g, n in zip(gates, hidden):
+            g.set_bits(per[n])
+            g.log_alpha.requires_grad_(False)
+        _train(model, data, bw.finetune_epochs, cfg, ctx, name="finetune")
+        ctx.artifact("keep_probability", keep)
     else:
         per = (
             ctx.dep(unit.deps[0]).artifacts["per_layer"]
             if kind == "learned_scratch"
             else dict.fromkeys(hidden, bw.target_bits)
         )
-        model = quantize_model(model, _specs(cfg, "cpq_dropbits", per, bw.act_bits))
-        epochs = bw.scratch_epochs if kind.endswith("scratch") else cfg.train.quant_epochs
+        model = quantize_model(model, _bits_specs(cfg, per))
+        epochs = (
+            bw.scratch_epochs
+            if kind.endswith("scratch")
+            else bw.gate_epochs + bw.finetune_epochs  # the learned arms' total
+        )
         _train(model, data, epochs, cfg, ctx)
     ctx.artifact("per_layer", per)
-    sizes = {n: dict(model.named_modules())[n].weight.numel() for n in hidden}
-    return {
+    metrics = {
         "eval/test_error": test_error(model, data[2], data[3], ctx.device),
-        "bits/average": float(np.mean(list(per.values()))),
-        "bits/param_weighted": sum(per[n] * sizes[n] for n in hidden) / sum(sizes.values()),
-        # 1 when the allocation differs between layers: otherwise learned == uniform
-        "bits/heterogeneous": float(len(set(per.values())) > 1),
+        **_bit_metrics(per, sizes),
     }
+    if kind == "learned_sweep":
+        ctx.artifact("sweep", {"penalty": float(unit.params["penalty"]), "per_layer": per})
+    return metrics
 
 
 def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> Any:
