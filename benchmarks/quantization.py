@@ -2,8 +2,15 @@
 (and RQ, CPQ+DropBits) on LeNet-5 and ResNet-20, and inference time of the exported integer model
 vs the float (fake-quantized) model.
 
-Usage: ``python benchmarks/quantization.py [--steps 5] [--threads 1] [--quick]``. Prints a table,
+Usage: ``python benchmarks/quantization.py [--rounds 5] [--threads 1] [--quick]``. Prints a table,
 writes ``benchmarks/out/quantization.json`` and figures to ``docs/results/quantization/``.
+
+Training steps are timed *interleaved* (one step of every arm per round, A, B, C, A, B, C, ...)
+and reported as the median over rounds and as a ratio to LSQ at the same bit-width, because
+this machine is shared: only ratios from one time window mean something. With Brevitas
+importable (``pip install brevitas``; it is not a paperzoo dependency), a Brevitas QAT model of
+the same architecture (``QuantConv2d`` / ``QuantLinear`` with per-tensor int weight and input
+quantizers, same bits, first/last layers at 8 bits) is timed alongside.
 
 Memory is the total size of the tensors autograd saves for backward in one training step (the
 activation memory that dominates training), measured with ``saved_tensors_hooks``; it is exact and
@@ -58,35 +65,91 @@ def _batch(model_name: str, batch: int, device: torch.device) -> tuple[torch.Ten
     ).to(device)
 
 
-def train_step_stats(model_name, method, bits, batch, steps, device) -> dict[str, float]:
-    model = _build(model_name, method, bits, device).train()
+def _brevitas_model(model_name: str, bits: int, device: torch.device) -> torch.nn.Module | None:
+    """The same network with Brevitas QAT layers (None when Brevitas is not installed)."""
+    try:
+        import brevitas.nn as qnn
+        from brevitas.quant import Int8ActPerTensorFloat, Int8WeightPerTensorFloat
+    except ImportError:
+        return None
+    model = _build(model_name, "fp32", bits, device)
+    first, last = ("conv1", "fc") if model_name == "resnet20" else ("conv1", "fc3")
+    for name, mod in list(model.named_modules()):
+        if not isinstance(mod, (torch.nn.Conv2d, torch.nn.Linear)):
+            continue
+        kw: dict = {
+            "weight_bit_width": 8 if name in (first, last) else bits,
+            "weight_quant": Int8WeightPerTensorFloat,
+            "bias": mod.bias is not None,
+        }
+        if name != first:  # the image stays float, as in paperzoo's recipe
+            kw.update(
+                input_quant=Int8ActPerTensorFloat, input_bit_width=8 if name == last else bits
+            )
+        if isinstance(mod, torch.nn.Conv2d):
+            new = qnn.QuantConv2d(
+                mod.in_channels, mod.out_channels, mod.kernel_size, stride=mod.stride,
+                padding=mod.padding, **kw,
+            )  # fmt: skip
+        else:
+            new = qnn.QuantLinear(mod.in_features, mod.out_features, **kw)
+        new.load_state_dict(mod.state_dict(), strict=False)
+        parent = model.get_submodule(name.rsplit(".", 1)[0]) if "." in name else model
+        setattr(parent, name.rsplit(".", 1)[-1], new)
+    return model.to(device)
+
+
+def train_step_ratios(model_name, arms, batch, rounds, device) -> dict[str, dict[str, float]]:
+    """Interleaved training-step times: median ms per arm, its ratio to LSQ at the same bits,
+    parameter count, and the autograd memory of one step."""
     x, y = _batch(model_name, batch, device)
-    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    built = {}
+    for method, bits in arms:
+        label = "fp32" if method == "fp32" else f"{method} W{bits}A{bits}"
+        model = (
+            _brevitas_model(model_name, bits, device)
+            if method == "brevitas"
+            else _build(model_name, method, bits, device)
+        )
+        if model is None:
+            continue
+        model.train()
+        built[label] = (model, torch.optim.Adam(model.parameters(), 1e-3), bits)
     saved = [0]
 
     def pack(t: torch.Tensor) -> torch.Tensor:
         saved[0] += t.numel() * t.element_size()
         return t
 
-    times = []
-    for i in range(steps + 1):
-        saved[0] = 0
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-            torch.cuda.reset_peak_memory_stats()
-        t0 = time.perf_counter()
-        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-            loss = F.cross_entropy(model(x), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        if i:  # first step initialises the quantizers: warm-up
-            times.append(time.perf_counter() - t0)
-    out = {"step_ms": 1000 * statistics.median(times), "saved_mb": saved[0] / 2**20}
-    if device.type == "cuda":
-        out["cuda_peak_mb"] = torch.cuda.max_memory_allocated() / 2**20
+    times: dict[str, list[float]] = {k: [] for k in built}
+    mem: dict[str, float] = {}
+    for r in range(rounds + 1):  # round 0 initialises the quantizers: warm-up
+        for label, (model, opt, _) in built.items():
+            saved[0] = 0
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+                loss = F.cross_entropy(model(x), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            if r:
+                times[label].append(time.perf_counter() - t0)
+            mem[label] = saved[0] / 2**20
+    out = {}
+    for label, (model, _, bits) in built.items():
+        ms = 1000 * statistics.median(times[label])
+        lsq = f"lsq W{bits}A{bits}"
+        ref = 1000 * statistics.median(times[lsq]) if lsq in times else float("nan")
+        out[label] = {
+            "step_ms": ms,
+            "ratio_to_lsq": ms / ref,
+            "params": sum(p.numel() for p in model.parameters()),
+            "saved_mb": mem[label],
+        }
     return out
 
 
@@ -126,7 +189,7 @@ def _figures(results: dict, out_dir: Path) -> list[Path]:
         labels = list(rows)
         fig, axes = new_figure(1, 2, size=(5, 3.4))
         for ax, key, title in (
-            (axes[0, 0], "step_ms", "training step (ms, median)"),
+            (axes[0, 0], "ratio_to_lsq", "training step / LSQ's (interleaved, median)"),
             (axes[0, 1], "saved_mb", "autograd saved tensors (MiB)"),
         ):
             ax.bar(range(len(labels)), [rows[k][key] for k in labels], color="C0")
@@ -146,26 +209,28 @@ def _figures(results: dict, out_dir: Path) -> list[Path]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    ap.add_argument("--quick", action="store_true", help="LeNet-5 only, 2 steps")
+    ap.add_argument("--quick", action="store_true", help="LeNet-5 only, 3 rounds")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    models = {"lenet5": 64} if args.quick else {"lenet5": 64, "resnet20": 32}
-    steps = 2 if args.quick else args.steps
-    arms = [("fp32", 32), ("lsq", 2), ("cpq", 2), ("cpq_dropbits", 2), ("rq", 2), ("lsq", 8),
-            ("cpq", 8), ("rq", 8)]  # fmt: skip
-    results: dict = {"device": str(device), "threads": args.threads, "train": {}, "inference": {}}
+    models = {"lenet5": 100} if args.quick else {"lenet5": 100, "resnet20": 32}
+    rounds = 3 if args.quick else args.rounds
+    arms = [("fp32", 32), ("lsq", 2), ("cpq", 2), ("cpq_dropbits", 2), ("rq", 2), ("ste", 2),
+            ("brevitas", 2), ("lsq", 3), ("cpq", 3), ("cpq_dropbits", 3), ("rq", 3),
+            ("brevitas", 3)]  # fmt: skip
+    results: dict = {"device": str(device), "threads": args.threads, "rounds": rounds}
+    results.update(train={}, inference={})
     for model_name, batch in models.items():
-        results["train"][model_name] = {}
-        for method, bits in arms:
-            label = "fp32" if method == "fp32" else f"{method} W{bits}A{bits}"
-            r = train_step_stats(model_name, method, bits, batch, steps, device)
-            results["train"][model_name][label] = r
-            print(f"{model_name:9s} {label:18s} step {r['step_ms']:8.1f} ms  "
+        rows = train_step_ratios(model_name, arms, batch, rounds, device)
+        results["train"][model_name] = rows
+        for label, r in rows.items():
+            print(f"{model_name:9s} {label:22s} step {r['step_ms']:8.1f} ms  "
+                  f"x{r['ratio_to_lsq']:5.2f} of LSQ  params {r['params']:7d}  "
                   f"saved {r['saved_mb']:7.2f} MiB", flush=True)  # fmt: skip
+        steps = rounds
         results["inference"][model_name] = inference_stats(model_name, 4, 256, steps, device)
         for name, r in results["inference"][model_name].items():
             print(f"{model_name:9s} inference {name:24s} {r['ms']:8.1f} ms", flush=True)

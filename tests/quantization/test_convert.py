@@ -101,3 +101,38 @@ def test_clustering_index_by_hand():
         wq.step.fill_(1.0)
     w = torch.tensor([0.0, 0.25, -1.5, 0.9])  # errors 0, 0.25, 0.5 (tie rounds up), 0.1
     assert clustering_index(w, wq) == pytest.approx((0 + 0.25 + 0.5 + 0.1) / 4)
+
+
+@pytest.mark.parametrize("bits,signed", [(2, True), (3, False), (4, True), (8, True)])
+def test_bit_packing_round_trips_and_has_the_stated_size(bits, signed):
+    from paperzoo.quantization import integer_range, pack_codes, unpack_codes
+
+    qmin, qmax = integer_range(bits, signed)
+    codes = torch.randint(qmin, qmax + 1, (7, 13), generator=torch.Generator().manual_seed(0))
+    data = pack_codes(codes, bits, signed)
+    assert len(data) == (91 * bits + 7) // 8
+    assert torch.equal(unpack_codes(data, bits, signed, (7, 13)), codes)
+    with pytest.raises(ValueError):
+        pack_codes(torch.tensor([qmax + 1]), bits, signed)
+
+
+def test_export_size_of_a_two_bit_lenet_by_hand():
+    from paperzoo.quantization import export_integer, export_size
+
+    model = quantize_model(
+        LeNet5(),
+        {
+            "conv1": LayerSpec(QuantizerSpec("lsq", 8)),
+            "fc3": LayerSpec(QuantizerSpec("lsq", 8), QuantizerSpec("lsq", 8)),
+            "*": LayerSpec(QuantizerSpec("cpq", 2), QuantizerSpec("cpq", 2)),
+        },
+    )
+    model.train()
+    model(torch.rand(4, 1, 28, 28))
+    size = export_size(export_integer(model))
+    # weights: conv1 150 + fc3 840 at 8 bits, conv2 2,400 + fc1 48,000 + fc2 10,080 at 2 bits
+    weights = 150 + 840 + (2400 + 48000 + 10080) * 2 // 8
+    biases = 4 * (6 + 16 + 120 + 84 + 10)
+    scales = 4 * (1 + 4 * 2)  # conv1: weight scale only; the other four: weight + input
+    assert size["packed_bytes"] == weights + biases + scales
+    assert size["float32_bytes"] == 4 * (150 + 840 + 2400 + 48000 + 10080) + biases

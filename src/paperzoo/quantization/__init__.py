@@ -41,6 +41,7 @@ __all__ = [
     "expected_average_bits",
     "expected_grid_value",
     "export_integer",
+    "export_size",
     "first_last_layers",
     "grid_codes",
     "hidden_layers",
@@ -54,6 +55,7 @@ __all__ = [
     "nearest_codes",
     "nested_mask_ste",
     "optimizer_with_gate_group",
+    "pack_codes",
     "paper_layer_specs",
     "quantize_model",
     "quantized_layers",
@@ -62,6 +64,7 @@ __all__ = [
     "sample_level_mask",
     "slope_contrast",
     "surrogate_slope",
+    "unpack_codes",
     "window_probabilities",
 ]
 
@@ -77,6 +80,9 @@ _WHERE = {
     "LayerSpec": ".convert",
     "clustering_index": ".convert",
     "export_integer": ".convert",
+    "export_size": ".convert",
+    "pack_codes": ".convert",
+    "unpack_codes": ".convert",
     "integer_model": ".convert",
     "quantize_model": ".convert",
     "quantized_layers": ".convert",
