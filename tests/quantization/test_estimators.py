@@ -274,8 +274,8 @@ def test_fused_nested_mask_ste_equals_the_materialised_one(bits, signed):
         assert torch.allclose(a, b, rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize("qmin,qmax", [(-2, 1), (0, 7)])
-def test_fused_relaxed_quantization_equals_autograd(qmin, qmax):
+@pytest.mark.parametrize("qmin,qmax,radius", [(-2, 1, None), (0, 7, None), (0, 7, 2), (-8, 7, 3)])
+def test_fused_relaxed_quantization_equals_autograd(qmin, qmax, radius):
     from paperzoo.quantization import concrete_quantize
 
     x = torch.linspace(qmin - 1.5, qmax + 1.5, 200, dtype=D) * 0.3
@@ -284,7 +284,7 @@ def test_fused_relaxed_quantization_equals_autograd(qmin, qmax):
         xs = x.clone().requires_grad_()
         step, noise = _scalars(0.3, 0.1)
         g = torch.Generator().manual_seed(3)
-        y = concrete_quantize(xs, step, noise, qmin, qmax, 0.5, None, generator=g, fused=fused)
+        y = concrete_quantize(xs, step, noise, qmin, qmax, 0.5, radius, generator=g, fused=fused)
         (y * torch.linspace(-1, 1, 200, dtype=D)).sum().backward()
         res.append((y.detach(), xs.grad, step.grad, noise.grad))
     for a, b in zip(*res):

@@ -189,24 +189,32 @@ class _MultiClassSTE(torch.autograd.Function):
         grad_x = torch.empty_like(flat_x)
         sum_fp_b = x.new_zeros(())  # sum over elements of dL/dx_hat * sum_j F'(u_j) (n_j + 1/2)
         sum_fp_u = x.new_zeros(())  # sum over elements of dL/dx_hat * sum_j F'(u_j) u_j
+        ratio = step / noise
+        if not window:
+            scaled = ratio * bounds_all  # (W,)
+            reduce = torch.stack([torch.ones_like(bounds_all), bounds_all], 1)  # (W, 2)
         for lo in range(0, flat_x.numel(), rows):
             xs, gs = flat_x[lo : lo + rows], flat_g[lo : lo + rows]
+            xs_s = xs / noise
             if window:
                 n = flat_c[lo : lo + rows, None] + offsets  # (rows, W) boundary codes n_j
                 bounds = n + 0.5
-                valid = (n >= qmin) & (n <= qmax - 1)
+                u = ratio * bounds - xs_s[:, None]
+                fp = torch.sigmoid(u)
+                fp.mul_(1.0 - fp)
+                fp.mul_((n >= qmin) & (n <= qmax - 1))
+                s0, s1 = fp.sum(1), (fp * bounds).sum(1)
             else:
-                bounds = bounds_all[None, :]
-                valid = None
-            u = (step * bounds - xs[:, None]) / noise  # (rows, W)
-            f = torch.sigmoid(u)
-            fp = f * (1.0 - f)
-            if valid is not None:
-                fp = fp * valid
+                u = scaled - xs_s[:, None]  # (rows, W) = (b_j step - x) / sigma
+                fp = torch.sigmoid(u)
+                fp.mul_(1.0 - fp)  # F'(u_j)
+                red = fp @ reduce  # (rows, 2): sum_j F'(u_j), sum_j F'(u_j) b_j
+                s0, s1 = red[:, 0], red[:, 1]
             # d/dx sum_i g_i pi_i = (step / sigma) sum_j F'(u_j): logistic bumps at boundaries
-            grad_x[lo : lo + rows] = gs * (step / noise) * fp.sum(1)
-            sum_fp_b = sum_fp_b + (gs * (fp * bounds).sum(1)).sum()
-            sum_fp_u = sum_fp_u + (gs * (fp * u).sum(1)).sum()
+            grad_x[lo : lo + rows] = gs * ratio * s0
+            sum_fp_b = sum_fp_b + (gs * s1).sum()
+            # sum_j F'(u_j) u_j = (step / sigma) sum_j F'(u_j) b_j - (x / sigma) sum_j F'(u_j)
+            sum_fp_u = sum_fp_u + (gs * (ratio * s1 - xs_s * s0)).sum()
         # step: the chosen point moves with step (codes), plus the surrogate's dependence via pi
         # (sum_i g_i dpi_i/dstep = -(step / sigma) sum_j F'(u_j) (n_j + 1/2)).
         grad_step = (grad_out * codes).sum() - (step / noise) * sum_fp_b
@@ -396,17 +404,16 @@ def concrete_quantize(
     """Relaxed Quantization forward: ``sum_i r_i g_i`` with a concrete sample
     ``r = softmax((log pi + Gumbel) / temperature)`` over a local window of grid points.
 
-    When the window covers the whole grid (up to 3 bits at radius 3) and ``fused``, the
-    backward is computed in closed form (no autograd graph over ``(N, K)`` tensors).
+    With ``fused`` (default) the backward is computed in closed form (no autograd graph over
+    ``(N, W)`` tensors); ``fused=False`` builds the autograd graph (the reference in tests).
 
     Shape:
         ``x`` ``(N,)``; returns ``(N,)``.
     """
-    num_codes = qmax - qmin + 1
-    if fused and (window_radius is None or 2 * window_radius + 1 >= num_codes):
-        # the full grid: closed-form backward (same values and gradients as the graph below)
-        u = torch.rand(x.shape[0], num_codes, generator=generator).to(x)
-        return _ConcreteFull.apply(x, step, noise, u, qmin, qmax, temperature)
+    if fused:  # closed-form backward (same values and gradients as the graph below)
+        codes = _window_codes(x, step, qmin, qmax, window_radius)
+        u = torch.rand(codes.shape, generator=generator).to(x)
+        return _Concrete.apply(x, step, noise, u, codes, qmin, qmax, temperature)
     codes, pi = window_probabilities(x, step, noise, qmin, qmax, window_radius)
     u = torch.rand(pi.shape, generator=generator).to(pi).clamp(1e-10, 1 - 1e-10)
     gumbel = -torch.log(-torch.log(u))
@@ -414,56 +421,72 @@ def concrete_quantize(
     return (r * codes * step).sum(1)
 
 
-class _ConcreteFull(torch.autograd.Function):
-    """Relaxed Quantization on the full grid with a closed-form backward.
+def _window_codes(
+    x: torch.Tensor, step: torch.Tensor, qmin: int, qmax: int, radius: int | None
+) -> torch.Tensor:
+    """The grid codes :func:`window_probabilities` uses for each ``x``: ``(N, W)`` float."""
+    num_codes = qmax - qmin + 1
+    offsets = torch.arange(num_codes, device=x.device, dtype=x.dtype)
+    if radius is None or 2 * radius + 1 >= num_codes:
+        return (offsets + qmin).expand(x.shape[0], num_codes)
+    width = 2 * radius + 1
+    center = nearest_codes(x.detach(), step.detach(), qmin, qmax)
+    start = torch.clamp(center - radius, qmin, qmax - width + 1)
+    return start[:, None] + offsets[None, :width]
+
+
+class _Concrete(torch.autograd.Function):
+    """Relaxed Quantization on a (window of the) grid with a closed-form backward.
 
     ``r = softmax((log pi + G) / tau)``, ``y = sum_i r_i g_i``. With ``dL/dy = gy``:
     ``dL/dlog pi_i = gy r_i (g_i - y) / tau``, so ``c_i = dL/dpi_i`` and the edge identity of
     :class:`_NestedMaskSTE` give the ``x``, ``step`` and ``sigma`` gradients; ``step`` also moves
-    every ``g_i`` (``dy/dstep |_r = y / step``). ``pi_i < 1e-20`` is clamped (no gradient).
+    every ``g_i`` (``dy/dstep |_r = y / step``). ``pi_i < 1e-20`` is clamped (no gradient). The
+    outer edge of a window is infinite only where the window reaches the end of the grid.
     """
 
     @staticmethod
-    def _edges(x, step, noise, qmin, qmax):
-        n = torch.arange(qmin, qmax + 1, device=x.device, dtype=x.dtype)
-        edges = torch.cat([n - 0.5, n[-1:] + 0.5])
-        u = (step * edges - x[:, None]) / noise  # (N, K + 1)
+    def _edges(x, step, noise, codes, qmin, qmax):
+        edges = torch.cat([codes - 0.5, codes[:, -1:] + 0.5], dim=1)  # (N, W + 1)
+        u = (step * edges - x[:, None]) / noise
         f = torch.sigmoid(u)
-        f[:, 0], f[:, -1] = 0.0, 1.0
-        return n, edges, u, f
+        lo, hi = codes[:, 0] == qmin, codes[:, -1] == qmax
+        f[:, 0] = torch.where(lo, 0.0, f[:, 0])
+        f[:, -1] = torch.where(hi, 1.0, f[:, -1])
+        return edges, u, f, lo, hi
 
     @staticmethod
-    def forward(ctx, x, step, noise, uniform, qmin, qmax, temperature):  # type: ignore[override]
-        n, _, _, f = _ConcreteFull._edges(x, step, noise, qmin, qmax)
+    def forward(ctx, x, step, noise, uniform, codes, qmin, qmax, temperature):  # type: ignore[override]
+        _, _, f, _, _ = _Concrete._edges(x, step, noise, codes, qmin, qmax)
         pi = (f[:, 1:] - f[:, :-1]).clamp_min_(0.0)
         gumbel = -torch.log(-torch.log(uniform.clamp(1e-10, 1 - 1e-10)))
         logits = (torch.log(pi.clamp_min(1e-20)) + gumbel) / temperature
         # a hand-written softmax: torch.softmax over a last dimension of 4-8 is ~10x slower
         r = torch.exp(logits - logits.amax(1, keepdim=True))
         r /= r.sum(1, keepdim=True)
-        y = r @ (n * step)
-        ctx.save_for_backward(x, step, noise, r, y)
+        y = (r * codes).sum(1) * step
+        ctx.save_for_backward(x, step, noise, codes, r, y)
         ctx.qmin, ctx.qmax, ctx.temperature = qmin, qmax, temperature
         return y
 
     @staticmethod
     def backward(ctx, gy):  # type: ignore[override]
-        x, step, noise, r, y = ctx.saved_tensors
-        n, edges, u, f = _ConcreteFull._edges(x, step, noise, ctx.qmin, ctx.qmax)
+        x, step, noise, codes, r, y = ctx.saved_tensors
+        edges, u, f, lo, hi = _Concrete._edges(x, step, noise, codes, ctx.qmin, ctx.qmax)
         fp = f * (1.0 - f)
-        fp[:, 0], fp[:, -1] = 0.0, 0.0
+        fp[:, 0] = torch.where(lo, 0.0, fp[:, 0])
+        fp[:, -1] = torch.where(hi, 0.0, fp[:, -1])
         pi = (f[:, 1:] - f[:, :-1]).clamp_min_(0.0)
-        g = n * step
-        dlogpi = gy[:, None] * r * (g - y[:, None]) / ctx.temperature
+        dlogpi = gy[:, None] * r * (codes * step - y[:, None]) / ctx.temperature
         coef = torch.where(pi > 1e-20, dlogpi / pi.clamp_min(1e-20), torch.zeros_like(pi))
         p_mat = torch.zeros_like(fp)
         p_mat[:, 1:] += coef
         p_mat[:, :-1] -= coef
         p_mat *= fp
         grad_x = p_mat.sum(1) * (-1.0 / noise)
-        grad_step = (p_mat @ edges).sum() / noise + (gy * y).sum() / step
+        grad_step = (p_mat * edges).sum() / noise + (gy * y).sum() / step
         grad_noise = -(p_mat * u).sum() / noise
-        return grad_x, grad_step, grad_noise, None, None, None, None
+        return grad_x, grad_step, grad_noise, None, None, None, None, None
 
 
 # --- quantizer modules --------------------------------------------------------------------------
