@@ -299,6 +299,7 @@ def test_surrogate_slope_by_hand_and_the_sigma_ceiling():
     assert surrogate_slope(0.5, 1 / 3) == pytest.approx(1.0366, abs=1e-3)
     assert surrogate_slope(0.5, 0.1) == pytest.approx(2.5, abs=1e-2)  # 10 * F'(0)
     assert slope_contrast(0.1) > 15 > 2 > slope_contrast(1 / 3)
+    assert slope_contrast(0.005) == 1e6  # the grid-point slope underflows: capped
     q = ClusterPromotingQuantizer(2, True)
     q.train()
     q(torch.randn(100))

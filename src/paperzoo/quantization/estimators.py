@@ -152,8 +152,12 @@ def surrogate_slope(x_over_step: float, noise_ratio: float, terms: int = 40) -> 
 
 def slope_contrast(noise_ratio: float) -> float:
     """How much harder the STE pushes at a bin edge than at a grid point:
-    ``surrogate_slope(1/2, r) / surrogate_slope(0, r)`` (1 = plain STE, no clustering force)."""
-    return surrogate_slope(0.5, noise_ratio) / surrogate_slope(0.0, noise_ratio)
+    ``surrogate_slope(1/2, r) / surrogate_slope(0, r)`` (1 = plain STE, no clustering force),
+    capped at 1e6."""
+    # at sigma/step < ~0.03 the slope at a grid point underflows to 0: report a large finite cap
+    return min(
+        1e6, surrogate_slope(0.5, noise_ratio) / max(surrogate_slope(0.0, noise_ratio), 1e-300)
+    )
 
 
 # --- the multi-class STE (closed form, chunked) -------------------------------------------------
