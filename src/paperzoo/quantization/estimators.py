@@ -311,6 +311,7 @@ class _NestedMaskSTE(torch.autograd.Function):
     def backward(ctx, grad_out):  # type: ignore[override]
         x, step, noise, gate, kept, levels, codes = ctx.saved_tensors
         qmin, qmax = ctx.qmin, ctx.qmax
+        gate_is_one = not ctx.needs_input_grad[3] and bool((gate == 1).all())
         n = torch.arange(qmin, qmax + 1, device=x.device, dtype=x.dtype)  # (K,)
         edges = torch.cat([n - 0.5, n[-1:] + 0.5])  # (K + 1,)
         k_num = n.numel()
@@ -334,7 +335,7 @@ class _NestedMaskSTE(torch.autograd.Function):
             fp[:, 0], fp[:, -1] = 0.0, 0.0
             pi = (f[:, 1:] - f[:, :-1]).clamp_min_(0.0)  # (R, K)
             w = (levels[None, :] <= kept[a : a + rows, None]).to(x.dtype)  # DropBits survivors
-            alive = w * gate
+            alive = w if gate_is_one else w * gate
             wpi = alive * pi
             z = wpi.sum(1, keepdim=True).clamp_min_(1e-12)
             g_minus_s = g - (wpi @ g)[:, None] / z  # (R, K): g_i - S
@@ -346,7 +347,8 @@ class _NestedMaskSTE(torch.autograd.Function):
             red = p_mat @ reduce  # (R, 2): sum_j P_j, sum_j P_j e_j
             grad_x[a : a + rows] = gs * red[:, 0] * (-1.0 / noise)
             acc[0] += (gs * red[:, 1]).sum() / noise
-            acc[1] -= (gs * (p_mat * u).sum(1)).sum() / noise
+            # sum_j P_j u_j = (step sum_j P_j e_j - x sum_j P_j) / sigma (no extra (R, K) pass)
+            acc[1] -= (gs * (step * red[:, 1] - xs * red[:, 0])).sum() / noise**2
             if ctx.needs_input_grad[3]:
                 acc_gate += ((gs / z[:, 0])[:, None] * w * g_minus_s * pi).sum(0)
         acc_step, acc_noise = acc[0], acc[1]
@@ -476,7 +478,7 @@ class _Concrete(torch.autograd.Function):
     @staticmethod
     def backward(ctx, gy):  # type: ignore[override]
         x, step, noise, codes, r, y = ctx.saved_tensors
-        edges, u, f, lo, hi = _Concrete._edges(x, step, noise, codes, ctx.qmin, ctx.qmax)
+        edges, _, f, lo, hi = _Concrete._edges(x, step, noise, codes, ctx.qmin, ctx.qmax)
         fp = f * (1.0 - f)
         fp[:, 0] = torch.where(lo, 0.0, fp[:, 0])
         fp[:, -1] = torch.where(hi, 0.0, fp[:, -1])
@@ -487,9 +489,11 @@ class _Concrete(torch.autograd.Function):
         p_mat[:, 1:] += coef
         p_mat[:, :-1] -= coef
         p_mat *= fp
-        grad_x = p_mat.sum(1) * (-1.0 / noise)
-        grad_step = (p_mat * edges).sum() / noise + (gy * y).sum() / step
-        grad_noise = -(p_mat * u).sum() / noise
+        s0, s1 = p_mat.sum(1), (p_mat * edges).sum(1)  # sum_j P_j, sum_j P_j e_j
+        grad_x = s0 * (-1.0 / noise)
+        grad_step = s1.sum() / noise + (gy * y).sum() / step
+        # sum_j P_j u_j = (step sum_j P_j e_j - x sum_j P_j) / sigma
+        grad_noise = -(step * s1 - x * s0).sum() / noise**2
         return grad_x, grad_step, grad_noise, None, None, None, None, None
 
 
