@@ -33,6 +33,7 @@ from paperzoo.quantization import (
     LeNet5,
     QuantizerSpec,
     ResNet20,
+    compiled_backward,
     integer_model,
     quantize_model,
 )
@@ -106,10 +107,11 @@ def train_step_ratios(model_name, arms, batch, rounds, device) -> dict[str, dict
     built = {}
     for method, bits in arms:
         label = "fp32" if method == "fp32" else f"{method} W{bits}A{bits}"
+        base = method.removesuffix("+compiled")
         model = (
             _brevitas_model(model_name, bits, device)
             if method == "brevitas"
-            else _build(model_name, method, bits, device)
+            else _build(model_name, base, bits, device)
         )
         if model is None:
             continue
@@ -125,6 +127,7 @@ def train_step_ratios(model_name, arms, batch, rounds, device) -> dict[str, dict
     mem: dict[str, float] = {}
     for r in range(rounds + 1):  # round 0 initialises the quantizers: warm-up
         for label, (model, opt, _) in built.items():
+            compiled_backward("+compiled" in label)  # a global switch: set per arm
             saved[0] = 0
             if device.type == "cuda":
                 torch.cuda.synchronize()
@@ -213,6 +216,11 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--quick", action="store_true", help="LeNet-5 only, 3 rounds")
+    ap.add_argument(
+        "--compile",
+        action="store_true",
+        help="also time CPQ and CPQ+DropBits with compiled_backward() (torch.compile, ~1 min)",
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
@@ -221,6 +229,8 @@ def main() -> None:
     arms = [("fp32", 32), ("lsq", 2), ("cpq", 2), ("cpq_dropbits", 2), ("rq", 2), ("ste", 2),
             ("brevitas", 2), ("lsq", 3), ("cpq", 3), ("cpq_dropbits", 3), ("rq", 3),
             ("brevitas", 3)]  # fmt: skip
+    if args.compile:
+        arms += [(f"{m}+compiled", b) for b in (2, 3) for m in ("cpq", "cpq_dropbits")]
     results: dict = {"device": str(device), "threads": args.threads, "rounds": rounds}
     results.update(train={}, inference={})
     for model_name, batch in models.items():

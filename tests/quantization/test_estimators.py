@@ -319,3 +319,29 @@ def test_noise_cap_schedule():
     assert noise_cap(25, 100, 1 / 3, 0.1, 0.5) == pytest.approx((1 / 3 * 0.1) ** 0.5)
     assert noise_cap(50, 100, 1 / 3, 0.1, 0.5) == pytest.approx(0.1)
     assert noise_cap(99, 100, 1 / 3, 0.1, 0.5) == pytest.approx(0.1)
+
+
+@pytest.mark.slow
+def test_compiled_backward_equals_the_eager_kernels():
+    """torch.compile'd CPQ / DropBits backward: the eager kernels' gradients (float32)."""
+    from paperzoo.quantization import compiled_backward
+
+    grads = []
+    for compiled in (False, True):
+        compiled_backward(compiled)
+        try:
+            torch.manual_seed(0)
+            x = torch.randn(3000, requires_grad=True)
+            out = 0
+            for drop in (0.0, 0.3):
+                q = ClusterPromotingQuantizer(3, True, drop_rate=drop)
+                q.generator = torch.Generator().manual_seed(1)
+                q.train()
+                q.initialize(x)
+                q.set_noise_cap(0.1)
+                out = out + (q(x) * torch.linspace(-1, 1, 3000)).sum()
+            out.backward()
+            grads.append(x.grad.clone())
+        finally:
+            compiled_backward(False)
+    assert torch.allclose(grads[0], grads[1], rtol=1e-4, atol=1e-5)

@@ -64,6 +64,7 @@ __all__ = [
     "RelaxedQuantizer",
     "StraightThroughQuantizer",
     "categorical_probabilities",
+    "compiled_backward",
     "concrete_quantize",
     "expected_grid_value",
     "masked_multiclass_ste",
@@ -163,6 +164,14 @@ def slope_contrast(noise_ratio: float) -> float:
 # --- the multi-class STE (closed form, chunked) -------------------------------------------------
 
 
+def _boundary_sums(xs_s: torch.Tensor, scaled: torch.Tensor, bounds: torch.Tensor):
+    """``sum_j F'(u_j)`` and ``sum_j F'(u_j) b_j`` with ``u_j = scaled_j - xs_s`` (pure:
+    compilable). Shape: ``xs_s`` (R,), ``scaled``, ``bounds`` (W,); returns two (R,)."""
+    f = torch.sigmoid(scaled - xs_s[:, None])  # (R, W)
+    fp = f * (1.0 - f)  # the logistic density F'(u_j)
+    return fp.sum(1), (fp * bounds).sum(1)
+
+
 class _MultiClassSTE(torch.autograd.Function):
     """Forward: nearest-grid rounding. Backward: gradients of the surrogate ``sum_i pi_i g_i``
     through ``pi`` plus the direct ``step``-dependence of the chosen grid point."""
@@ -196,7 +205,6 @@ class _MultiClassSTE(torch.autograd.Function):
         ratio = step / noise
         if not window:
             scaled = ratio * bounds_all  # (W,)
-            reduce = torch.stack([torch.ones_like(bounds_all), bounds_all], 1)  # (W, 2)
         for lo in range(0, flat_x.numel(), rows):
             xs, gs = flat_x[lo : lo + rows], flat_g[lo : lo + rows]
             xs_s = xs / noise
@@ -209,11 +217,7 @@ class _MultiClassSTE(torch.autograd.Function):
                 fp.mul_((n >= qmin) & (n <= qmax - 1))
                 s0, s1 = fp.sum(1), (fp * bounds).sum(1)
             else:
-                u = scaled - xs_s[:, None]  # (rows, W) = (b_j step - x) / sigma
-                fp = torch.sigmoid(u)
-                fp.mul_(1.0 - fp)  # F'(u_j)
-                red = fp @ reduce  # (rows, 2): sum_j F'(u_j), sum_j F'(u_j) b_j
-                s0, s1 = red[:, 0], red[:, 1]
+                s0, s1 = _kernel(_boundary_sums)(xs_s, scaled, bounds_all)
             # d/dx sum_i g_i pi_i = (step / sigma) sum_j F'(u_j): logistic bumps at boundaries
             grad_x[lo : lo + rows] = gs * ratio * s0
             sum_fp_b = sum_fp_b + (gs * s1).sum()
@@ -280,6 +284,67 @@ def masked_multiclass_ste(
     return (r * codes * step).sum(1)
 
 
+_COMPILE: dict = {"enabled": False, "fns": {}}
+
+
+def compiled_backward(enabled: bool = True) -> None:
+    """Run the CPQ / DropBits backward kernels through ``torch.compile`` (inductor).
+
+    Off by default: the first backward in a process compiles for about 30 s, and inductor needs
+    a C++ compiler on CPU. On the 2-core CPU box it makes these kernels several times faster
+    (see the benchmark). Values and gradients are the eager kernels' (tested).
+    """
+    _COMPILE["enabled"] = bool(enabled)
+
+
+def _kernel(fn):
+    """``fn`` itself, or its compiled version when :func:`compiled_backward` is on."""
+    if not _COMPILE["enabled"]:
+        return fn
+    if fn not in _COMPILE["fns"]:
+        _COMPILE["fns"][fn] = torch.compile(fn, dynamic=True)
+    return _COMPILE["fns"][fn]
+
+
+def _nested_mask_chunk(xs, gs, kept, step, noise, gate, levels, g, edges, want_gate, gate_is_one):
+    """Backward of :class:`_NestedMaskSTE` on a chunk of rows (pure: compilable).
+
+    ``sum_i c_i (h_{i+1} - h_i) = sum_j h_j (c_{j-1} - c_j)``: every ``dpi_i/dtheta`` is a
+    difference of edge terms ``h_j``, so one ``(R, K + 1)`` product
+    ``P = (c_{j-1} - c_j) F'(u_j)`` gives ``dS/dx = -sum_j P_j / sigma``,
+    ``dS/dstep = sum_j P_j e_j / sigma`` and ``dS/dsigma = -sum_j P_j u_j / sigma`` with
+    ``sum_j P_j u_j = (step sum_j P_j e_j - x sum_j P_j) / sigma``.
+
+    Returns ``(dL/dx (R,), dL/dstep part, dL/dsigma, dL/dgate (K,))``.
+    """
+    u = (step * edges - xs[:, None]) / noise  # (R, K + 1)
+    f = torch.sigmoid(u)
+    fp = f * (1.0 - f)
+    # the outer edges are -inf / +inf: CDF exactly 0 / 1, density 0
+    last = edges.shape[0] - 1
+    col = torch.arange(edges.shape[0], device=xs.device)
+    f = torch.where(col == 0, 0.0, torch.where(col == last, 1.0, f))
+    fp = torch.where((col == 0) | (col == last), 0.0, fp)
+    pi = (f[:, 1:] - f[:, :-1]).clamp_min(0.0)  # (R, K)
+    w = (levels[None, :] <= kept[:, None]).to(xs.dtype)  # DropBits survivors
+    alive = w if gate_is_one else w * gate
+    wpi = alive * pi
+    z = wpi.sum(1, keepdim=True).clamp_min(1e-12)
+    g_minus_s = g - (wpi * g).sum(1, keepdim=True) / z  # (R, K): g_i - S
+    coef = alive * g_minus_s / z
+    zero = coef.new_zeros(coef.shape[0], 1)
+    p_mat = (torch.cat([zero, coef], 1) - torch.cat([coef, zero], 1)) * fp  # (R, K + 1)
+    s0, s1 = p_mat.sum(1), (p_mat * edges).sum(1)
+    grad_x = gs * s0 * (-1.0 / noise)
+    a_step = (gs * s1).sum() / noise
+    a_noise = -(gs * (step * s1 - xs * s0)).sum() / noise**2
+    if want_gate:
+        a_gate = ((gs / z[:, 0])[:, None] * w * g_minus_s * pi).sum(0)
+    else:
+        a_gate = g.new_zeros(g.shape)
+    return grad_x, a_step, a_noise, a_gate
+
+
 class _NestedMaskSTE(torch.autograd.Function):
     """Fused multi-class STE on nested masks (DropBits draws and/or contiguous level gates).
 
@@ -315,42 +380,23 @@ class _NestedMaskSTE(torch.autograd.Function):
         n = torch.arange(qmin, qmax + 1, device=x.device, dtype=x.dtype)  # (K,)
         edges = torch.cat([n - 0.5, n[-1:] + 0.5])  # (K + 1,)
         k_num = n.numel()
-        g = step * n
-        # sum_i c_i (h_{i+1} - h_i) = sum_j h_j (c_{j-1} - c_j): every dpi_i/dtheta is a difference
-        # of edge terms h_j, so one (R, K + 1) product P = (c_{j-1} - c_j) F'(u_j) gives
-        # dS/dx = -sum_j P_j / sigma, dS/dstep = sum_j P_j e_j / sigma,
-        # dS/dsigma = -sum_j P_j u_j / sigma.
-        reduce = torch.stack([torch.ones_like(edges), edges], 1)  # (K + 1, 2)
+        g = step * n  # grid values (K,); the chunk kernel's docstring has the maths
         rows = max(1, ctx.chunk // (k_num + 1))
         grad_x = torch.empty_like(x)
         acc = x.new_zeros(3)  # step, noise terms; gate below
         acc_gate = x.new_zeros(k_num)
+        want_gate = bool(ctx.needs_input_grad[3])
+        kernel = _kernel(_nested_mask_chunk)
         for a in range(0, x.numel(), rows):
-            xs, gs = x[a : a + rows], grad_out[a : a + rows]
-            u = (step * edges - xs[:, None]) / noise  # (R, K + 1)
-            f = torch.sigmoid(u)
-            fp = f * (1.0 - f)
-            # outer edges are -inf / +inf: CDF exactly 0 / 1, density 0
-            f[:, 0], f[:, -1] = 0.0, 1.0
-            fp[:, 0], fp[:, -1] = 0.0, 0.0
-            pi = (f[:, 1:] - f[:, :-1]).clamp_min_(0.0)  # (R, K)
-            w = (levels[None, :] <= kept[a : a + rows, None]).to(x.dtype)  # DropBits survivors
-            alive = w if gate_is_one else w * gate
-            wpi = alive * pi
-            z = wpi.sum(1, keepdim=True).clamp_min_(1e-12)
-            g_minus_s = g - (wpi @ g)[:, None] / z  # (R, K): g_i - S
-            coef = alive * g_minus_s / z
-            p_mat = torch.zeros_like(fp)
-            p_mat[:, 1:] += coef
-            p_mat[:, :-1] -= coef
-            p_mat *= fp
-            red = p_mat @ reduce  # (R, 2): sum_j P_j, sum_j P_j e_j
-            grad_x[a : a + rows] = gs * red[:, 0] * (-1.0 / noise)
-            acc[0] += (gs * red[:, 1]).sum() / noise
-            # sum_j P_j u_j = (step sum_j P_j e_j - x sum_j P_j) / sigma (no extra (R, K) pass)
-            acc[1] -= (gs * (step * red[:, 1] - xs * red[:, 0])).sum() / noise**2
-            if ctx.needs_input_grad[3]:
-                acc_gate += ((gs / z[:, 0])[:, None] * w * g_minus_s * pi).sum(0)
+            gx, a_step, a_noise, a_gate = kernel(
+                x[a : a + rows], grad_out[a : a + rows], kept[a : a + rows], step, noise,
+                gate, levels, g, edges, want_gate, gate_is_one,
+            )  # fmt: skip
+            grad_x[a : a + rows] = gx
+            acc[0] += a_step
+            acc[1] += a_noise
+            if want_gate:
+                acc_gate += a_gate
         acc_step, acc_noise = acc[0], acc[1]
         grad_step = (grad_out * codes).sum() + acc_step  # the chosen point moves with step
         grad_gate = acc_gate if ctx.needs_input_grad[3] else None
