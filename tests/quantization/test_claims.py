@@ -11,7 +11,11 @@ from paperzoo.quantization.experiments import quick
 
 
 def _verdicts(
-    cpq_err, fp32_err=(0.8, 0.9, 0.85), hetero=(1.0, 1.0, 1.0), contrast=(18.0, 9.0, 20.0)
+    cpq_err,
+    fp32_err=(0.8, 0.9, 0.85),
+    hetero=(1.0, 1.0, 1.0),
+    contrast=(18.0, 9.0, 20.0),
+    learned_bits=(2.6, 2.9, 2.7),
 ):
     cfg = dataclasses.replace(
         quick(),
@@ -36,7 +40,7 @@ def _verdicts(
     for arm, base in (("learned", "uniform"), ("learned_scratch", "uniform_scratch")):
         arms[f"bits/{arm}"] = {
             **e([1.5, 1.6, 1.55]),
-            "bits/param_weighted": [2.6, 2.9, 2.7],
+            "bits/param_weighted": list(learned_bits),
             "bits/heterogeneous": list(hetero),
         }
         arms[f"bits/{base}"] = {
@@ -75,6 +79,10 @@ def test_gates_make_verdicts_inconclusive():
     for cid in ("learned_bits_match_uniform", "heterogeneous_scratch_beats_fixed"):
         c = uniform[cid]
         assert c.verdict == "inconclusive" and "uniform in some seed" in c.reason
+    small = _verdicts([1.2, 1.3, 1.25], learned_bits=(1.45, 1.41, 1.45))  # 1.5 bits vs 3
+    for cid in ("learned_bits_match_uniform", "heterogeneous_scratch_beats_fixed"):
+        c = small[cid]
+        assert c.verdict == "inconclusive" and "near_budget" in c.reason
     flat = _verdicts([1.2, 1.3, 1.25], contrast=(1.1, 1.08, 1.2))  # sigma/step ~ 1/3
     c = flat["cpq_clusters_more_than_lsq_b2"]
     assert c.verdict == "inconclusive" and "cluster_promoting_regime" in c.reason

@@ -5,22 +5,21 @@ Quantization Loss", ICCV 2021, https://arxiv.org/abs/2109.02100.
 
 The paper learns per-layer bit-widths by putting a regularizer on DropBits. Here each quantizer
 gets one gate per droppable bit level (levels ``2..b``); a level is used only when it and every
-coarser level are on, so the surviving grid is always a uniform ``k``-bit grid. The gates are
-hard-concrete (L0) gates, and the regularizer is the expected average bit-width above a budget.
+coarser level are on, exactly the nested structure of a DropBits draw (``grids.py``), so the
+surviving grid is always a uniform ``k``-bit grid and ``1 - P(gate on)`` is the level's learned
+bit-drop rate. The regulariser is ``lambda * E[parameter-weighted average bits]``
+(:func:`expected_average_bits` with each layer's weight count), so a large layer's bits cost
+more; :func:`bit_cost` is the hinge variant ``relu(E[avg] - budget)``.
 
 Deviations from the paper (reconstruction; details could not be checked):
 
 * Hard-concrete gates (Louizos, Welling, Kingma 2018; ``beta=2/3, gamma=-0.1, zeta=1.1``) stand in
   for the paper's learnable DropBits probabilities.
-* The cost is ``relu(mean_layers E[bits] - target)`` (an average over layers, optionally weighted),
-  a hinge at the target budget rather than a plain linear penalty, so the network keeps bits it
-  can afford.
-* At evaluation a level is on when ``P(z > 0) >= 0.5``, the probability the bit cost uses (a first
-  version thresholded the deterministic gate, which turned every level off as soon as the
-  expected average met the budget).
-* In short runs the gates of all layers move together and rarely cross 0.5, so the reproduction
-  turns the learned keep probabilities into bit-widths with :func:`allocate_bits`, a greedy
-  projection onto the budget (highest-probability levels first), then hardens the gates.
+* Read-out: :meth:`LevelGates.learned_bits` keeps a level while ``P(z > 0) >= 0.5`` (the
+  contiguous levels still on); :func:`allocate_bits` instead adds levels in the order of their
+  learned cumulative keep probabilities while the (parameter-weighted) average stays within a
+  budget. The reproduction uses the budget read-out by default (``bitwidth.readout``) because
+  the threshold read-out was bistable in pilots (every level kept, or the largest layer at 1 bit).
 """
 
 from __future__ import annotations

@@ -134,6 +134,15 @@ def claims(results: Results) -> list[ClaimSpec]:
                 a,
                 "the learned parameter-weighted average exceeds the budget",
             ),
+            Gate(
+                "near_budget",
+                "bits/param_weighted",
+                budget - cc.budget_slack,
+                "min",
+                a,
+                "the learned allocation uses far fewer bits than the uniform baseline (the sweep "
+                "missed the budget): not an equal-budget comparison",
+            ),
         )
         if arm == "learned":
             out.append(

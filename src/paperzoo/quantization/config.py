@@ -126,6 +126,13 @@ class BitwidthConfig:
     penalties: list[PosFloat] = field(default_factory=lambda: [0.003, 0.01, 0.03])
     """Sweep of the bit-cost weight lambda: each value trains its own gates with
     ``lambda * E[parameter-weighted average bits]`` added to the loss (ours)."""
+    readout: Literal["budget", "threshold"] = "budget"
+    """How trained gates become bit-widths. ``threshold``: a level is kept while its keep
+    probability is >= 0.5 (the paper's reading: the contiguous levels still on). ``budget``
+    (ours): ``allocate_bits`` adds levels in the order of their learned cumulative keep
+    probabilities while the parameter-weighted average stays within ``target_bits``. In the
+    quick preset's pilots the threshold read-out jumped between keeping every level (4.0 bits,
+    over budget) and collapsing fc1 to 1 bit (1.4 bits) across lambda = 2e-3 ... 2e-2."""
     gate_epochs: PosInt = 2
     """Epochs of fine-tuning from FP32 with learnable gates and the bit cost (ours)."""
     finetune_epochs: PosInt = 2
@@ -178,6 +185,10 @@ class ClaimConfig:
     hidden layer); 1.08 at sigma/step = 1/3, 1.86 at 0.2, 18.8 at 0.1."""
     match_margin: NonNegFloat = 0.1
     """Non-inferiority: learned bits may be at most this many points worse than uniform."""
+    budget_slack: NonNegFloat = 1.0
+    """Gate of the learned-bit claims: the picked allocation's parameter-weighted bits must lie
+    within this many bits below the budget, so the two arms are compared at about the same
+    size (a 1.5-bit network losing to a 3-bit one says nothing about learned allocations)."""
     fp32_max_error: dict[str, Annotated[float, Range(ge=0, le=100)]] = field(
         default_factory=lambda: {"mnist": 1.0, "cifar10": 8.75}
     )

@@ -17,7 +17,7 @@ from torch import nn
 from paperzoo.core import Unit, UnitContext, make_generator
 from paperzoo.datasets import ArraySplit, stratified_subset
 
-from .bitwidth import expected_average_bits
+from .bitwidth import allocate_bits, expected_average_bits
 from .config import Config
 from .convert import quantize_model, quantized_layers
 from .gradient_study import estimator_study
@@ -316,7 +316,13 @@ def _bits(cfg: Config, unit: Unit, ctx: UnitContext, data: tuple, model: nn.Modu
             n: [round(float(p), 4) for p in g.keep_probability().detach()]
             for n, g in zip(hidden, gates)
         }
-        per = {n: int(g.learned_bits()) for n, g in zip(hidden, gates)}  # P(keep) >= 0.5
+        threshold = {n: int(g.learned_bits()) for n, g in zip(hidden, gates)}  # P(keep) >= 0.5
+        per = (
+            dict(zip(hidden, allocate_bits(gates, float(bw.target_bits), weights)))
+            if bw.readout == "budget"
+            else threshold
+        )
+        ctx.artifact("threshold_bits", threshold)
         for g, n in zip(gates, hidden):
             g.set_bits(per[n])
             g.log_alpha.requires_grad_(False)
@@ -342,6 +348,9 @@ def _bits(cfg: Config, unit: Unit, ctx: UnitContext, data: tuple, model: nn.Modu
     }
     if kind == "learned_sweep":
         ctx.artifact("sweep", {"penalty": float(unit.params["penalty"]), "per_layer": per})
+        metrics["bits/threshold_param_weighted"] = _bit_metrics(threshold, sizes)[
+            "bits/param_weighted"
+        ]
     return metrics
 
 
