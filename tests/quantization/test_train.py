@@ -69,5 +69,12 @@ def test_pick_learned_takes_the_largest_average_within_the_budget():
     assert pick_learned(c, 3.0)["penalty"] == 0.01  # ties: the smaller penalty
     assert pick_learned(c, 2.0)["penalty"] == 0.1
     assert pick_learned(c, 1.5)["penalty"] == 0.1  # none within: the smallest average
+    # a uniform allocation is only picked when no heterogeneous one is within the budget
+    u = [
+        {"penalty": 0.005, "bits/param_weighted": 2.41, "bits/heterogeneous": 1.0},
+        {"penalty": 0.01, "bits/param_weighted": 3.0, "bits/heterogeneous": 0.0},
+    ]
+    assert pick_learned(u, 3.0)["penalty"] == 0.005
+    assert pick_learned(u[1:], 3.0)["penalty"] == 0.01
     with pytest.raises(ValueError):
         pick_learned([], 3.0)

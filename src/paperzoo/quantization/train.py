@@ -268,17 +268,22 @@ def _bit_metrics(per: dict[str, int], sizes: dict[str, int]) -> dict[str, float]
 
 
 def pick_learned(candidates: list[dict[str, Any]], target: float) -> dict[str, Any]:
-    """The pre-registered pick from the bit-cost sweep, by bits alone: the run with the largest
-    parameter-weighted average within ``target`` (ties: the smaller penalty); if none is within
-    the budget, the one with the smallest average (the within-budget gate then fails).
+    """The pre-registered pick from the bit-cost sweep, by bits alone (never by error): among
+    the heterogeneous allocations within ``target``, the one with the largest
+    parameter-weighted average (ties: the smaller penalty); if none is heterogeneous, the
+    largest within the budget (the heterogeneity gate then fails); if none is within the
+    budget, the one with the smallest average (the within-budget gate then fails).
 
-    Each candidate is ``{"penalty": float, "bits/param_weighted": float, ...}``.
+    Each candidate is ``{"penalty": float, "bits/param_weighted": float,
+    "bits/heterogeneous": 0 or 1 (optional, default 1), ...}``.
     """
     if not candidates:
         raise ValueError("pick_learned needs at least one candidate")
     within = [c for c in candidates if c["bits/param_weighted"] <= target + 1e-9]
-    if within:
-        return max(within, key=lambda c: (c["bits/param_weighted"], -c["penalty"]))
+    hetero = [c for c in within if c.get("bits/heterogeneous", 1.0) >= 1.0]
+    pool = hetero or within
+    if pool:
+        return max(pool, key=lambda c: (c["bits/param_weighted"], -c["penalty"]))
     return min(candidates, key=lambda c: (c["bits/param_weighted"], c["penalty"]))
 
 
