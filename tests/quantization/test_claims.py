@@ -16,6 +16,7 @@ def _verdicts(
     hetero=(1.0, 1.0, 1.0),
     contrast=(18.0, 9.0, 20.0),
     learned_bits=(2.6, 2.9, 2.7),
+    scratch=(1.2, 1.25, 1.3),
 ):
     cfg = dataclasses.replace(
         quick(),
@@ -39,12 +40,12 @@ def _verdicts(
     }
     for arm, base in (("learned", "uniform"), ("learned_scratch", "uniform_scratch")):
         arms[f"bits/{arm}"] = {
-            **e([1.5, 1.6, 1.55]),
+            **e([1.5, 1.6, 1.55] if arm == "learned" else [0.8, 0.9, 0.85]),
             "bits/param_weighted": list(learned_bits),
             "bits/heterogeneous": list(hetero),
         }
         arms[f"bits/{base}"] = {
-            **e([1.9, 1.95, 2.0]),
+            **e(scratch if base == "uniform_scratch" else [1.9, 1.95, 2.0]),
             "bits/param_weighted": [3.0] * 3,
             "bits/heterogeneous": [0.0] * 3,
         }
@@ -83,6 +84,9 @@ def test_gates_make_verdicts_inconclusive():
     for cid in ("learned_bits_match_uniform", "heterogeneous_scratch_beats_fixed"):
         c = small[cid]
         assert c.verdict == "inconclusive" and "near_budget" in c.reason
+    slow = _verdicts([1.2, 1.3, 1.25], scratch=(2.4, 2.6, 2.9))
+    c = slow["heterogeneous_scratch_beats_fixed"]
+    assert c.verdict == "inconclusive" and "scratch_converged" in c.reason
     flat = _verdicts([1.2, 1.3, 1.25], contrast=(1.1, 1.08, 1.2))  # sigma/step ~ 1/3
     c = flat["cpq_clusters_more_than_lsq_b2"]
     assert c.verdict == "inconclusive" and "cluster_promoting_regime" in c.reason

@@ -159,6 +159,20 @@ def claims(results: Results) -> list[ClaimSpec]:
                 )
             )
         else:  # the paper's "quantized lottery ticket" hypothesis
+            scratch_ref = cc.scratch_max_error.get(cfg.data.dataset)
+            if scratch_ref is not None:
+                engaged = (
+                    *engaged,
+                    Gate(
+                        "scratch_converged",
+                        "eval/test_error",
+                        scratch_ref,
+                        "max",
+                        (f"bits/{base}",),
+                        "uniform bits trained from scratch miss their reference error "
+                        "(from-scratch training too short)",
+                    ),
+                )
             out.append(
                 ClaimSpec(
                     "heterogeneous_scratch_beats_fixed",

@@ -189,6 +189,12 @@ class ClaimConfig:
     """Gate of the learned-bit claims: the picked allocation's parameter-weighted bits must lie
     within this many bits below the budget, so the two arms are compared at about the same
     size (a 1.5-bit network losing to a 3-bit one says nothing about learned allocations)."""
+    scratch_max_error: dict[str, Annotated[float, Range(ge=0, le=100)]] = field(
+        default_factory=lambda: {"mnist": 1.5, "cifar10": 12.0}
+    )
+    """Gate of the from-scratch claim: uniform bits trained from scratch must reach this test
+    error (%), i.e. be trained to near the fine-tuned level, before the lottery-ticket claim is
+    judged (MNIST: the FP32 gate + 0.5 points)."""
     fp32_max_error: dict[str, Annotated[float, Range(ge=0, le=100)]] = field(
         default_factory=lambda: {"mnist": 1.0, "cifar10": 8.75}
     )
