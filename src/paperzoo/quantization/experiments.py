@@ -64,8 +64,9 @@ def quick() -> Config:
     reported next to it (``bits/threshold_param_weighted``). The sweep is 5e-3, 1e-2, 2e-2 with
     2 epochs of gates + 1 of fine-tuning on the fixed bits (uniform 3-bit: the same 3 epochs);
     from scratch 10 epochs (4 left uniform 3-bit at 1.4-2.9% against 0.9% fine-tuned; the claim
-    is gated on uniform-from-scratch reaching 1.5%). The paper's training lengths could not be checked (RQ's MNIST recipe
-    is 100 epochs: this is 2-10% of it). About 55 min on 2 cores (``--workers 2``).
+    is gated on uniform-from-scratch reaching 1.5%). The paper's training lengths could not be
+    checked (RQ's MNIST recipe is 100 epochs: this is 2-10% of it). About 55 min on 2 cores
+    (``--workers 2``).
     """
     return Config(
         seeds=[0, 1, 2],
