@@ -198,6 +198,7 @@ def _figures(results: dict, out_dir: Path) -> list[Path]:
             ax.bar(range(len(labels)), [rows[k][key] for k in labels], color="C0")
             ax.set_xticks(range(len(labels)), labels, rotation=35, ha="right", fontsize=8)
             ax.set_title(f"{model_name}: {title}", fontsize=9)
+            ax.set_ylabel("× LSQ" if key == "ratio_to_lsq" else "MiB")
             ax.grid(axis="y", alpha=0.3)
         paths.append(save_figure(fig, out_dir / f"benchmark_train_{model_name}.png"))
     fig, axes = new_figure(1, len(results["inference"]), size=(4.2, 3.4))
@@ -206,6 +207,7 @@ def _figures(results: dict, out_dir: Path) -> list[Path]:
         ax.bar(range(len(labels)), [rows[k]["ms"] for k in labels], color="C1")
         ax.set_xticks(range(len(labels)), labels, rotation=35, ha="right", fontsize=8)
         ax.set_title(f"{model_name}: inference (ms / batch)", fontsize=9)
+        ax.set_ylabel("ms per batch of 256")
     paths.append(save_figure(fig, out_dir / "benchmark_inference.png"))
     return paths
 
