@@ -53,6 +53,7 @@ from .bitwidth import LevelGates
 from .grids import (
     bit_levels,
     integer_range,
+    kept_level_mask,
     nearest_codes,
     sample_dropped_bits,
 )
@@ -306,14 +307,25 @@ def _kernel(fn):
     return _COMPILE["fns"][fn]
 
 
-def _nested_mask_chunk(xs, gs, kept, step, noise, gate, levels, g, edges, want_gate, gate_is_one):
-    """Backward of :class:`_NestedMaskSTE` on a chunk of rows (pure: compilable).
+def _edge_sums(coef: torch.Tensor, fp: torch.Tensor, edges: torch.Tensor):
+    """``sum_j P_j`` and ``sum_j P_j e_j`` for ``P_j = (c_{j-1} - c_j) F'(u_j)``.
 
     ``sum_i c_i (h_{i+1} - h_i) = sum_j h_j (c_{j-1} - c_j)``: every ``dpi_i/dtheta`` is a
-    difference of edge terms ``h_j``, so one ``(R, K + 1)`` product
-    ``P = (c_{j-1} - c_j) F'(u_j)`` gives ``dS/dx = -sum_j P_j / sigma``,
-    ``dS/dstep = sum_j P_j e_j / sigma`` and ``dS/dsigma = -sum_j P_j u_j / sigma`` with
-    ``sum_j P_j u_j = (step sum_j P_j e_j - x sum_j P_j) / sigma``.
+    difference of edge terms ``h_j``, so with ``c_i = dL/dpi_i`` these two sums give
+    ``dL/dx = -sum_j P_j / sigma``, ``dL/dstep|_pi = sum_j P_j e_j / sigma`` and
+    ``dL/dsigma = -(step sum_j P_j e_j - x sum_j P_j) / sigma^2`` (pure: compilable).
+
+    Shape: ``coef`` ``(R, K)``; ``fp`` ``(R, K + 1)``; ``edges`` ``(K + 1,)`` or
+    ``(R, K + 1)``; returns two ``(R,)``.
+    """
+    zero = coef.new_zeros(coef.shape[0], 1)
+    p_mat = (torch.cat([zero, coef], 1) - torch.cat([coef, zero], 1)) * fp
+    return p_mat.sum(1), (p_mat * edges).sum(1)
+
+
+def _nested_mask_chunk(xs, gs, kept, step, noise, gate, levels, g, edges, want_gate, gate_is_one):
+    """Backward of :class:`_NestedMaskSTE` on a chunk of rows (pure: compilable); the edge
+    identity is :func:`_edge_sums`.
 
     Returns ``(dL/dx (R,), dL/dstep part, dL/dsigma, dL/dgate (K,))``.
     """
@@ -326,15 +338,13 @@ def _nested_mask_chunk(xs, gs, kept, step, noise, gate, levels, g, edges, want_g
     f = torch.where(col == 0, 0.0, torch.where(col == last, 1.0, f))
     fp = torch.where((col == 0) | (col == last), 0.0, fp)
     pi = (f[:, 1:] - f[:, :-1]).clamp_min(0.0)  # (R, K)
-    w = (levels[None, :] <= kept[:, None]).to(xs.dtype)  # DropBits survivors
+    w = kept_level_mask(levels, kept).to(xs.dtype)  # DropBits survivors
     alive = w if gate_is_one else w * gate
     wpi = alive * pi
     z = wpi.sum(1, keepdim=True).clamp_min(1e-12)
     g_minus_s = g - (wpi * g).sum(1, keepdim=True) / z  # (R, K): g_i - S
     coef = alive * g_minus_s / z
-    zero = coef.new_zeros(coef.shape[0], 1)
-    p_mat = (torch.cat([zero, coef], 1) - torch.cat([coef, zero], 1)) * fp  # (R, K + 1)
-    s0, s1 = p_mat.sum(1), (p_mat * edges).sum(1)
+    s0, s1 = _edge_sums(coef, fp, edges)
     grad_x = gs * s0 * (-1.0 / noise)
     a_step = (gs * s1).sum() / noise
     a_noise = -(gs * (step * s1 - xs * s0)).sum() / noise**2
@@ -491,8 +501,8 @@ class _Concrete(torch.autograd.Function):
     """Relaxed Quantization on a (window of the) grid with a closed-form backward.
 
     ``r = softmax((log pi + G) / tau)``, ``y = sum_i r_i g_i``. With ``dL/dy = gy``:
-    ``dL/dlog pi_i = gy r_i (g_i - y) / tau``, so ``c_i = dL/dpi_i`` and the edge identity of
-    :class:`_NestedMaskSTE` give the ``x``, ``step`` and ``sigma`` gradients; ``step`` also moves
+    ``dL/dlog pi_i = gy r_i (g_i - y) / tau``, so ``c_i = dL/dpi_i`` and :func:`_edge_sums`
+    give the ``x``, ``step`` and ``sigma`` gradients; ``step`` also moves
     every ``g_i`` (``dy/dstep |_r = y / step``). ``pi_i < 1e-20`` is clamped (no gradient). The
     outer edge of a window is infinite only where the window reaches the end of the grid.
     """
@@ -531,11 +541,7 @@ class _Concrete(torch.autograd.Function):
         pi = (f[:, 1:] - f[:, :-1]).clamp_min_(0.0)
         dlogpi = gy[:, None] * r * (codes * step - y[:, None]) / ctx.temperature
         coef = torch.where(pi > 1e-20, dlogpi / pi.clamp_min(1e-20), torch.zeros_like(pi))
-        p_mat = torch.zeros_like(fp)
-        p_mat[:, 1:] += coef
-        p_mat[:, :-1] -= coef
-        p_mat *= fp
-        s0, s1 = p_mat.sum(1), (p_mat * edges).sum(1)  # sum_j P_j, sum_j P_j e_j
+        s0, s1 = _edge_sums(coef, fp, edges)
         grad_x = s0 * (-1.0 / noise)
         grad_step = s1.sum() / noise + (gy * y).sum() / step
         # sum_j P_j u_j = (step sum_j P_j e_j - x sum_j P_j) / sigma
@@ -671,6 +677,10 @@ class _NoisyGridQuantizer(GridQuantizer):
             raise ValueError(f"noise cap ratio must be positive, got {ratio}")
         self.noise_cap.fill_(ratio)
 
+    def noise_to_step(self) -> float:
+        """The ``sigma / step`` in use (after the cap), as a number."""
+        return float((self.positive_noise() / self.positive_step()).detach())
+
     def positive_noise(self) -> torch.Tensor:
         noise = self.noise.abs().clamp_min(1e-8)
         if math.isinf(float(self.noise_cap)):
@@ -747,7 +757,7 @@ class ClusterPromotingQuantizer(_NoisyGridQuantizer):
             return out.reshape(x.shape)
         weights: torch.Tensor | None = None
         if kept is not None:
-            weights = (self._levels[None, :] <= kept[:, None]).to(x.dtype)  # (N, K)
+            weights = kept_level_mask(self._levels, kept).to(x.dtype)  # (N, K)
         if gate is not None:
             weights = gate if weights is None else weights * gate
         out = masked_multiclass_ste(

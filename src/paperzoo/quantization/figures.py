@@ -13,6 +13,7 @@ from paperzoo.core.plots import new_figure, save_figure
 from paperzoo.core.results import ci95
 
 from .config import Config
+from .estimators import slope_contrast
 from .recipes import METHODS, first_last_layers
 
 __all__ = ["figures", "notes", "tables"]
@@ -106,7 +107,7 @@ def _noise_figure(path: Any, curves: dict[str, list[dict[str, float]]], bits: in
         pts = [(c["epoch"], c["train/noise_ratio"]) for c in curve if "train/noise_ratio" in c]
         if pts:
             ax.plot(*zip(*pts), marker="o", label=label)
-    ax.axhline(0.2, color="k", ls=":", lw=0.8, label="edge/grid slope 1.9")
+    ax.axhline(0.2, color="k", ls=":", lw=0.8, label=f"edge/grid slope {slope_contrast(0.2):.2g}")
     ax.set(
         xlabel="fine-tuning epoch",
         ylabel="sigma / step (weights, mean over layers)",

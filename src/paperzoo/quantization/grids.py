@@ -41,6 +41,7 @@ __all__ = [
     "bit_levels",
     "grid_codes",
     "integer_range",
+    "kept_level_mask",
     "level_drop_probabilities",
     "nearest_codes",
     "sample_dropped_bits",
@@ -148,8 +149,16 @@ def sample_level_mask(
         returns ``(num_rows, 2^num_bits)`` bool, True = grid point kept.
     """
     d = sample_dropped_bits(num_bits, drop_rate, num_rows, generator=generator, device=device)
-    levels = bit_levels(num_bits, signed).to(device)
-    return levels[None, :] <= (num_bits - d)[:, None]
+    return kept_level_mask(bit_levels(num_bits, signed).to(device), num_bits - d)
+
+
+def kept_level_mask(levels: torch.Tensor, kept_bits: torch.Tensor) -> torch.Tensor:
+    """Which grid points a row keeps when it keeps ``kept_bits`` bits: ``level_i <= kept_r``.
+
+    Shape:
+        ``levels`` ``(K,)`` (:func:`bit_levels`); ``kept_bits`` ``(N,)``; returns ``(N, K)`` bool.
+    """
+    return levels[None, :] <= kept_bits[:, None]
 
 
 def nearest_codes(x: torch.Tensor, step: torch.Tensor, qmin: int, qmax: int) -> torch.Tensor:

@@ -240,13 +240,9 @@ def noise_cap(step: int, total: int, start: float, end: float, fraction: float) 
 def noise_ratio(model: nn.Module) -> float | None:
     """Mean ``sigma / step`` of the model's CPQ/RQ weight quantizers (None without any)."""
     vals = [
-        float(
-            (
-                layer.weight_quantizer.positive_noise() / layer.weight_quantizer.positive_step()
-            ).detach()
-        )
+        layer.weight_quantizer.noise_to_step()
         for _, layer in quantized_layers(model)
-        if hasattr(layer.weight_quantizer, "positive_noise")
+        if hasattr(layer.weight_quantizer, "noise_to_step")
     ]
     return float(np.mean(vals)) if vals else None
 
@@ -288,7 +284,7 @@ def quantization_metrics(
     }
     wqs = [layers[n].weight_quantizer for n in hidden]
     if all(hasattr(wq, "noise") for wq in wqs):  # CPQ / RQ: learned sigma / step
-        ratios = [float((wq.positive_noise() / wq.positive_step()).detach()) for wq in wqs]
+        ratios = [wq.noise_to_step() for wq in wqs]
         out["eval/noise_ratio"] = float(np.mean(ratios))
         # edge/grid-point slope of the STE surrogate (> 1: a force towards grid points), of the
         # layer where it is weakest

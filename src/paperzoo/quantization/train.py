@@ -7,6 +7,7 @@ Every quantized unit of a seed starts from that seed's FP32 weights (a file arti
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -67,7 +68,7 @@ def _model(cfg: Config, data: tuple) -> nn.Module:
 def _specs(cfg: Config, method: str, weight_bits: Any, act_bits: int, learn: bool = False):
     q = cfg.quant
     first, last = first_last_layers(cfg.model)
-    specs = paper_layer_specs(
+    return paper_layer_specs(
         method,
         weight_bits,
         act_bits,
@@ -80,7 +81,6 @@ def _specs(cfg: Config, method: str, weight_bits: Any, act_bits: int, learn: boo
         temperature=q.rq_temperature_start,
         ste_normalization=q.ste_normalization,
     )
-    return specs
 
 
 def _bits_specs(cfg: Config, weight_bits: Any, learn: bool = False):
@@ -91,7 +91,7 @@ def _bits_specs(cfg: Config, weight_bits: Any, learn: bool = False):
     plain = _specs(cfg, "cpq", weight_bits, bw.act_bits)
     for name, spec in specs.items():
         if spec.input is not None and name in plain:
-            specs[name] = type(spec)(spec.weight, plain[name].input)
+            specs[name] = dataclasses.replace(spec, input=plain[name].input)
     return specs
 
 
