@@ -34,6 +34,7 @@ from paperzoo.quantization import (
     QuantizerSpec,
     ResNet20,
     compiled_backward,
+    first_last_layers,
     integer_model,
     quantize_model,
 )
@@ -46,7 +47,7 @@ def _spec(model_name: str, method: str, bits: int) -> dict[str, LayerSpec]:
     drop = 0.1 if method == "cpq_dropbits" else 0.0
     hidden = QuantizerSpec(base, bits, drop_rate=drop)  # type: ignore[arg-type]
     edge = QuantizerSpec(base, 8)  # type: ignore[arg-type]
-    first, last = ("conv1", "fc") if model_name == "resnet20" else ("conv1", "fc3")
+    first, last = first_last_layers(model_name)
     return {first: LayerSpec(edge), last: LayerSpec(edge, edge), "*": LayerSpec(hidden, hidden)}
 
 
@@ -74,7 +75,7 @@ def _brevitas_model(model_name: str, bits: int, device: torch.device) -> torch.n
     except ImportError:
         return None
     model = _build(model_name, "fp32", bits, device)
-    first, last = ("conv1", "fc") if model_name == "resnet20" else ("conv1", "fc3")
+    first, last = first_last_layers(model_name)
     for name, mod in list(model.named_modules()):
         if not isinstance(mod, (torch.nn.Conv2d, torch.nn.Linear)):
             continue
@@ -125,12 +126,14 @@ def train_step_ratios(model_name, arms, batch, rounds, device) -> dict[str, dict
 
     times: dict[str, list[float]] = {k: [] for k in built}
     mem: dict[str, float] = {}
+    cuda_peak: dict[str, float] = {}
     for r in range(rounds + 1):  # round 0 initialises the quantizers: warm-up
         for label, (model, opt, _) in built.items():
             compiled_backward("+compiled" in label)  # a global switch: set per arm
             saved[0] = 0
             if device.type == "cuda":
                 torch.cuda.synchronize()
+                torch.cuda.reset_peak_memory_stats()
             t0 = time.perf_counter()
             with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
                 loss = F.cross_entropy(model(x), y)
@@ -139,9 +142,11 @@ def train_step_ratios(model_name, arms, batch, rounds, device) -> dict[str, dict
             opt.step()
             if device.type == "cuda":
                 torch.cuda.synchronize()
+                cuda_peak[label] = torch.cuda.max_memory_allocated() / 2**20
             if r:
                 times[label].append(time.perf_counter() - t0)
             mem[label] = saved[0] / 2**20
+    compiled_backward(False)
     out = {}
     for label, (model, _, bits) in built.items():
         ms = 1000 * statistics.median(times[label])
@@ -153,6 +158,8 @@ def train_step_ratios(model_name, arms, batch, rounds, device) -> dict[str, dict
             "params": sum(p.numel() for p in model.parameters()),
             "saved_mb": mem[label],
         }
+        if label in cuda_peak:
+            out[label]["cuda_peak_mb"] = cuda_peak[label]
     return out
 
 
