@@ -5,11 +5,29 @@ from paired per-seed differences (:mod:`paperzoo.core.claims`).
 
 from __future__ import annotations
 
+from functools import partial
+
 from paperzoo.core import ClaimSpec, Gate, Results
 
 from .config import Config
 
 __all__ = ["claims"]
+
+
+def _error_claim(
+    w: str, threshold: float, gates: tuple, cid: str, what: str, arm: str, bases: tuple[str, ...]
+) -> ClaimSpec:
+    """A test-error claim: ``w/arm`` lower than each ``w/base`` by at least ``threshold``."""
+    return ClaimSpec(
+        cid,
+        what,
+        "eval/test_error",
+        f"{w}/{arm}",
+        tuple(f"{w}/{x}" for x in bases),
+        False,
+        threshold,
+        gates=gates,
+    )
 
 
 def claims(results: Results) -> list[ClaimSpec]:
@@ -46,21 +64,7 @@ def claims(results: Results) -> list[ClaimSpec]:
     methods = set(q.methods)
     for b in q.bit_widths:
         w = f"W{b}A{b}"
-
-        def error_claim(
-            cid: str, what: str, arm: str, bases: tuple[str, ...], w: str = w
-        ) -> ClaimSpec:
-            return ClaimSpec(
-                cid,
-                what,
-                "eval/test_error",
-                f"{w}/{arm}",
-                tuple(f"{w}/{x}" for x in bases),
-                False,
-                cc.min_error_gain,
-                gates=gates,
-            )
-
+        error_claim = partial(_error_claim, w, cc.min_error_gain, gates)
         if {"cpq", "rq"} <= methods:
             out.append(
                 error_claim(
