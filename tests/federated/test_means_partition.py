@@ -1,5 +1,7 @@
 """Client means (MAFL payload) and client partitions."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -114,3 +116,90 @@ def test_local_sgd_step_equals_torch_sgd():
         torch.nn.functional.cross_entropy(b(x[idx]), y[idx]).backward()
         opt.step()
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+
+
+# --- differentially private means -----------------------------------------------------------
+
+
+def test_mean_sensitivity_is_attained_by_the_worst_replacement():
+    from paperzoo.federated.means import mean_sensitivity
+
+    m, d = 4, 3
+    assert mean_sensitivity(m, d) == pytest.approx(math.sqrt(d + 2) / m)  # hand: sqrt(5)/4
+    assert mean_sensitivity(m, d, (-1.0, 1.0)) == pytest.approx(math.sqrt(4 * d + 2) / m)
+    # replacing an all-zeros sample of class 0 by an all-ones sample of class 1 moves the
+    # (input, label) mean by exactly the bound; random replacements never by more
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(m, d, generator=g)
+    y = torch.tensor([0, 2, 1, 2])
+    x[0], y[0] = 0.0, 0
+    base = torch.cat(client_means(x, y, 3), 1)
+    x2, y2 = x.clone(), y.clone()
+    x2[0], y2[0] = 1.0, 1
+    worst = torch.cat(client_means(x2, y2, 3), 1)
+    assert (worst - base).norm().item() == pytest.approx(mean_sensitivity(m, d))
+    for _ in range(50):
+        x3, y3 = x.clone(), y.clone()
+        i = int(torch.randint(m, (1,), generator=g))
+        x3[i], y3[i] = torch.rand(d, generator=g), int(torch.randint(3, (1,), generator=g))
+        moved = (torch.cat(client_means(x3, y3, 3), 1) - base).norm().item()
+        assert moved <= mean_sensitivity(m, d) + 1e-7
+
+
+def test_analytic_gaussian_sigma_meets_delta_and_beats_the_classical_bound():
+    from paperzoo.federated.means import analytic_gaussian_sigma, gaussian_mechanism_delta
+
+    for eps in (0.1, 0.5, 0.9):
+        s = analytic_gaussian_sigma(eps, 1e-5, 1.0)
+        assert gaussian_mechanism_delta(s, eps, 1.0) <= 1e-5
+        assert gaussian_mechanism_delta(0.999 * s, eps, 1.0) > 1e-5  # the smallest such σ
+        classical = math.sqrt(2 * math.log(1.25 / 1e-5)) / eps  # Dwork & Roth, valid for ε < 1
+        assert s < classical
+    # σ scales linearly with the sensitivity and falls as ε grows
+    assert analytic_gaussian_sigma(2.0, 1e-5, 3.0) == pytest.approx(
+        3 * analytic_gaussian_sigma(2.0, 1e-5, 1.0), rel=1e-6
+    )
+    sig = [analytic_gaussian_sigma(e, 1e-5, 1.0) for e in (0.5, 1, 2, 8)]
+    assert sig == sorted(sig, reverse=True)
+    # δ(σ) by Monte Carlo of the privacy-loss random variable for a 1-D Gaussian mechanism:
+    # δ = E[(1 - e^{ε - L})_+], L = Δ²/(2σ²) + (Δ/σ) Z
+    z = torch.randn(2_000_000, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    s, eps = 1.3, 1.0
+    loss = 1 / (2 * s**2) + z / s
+    mc = (1 - torch.exp(eps - loss)).clamp_min(0).mean().item()
+    assert mc == pytest.approx(gaussian_mechanism_delta(s, eps, 1.0), rel=0.02)
+    with pytest.raises(ValueError, match="epsilon"):
+        analytic_gaussian_sigma(0.0, 1e-5, 1.0)
+
+
+def test_privatize_means_noise_level_and_domain():
+    from paperzoo.federated.means import (
+        analytic_gaussian_sigma,
+        mean_sensitivity,
+        privatize_means,
+    )
+
+    g = torch.Generator().manual_seed(0)
+    xm = torch.full((400, 1, 5, 5), 0.5)
+    ym = torch.full((400, 4), 0.25)
+    x, y, sigma = privatize_means(xm, ym, 100, 20.0, 1e-5, g)
+    assert sigma == pytest.approx(analytic_gaussian_sigma(20.0, 1e-5, mean_sensitivity(100, 25)))
+    assert (x - 0.5).std().item() == pytest.approx(sigma, rel=0.05)  # σ << 0.5: no clipping
+    x, y, sigma = privatize_means(xm, ym, 2, 0.5, 1e-5, g)  # σ >> 1: heavy clipping
+    assert sigma > 1 and x.min() >= 0 and x.max() <= 1
+    assert (y >= 0).all() and torch.allclose(y.sum(1), torch.ones(400))
+
+
+def test_client_shares_noisy_means_only_when_asked():
+    from paperzoo.federated.client import make_client
+    from paperzoo.federated.models import MLP
+
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(50, 1, 4, 4, generator=g), torch.randint(0, 3, (50,), generator=g)
+    fn = lambda: MLP(16, 3, 8)  # noqa: E731
+    exact = make_client("fedmix", fn, x, y, 3).fit([], {"task": "means"})
+    noisy = make_client("fedmix", fn, x, y, 3, mean_dp=(1.0, 1e-5)).fit([], {"task": "means"})
+    assert torch.allclose(torch.as_tensor(exact[0][0]), x.mean(0, keepdim=True))
+    assert "dp_sigma" not in exact[2] and noisy[2]["dp_sigma"] > 0
+    assert not np.allclose(noisy[0][0], exact[0][0])
+    assert noisy[2]["dp_epsilon"] == 1.0 and noisy[2]["samples_per_mean"] == 50

@@ -13,7 +13,9 @@ __all__ = ["claims"]
 
 
 def claims(results: Results) -> list[ClaimSpec]:
-    """Table 1: FedMix's final accuracy beats FedAvg's and NaiveMix's on every data set."""
+    """Table 1: FedMix beats FedAvg and NaiveMix on every data set, in final accuracy (the
+    paper's metric) and in the area under the accuracy curve (where the spec expects the signal
+    under strong non-IID: early and middle rounds)."""
     cfg: Config = results.config
     cc = cfg.claims
     out = []
@@ -43,18 +45,33 @@ def claims(results: Results) -> list[ClaimSpec]:
                         reason="FedAvg below its reference accuracy",
                     )
                 )
-        for worse in ("fedavg", "naivemix"):
-            if f"{ds}/{worse}" in results.arms:
+        metrics = (
+            (
+                "final_acc",
+                "test/final_acc",
+                f"final accuracy (mean of the last {cfg.final_rounds} evaluations)",
+                cc.min_effect,
+            ),
+            (
+                "auc",
+                "test/auc",
+                "area under the accuracy curve (mean accuracy over the evaluated rounds)",
+                cc.min_effect_auc,
+            ),
+        )
+        for short, metric, what, effect in metrics:
+            for worse in ("fedavg", "naivemix"):
+                if f"{ds}/{worse}" not in results.arms:
+                    continue
+                suffix = "" if short == "final_acc" else f"_{short}"
                 out.append(
                     ClaimSpec(
-                        f"{ds}_fedmix_beats_{worse}",
-                        f"{ds}: FedMix's final accuracy (mean of the last "
-                        f"{cfg.final_rounds} rounds) exceeds {worse}'s by at least "
-                        f"{cc.min_effect:g}",
-                        "test/final_acc",
+                        f"{ds}_fedmix_beats_{worse}{suffix}",
+                        f"{ds}: FedMix's {what} exceeds {worse}'s by at least {effect:g}",
+                        metric,
                         f"{ds}/fedmix",
                         (f"{ds}/{worse}",),
-                        threshold=cc.min_effect,
+                        threshold=effect,
                         gates=tuple(gates),
                     )
                 )

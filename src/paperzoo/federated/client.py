@@ -34,7 +34,7 @@ from flwr.common import NDArrays, Scalar
 from torch import Tensor, nn
 
 from .local_training import LocalObjective, evaluate_accuracy, local_sgd, make_objective
-from .means import client_means
+from .means import client_means, privatize_means
 
 __all__ = ["FaultyClient", "MeanAugmentedClient", "get_weights", "make_client", "set_weights"]
 
@@ -69,6 +69,8 @@ class MeanAugmentedClient(NumPyClient):
         seed: base seed; round ``r``'s local RNG is seeded from ``(seed, r)`` sent by the server.
         raw_partners: ``(x_all, onehot_all)`` raw samples of other clients, only for global mixup.
         partition_id: the client's name, answered to ``get_properties`` (server logs use it).
+        mean_dp: ``(epsilon, delta)``: release the means through the Gaussian mechanism
+            (``means.privatize_means``, inputs clipped to [0, 1]); None = exact means.
 
     Shape:
         x: (N, *input_shape) float32; y: (N,) int64.
@@ -86,6 +88,7 @@ class MeanAugmentedClient(NumPyClient):
         seed: int = 0,
         raw_partners: tuple[Tensor, Tensor] | None = None,
         partition_id: str | None = None,
+        mean_dp: tuple[float, float] | None = None,
     ) -> None:
         if x.shape[0] != y.shape[0] or x.shape[0] == 0:
             raise ValueError(f"client data: x {tuple(x.shape)} and y {tuple(y.shape)} mismatch")
@@ -94,6 +97,7 @@ class MeanAugmentedClient(NumPyClient):
         self.mean_batch_size, self.seed = mean_batch_size, seed
         self.raw_partners = raw_partners
         self.partition_id = partition_id
+        self.mean_dp = mean_dp
 
     def get_parameters(self, config: dict[str, Scalar]) -> NDArrays:
         return get_weights(self.model_fn())
@@ -105,10 +109,16 @@ class MeanAugmentedClient(NumPyClient):
 
     def _means(self) -> tuple[NDArrays, int, dict[str, Scalar]]:
         g = torch.Generator().manual_seed(self.seed)
-        xm, ym = client_means(self.x, self.y, self.num_classes, self.mean_batch_size, g)
+        x_range = (0.0, 1.0) if self.mean_dp is not None else None
+        xm, ym = client_means(self.x, self.y, self.num_classes, self.mean_batch_size, g, x_range)
         m = self.x.shape[0] if self.mean_batch_size in (0,) else self.mean_batch_size
         m = min(m, self.x.shape[0])
-        return [xm.numpy(), ym.numpy()], int(xm.shape[0]), {"samples_per_mean": int(m)}
+        info: dict[str, Scalar] = {"samples_per_mean": int(m)}
+        if self.mean_dp is not None:
+            eps, delta = self.mean_dp
+            xm, ym, sigma = privatize_means(xm, ym, m, eps, delta, g, (0.0, 1.0))
+            info.update({"dp_epsilon": float(eps), "dp_delta": float(delta), "dp_sigma": sigma})
+        return [xm.numpy(), ym.numpy()], int(xm.shape[0]), info
 
     def fit(
         self, parameters: NDArrays, config: dict[str, Scalar]
@@ -215,6 +225,7 @@ def make_client(
     seed: int = 0,
     raw_partners: tuple[Tensor, Tensor] | None = None,
     partition_id: str | None = None,
+    mean_dp: tuple[float, float] | None = None,
 ) -> MeanAugmentedClient:
     """A client for arm ``fedavg | fedprox | naivemix | fedmix | global_mixup``; ``partition_id``
     is what the server calls it in logs and in ``dropped``."""
@@ -230,4 +241,5 @@ def make_client(
         seed=seed,
         raw_partners=raw_partners if arm == "global_mixup" else None,
         partition_id=partition_id,
+        mean_dp=mean_dp,
     )

@@ -64,6 +64,11 @@ class FederationConfig:
     """Global mixup mixing ratio λ (the reference arm)."""
     proximal_mu: NonNegFloat = 0.01
     """FedProx proximal weight μ."""
+    mean_dp_epsilon: NonNegFloat = 0.0
+    """ε of the Gaussian mechanism on each shared mean (inputs clipped to [0, 1]); 0 = exact
+    means (the paper). See ``means.privatize_means`` for the sensitivity and calibration."""
+    mean_dp_delta: Annotated[float, Range(gt=0, lt=1)] = 1e-5
+    """δ of the Gaussian mechanism on the shared means."""
     engine: Literal["in_process", "flower_simulation"] = "in_process"
     """``in_process``: Flower's Server loop with direct client calls; ``flower_simulation``: Ray."""
     round_timeout: NonNegFloat = 0.0
@@ -90,8 +95,16 @@ class Config:
     """Extra FedMix λ values, run on the first data set with ``lam_sweep_seeds`` seeds."""
     lam_sweep_seeds: PosInt = 1
     """How many of ``seeds`` the λ sweep uses."""
+    dp_epsilons: list[PosFloat] = field(default_factory=list)
+    """FedMix with differentially private means (``fl.mean_dp_delta``) at each ε, run on the
+    first data set with ``dp_seeds`` seeds: the accuracy cost of privacy."""
+    dp_seeds: PosInt = 1
+    """How many of ``seeds`` the privacy arms use."""
     final_rounds: PosInt = 5
-    """Final accuracy = mean test accuracy over the last this-many rounds."""
+    """Final accuracy = mean test accuracy over the last this-many evaluations."""
+    eval_every: PosInt = 1
+    """Evaluate the global model on the test set every this-many rounds (and after the last);
+    the accuracy curve, its area and the final accuracy use the evaluated rounds."""
     data: DataConfig = field(default_factory=DataConfig)
     """Data subsampling and client partition."""
     fl: FederationConfig = field(default_factory=FederationConfig)
@@ -106,6 +119,12 @@ class Config:
                 f"fl.clients_per_round = {self.fl.clients_per_round} exceeds data.num_clients = "
                 f"{self.data.num_clients}"
             )
+        if self.eval_every > self.fl.num_rounds:
+            raise ValueError(
+                f"eval_every = {self.eval_every} exceeds fl.num_rounds = {self.fl.num_rounds}"
+            )
+        if self.dp_epsilons and self.dp_seeds > len(self.seeds):
+            raise ValueError(f"dp_seeds = {self.dp_seeds} exceeds the {len(self.seeds)} seeds")
         if self.lam_sweep and self.lam_sweep_seeds > len(self.seeds):
             raise ValueError(
                 f"lam_sweep_seeds = {self.lam_sweep_seeds} exceeds the {len(self.seeds)} seeds"
@@ -118,6 +137,8 @@ class ClaimConfig:
 
     min_effect: NonNegFloat = 0.005
     """Smallest gain in final test accuracy (absolute) that counts as "FedMix beats X"."""
+    min_effect_auc: NonNegFloat = 0.005
+    """Smallest gain in the area under the accuracy curve that counts."""
     reference_acc: dict[str, Fraction] = field(default_factory=dict)
     """Per data set: the final accuracy FedAvg must reach for the claims to be judged (a
     baseline under its known level makes every verdict inconclusive); absent = no gate."""

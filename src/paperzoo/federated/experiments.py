@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from paperzoo.core.registry import register
 
-from .config import Config, DataConfig, FederationConfig
+from .config import ClaimConfig, Config, DataConfig, FederationConfig
 
 __all__ = ["paper", "paper_femnist", "quick", "smoke"]
 
@@ -30,32 +30,53 @@ def smoke() -> Config:
     )
 
 
-@register("federated", "quick", cpu_minutes=45, needs_data=("mnist", "fashion_mnist"))
+@register("federated", "quick", cpu_minutes=80, needs_data=("mnist", "fashion_mnist"))
 def quick() -> Config:
-    """MNIST + Fashion-MNIST, 20 clients x 2 classes, 5 per round, MLP: FedMix vs baselines.
+    """MNIST + Fashion-MNIST, LeNet-5, 60 clients x 2 classes, 15 per round, 400 rounds.
 
-    Targets the paper's Table 1 claim (FedMix > NaiveMix > FedAvg under pathological non-IID
-    splits) at CPU scale: 6k training images (300 per client), 1k test images, 50 rounds, 1 local
-    epoch, batch 10, lr 0.01 x0.999/round, 2 seeds, a 784-128-10 MLP (LeNet-5 did not leave its
-    initial plateau in this budget), λ = 0.1 for FedMix, NaiveMix and global mixup, and a FedMix
-    λ sweep {0.05, 0.2} (1 seed) on Fashion-MNIST. ~42 min on the shared 2-core machine.
+    The paper's pathological non-IID setting (its CIFAR-10 row: 60 clients with 2 classes each,
+    15 sampled per round, batch 10, lr x0.999 per round, M_k = all, FedMix λ = 0.05, NaiveMix
+    λ = 0.1) on the two 28x28 sets here, with the paper's FEMNIST network (LeNet-5). Ours, sized
+    from FedAvg pilots (seed 0, 2 cores): 6k training images (100 per client; stratified),
+    2k test images evaluated every 2 rounds, 1 local epoch (paper CIFAR-10: 2; equal accuracy
+    per round at lr 0.1 in the pilot, 1.6x the cost), lr 0.1 (paper 0.01: at 0.01 FedAvg sat
+    at chance for 50 rounds and was still climbing at 400; the issue's "fix the optimisation"),
+    400 rounds (Fashion-MNIST FedAvg plateaued at 0.80 from round ~270 and moved < 1% between
+    rounds 300 and 400 at lr 0.1; MNIST reached 0.96 by round 300 at lr 0.05). That is 80% of
+    the paper's 500 rounds and 40% of its local steps per round (1 epoch of 100 samples vs 2).
+
+    Pre-registered (before the run): claims FedMix > FedAvg and FedMix > NaiveMix on final
+    accuracy (mean of the last 5 evaluations = 10 rounds) and on the area under the accuracy
+    curve, smallest effect 0.005 each; gates: FedAvg converged (< 2% relative change over the
+    last 20% of rounds) and FedAvg at its reference level (MNIST 0.95, Fashion-MNIST 0.78: the
+    pilots' plateaus minus about 2 points, i.e. every seed trains as well as the pilot did).
+    Reported, not claimed: the FedMix λ sensitivity on Fashion-MNIST (λ = 0.05 main, 0.1, 0.2;
+    3 paired seeds) and FedMix with (ε = 1, δ = 1e-5)-DP means (3 paired seeds).
+    3 seeds (each fixes partition, initial weights, client sampling and local shuffling for
+    every arm). About 75 min with ``--workers 2`` on the 2-core machine.
     """
     return Config(
-        seeds=[0, 1],
+        seeds=[0, 1, 2],
         datasets=["fashion_mnist", "mnist"],
-        model="mlp",
-        model_width=16,
-        lam_sweep=[0.05, 0.2],
-        lam_sweep_seeds=1,
-        data=DataConfig(num_train=6000, num_test=1000, num_clients=20, classes_per_client=2),
+        arms=["fedavg", "naivemix", "fedmix"],
+        model="lenet5",
+        model_width=6,
+        lam_sweep=[0.1, 0.2],
+        lam_sweep_seeds=3,
+        dp_epsilons=[1.0],
+        dp_seeds=3,
+        eval_every=2,
+        data=DataConfig(num_train=6000, num_test=2000, num_clients=60, classes_per_client=2),
         fl=FederationConfig(
-            num_rounds=50,
-            clients_per_round=5,
+            num_rounds=400,
+            clients_per_round=15,
             local_epochs=1,
-            fedmix_lam=0.1,
+            learning_rate=0.1,
+            fedmix_lam=0.05,
             naivemix_lam=0.1,
             global_mixup_lam=0.1,
         ),
+        claims=ClaimConfig(reference_acc={"mnist": 0.95, "fashion_mnist": 0.78}),
     )
 
 

@@ -98,6 +98,12 @@ class Federation:
     model_fn: Callable[[], nn.Module] = field(repr=False, default=None)  # type: ignore[assignment]
 
     @property
+    def mean_dp(self) -> tuple[float, float] | None:
+        """``(epsilon, delta)`` of the Gaussian mechanism on the shared means, or None."""
+        fl = self.cfg.fl
+        return (fl.mean_dp_epsilon, fl.mean_dp_delta) if fl.mean_dp_epsilon > 0 else None
+
+    @property
     def num_clients(self) -> int:
         return len(self.parts)
 
@@ -131,6 +137,7 @@ class Federation:
                 seed=self.seed * 1000 + k,
                 raw_partners=raw,
                 partition_id=cid,
+                mean_dp=self.mean_dp,
             )
             if faults and cid in faults:
                 return FaultyClient(client, faults[cid])
@@ -138,14 +145,24 @@ class Federation:
 
         return fn
 
+    def eval_rounds(self) -> list[int]:
+        """Rounds after which the server evaluates: every ``cfg.eval_every``-th and the last."""
+        n, k = self.cfg.fl.num_rounds, self.cfg.eval_every
+        return sorted({*range(k, n + 1, k), n})
+
     def evaluate_fn(self, on_round: Callable[[int, float, float], None] | None = None) -> Callable:
-        """Flower ``evaluate_fn``: test loss/accuracy of the global model on the server."""
+        """Flower ``evaluate_fn``: test loss/accuracy of the global model on the server, in
+        round 0 (the initial model) and the rounds of :meth:`eval_rounds` (None otherwise, which
+        Flower skips)."""
         from .client import set_weights
         from .local_training import evaluate_accuracy
 
         model = self.model_fn()
+        k, last = self.cfg.eval_every, self.cfg.fl.num_rounds
 
-        def evaluate(server_round: int, arrays: list, config: dict) -> tuple[float, dict]:
+        def evaluate(server_round: int, arrays: list, config: dict) -> tuple[float, dict] | None:
+            if server_round % k and server_round != last:
+                return None
             set_weights(model, arrays)
             loss, acc = evaluate_accuracy(model, self.x_test, self.y_test)
             if on_round is not None:

@@ -17,7 +17,8 @@ def figures(results: Results, run_dir: RunDir) -> None:
     cfg = results.config
     for ds in cfg.datasets:
         arms = [a for a in cfg.arms if f"{ds}/{a}" in results.arms]
-        x = list(range(1, cfg.fl.num_rounds + 1))
+        k, n = cfg.eval_every, cfg.fl.num_rounds
+        x = sorted({*range(k, n + 1, k), n})  # the evaluated rounds
         learning_curves(
             run_dir.figure(f"accuracy_vs_round_{ds}"),
             {

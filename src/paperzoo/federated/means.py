@@ -17,11 +17,20 @@ Deviations from the paper:
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["client_means", "sample_partners"]
+__all__ = [
+    "analytic_gaussian_sigma",
+    "client_means",
+    "gaussian_mechanism_delta",
+    "mean_sensitivity",
+    "privatize_means",
+    "sample_partners",
+]
 
 
 def client_means(
@@ -30,6 +39,7 @@ def client_means(
     num_classes: int,
     mean_batch_size: int = 0,
     generator: torch.Generator | None = None,
+    x_range: tuple[float, float] | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Averages of ``M_k = mean_batch_size`` local samples: inputs and one-hot labels.
 
@@ -39,6 +49,8 @@ def client_means(
         num_classes: width of the one-hot labels.
         mean_batch_size: samples per mean (``M_k``); 0 means all local samples (one mean).
         generator: RNG for the random grouping.
+        x_range: clip inputs to ``[lo, hi]`` before averaging (bounds the sensitivity for
+            :func:`privatize_means`); None = no clipping.
 
     Shape:
         x: (N, *input_shape); y: (N,); returns ``(x_means (G, *input_shape),
@@ -58,6 +70,8 @@ def client_means(
     m = n if mean_batch_size == 0 or mean_batch_size >= n else mean_batch_size
     groups = n // m
     perm = torch.randperm(n, generator=generator)[: groups * m]
+    if x_range is not None:
+        x = x.clamp(*x_range)
     onehot = F.one_hot(y.long(), num_classes).to(x.dtype)
     x_means = x[perm].reshape(groups, m, *x.shape[1:]).mean(1)  # (G, *input_shape)
     y_means = onehot[perm].reshape(groups, m, num_classes).mean(1)  # (G, classes)
@@ -77,3 +91,90 @@ def sample_partners(
         raise ValueError("sample_partners: the mean pool is empty")
     idx = torch.randint(pool_x.shape[0], (batch,), generator=generator)
     return pool_x[idx], pool_y[idx]
+
+
+def _std_normal_cdf(z: float) -> float:
+    return 0.5 * math.erfc(-z / math.sqrt(2.0))
+
+
+def gaussian_mechanism_delta(sigma: float, epsilon: float, sensitivity: float) -> float:
+    """The smallest δ for which ``N(0, σ²I)`` noise on an L2-sensitivity-Δ query is (ε, δ)-DP.
+
+    Balle & Wang (2018), Thm. 8: ``δ = Φ(Δ/(2σ) - εσ/Δ) - e^ε Φ(-Δ/(2σ) - εσ/Δ)``.
+    """
+    if sigma <= 0 or sensitivity <= 0 or epsilon <= 0:
+        raise ValueError(
+            f"sigma, epsilon and sensitivity must be > 0, got {sigma}, {epsilon}, {sensitivity}"
+        )
+    a, b = sensitivity / (2.0 * sigma), epsilon * sigma / sensitivity
+    return _std_normal_cdf(a - b) - math.exp(epsilon) * _std_normal_cdf(-a - b)
+
+
+def analytic_gaussian_sigma(epsilon: float, delta: float, sensitivity: float) -> float:
+    """The smallest σ with ``gaussian_mechanism_delta(σ, ε, Δ) <= δ`` (bisection, rel. 1e-10).
+
+    Valid for every ε > 0; for ε < 1 it is below the classical
+    ``Δ sqrt(2 ln(1.25/δ)) / ε`` (checked in the tests).
+    """
+    if not (epsilon > 0 and 0 < delta < 1 and sensitivity > 0):
+        raise ValueError(
+            f"need epsilon > 0, 0 < delta < 1 and sensitivity > 0; got epsilon={epsilon}, "
+            f"delta={delta}, sensitivity={sensitivity}"
+        )
+    lo, hi = 1e-12 * sensitivity, sensitivity
+    while gaussian_mechanism_delta(hi, epsilon, sensitivity) > delta:  # δ(σ) falls with σ
+        lo, hi = hi, 2.0 * hi
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if gaussian_mechanism_delta(mid, epsilon, sensitivity) > delta:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= 1e-10 * hi:
+            break
+    return hi
+
+
+def mean_sensitivity(
+    samples_per_mean: int, input_dim: int, x_range: tuple[float, float] = (0.0, 1.0)
+) -> float:
+    """L2 sensitivity of one (input mean, one-hot label mean) row under replacing one sample:
+    ``sqrt((hi - lo)² d + 2) / M``."""
+    lo, hi = x_range
+    if samples_per_mean < 1 or input_dim < 1 or not hi > lo:
+        raise ValueError(
+            f"need samples_per_mean >= 1, input_dim >= 1 and hi > lo; got {samples_per_mean}, "
+            f"{input_dim}, {x_range}"
+        )
+    return math.sqrt((hi - lo) ** 2 * input_dim + 2.0) / samples_per_mean
+
+
+def privatize_means(
+    x_means: Tensor,
+    y_means: Tensor,
+    samples_per_mean: int,
+    epsilon: float,
+    delta: float,
+    generator: torch.Generator | None = None,
+    x_range: tuple[float, float] = (0.0, 1.0),
+) -> tuple[Tensor, Tensor, float]:
+    """Gaussian mechanism on each mean row, then post-processing back into the data's domain.
+
+    The rows must be means of ``samples_per_mean`` inputs already clipped to ``x_range`` (see
+    :func:`client_means`' ``x_range``). Returns the noisy input means clipped to ``x_range``, the
+    noisy label means projected onto the probability simplex (negative parts zeroed, rows
+    renormalised; a row with no positive part becomes uniform) and the σ used.
+
+    Shape:
+        x_means: (G, *input_shape); y_means: (G, classes); returns the same shapes and a float.
+    """
+    d = int(x_means[0].numel())
+    sigma = analytic_gaussian_sigma(epsilon, delta, mean_sensitivity(samples_per_mean, d, x_range))
+    nx = torch.randn(x_means.shape, generator=generator, dtype=x_means.dtype) * sigma
+    ny = torch.randn(y_means.shape, generator=generator, dtype=y_means.dtype) * sigma
+    x_out = (x_means + nx).clamp(*x_range)
+    y_pos = (y_means + ny).clamp_min(0.0)
+    total = y_pos.sum(-1, keepdim=True)
+    uniform = torch.full_like(y_pos, 1.0 / y_pos.shape[-1])
+    y_out = torch.where(total > 0, y_pos / total.clamp_min(1e-12), uniform)
+    return x_out, y_out, sigma

@@ -7,7 +7,9 @@ Paper: FedMix (Yoon et al., ICLR 2021), https://arxiv.org/abs/2107.00233.
 ``SimpleClientManager`` and runs Flower's own ``Server.fit`` loop: ``configure_fit``,
 ``fit_clients``, ``aggregate_fit`` and ``evaluate`` are Flower's code paths, only the transport is
 a direct call (as Flower's Ray engine does through actors). :func:`run_flower_simulation` hands
-the same strategy and client factory to ``flwr.simulation.start_simulation`` (Ray).
+the same strategy and client factory to Flower's Simulation Runtime (``run_simulation``: a
+ServerApp whose legacy ``Server`` loop reaches virtual SuperNodes through Flower's Grid, clients
+in Ray actors). Both give the same per-round numbers for the same seed (a test checks it).
 
 Deviations:
   * The quick reproduction uses :func:`run_in_process`: on the shared 2-core machine Ray's start
@@ -44,7 +46,7 @@ from flwr.server.strategy import Strategy
 
 from .strategy import ClientFailure
 
-__all__ = ["InProcessClientProxy", "run_flower_simulation", "run_in_process"]
+__all__ = ["InProcessClientProxy", "flower_apps", "run_flower_simulation", "run_in_process"]
 
 ClientFn = Callable[[str], NumPyClient | Client]
 
@@ -152,6 +154,38 @@ def run_in_process(
     return history
 
 
+class _DropDeprecationNotice:
+    """``logging`` filter: drops Flower's "DEPRECATED FEATURE" records."""
+
+    def filter(self, record: Any) -> bool:
+        return "DEPRECATED FEATURE" not in str(record.msg)
+
+
+def flower_apps(
+    strategy: Strategy,
+    client_fn: ClientFn,
+    num_rounds: int,
+    *,
+    round_timeout: float | None = None,
+) -> tuple[Any, Any]:
+    """``(ServerApp, ClientApp)`` for Flower's Simulation Runtime: the strategy runs in Flower's
+    ``Server`` loop behind the ServerApp's compatibility layer (every client proxy talks to a
+    virtual SuperNode through Flower's Grid), and each SuperNode builds its client with
+    ``client_fn(str(partition-id))`` from its node config."""
+    from flwr.client import ClientApp
+    from flwr.server import ServerApp, ServerAppComponents
+
+    config = ServerConfig(num_rounds=num_rounds, round_timeout=round_timeout)
+
+    def server_fn(context: Any) -> Any:
+        return ServerAppComponents(strategy=strategy, config=config)
+
+    def flower_client_fn(context: Any) -> Client:
+        return _as_client(client_fn(str(int(context.node_config["partition-id"]))))
+
+    return ServerApp(server_fn=server_fn), ClientApp(client_fn=flower_client_fn)
+
+
 def run_flower_simulation(
     strategy: Strategy,
     client_fn: ClientFn,
@@ -160,29 +194,52 @@ def run_flower_simulation(
     *,
     round_timeout: float | None = None,
     num_cpus: int = 1,
-) -> History:
-    """Run the same strategy and clients on Flower's Ray simulation engine (``start_simulation``).
+    verbose: bool = False,
+) -> None:
+    """Run the same strategy and clients on Flower's Simulation Runtime (Ray backend,
+    ``flwr.simulation.run_simulation``: the runtime ``flwr run`` uses for a local simulation).
 
-    Each virtual client gets ``partition-id`` from Flower's node config and is built with
-    ``client_fn(str(partition_id))``. Ray is started locally with ``num_cpus`` CPUs and no
-    dashboard, and never installs packages (the legacy engine ships no FAB).
+    ``num_clients`` virtual SuperNodes; Ray is started locally with ``num_cpus`` CPUs, one per
+    client, no dashboard. The strategy object lives in this process, so its ``evaluate_fn`` and
+    event hooks record as with :func:`run_in_process`; client sampling, local shuffling and the
+    aggregation order are seeded from the run seed and the clients' partition ids (not from
+    Ray's scheduling or node ids), so both runners give the same numbers (tested).
     """
+    import logging
+    import warnings
+
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
-    from flwr.simulation import start_simulation
+    os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")  # CPU only: no GPU tip
+    from flwr.simulation import run_simulation
 
-    def flower_client_fn(context: Any) -> Client:
-        return _as_client(client_fn(str(int(context.node_config["partition-id"]))))
-
-    return start_simulation(
-        client_fn=flower_client_fn,
-        num_clients=num_clients,
-        config=ServerConfig(num_rounds=num_rounds, round_timeout=round_timeout),
-        strategy=strategy,
-        client_resources={"num_cpus": 1, "num_gpus": 0.0},
-        ray_init_args={
-            "num_cpus": num_cpus,
-            "include_dashboard": False,
-            "ignore_reinit_error": True,
-            "log_to_driver": False,
-        },
+    server_app, client_app = flower_apps(
+        strategy, client_fn, num_rounds, round_timeout=round_timeout
     )
+    flwr_log = logging.getLogger("flwr")
+    level = flwr_log.level
+    # run_simulation's deprecation notice points to `flwr run`, which deploy.py uses; in a
+    # reproduction it is noise (dropped-client warnings still show)
+    quiet = _DropDeprecationNotice()
+    if not verbose:
+        flwr_log.setLevel(max(level, logging.WARNING))
+        flwr_log.addFilter(quiet)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            run_simulation(
+                server_app,
+                client_app,
+                num_supernodes=num_clients,
+                backend_config={
+                    "client_resources": {"num_cpus": 1, "num_gpus": 0.0},
+                    "init_args": {
+                        "num_cpus": num_cpus,
+                        "include_dashboard": False,
+                        "ignore_reinit_error": True,
+                        "log_to_driver": False,
+                    },
+                },
+            )
+    finally:
+        flwr_log.setLevel(level)
+        flwr_log.removeFilter(quiet)

@@ -159,6 +159,8 @@ class MeanAugmentedFedAvg(FedAvg):
         self._current: NDArrays = []
         #: client id -> (x_means (G, *input_shape), y_means (G, classes)), as received
         self.means: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        #: client name -> the metrics sent with its means (samples_per_mean, dp_sigma, ...)
+        self.mean_info: dict[str, dict[str, Scalar]] = {}
         #: every dropped client: {"round", "cid" (its partition id when it told us), "node"
         #: (Flower's id of the connection), "reason"}
         self.dropped: list[dict[str, Any]] = []
@@ -194,6 +196,17 @@ class MeanAugmentedFedAvg(FedAvg):
             }
         )
 
+    def _name(self, node: str) -> str:
+        return self.names.get(node, node)
+
+    def _order(self, node: str) -> tuple[int, int, str]:
+        """Sort key by the client's own name (numeric partition ids in numeric order): client
+        sampling, the mean pool and the aggregation order then do not depend on the node ids a
+        transport assigns (random in Flower's simulation and gRPC), so every engine computes
+        the same numbers for the same seed."""
+        name = self._name(node)
+        return (0, int(name), "") if name.isdigit() else (1, 0, name)
+
     def _learn_names(self, client_manager: ClientManager) -> None:
         """Ask every client not yet named for its ``partition_id`` (one small round trip each,
         once per connection), so logs and ``dropped`` name partitions, not Flower node ids."""
@@ -220,7 +233,7 @@ class MeanAugmentedFedAvg(FedAvg):
     def _collect_means(self, client_manager: ClientManager) -> None:
         ins = FitIns(Parameters(tensors=[], tensor_type="numpy.ndarray"), {"task": "means"})
         shape = None
-        for cid, proxy in sorted(client_manager.all().items()):
+        for cid, proxy in sorted(client_manager.all().items(), key=lambda kv: self._order(kv[0])):
             try:
                 res = proxy.fit(ins, timeout=self.client_timeout, group_id=0)
             except Exception as e:  # a client that fails here contributes no means
@@ -240,14 +253,19 @@ class MeanAugmentedFedAvg(FedAvg):
             ):
                 self._drop(0, cid, "means with a different shape or non-finite values")
                 continue
-            self.means[cid] = (xm, ym)
+            self.means[self._name(cid)] = (xm, ym)
+            self.mean_info[self._name(cid)] = dict(res.metrics)
         total = sum(len(v[0]) for v in self.means.values())
         log(INFO, "collected %s means from %s clients", total, len(self.means))
         self._event({"event": "means_collected", "clients": len(self.means), "means": total})
 
     def pool_for(self, cid: str) -> NDArrays:
-        """``[pool_x, pool_y]``: the means of every client except ``cid`` (its own excluded)."""
-        others = [v for k, v in sorted(self.means.items()) if k != cid]
+        """``[pool_x, pool_y]``: the means of every client except ``cid`` (a node id or the
+        client's name; its own means are excluded), in the clients' name order."""
+        own = self._name(cid)
+        others = [
+            self.means[k] for k in sorted(self.means, key=lambda k: self._order(k)) if k != own
+        ]
         if not others:
             return []
         return [np.concatenate([o[0] for o in others]), np.concatenate([o[1] for o in others])]
@@ -261,7 +279,7 @@ class MeanAugmentedFedAvg(FedAvg):
         sample_size, min_num = self.num_fit_clients(client_manager.num_available())
         client_manager.wait_for(min_num, timeout=int(self.wait_timeout))
         self._learn_names(client_manager)  # clients that joined since the last round
-        clients = sorted(client_manager.all().items())
+        clients = sorted(client_manager.all().items(), key=lambda kv: self._order(kv[0]))
         if not clients:
             return []
         pick = self._rng.choice(len(clients), size=min(sample_size, len(clients)), replace=False)
@@ -311,7 +329,8 @@ class MeanAugmentedFedAvg(FedAvg):
         if not valid:
             log(WARNING, "round %s: no valid client update; keeping the global model", server_round)
             return None, {"num_clients": 0}
-        valid.sort(key=lambda pr: pr[0].cid)  # float sums in a fixed order: repeatable runs
+        # float sums in a fixed order (by client name): repeatable runs on every engine
+        valid.sort(key=lambda pr: self._order(pr[0].cid))
         params, metrics = super().aggregate_fit(server_round, valid, [])
         losses = [(r.num_examples, r.metrics.get("train_loss")) for _, r in valid]
         losses = [(n, float(v)) for n, v in losses if isinstance(v, (int, float))]

@@ -31,7 +31,8 @@ __all__ = [
 
 
 def run_arm(fed: Federation, arm: str, log: Any = None) -> dict[str, Any]:
-    """Train one arm on one federation; returns per-round test accuracy and drop counts."""
+    """Train one arm on one federation; returns the test accuracy of every evaluated round
+    (``fed.eval_rounds()``) and drop counts."""
     import logging
 
     from .simulation import run_flower_simulation, run_in_process
@@ -60,11 +61,14 @@ def run_arm(fed: Federation, arm: str, log: Any = None) -> dict[str, Any]:
     start = time.perf_counter()
     runner = run_in_process if cfg.fl.engine == "in_process" else run_flower_simulation
     runner(strategy, fed.client_fn(arm), fed.num_clients, cfg.fl.num_rounds, round_timeout=timeout)
-    curve = [acc[r] for r in sorted(acc) if r >= 1]
-    if len(curve) != cfg.fl.num_rounds:
-        raise RuntimeError(f"{arm}: evaluated {len(curve)} of {cfg.fl.num_rounds} rounds")
+    rounds = fed.eval_rounds()
+    if sorted(r for r in acc if r >= 1) != rounds:
+        raise RuntimeError(f"{arm}: evaluated rounds {sorted(acc)}, expected {rounds}")
+    curve = [acc[r] for r in rounds]
     k = min(cfg.final_rounds, len(curve))
+    sigmas = [float(v["dp_sigma"]) for v in strategy.mean_info.values() if "dp_sigma" in v]
     return {
+        "dp_sigma": float(np.mean(sigmas)) if sigmas else None,
         "acc": curve,
         "final_acc": float(np.mean(curve[-k:])),
         "best_acc": float(np.max(curve)),
@@ -83,7 +87,8 @@ def preflight(cfg: Config, data_root: Any) -> None:
 
 
 def units(cfg: Config) -> list[Unit]:
-    """Data set x arm x seed, then the λ sweep (aux units: not part of the claims)."""
+    """Data set x arm x seed, then the λ sweep and the private-means arms (aux units: reported,
+    not part of the claims)."""
     unknown = [a for a in cfg.arms if a not in ARMS]
     if unknown:
         raise ValueError(f"unknown arms {unknown}; choose from {ARMS}")
@@ -100,6 +105,13 @@ def units(cfg: Config) -> list[Unit]:
                 params = {"dataset": ds, "arm": "fedmix", "lam": float(lam)}
                 name = f"sweep/{ds}/fedmix_lam{lam:g}"
                 out.append(Unit(f"{name}/seed{s}", name, s, params, role="aux"))
+    if cfg.dp_epsilons:
+        ds = cfg.datasets[0]
+        for eps in cfg.dp_epsilons:
+            for s in cfg.seeds[: cfg.dp_seeds]:
+                params = {"dataset": ds, "arm": "fedmix", "dp_epsilon": float(eps)}
+                name = f"dp/{ds}/fedmix_eps{eps:g}"
+                out.append(Unit(f"{name}/seed{s}", name, s, params, role="aux"))
     return out
 
 
@@ -110,6 +122,9 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
     p = unit.params
     if "lam" in p:
         cfg = dataclasses.replace(cfg, fl=dataclasses.replace(cfg.fl, fedmix_lam=p["lam"]))
+    if "dp_epsilon" in p:
+        fl = dataclasses.replace(cfg.fl, mean_dp_epsilon=p["dp_epsilon"])
+        cfg = dataclasses.replace(cfg, fl=fl)
     key = (
         "federated",
         p["dataset"],
@@ -126,8 +141,10 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
     return {
         "test/final_acc": res["final_acc"],
         "test/best_acc": res["best_acc"],
-        # Area under the accuracy curve, normalised by the number of rounds.
+        # Area under the accuracy curve (evaluated rounds, evenly spaced), normalised.
         "test/auc": float(np.mean(res["acc"])),
         "test/acc_change": relative_change(res["acc"]),
         "dropped_clients": float(res["dropped"]),
+        # σ of the Gaussian noise on each shared mean (private-means arms only)
+        **({"dp/sigma": res["dp_sigma"]} if res["dp_sigma"] is not None else {}),
     }
