@@ -1,114 +1,81 @@
-"""End to end over Flower's real gRPC transport on loopback: client processes + a server.
+"""End to end on Flower's Deployment Runtime on loopback: a SuperLink, one SuperNode process per
+client and ``flwr run`` of the package's Flower App, with faulty SuperNodes."""
 
-The server runs in the test process (Flower's ``start_server`` must own the main thread for its
-signal handlers), the clients are separate ``python -m paperzoo.federated.deploy client``
-processes that talk to it over gRPC on 127.0.0.1.
-"""
-
-import json
-import signal
-import socket
-import subprocess
-import sys
+import tomllib
 
 import pytest
 
 pytest.importorskip("flwr")
 
 from paperzoo.federated.deploy import main as deploy_main
+from paperzoo.federated.deploy import run_local, write_app
+from paperzoo.federated.flower_app import RUN_CONFIG, config_from_run_config
 
-pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+RUN = {"dataset": "synthetic", "num-clients": 3, "num-rounds": 2, "arm": "fedmix"}
 
 
-def _federate(tmp_path, arm, faults=None, num_clients=2, round_timeout=30, delay=5.0):
-    port = _free_port()
-    common = ["--address", f"127.0.0.1:{port}", "--num-clients", str(num_clients), "--arm", arm]
-    common += ["--dataset", "synthetic"]  # no scikit-learn import: faster client processes
-    clients = [
-        subprocess.Popen(
-            [sys.executable, "-m", "paperzoo.federated.deploy", "client", *common]
-            + ["--partition-id", str(k), "--max-retries", "60", "--wait-timeout", "300"]
-            + (["--fault", faults[k]] if faults and k in faults else [])
-            + ["--fault-delay", str(delay)],
-            stdout=subprocess.DEVNULL,
-            stderr=open(tmp_path / f"client{k}.log", "w"),  # noqa: SIM115
-        )
-        for k in range(num_clients)
-    ]
-    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    out = tmp_path / "server.json"
-    try:
-        deploy_main(
-            [
-                "server",
-                *common,
-                "--rounds",
-                "2",
-                "--round-timeout",
-                str(round_timeout),
-                "--wait-timeout",
-                "300",  # clients import torch first: minutes on a heavily shared machine
-                "--out",
-                str(out),
-            ]
-        )
-    finally:
-        for s, h in handlers.items():
-            signal.signal(s, h)
-        codes = []
-        for c in clients:
-            try:
-                c.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                c.kill()
-                c.wait()
-            codes.append(c.returncode)
-    for k in range(num_clients):  # show the clients' logs when a test fails
-        print(f"--- client {k} ---\n" + (tmp_path / f"client{k}.log").read_text()[-3000:])
-    return json.loads(out.read_text()), codes
+def _in_process(run_config, faults):
+    """The same federation, faults and strategy settings with the in-process driver."""
+    from paperzoo.federated.flower_app import _federation
+    from paperzoo.federated.simulation import run_in_process
 
-
-def test_two_clients_two_rounds_over_grpc(tmp_path):
-    summary, codes = _federate(tmp_path, "fedmix")
-    assert codes == [0, 0], codes
-    assert summary["means_clients"] == 2, summary  # means crossed the wire once per client
-    assert summary["dropped"] == [], summary
-    acc = summary["accuracy"]
-    assert len(acc) == 3 and acc[-1] > acc[0], summary
-
-
-def test_crashing_client_is_dropped_and_training_continues(tmp_path):
-    summary, codes = _federate(tmp_path, "fedavg", faults={1: "crash"})
-    assert codes[0] == 0 and codes[1] != 0, codes  # the faulty process died mid-round
-    dropped = summary["dropped"]
-    assert dropped and dropped[0]["round"] == 1, summary
-    # named by its partition (it said so through get_properties), not by Flower's node id
-    assert dropped[0]["cid"] == "1" and dropped[0]["node"] != "1", summary
-    assert dropped[0]["reason"]
-    acc = summary["accuracy"]
-    # the healthy client's updates were aggregated
-    assert len(acc) == 3 and acc[-1] > acc[0], summary
-
-
-def test_nan_wrong_shape_and_slow_updates_are_dropped_over_grpc(tmp_path):
-    summary, _ = _federate(
-        tmp_path,
-        "fedavg",
-        faults={1: "nan", 2: "shape", 3: "slow"},
-        num_clients=4,
-        round_timeout=10,
-        delay=25.0,
+    fed = _federation(run_config)
+    acc = {}
+    strategy = fed.strategy(
+        "fedmix",
+        evaluate_fn=fed.evaluate_fn(lambda r, loss, a: acc.__setitem__(r, a)),
+        expected_clients=fed.num_clients,
+        min_available_clients=1,
     )
+    faults = {str(k): m for k, m in faults.items()}
+    run_in_process(strategy, fed.client_fn("fedmix", faults), fed.num_clients, 2)
+    return [acc[r] for r in sorted(acc)], strategy.dropped
+
+
+@pytest.mark.slow
+def test_deployment_drops_crash_and_nan_and_loses_nothing_else(tmp_path):
+    faults = {1: "crash", 2: "nan"}
+    summary = run_local(RUN, faults, log_dir=tmp_path, timeout=900)
+    assert summary["finished"], summary
+    assert summary["means_clients"] == 3, summary  # every node's means crossed the wire once
     reasons = {(d["round"], d["cid"]): d["reason"] for d in summary["dropped"]}
-    assert "NaN" in reasons[(1, "1")] and "NaN" in reasons[(2, "1")], summary
-    assert "shape" in reasons[(1, "2")] and "shape" in reasons[(2, "2")], summary
-    assert (1, "3") in reasons, summary  # the slow client missed the round timeout
-    assert all(cid != "0" for _, cid in reasons), summary
-    acc = summary["accuracy"]
-    assert len(acc) == 3 and acc[-1] > acc[0], summary  # the healthy client carried on
+    # named by partition id (get_properties), not by Flower's random node ids
+    assert set(reasons) == {(1, "1"), (1, "2"), (2, "1"), (2, "2")}, summary
+    assert "injected client crash" in reasons[(1, "1")]
+    assert "NaN" in reasons[(1, "2")]
+    # nothing else lost: the healthy node's updates give exactly the in-process numbers
+    acc, dropped = _in_process(RUN, faults)
+    assert summary["accuracy"] == acc, (summary["accuracy"], acc)
+    assert {(d["round"], d["cid"]) for d in dropped} == set(reasons)
+
+
+def test_written_app_is_a_flower_app_with_every_run_config_key(tmp_path):
+    app = write_app(tmp_path / "app")
+    meta = tomllib.loads((app / "pyproject.toml").read_text())
+    flwr = meta["tool"]["flwr"]["app"]
+    assert flwr["components"] == {
+        "serverapp": "paperzoo_fedmix_app:server_app",
+        "clientapp": "paperzoo_fedmix_app:client_app",
+    }
+    assert flwr["config"] == RUN_CONFIG
+    assert meta["project"]["dependencies"] == []  # never installs anything on a node
+    assert "paperzoo.federated.flower_app" in (app / "paperzoo_fedmix_app.py").read_text()
+
+
+def test_run_config_is_checked_before_any_process_starts():
+    cfg = config_from_run_config({"num-clients": 4, "clients-per-round": 0, "lam": 0.2})
+    assert cfg.fl.clients_per_round == 4 and cfg.fl.fedmix_lam == 0.2
+    with pytest.raises(ValueError, match="unknown run config keys"):
+        config_from_run_config({"num_rounds": 3})
+    with pytest.raises(ValueError, match="only in simulation"):
+        config_from_run_config({"arm": "global_mixup"})
+    with pytest.raises(ValueError, match="outside"):
+        run_local(RUN, {5: "crash"})
+    with pytest.raises(ValueError, match="unknown fault modes"):
+        run_local(RUN, {1: "explode"})
+
+
+def test_cli_bad_fault_exits_2(capsys):
+    assert deploy_main(["local", "--fault", "x=crash"]) == 2
+    assert "K=MODE" in capsys.readouterr().err
+    assert deploy_main(["local", "--num-clients", "2", "--fault", "3=crash"]) == 2

@@ -1,146 +1,254 @@
-"""A real deployment on loopback: one Flower server process and several client processes.
+"""A real deployment on Flower's Deployment Runtime: a SuperLink, one SuperNode per client and
+``flwr run`` of the package's Flower App (:mod:`paperzoo.federated.flower_app`).
 
 Paper: FedMix (Yoon et al., ICLR 2021), https://arxiv.org/abs/2107.00233.
 
-The server runs :class:`~paperzoo.federated.strategy.MeanAugmentedFedAvg` in Flower's server loop
-behind Flower's gRPC transport (``flwr.server.start_server``); every client is its own process
-(``flwr.client.start_client``) holding only its partition. Start them in any order::
+Everything on one machine (loopback), in one command::
 
-    python -m paperzoo.federated.deploy server --address 127.0.0.1:8089 --num-clients 2 \\
-        --rounds 2 --arm fedmix --out runs/federated/deploy.json &
-    python -m paperzoo.federated.deploy client --address 127.0.0.1:8089 --num-clients 2 \\
-        --partition-id 0 --arm fedmix &
-    python -m paperzoo.federated.deploy client --address 127.0.0.1:8089 --num-clients 2 \\
-        --partition-id 1 --arm fedmix
-    wait
+    python -m paperzoo.federated.deploy local --num-clients 3 --rounds 2 --arm fedmix \\
+        --fault 2=nan --out runs/federated/deploy.json
 
-``--dataset digits`` (default) and ``synthetic`` need no data; ``mnist``/``fashion_mnist`` read
-``--data-root``.
-Server and clients must agree on ``--dataset``, ``--num-clients``, ``--seed`` and ``--arm`` (the
-partition is derived from them). ``--fault crash|nan|shape|slow|exit`` makes a client misbehave
-in training rounds (reliability demos and tests). Run-time dependency installation is disabled
-(``FLWR_DISABLE_RUNTIME_DEPENDENCY_INSTALLATION=1``; this transport also never ships a FAB), so a
-deployment can never pull another torch.
+starts ``flower-superlink``, ``--num-clients`` ``flower-supernode`` processes (each with
+``--node-config "partition-id=K"``), writes the Flower App to a temporary directory, submits it
+with ``flwr run --stream`` and stops everything when the run ends; the JSON summary has the
+per-round test accuracy and every dropped client with its reason. ``--fault K=MODE`` makes
+SuperNode K misbehave in training rounds (``crash``, ``nan``, ``shape``, ``slow``, ``exit``).
 
-Deviations:
-  * Flower 1.42 deprecates ``start_server``/``start_client`` in favour of SuperLink/SuperNode +
-    ``flwr run``; they remain the way to run a legacy ``Strategy`` object in a server process
-    without packaging a Flower App (FAB), and they use Flower's gRPC transport.
+On several machines, with the same Python environment (``pip install 'paperzoo[fl]'``)
+everywhere::
+
+    python -m paperzoo.federated.deploy app ./fedmix-app          # writes the Flower App
+    flower-superlink --insecure --disable-runtime-dependency-installation \
+        --host 0.0.0.0 --port 9091                                 # on the server host
+    flower-supernode --insecure --superlink SERVER:9091 \
+        --node-config "partition-id=0"                             # on client 0's host, etc.
+    flwr run ./fedmix-app my-superlink --stream --run-config "num-clients=2 arm='fedmix'"
+
+where ``my-superlink`` names a connection in ``$FLWR_HOME/config.toml``
+(``[superlink.my-superlink] address = "SERVER:9091"``, ``insecure = true``; the port is the
+SuperLink's ``--port``, 9091 in the example). Use TLS (``--ssl-*``) outside a trusted network.
+``--dataset digits`` (default) and ``synthetic`` need no data; ``mnist`` / ``fashion_mnist`` read
+the run config's ``data-root`` on each node. The app ships no dependencies and runtime
+installation is disabled, so a deployment can never pull another torch.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
+import socket
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-__all__ = ["main"]
+__all__ = ["main", "run_local", "write_app"]
 
-# Must be set before flwr is imported anywhere in this process.
-os.environ["FLWR_DISABLE_RUNTIME_DEPENDENCY_INSTALLATION"] = "1"
-os.environ.setdefault("FLWR_TELEMETRY_ENABLED", "0")  # no phoning home from a test or a lab
+#: the module of the written app; it re-exports the installed package's apps
+APP_MODULE = "paperzoo_fedmix_app"
 
 
-def _config(args: argparse.Namespace):
-    from .config import Config, DataConfig, FederationConfig
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    return json.dumps(str(v))  # a JSON string is a valid TOML basic string
 
-    return Config(
-        seeds=[args.seed],
-        datasets=[args.dataset],
-        model="lenet5" if args.dataset in ("mnist", "fashion_mnist") else "mlp",
-        model_width=4,
-        data=DataConfig(
-            num_train=args.num_train,
-            num_test=500,
-            num_clients=args.num_clients,
-            classes_per_client=args.classes_per_client,
-        ),
-        fl=FederationConfig(
-            num_rounds=args.rounds,
-            clients_per_round=args.clients_per_round or args.num_clients,
-            local_epochs=1,
-            learning_rate=args.learning_rate,
-            fedmix_lam=args.lam,
-            naivemix_lam=args.lam,
-            round_timeout=args.round_timeout,
-        ),
+
+def write_app(directory: str | Path) -> Path:
+    """Write the Flower App (``pyproject.toml`` + a two-line module) into ``directory``.
+
+    The module imports :mod:`paperzoo.federated.flower_app`, so every node needs paperzoo
+    installed; the app itself is a few hundred bytes.
+    """
+    from .flower_app import RUN_CONFIG
+
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    config = "\n".join(f"{k} = {_toml_value(v)}" for k, v in RUN_CONFIG.items())
+    (d / "pyproject.toml").write_text(
+        f"""[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[project]
+name = "paperzoo-fedmix"
+version = "1.0.0"
+description = "FedMix / NaiveMix / FedAvg under mean-augmented FL (paperzoo)"
+license = "MIT"
+dependencies = []  # paperzoo must be installed on every node; nothing is installed at run time
+
+[tool.hatch.build.targets.wheel]
+packages = ["."]
+
+[tool.flwr.app]
+publisher = "paperzoo"
+
+[tool.flwr.app.components]
+serverapp = "{APP_MODULE}:server_app"
+clientapp = "{APP_MODULE}:client_app"
+
+[tool.flwr.app.config]
+{config}
+"""
     )
-
-
-def _server(args: argparse.Namespace) -> int:
-    import torch
-    from flwr.server import ServerConfig, start_server
-
-    from .federation import build_federation
-
-    torch.set_num_threads(1)
-    cfg = _config(args)
-    fed = build_federation(cfg, args.dataset, args.seed, args.data_root)
-    acc: dict[int, float] = {}
-    stamps: dict[int, float] = {}  # wall clock (epoch s) at each round's evaluation
-    events: list[dict] = []
-
-    def on_round(r: int, loss: float, a: float) -> None:
-        acc[r], stamps[r] = a, time.time()
-
-    strategy = fed.strategy(
-        args.arm,
-        evaluate_fn=fed.evaluate_fn(on_round),
-        on_event=events.append,
-        min_available_clients=1,  # after the initial wait, a lost client must not stall rounds
-        client_timeout=args.round_timeout or None,
-        wait_timeout=args.wait_timeout,
+    (d / f"{APP_MODULE}.py").write_text(
+        '"""FedMix Flower App: the apps live in the installed paperzoo package."""\n\n'
+        "from paperzoo.federated.flower_app import client_app, server_app\n\n"
+        '__all__ = ["client_app", "server_app"]\n'
     )
-    start = time.perf_counter()
-    start_server(
-        server_address=args.address,
-        config=ServerConfig(num_rounds=args.rounds, round_timeout=args.round_timeout or None),
-        strategy=strategy,
-    )
-    summary = {
-        "arm": args.arm,
-        "rounds": args.rounds,
-        "accuracy": [acc[r] for r in sorted(acc)],
-        "round_times": [stamps[r] for r in sorted(stamps)],
-        "dropped": strategy.dropped,
-        "means_clients": len(strategy.means),
-        "events": events,
-        "seconds": time.perf_counter() - start,
-    }
-    text = json.dumps(summary, indent=1)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text)
-    print(text)
-    return 0
+    return d
 
 
-def _client(args: argparse.Namespace) -> int:
-    import torch
-    from flwr.client import start_client
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
+
+def _bin(name: str) -> str:
+    """A console script of this interpreter's environment (``flwr``, ``flower-superlink``...)."""
+    here = Path(sys.executable).parent / name
+    return str(here) if here.exists() else name
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen, timeout: float) -> None:
+    """Block until something listens on 127.0.0.1:``port`` (the SuperLink has started)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the SuperLink exited with code {proc.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1.0):
+            return
+        time.sleep(0.3)
+    raise TimeoutError(f"the SuperLink did not listen on port {port} within {timeout:.0f} s")
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    """Terminate each process group (SuperLink / SuperNodes spawn app processes of their own)."""
+    for p in procs:
+        if p.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGTERM)
+    deadline = time.time() + 15
+    for p in procs:
+        try:
+            p.wait(timeout=max(0.1, deadline - time.time()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+
+def run_local(
+    run_config: dict[str, Any],
+    faults: dict[int, str] | None = None,
+    *,
+    fault_delay: float = 5.0,
+    log_dir: str | Path | None = None,
+    timeout: float = 1800.0,
+) -> dict[str, Any]:
+    """Run one federation on loopback with Flower's Deployment Runtime; return its summary.
+
+    Args:
+        run_config: keys of :data:`~paperzoo.federated.flower_app.RUN_CONFIG` (``out`` is set
+            here).
+        faults: partition id -> fault mode of that SuperNode.
+        fault_delay: seconds a ``slow`` client sleeps.
+        log_dir: where the SuperLink / SuperNode / ``flwr run`` logs go (default: a temporary
+            directory, removed afterwards).
+        timeout: seconds before the whole run is stopped (``TimeoutError``).
+
+    Returns:
+        The ServerApp's summary: ``accuracy`` (rounds 0..R), ``dropped`` (round, cid, reason),
+        ``means_clients``, ``round_times``, ``seconds``, ``finished``.
+    """
     from .client import FaultyClient
-    from .federation import build_federation
+    from .flower_app import RUN_CONFIG, config_from_run_config
 
-    torch.set_num_threads(1)
-    cfg = _config(args)
-    fed = build_federation(cfg, args.dataset, args.seed, args.data_root)
-    if args.arm == "global_mixup":
-        raise SystemExit("global_mixup shares raw samples; it exists only in simulation")
-    client = fed.client_fn(args.arm)(str(args.partition_id))
-    if args.fault:
-        client = FaultyClient(client, args.fault, delay=args.fault_delay)
-    start_client(
-        server_address=args.address,
-        client=client.to_client(),
-        insecure=True,
-        max_retries=args.max_retries,
-        max_wait_time=args.wait_timeout,
-    )
-    return 0
+    config_from_run_config(run_config)  # bad keys or values fail here, before any process
+    n = int({**RUN_CONFIG, **run_config}["num-clients"])
+    faults = faults or {}
+    bad = [k for k in faults if not 0 <= k < n]
+    if bad:
+        raise ValueError(f"--fault partition ids {bad} outside [0, {n})")
+    modes = sorted({m for m in faults.values() if m not in FaultyClient.MODES})
+    if modes:
+        raise ValueError(f"unknown fault modes {modes}; choose from {FaultyClient.MODES}")
+    with tempfile.TemporaryDirectory(prefix="paperzoo-flower-") as tmp:
+        work = Path(tmp)
+        logs = Path(log_dir) if log_dir else work / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        home = work / "flwr_home"
+        home.mkdir()
+        port = _free_port()
+        (home / "config.toml").write_text(
+            '[superlink]\ndefault = "local-deployment"\n\n'
+            f'[superlink.local-deployment]\naddress = "127.0.0.1:{port}"\ninsecure = true\n'
+        )
+        env = {
+            **os.environ,
+            "FLWR_HOME": str(home),
+            "FLWR_TELEMETRY_ENABLED": "0",
+            "FLWR_DISABLE_RUNTIME_DEPENDENCY_INSTALLATION": "1",
+            "OMP_NUM_THREADS": "1",
+            # the SuperLink / SuperNodes start flower-superexec and the app processes by name
+            "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+        }
+        app = write_app(work / "app")
+        out = work / "summary.json"
+        procs: list[subprocess.Popen] = []
+
+        def spawn(cmd: list[str], name: str) -> subprocess.Popen:
+            p = subprocess.Popen(
+                cmd,
+                env=env,
+                cwd=work,
+                stdout=open(logs / f"{name}.log", "w"),  # noqa: SIM115 - closed with the process
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # own process group: _stop reaches its app processes
+            )
+            procs.append(p)
+            return p
+
+        try:
+            link = [
+                _bin("flower-superlink"),
+                "--insecure",
+                "--disable-runtime-dependency-installation",
+            ]
+            spawn([*link, "--host", "127.0.0.1", "--port", str(port)], "superlink")
+            for k in range(n):
+                node = f"partition-id={k} num-partitions={n}"
+                if k in faults:
+                    node += f" fault='{faults[k]}' fault-delay={float(fault_delay)}"
+                cmd = [_bin("flower-supernode"), "--insecure", "--superlink", f"127.0.0.1:{port}"]
+                spawn([*cmd, "--port", str(_free_port()), "--node-config", node], f"supernode{k}")
+            _wait_for_port(port, procs[0], timeout=120.0)  # `flwr run` does not retry
+            overrides = " ".join(
+                f"{k}={_toml_value(v)}" for k, v in {**run_config, "out": str(out)}.items()
+            )
+            run = spawn(
+                [_bin("flwr"), "run", str(app), "--stream", "--run-config", overrides],
+                "flwr_run",
+            )
+            start = time.time()
+            while run.poll() is None:  # `flwr run --stream` exits when the run ends
+                if time.time() - start > timeout:
+                    raise TimeoutError(f"the federation did not finish within {timeout:.0f} s")
+                time.sleep(0.5)
+            if not out.exists():
+                tail = (logs / "flwr_run.log").read_text()[-3000:]
+                raise RuntimeError(f"the ServerApp wrote no summary; `flwr run` said:\n{tail}")
+            return json.loads(out.read_text())
+        finally:
+            _stop(procs)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -150,37 +258,83 @@ def parser() -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("role", choices=["server", "client"])
-    p.add_argument("--address", default="127.0.0.1:8089", help="host:port of the server")
-    p.add_argument("--arm", default="fedmix", choices=["fedavg", "fedprox", "naivemix", "fedmix"])
-    p.add_argument(
+    sub = p.add_subparsers(dest="command", required=True)
+    a = sub.add_parser("app", help="write the Flower App (pyproject.toml + module) to DIR")
+    a.add_argument("directory")
+    loc = sub.add_parser("local", help="SuperLink + SuperNodes + `flwr run` on loopback")
+    loc.add_argument("--arm", default="fedmix", choices=["fedavg", "fedprox", "naivemix", "fedmix"])
+    loc.add_argument(
         "--dataset", default="digits", choices=["digits", "synthetic", "mnist", "fashion_mnist"]
     )
-    p.add_argument("--data-root", default=None)
-    p.add_argument("--num-clients", type=int, default=2)
-    p.add_argument("--clients-per-round", type=int, default=0, help="0 = all clients")
-    p.add_argument("--classes-per-client", type=int, default=5)
-    p.add_argument("--num-train", type=int, default=0, help="training subsample (0 = all)")
-    p.add_argument("--rounds", type=int, default=2)
-    p.add_argument("--learning-rate", type=float, default=0.1)
-    p.add_argument("--lam", type=float, default=0.1, help="FedMix / NaiveMix λ")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--round-timeout", type=float, default=60.0, help="seconds; 0 = none")
-    p.add_argument("--wait-timeout", type=float, default=60.0, help="seconds to wait for peers")
-    p.add_argument("--max-retries", type=int, default=20, help="client connection retries")
-    p.add_argument("--partition-id", type=int, default=0)
-    p.add_argument("--fault", default="", choices=["", "crash", "nan", "shape", "slow", "exit"])
-    p.add_argument("--fault-delay", type=float, default=5.0, help="seconds for --fault slow")
-    p.add_argument("--out", default="", help="server: write a JSON summary here")
+    loc.add_argument("--data-root", default="", help="data root on every node (real data sets)")
+    loc.add_argument("--num-clients", type=int, default=2, help="SuperNodes, one per partition")
+    loc.add_argument("--clients-per-round", type=int, default=0, help="0 = all clients")
+    loc.add_argument("--classes-per-client", type=int, default=5)
+    loc.add_argument("--num-train", type=int, default=0, help="training subsample (0 = all)")
+    loc.add_argument("--rounds", type=int, default=2)
+    loc.add_argument("--learning-rate", type=float, default=0.1)
+    loc.add_argument("--lam", type=float, default=0.1, help="FedMix / NaiveMix λ")
+    loc.add_argument("--mean-dp-epsilon", type=float, default=0.0, help="0 = exact means")
+    loc.add_argument("--seed", type=int, default=0)
+    loc.add_argument("--round-timeout", type=float, default=60.0, help="seconds; 0 = none")
+    loc.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="K=MODE",
+        help="SuperNode K misbehaves in training: crash, nan, shape, slow, exit (repeatable)",
+    )
+    loc.add_argument("--fault-delay", type=float, default=5.0, help="seconds for MODE slow")
+    loc.add_argument("--timeout", type=float, default=1800.0, help="stop after this many s")
+    loc.add_argument("--logs", default="", help="keep the processes' logs in this folder")
+    loc.add_argument("--out", default="", help="also write the JSON summary here")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    import logging
-
-    logging.getLogger("flwr").setLevel(logging.WARNING if args.role == "client" else logging.INFO)
-    return _server(args) if args.role == "server" else _client(args)
+    if args.command == "app":
+        print(write_app(args.directory))
+        return 0
+    faults: dict[int, str] = {}
+    for spec in args.fault:
+        k, sep, mode = spec.partition("=")
+        if not sep or not k.isdigit():
+            print(f"--fault wants K=MODE (e.g. 1=crash), got {spec!r}", file=sys.stderr)
+            return 2
+        faults[int(k)] = mode
+    run_config = {
+        "arm": args.arm,
+        "dataset": args.dataset,
+        "data-root": args.data_root,
+        "num-clients": args.num_clients,
+        "clients-per-round": args.clients_per_round,
+        "classes-per-client": args.classes_per_client,
+        "num-train": args.num_train,
+        "num-rounds": args.rounds,
+        "learning-rate": args.learning_rate,
+        "lam": args.lam,
+        "mean-dp-epsilon": args.mean_dp_epsilon,
+        "seed": args.seed,
+        "round-timeout": args.round_timeout,
+    }
+    try:
+        summary = run_local(
+            run_config,
+            faults,
+            fault_delay=args.fault_delay,
+            log_dir=args.logs or None,
+            timeout=args.timeout,
+        )
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    text = json.dumps(summary, indent=1)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text)
+    print(text)
+    return 0 if summary.get("finished") else 1
 
 
 if __name__ == "__main__":
