@@ -23,9 +23,13 @@ def test_paper_data_absent_is_a_clear_error(tmp_path):
 def test_presets_follow_the_issue():
     q = quick()
     assert set(q.datasets) == {"mnist", "fashion_mnist"} and q.data.classes_per_client == 2
-    assert 20 <= q.data.num_clients <= 30 and q.fl.clients_per_round == 5
-    assert q.fl.batch_size == 10 and q.fl.learning_rate == 0.01
-    assert q.fl.learning_rate_decay == 0.999
-    assert 50 <= q.fl.num_rounds <= 100 and len(q.seeds) >= 2 and q.lam_sweep
+    # the paper's pathological setting (CIFAR-10 row): 60 clients, 15 per round, batch 10
+    assert q.data.num_clients == 60 and q.fl.clients_per_round == 15
+    assert q.model == "lenet5" and q.fl.batch_size == 10 and q.fl.learning_rate_decay == 0.999
+    assert q.fl.fedmix_lam == 0.05 and q.fl.naivemix_lam == 0.1
+    assert q.fl.num_rounds >= 300 and len(q.seeds) >= 3  # hundreds of rounds, 3+ paired seeds
+    assert len(q.lam_sweep) == 2 and q.lam_sweep_seeds == len(q.seeds)  # 3 λ values, paired
+    assert q.dp_epsilons and q.dp_seeds == len(q.seeds)
+    assert set(q.claims.reference_acc) == set(q.datasets)  # FedAvg gated on every data set
     assert smoke().datasets == ["digits"]
     assert paper().datasets == ["cifar10"] and paper().fl.num_rounds == 500

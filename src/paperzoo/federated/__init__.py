@@ -7,7 +7,10 @@ Pure components (no Flower needed): the mixup losses (``fedmix_loss``, ``naive_m
 ``global_mixup_loss``), client means (``client_means``), partitions, local objectives and models.
 Flower integration (imported lazily, so ``import paperzoo.federated`` never imports ``flwr``):
 ``MeanAugmentedFedAvg`` (strategy), ``MeanAugmentedClient`` / ``make_client`` / ``FaultyClient``
-(clients), ``run_in_process`` / ``run_flower_simulation`` (runners).
+(clients), ``run_in_process`` / ``run_flower_simulation`` (runners: in process, Flower's
+Simulation Runtime), ``write_app`` / ``run_local`` (Flower App for the Deployment Runtime:
+SuperLink + SuperNodes + ``flwr run``). ``privatize_means`` releases the shared means through
+the Gaussian mechanism at a stated (ε, δ).
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ _COMPONENTS = {
     "make_objective": "local_training",
     "client_means": "means",
     "sample_partners": "means",
+    "privatize_means": "means",
+    "analytic_gaussian_sigma": "means",
+    "mean_sensitivity": "means",
     "fedmix_loss": "mixup",
     "fedmix_taylor_term": "mixup",
     "global_mixup_loss": "mixup",
@@ -54,6 +60,9 @@ _LAZY = {
     "InProcessClientProxy": "simulation",
     "run_in_process": "simulation",
     "run_flower_simulation": "simulation",
+    "flower_apps": "simulation",
+    "run_local": "deploy",
+    "write_app": "deploy",
 }
 
 __all__ = [
@@ -71,6 +80,7 @@ __all__ = [
     "MeanAugmentedFedAvg",
     "NaiveMixObjective",
     "ProximalObjective",
+    "analytic_gaussian_sigma",
     "build_model",
     "classes_per_client_partition",
     "client_means",
@@ -78,19 +88,24 @@ __all__ = [
     "evaluate_accuracy",
     "fedmix_loss",
     "fedmix_taylor_term",
+    "flower_apps",
     "get_weights",
     "global_mixup_loss",
     "iid_partition",
     "local_sgd",
     "make_client",
     "make_objective",
+    "mean_sensitivity",
     "naive_mix_loss",
+    "privatize_means",
     "run_flower_simulation",
     "run_in_process",
+    "run_local",
     "sample_partners",
     "set_weights",
     "soft_cross_entropy",
     "validate_update",
+    "write_app",
 ]
 
 

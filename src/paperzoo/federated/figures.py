@@ -9,12 +9,14 @@ from paperzoo.core.plots import learning_curves, paired_difference
 
 from .config import Config
 
-__all__ = ["figures", "notes", "tables"]
+__all__ = ["figures", "lambda_figure", "notes", "tables"]
 
 
 def figures(results: Results, run_dir: RunDir) -> None:
-    """Test accuracy per round, one panel per data set (mean over seeds, band min..max)."""
+    """Test accuracy per round, one panel per data set (mean over seeds, band min..max); the
+    paired difference to FedAvg per round; the FedMix λ sensitivity."""
     cfg = results.config
+    lambda_figure(results, run_dir)
     for ds in cfg.datasets:
         arms = [a for a in cfg.arms if f"{ds}/{a}" in results.arms]
         k, n = cfg.eval_every, cfg.fl.num_rounds
@@ -43,29 +45,129 @@ def figures(results: Results, run_dir: RunDir) -> None:
             )
 
 
-def tables(results: Results) -> dict[str, str]:
-    """The FedMix λ sweep against the main arms (same seeds), when the preset has one."""
-    cfg = results.config
-    sweep = [r for r in results.units.values() if r.role == "aux"]
-    if not sweep:
-        return {}
-    ds, n = cfg.datasets[0], cfg.lam_sweep_seeds
-    main = {
-        a: float(np.mean(results.arms[f"{ds}/{a}"]["test/final_acc"][:n]))
-        for a in ("fedavg", "naivemix")
-        if f"{ds}/{a}" in results.arms
+def _per_seed(results: Results, arm: str, metric: str) -> dict[int, float]:
+    """``{seed: value}`` of ``metric`` over the units of ``arm`` (main or aux)."""
+    return {
+        r.seed: float(r.metrics[metric])
+        for r in results.units.values()
+        if r.arm == arm and metric in r.metrics
     }
-    rows = [
-        "| FedMix λ | final acc (per seed) | mean | vs FedAvg | vs NaiveMix |",
-        "|---|---|---|---|---|",
-    ]
-    for lam in cfg.lam_sweep:
-        finals = [r.metrics["test/final_acc"] for r in sweep if r.params["lam"] == float(lam)]
-        mu = float(np.mean(finals))
-        vs = [f"{mu - main[a]:+.4f}" if a in main else "-" for a in ("fedavg", "naivemix")]
-        per_seed = ", ".join(f"{v:.4f}" for v in finals)
-        rows.append(f"| {lam:g} | {per_seed} | {mu:.4f} | {vs[0]} | {vs[1]} |")
-    return {f"FedMix λ sweep on {ds} ({n} seed(s))": "\n".join(rows)}
+
+
+def _paired(a: dict[int, float], b: dict[int, float]) -> tuple[float, float, int] | None:
+    """Mean of ``a - b`` over the seeds both have, its CI95 half-width and the seed count."""
+    from scipy import stats
+
+    seeds = sorted(set(a) & set(b))
+    if not seeds:
+        return None
+    d = np.array([a[s] - b[s] for s in seeds])
+    n = len(d)
+    half = float(stats.t.ppf(0.975, n - 1) * d.std(ddof=1) / np.sqrt(n)) if n > 1 else np.inf
+    return float(d.mean()), half, n
+
+
+def _fmt(p: tuple[float, float, int] | None) -> str:
+    if p is None:
+        return "-"
+    mean, half, n = p
+    return f"{mean:+.4f} ± {half:.4f} (n={n})" if np.isfinite(half) else f"{mean:+.4f} (n=1)"
+
+
+def _lam_points(results: Results) -> list[tuple[float, str]]:
+    """(λ, arm name) of FedMix on the first data set: the main arm and the sweep's arms."""
+    cfg: Config = results.config
+    ds = cfg.datasets[0]
+    pts = [(float(cfg.fl.fedmix_lam), f"{ds}/fedmix")] if f"{ds}/fedmix" in results.arms else []
+    pts += [(float(lam), f"sweep/{ds}/fedmix_lam{lam:g}") for lam in cfg.lam_sweep]
+    return sorted(pts)
+
+
+def lambda_figure(results: Results, run_dir: RunDir) -> None:
+    """FedMix λ sensitivity: paired final-accuracy difference to FedAvg (and NaiveMix's, as a
+    band) against λ, mean and CI95 over the paired seeds."""
+    from paperzoo.core.plots import new_figure, save_figure
+
+    cfg: Config = results.config
+    ds = cfg.datasets[0]
+    pts = _lam_points(results)
+    base = _per_seed(results, f"{ds}/fedavg", "test/final_acc")
+    if len(pts) < 2 or not base:
+        return
+    fig, axes = new_figure(size=(5.0, 3.5))
+    ax = axes[0, 0]
+    ax.axhline(0.0, color="k", lw=0.8, label="= FedAvg")
+    nm = _paired(_per_seed(results, f"{ds}/naivemix", "test/final_acc"), base)
+    if nm is not None:
+        lo, hi = nm[0] - min(nm[1], 1.0), nm[0] + min(nm[1], 1.0)
+        ax.axhspan(lo, hi, color="C1", alpha=0.15)
+        ax.axhline(nm[0], color="C1", lw=1, label=f"NaiveMix (λ={cfg.fl.naivemix_lam:g})")
+    xs, ms, hs = [], [], []
+    for lam, arm in pts:
+        p = _paired(_per_seed(results, arm, "test/final_acc"), base)
+        if p is not None:
+            xs.append(lam)
+            ms.append(p[0])
+            hs.append(p[1] if np.isfinite(p[1]) else 0.0)
+    ax.errorbar(xs, ms, yerr=hs, fmt="o-", capsize=3, color="C0", label="FedMix(λ)")
+    ax.set(xlabel="FedMix λ", ylabel="final accuracy - FedAvg (paired)")
+    ax.set_title(f"{ds}: λ sensitivity, mean and CI95 over paired seeds", fontsize=9)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    save_figure(fig, run_dir.figure(f"lambda_sensitivity_{ds}"))
+
+
+def tables(results: Results) -> dict[str, str]:
+    """The FedMix λ sensitivity and the cost of differentially private means, both against
+    the main arms on the same (paired) seeds, when the preset runs them."""
+    cfg: Config = results.config
+    ds = cfg.datasets[0]
+    out: dict[str, str] = {}
+    fedavg = _per_seed(results, f"{ds}/fedavg", "test/final_acc")
+    naive = _per_seed(results, f"{ds}/naivemix", "test/final_acc")
+    pts = _lam_points(results)
+    if len(pts) > 1:
+        rows = [
+            "| FedMix λ | final acc (mean over seeds) | AUC | - FedAvg (final, CI95) "
+            "| - NaiveMix (final, CI95) |",
+            "|---|---|---|---|---|",
+        ]
+        for lam, arm in pts:
+            fin = _per_seed(results, arm, "test/final_acc")
+            auc = _per_seed(results, arm, "test/auc")
+            if not fin:
+                continue
+            rows.append(
+                f"| {lam:g}{' (main)' if arm == f'{ds}/fedmix' else ''} "
+                f"| {np.mean(list(fin.values())):.4f} | {np.mean(list(auc.values())):.4f} "
+                f"| {_fmt(_paired(fin, fedavg))} | {_fmt(_paired(fin, naive))} |"
+            )
+        out[f"FedMix λ sensitivity on {ds} (paired seeds)"] = "\n".join(rows)
+    if cfg.dp_epsilons:
+        exact = _per_seed(results, f"{ds}/fedmix", "test/final_acc")
+        rows = [
+            "| means | σ per coordinate | final acc | - exact-means FedMix (CI95) "
+            "| - FedAvg (CI95) |",
+            "|---|---|---|---|---|",
+        ]
+        if exact:
+            rows.append(
+                f"| exact (no DP) | 0 | {np.mean(list(exact.values())):.4f} | 0 "
+                f"| {_fmt(_paired(exact, fedavg))} |"
+            )
+        for eps in cfg.dp_epsilons:
+            arm = f"dp/{ds}/fedmix_eps{eps:g}"
+            fin = _per_seed(results, arm, "test/final_acc")
+            sig = _per_seed(results, arm, "dp/sigma")
+            if not fin:
+                continue
+            rows.append(
+                f"| (ε={eps:g}, δ={cfg.fl.mean_dp_delta:g})-DP | "
+                f"{np.mean(list(sig.values())):.3f} | {np.mean(list(fin.values())):.4f} "
+                f"| {_fmt(_paired(fin, exact))} | {_fmt(_paired(fin, fedavg))} |"
+            )
+        out[f"FedMix with differentially private means on {ds} (paired seeds)"] = "\n".join(rows)
+    return out
 
 
 def notes(results: Results) -> str:
@@ -80,6 +182,8 @@ def notes(results: Results) -> str:
         f"{fl.global_mixup_lam}; FedProx μ={fl.proximal_mu}; model {cfg.model}; "
         f"train subsample {d.num_train or 'all'}, test {d.num_test or 'all'}; "
         f"engine {fl.engine}. global_mixup shares raw samples (non-private upper reference). "
-        "`test/auc` = mean test accuracy over all rounds; `test/acc_change` = the convergence "
-        "gate's relative change over the last 20% of rounds."
+        f"DP means: {', '.join(f'ε={e:g}' for e in cfg.dp_epsilons) or 'none'} at "
+        f"δ={fl.mean_dp_delta:g} (Gaussian mechanism per shared mean). "
+        f"`test/auc` = mean test accuracy over the evaluated rounds (every {cfg.eval_every}); "
+        "`test/acc_change` = the convergence gate's relative change over the last 20% of rounds."
     )
