@@ -1,18 +1,28 @@
-"""Benchmark of the federated package: the cost of FedMix's double backprop, and the three runners.
+"""Benchmark of the federated package: the Taylor term's cost per local step, and rounds per
+second of FedMix vs FedAvg on each engine, against Flower's own FedAvg strategy.
 
-Measures
-  1. wall time per local SGD step (batch 10) for FedAvg, NaiveMix and FedMix on LeNet-5 (28x28)
-     and on the MLP of the quick preset;
-  2. wall time per round (after start-up) and start-up time of the same federation (digits, MLP,
-     4 clients, 2 per round, FedMix) run by the in-process driver, Flower's Ray simulation engine
-     and a loopback deployment (server + 4 client processes over gRPC).
+Measures (this machine is shared and noisy: only ratios from interleaved runs mean anything)
+  1. ms per local SGD step (LeNet-5, batch 10, 28x28) of FedAvg, NaiveMix and FedMix, run
+     interleaved (A, B, C, A, B, C, ...) for ``--repeats`` rounds; per round the ratios
+     FedMix / FedAvg and FedMix / NaiveMix (the Taylor term's double backprop is the only
+     difference between NaiveMix-at-(1-λ)x and FedMix), then their medians.
+  2. rounds per second of one federation (LeNet-5, 10 clients x 100 random 28x28 images, 5 per
+     round, 1 local epoch) for: Flower's own ``flwr.server.strategy.FedAvg``, our
+     ``MeanAugmentedFedAvg`` as FedAvg, and FedMix; each in process (Flower's ``Server`` loop,
+     clients called directly), interleaved per repeat; medians of the per-repeat ratios to
+     Flower's FedAvg. Every arm trains the same model (parameter count printed) on the same
+     clients; only the strategy and the local loss differ.
+  3. ``--simulation``: the same three on Flower's Simulation Runtime (Ray; start-up reported
+     apart from the per-round time). ``--deploy``: FedAvg and FedMix on the Deployment Runtime
+     (SuperLink + SuperNodes + ``flwr run``, one process per client and message).
 
 Usage::
 
-    nice -n 10 .venv/bin/python benchmarks/federated.py [--rounds 3] [--no-ray] [--no-deploy]
+    nice -n 10 .venv/bin/python benchmarks/federated.py [--repeats 3] [--rounds 3] \\
+        [--simulation] [--deploy] [--figure]
 
-Prints a table and writes ``benchmarks/out/federated.json`` (+ ``docs/results/federated/
-benchmark.png`` with ``--figure``). Times on a shared machine vary; the JSON records the load.
+Writes ``benchmarks/out/federated.json`` (+ ``docs/results/federated/benchmark.png`` with
+``--figure``); the JSON records the load average before and after.
 """
 
 from __future__ import annotations
@@ -20,131 +30,162 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
-import subprocess
-import sys
+import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def step_times(steps: int = 60) -> dict[str, dict[str, float]]:
-    from paperzoo.federated import MLP, LeNet5, local_sgd, make_objective
+def step_times(steps: int, repeats: int) -> dict[str, Any]:
+    """Interleaved per-step times of the three local objectives; medians and median ratios."""
+    from paperzoo.federated import LeNet5, local_sgd, make_objective
 
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(0)
     x = torch.rand(steps * 10, 1, 28, 28, generator=g)
     y = torch.randint(0, 10, (steps * 10,), generator=g)
     pool = (torch.rand(19, 1, 28, 28, generator=g), torch.softmax(torch.rand(19, 10), 1))
-    out: dict[str, dict[str, float]] = {}
-    for name, make in (("lenet5", lambda: LeNet5(10, 1, 6)), ("mlp128", lambda: MLP(784, 10, 128))):
-        out[name] = {}
-        # warm-up, then 3 interleaved repetitions; the minimum is the least disturbed by other
-        # processes on a shared machine
-        for arm in ("fedavg", *(("fedavg", "naivemix", "fedmix") * 3)):
-            model = make()
+    arms = ("fedavg", "naivemix", "fedmix")
+    ms: dict[str, list[float]] = {a: [] for a in arms}
+    for rep in range(repeats + 1):  # the first pass warms up and is not counted
+        for arm in arms:
+            torch.manual_seed(0)
+            model = LeNet5(10, 1, 6)
             t = time.perf_counter()
             local_sgd(
                 model,
                 x,
                 y,
-                make_objective(arm, lam=0.1),
-                learning_rate=0.01,
+                make_objective(arm, lam=0.05),
+                learning_rate=0.05,
                 batch_size=10,
                 local_epochs=1,
                 partners=pool,
-                generator=g,
+                generator=torch.Generator().manual_seed(rep),
             )
-            ms = (time.perf_counter() - t) / steps * 1e3  # ms per step
-            out[name][arm] = min(out[name].get(arm, ms), ms)
-        out[name]["fedmix_over_fedavg"] = out[name]["fedmix"] / out[name]["fedavg"]
-    return out
+            if rep:
+                ms[arm].append((time.perf_counter() - t) / steps * 1e3)
+    return {
+        "ms": {a: statistics.median(v) for a, v in ms.items()},
+        "fedmix_over_fedavg": statistics.median(f / a for f, a in zip(ms["fedmix"], ms["fedavg"])),
+        "fedmix_over_naivemix": statistics.median(
+            f / n for f, n in zip(ms["fedmix"], ms["naivemix"])
+        ),
+        "params": sum(p.numel() for p in LeNet5(10, 1, 6).parameters()),
+    }
 
 
-def _federation():
+def _federation(rounds: int) -> Any:
     from paperzoo.federated.config import Config, DataConfig, FederationConfig
-    from paperzoo.federated.federation import build_federation
+    from paperzoo.federated.federation import Federation
+    from paperzoo.federated.models import LeNet5
+    from paperzoo.federated.partition import classes_per_client_partition
 
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(1000) % 10
+    x = torch.rand(1000, 1, 28, 28, generator=g)
     cfg = Config(
         seeds=[0],
-        datasets=["digits"],
-        model="mlp",
-        model_width=4,
-        data=DataConfig(num_clients=4, classes_per_client=5),
-        fl=FederationConfig(clients_per_round=2, local_epochs=1, learning_rate=0.1),
+        datasets=["synthetic"],
+        model="lenet5",
+        data=DataConfig(num_clients=10),
+        fl=FederationConfig(
+            num_rounds=rounds, clients_per_round=5, local_epochs=1, learning_rate=0.05
+        ),
     )
-    return build_federation(cfg, "digits", 0)
+    parts = classes_per_client_partition(y.numpy(), 10, 2, seed=0)
+    return Federation(x, y, x[:200], y[:200], parts, 10, cfg, 0, lambda: LeNet5(10, 1, 6))
 
 
-def runner_times(rounds: int, engine: str) -> dict[str, float]:
-    """Start-up (to the round-0 evaluation) and mean per-round wall time of one engine."""
+def _flower_fedavg(fed: Any, evaluate_fn: Any) -> Any:
+    """Flower's own FedAvg with the same initial weights, sampling size and lr schedule."""
+    from flwr.common import ndarrays_to_parameters
+    from flwr.server.strategy import FedAvg
+
+    from paperzoo.federated.client import get_weights
+    from paperzoo.federated.federation import make_lr_schedule
+
+    torch.manual_seed(fed.seed)
+    n = fed.cfg.fl.clients_per_round
+    return FedAvg(
+        fraction_fit=n / fed.num_clients,
+        fraction_evaluate=0.0,
+        min_fit_clients=n,
+        min_evaluate_clients=0,
+        min_available_clients=fed.num_clients,
+        evaluate_fn=evaluate_fn,
+        on_fit_config_fn=make_lr_schedule(fed.cfg),
+        initial_parameters=ndarrays_to_parameters(get_weights(fed.model_fn())),
+    )
+
+
+def round_rates(rounds: int, repeats: int, engine: str) -> dict[str, Any]:
+    """Rounds per second (after start-up) of Flower's FedAvg, ours as FedAvg, and FedMix."""
     from paperzoo.federated import run_flower_simulation, run_in_process
 
-    fed = _federation()
-    stamps: dict[int, float] = {}
-    strategy = fed.strategy(
-        "fedmix",
-        evaluate_fn=fed.evaluate_fn(lambda r, loss, a: stamps.__setitem__(r, time.perf_counter())),
-    )
-    t0 = time.perf_counter()
+    fed = _federation(rounds)
     run = run_in_process if engine == "in_process" else run_flower_simulation
-    run(strategy, fed.client_fn("fedmix"), fed.num_clients, rounds)
-    return {"startup_s": stamps[0] - t0, "per_round_s": (stamps[rounds] - stamps[0]) / rounds}
+    arms = ("flower_fedavg", "fedavg", "fedmix")
+    rate: dict[str, list[float]] = {a: [] for a in arms}
+    startup: dict[str, list[float]] = {a: [] for a in arms}
+    for rep in range(repeats + 1):  # the first pass warms up and is not counted
+        for arm in arms:
+            stamps: dict[int, float] = {}
 
+            def on_round(r: int, loss: float, a: float, stamps=stamps) -> None:
+                stamps[r] = time.perf_counter()
 
-def deploy_times(rounds: int) -> dict[str, float]:
-    """Loopback deployment: server + 4 client processes; start-up and per-round wall time."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    out = ROOT / "benchmarks" / "out" / "federated_deploy.json"
-    common = [
-        "--address",
-        f"127.0.0.1:{port}",
-        "--num-clients",
-        "4",
-        "--arm",
-        "fedmix",
-        "--classes-per-client",
-        "5",
-        "--clients-per-round",
-        "2",
-    ]
-    py = [sys.executable, "-m", "paperzoo.federated.deploy"]
-    t0 = time.time()
-    server = subprocess.Popen(
-        [*py, "server", *common, "--rounds", str(rounds), "--out", str(out)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    clients = [
-        subprocess.Popen(
-            [*py, "client", *common, "--partition-id", str(k)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for k in range(4)
-    ]
-    server.wait(timeout=900)
-    total = time.time() - t0
-    for c in clients:
-        c.wait(timeout=60)
-    stamps = json.loads(out.read_text())["round_times"]  # wall clock at each evaluation
+            evaluate = fed.evaluate_fn(on_round)
+            if arm == "flower_fedavg":
+                strategy, client = _flower_fedavg(fed, evaluate), fed.client_fn("fedavg")
+            else:
+                strategy, client = fed.strategy(arm, evaluate_fn=evaluate), fed.client_fn(arm)
+            t0 = time.perf_counter()
+            run(strategy, client, fed.num_clients, rounds)
+            if rep:
+                rate[arm].append(rounds / (stamps[rounds] - stamps[0]))
+                startup[arm].append(stamps[0] - t0)
     return {
-        "startup_s": stamps[0] - t0,  # process starts + connect + means exchange + round-0 eval
-        "per_round_s": (stamps[-1] - stamps[0]) / rounds,
-        "total_s": total,
+        "rounds_per_s": {a: statistics.median(v) for a, v in rate.items()},
+        "startup_s": {a: statistics.median(v) for a, v in startup.items()},
+        "over_flower_fedavg": {
+            a: statistics.median(r / f for r, f in zip(rate[a], rate["flower_fedavg"]))
+            for a in arms
+        },
     }
+
+
+def deploy_rates(rounds: int) -> dict[str, Any]:
+    """FedAvg and FedMix on the Deployment Runtime (4 SuperNodes, 2 per round, digits MLP)."""
+    from paperzoo.federated import run_local
+
+    out: dict[str, Any] = {}
+    for arm in ("fedavg", "fedmix"):
+        t0 = time.time()
+        s = run_local(
+            {"arm": arm, "num-clients": 4, "clients-per-round": 2, "num-rounds": rounds},
+            timeout=1800,
+        )
+        stamps = s["round_times"]
+        out[arm] = {
+            "startup_s": stamps[0] - t0,
+            "rounds_per_s": rounds / (stamps[-1] - stamps[0]),
+            "total_s": time.time() - t0,
+        }
+    return out
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--no-ray", action="store_true")
-    p.add_argument("--no-deploy", action="store_true")
+    p.add_argument("--repeats", type=int, default=3, help="interleaved repetitions (>= 3)")
+    p.add_argument("--rounds", type=int, default=3, help="federated rounds per repetition")
+    p.add_argument("--steps", type=int, default=60, help="local steps per step-time sample")
+    p.add_argument("--simulation", action="store_true", help="also Flower's Simulation Runtime")
+    p.add_argument("--deploy", action="store_true", help="also the Deployment Runtime")
     p.add_argument(
         "--figure", action="store_true", help="write docs/results/federated/benchmark.png"
     )
@@ -152,54 +193,63 @@ def main() -> None:
     import logging
 
     logging.getLogger("flwr").setLevel(logging.WARNING)
-    res: dict = {
+    torch.set_num_threads(1)
+    res: dict[str, Any] = {
         "load_avg_start": os.getloadavg(),
         "cpu_count": os.cpu_count(),
         "torch": torch.__version__,
     }
-    res["step_ms"] = step_times()
-    res["runners"] = {"in_process": runner_times(args.rounds, "in_process")}
-    if not args.no_deploy:
-        res["runners"]["loopback_deploy"] = deploy_times(args.rounds)
-    if not args.no_ray:
-        res["runners"]["flower_ray_simulation"] = runner_times(args.rounds, "flower_simulation")
+    res["step"] = step_times(args.steps, args.repeats)
+    res["in_process"] = round_rates(args.rounds, args.repeats, "in_process")
+    if args.simulation:
+        res["simulation"] = round_rates(args.rounds, args.repeats, "flower_simulation")
+    if args.deploy:
+        res["deploy"] = deploy_rates(args.rounds)
     res["load_avg_end"] = os.getloadavg()
     out = ROOT / "benchmarks" / "out" / "federated.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=1))
-    print("ms per local step (batch 10):")
-    for model, r in res["step_ms"].items():
-        print(
-            f"  {model:7s} fedavg {r['fedavg']:7.2f}  naivemix {r['naivemix']:7.2f}  "
-            f"fedmix {r['fedmix']:7.2f}  fedmix/fedavg {r['fedmix_over_fedavg']:.2f}x"
-        )
-    print(f"runners ({args.rounds} rounds, digits MLP, 4 clients, 2 per round, FedMix):")
-    for name, r in res["runners"].items():
-        print(f"  {name:22s} start-up {r['startup_s']:7.1f} s  per round {r['per_round_s']:6.2f} s")
+    st = res["step"]
+    print(f"local step, LeNet-5 ({st['params']} parameters), batch 10, median of {args.repeats}:")
+    print("  " + "  ".join(f"{a} {v:.2f} ms" for a, v in st["ms"].items()))
+    print(
+        f"  FedMix / FedAvg {st['fedmix_over_fedavg']:.2f}x, FedMix / NaiveMix "
+        f"{st['fedmix_over_naivemix']:.2f}x (the Taylor term's double backprop)"
+    )
+    for engine in ("in_process", "simulation"):
+        if engine in res:
+            r = res[engine]
+            print(f"{engine}: rounds/s (ratio to Flower's FedAvg, median of interleaved pairs)")
+            for a, v in r["rounds_per_s"].items():
+                print(
+                    f"  {a:14s} {v:6.2f} rounds/s ({r['over_flower_fedavg'][a]:.2f}x), "
+                    f"start-up {r['startup_s'][a]:.1f} s"
+                )
+    if "deploy" in res:
+        for a, v in res["deploy"].items():
+            print(f"deploy {a}: {v['rounds_per_s']:.3f} rounds/s, start-up {v['startup_s']:.1f} s")
     print(f"load average {res['load_avg_start']} -> {res['load_avg_end']}; wrote {out}")
     if args.figure:
         from paperzoo.core.plots import new_figure, save_figure
 
         fig, ax = new_figure(1, 2, size=(4.5, 3.2))
-        names = ["fedavg", "naivemix", "fedmix"]
-        for i, (model, r) in enumerate(res["step_ms"].items()):
-            ax[0, 0].bar([j + 0.4 * i for j in range(3)], [r[n] for n in names], 0.4, label=model)
-        ax[0, 0].set_xticks([0.2, 1.2, 2.2], names)
-        ax[0, 0].set(ylabel="ms per local step (batch 10)", title="double-backprop cost")
-        ax[0, 0].legend()
-        rn = list(res["runners"])
-        ax[0, 1].bar(
-            range(len(rn)), [res["runners"][n]["startup_s"] for n in rn], 0.4, label="start-up"
-        )
-        ax[0, 1].bar(
-            [i + 0.4 for i in range(len(rn))],
-            [res["runners"][n]["per_round_s"] for n in rn],
-            0.4,
-            label="per round",
-        )
-        ax[0, 1].set_xticks([i + 0.2 for i in range(len(rn))], rn, rotation=15, fontsize=7)
-        ax[0, 1].set(ylabel="seconds", title="runners (shared 2-core CPU)")
-        ax[0, 1].legend()
+        names = list(st["ms"])
+        ax[0, 0].bar(range(len(names)), [st["ms"][n] for n in names], 0.6)
+        ax[0, 0].set_xticks(range(len(names)), names)
+        ax[0, 0].set(ylabel="ms per local step (median)", title="LeNet-5, batch 10")
+        engines = [e for e in ("in_process", "simulation") if e in res]
+        arms = list(res["in_process"]["rounds_per_s"])
+        for i, e in enumerate(engines):
+            ax[0, 1].bar(
+                [j + 0.4 * i for j in range(len(arms))],
+                [res[e]["over_flower_fedavg"][a] for a in arms],
+                0.4,
+                label=e,
+            )
+        ax[0, 1].axhline(1.0, color="k", lw=0.8)
+        ax[0, 1].set_xticks([j + 0.2 for j in range(len(arms))], arms, rotation=15, fontsize=7)
+        ax[0, 1].set(ylabel="rounds/s relative to Flower's FedAvg", title="per round")
+        ax[0, 1].legend(fontsize=7)
         save_figure(fig, ROOT / "docs" / "results" / "federated" / "benchmark.png")
 
 
