@@ -1,9 +1,12 @@
 """End to end on Flower's Deployment Runtime on loopback: a SuperLink, one SuperNode process per
 client and ``flwr run`` of the package's Flower App, with faulty SuperNodes."""
 
-import tomllib
-
 import pytest
+
+try:  # Python >= 3.11
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: flwr depends on tomli
+    import tomli as tomllib
 
 pytest.importorskip("flwr")
 

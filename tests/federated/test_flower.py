@@ -218,3 +218,23 @@ def test_in_process_and_flower_simulation_give_identical_rounds():
         curves[engine] = run_arm(dataclasses.replace(fed, cfg=c), "fedmix")["acc"]
     assert len(curves["in_process"]) == cfg.fl.num_rounds
     assert curves["in_process"] == curves["flower_simulation"]
+
+
+def test_private_means_are_wired_from_the_config_and_reported():
+    import dataclasses
+
+    from paperzoo.federated.means import client_means
+
+    fed = _federation()
+    fl = dataclasses.replace(fed.cfg.fl, mean_dp_epsilon=2.0, mean_dp_delta=1e-6)
+    fed = dataclasses.replace(fed, cfg=dataclasses.replace(fed.cfg, fl=fl))
+    strategy, acc = _run(fed, "fedmix", rounds=1)
+    assert set(strategy.mean_info) == {"0", "1", "2", "3"}
+    for cid, info in strategy.mean_info.items():
+        assert info["dp_epsilon"] == 2.0 and info["dp_delta"] == 1e-6 and info["dp_sigma"] > 0
+        idx = torch.as_tensor(fed.parts[int(cid)])
+        exact = client_means(fed.x_train[idx].clamp(0, 1), fed.y_train[idx], 3)[0].numpy()
+        shared = strategy.means[cid][0]
+        assert shared.shape == exact.shape and not np.allclose(shared, exact)
+        assert shared.min() >= 0 and shared.max() <= 1  # clipped back into the data's range
+    assert np.isfinite(list(acc.values())).all()
