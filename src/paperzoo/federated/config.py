@@ -112,6 +112,11 @@ class Config:
     claims: ClaimConfig = field(default_factory=lambda: ClaimConfig())
     """Pre-registered claim thresholds and gates."""
 
+    def eval_rounds(self) -> list[int]:
+        """Rounds after which the server evaluates: every ``eval_every``-th and the last."""
+        n, k = self.fl.num_rounds, self.eval_every
+        return sorted({*range(k, n + 1, k), n})
+
     def check(self) -> None:
         """Cross-field rules across sections."""
         if self.fl.clients_per_round > self.data.num_clients:

@@ -145,15 +145,10 @@ class Federation:
 
         return fn
 
-    def eval_rounds(self) -> list[int]:
-        """Rounds after which the server evaluates: every ``cfg.eval_every``-th and the last."""
-        n, k = self.cfg.fl.num_rounds, self.cfg.eval_every
-        return sorted({*range(k, n + 1, k), n})
-
     def evaluate_fn(self, on_round: Callable[[int, float, float], None] | None = None) -> Callable:
         """Flower ``evaluate_fn``: test loss/accuracy of the global model on the server, in
-        round 0 (the initial model) and the rounds of :meth:`eval_rounds` (None otherwise, which
-        Flower skips)."""
+        round 0 (the initial model) and the rounds of ``Config.eval_rounds`` (None otherwise,
+        which Flower skips)."""
         from .client import set_weights
         from .local_training import evaluate_accuracy
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from paperzoo.core import Results, RunDir
+from paperzoo.core.claims import paired_effect
 from paperzoo.core.plots import learning_curves, paired_difference
 
 from .config import Config
@@ -19,8 +20,7 @@ def figures(results: Results, run_dir: RunDir) -> None:
     lambda_figure(results, run_dir)
     for ds in cfg.datasets:
         arms = [a for a in cfg.arms if f"{ds}/{a}" in results.arms]
-        k, n = cfg.eval_every, cfg.fl.num_rounds
-        x = sorted({*range(k, n + 1, k), n})  # the evaluated rounds
+        x = cfg.eval_rounds()
         learning_curves(
             run_dir.figure(f"accuracy_vs_round_{ds}"),
             {
@@ -55,16 +55,17 @@ def _per_seed(results: Results, arm: str, metric: str) -> dict[int, float]:
 
 
 def _paired(a: dict[int, float], b: dict[int, float]) -> tuple[float, float, int] | None:
-    """Mean of ``a - b`` over the seeds both have, its CI95 half-width and the seed count."""
-    from scipy import stats
-
+    """Mean of ``a - b`` over the seeds both have, its CI95 half-width (inf for one seed) and
+    the seed count (``paperzoo.core.paired_effect``, what the claims use)."""
     seeds = sorted(set(a) & set(b))
     if not seeds:
         return None
-    d = np.array([a[s] - b[s] for s in seeds])
-    n = len(d)
-    half = float(stats.t.ppf(0.975, n - 1) * d.std(ddof=1) / np.sqrt(n)) if n > 1 else np.inf
-    return float(d.mean()), half, n
+    e = paired_effect([a[s] for s in seeds], [b[s] for s in seeds])
+    return e.mean, e.high - e.mean, e.n
+
+
+def _mean(values: dict[int, float]) -> float:
+    return float(np.mean(list(values.values())))
 
 
 def _fmt(p: tuple[float, float, int] | None) -> str:
@@ -139,7 +140,7 @@ def tables(results: Results) -> dict[str, str]:
                 continue
             rows.append(
                 f"| {lam:g}{' (main)' if arm == f'{ds}/fedmix' else ''} "
-                f"| {np.mean(list(fin.values())):.4f} | {np.mean(list(auc.values())):.4f} "
+                f"| {_mean(fin):.4f} | {_mean(auc):.4f} "
                 f"| {_fmt(_paired(fin, fedavg))} | {_fmt(_paired(fin, naive))} |"
             )
         out[f"FedMix λ sensitivity on {ds} (paired seeds)"] = "\n".join(rows)
@@ -152,8 +153,7 @@ def tables(results: Results) -> dict[str, str]:
         ]
         if exact:
             rows.append(
-                f"| exact (no DP) | 0 | {np.mean(list(exact.values())):.4f} | 0 "
-                f"| {_fmt(_paired(exact, fedavg))} |"
+                f"| exact (no DP) | 0 | {_mean(exact):.4f} | 0 | {_fmt(_paired(exact, fedavg))} |"
             )
         for eps in cfg.dp_epsilons:
             arm = f"dp/{ds}/fedmix_eps{eps:g}"
@@ -163,7 +163,7 @@ def tables(results: Results) -> dict[str, str]:
                 continue
             rows.append(
                 f"| (ε={eps:g}, δ={cfg.fl.mean_dp_delta:g})-DP | "
-                f"{np.mean(list(sig.values())):.3f} | {np.mean(list(fin.values())):.4f} "
+                f"{_mean(sig):.3f} | {_mean(fin):.4f} "
                 f"| {_fmt(_paired(fin, exact))} | {_fmt(_paired(fin, fedavg))} |"
             )
         out[f"FedMix with differentially private means on {ds} (paired seeds)"] = "\n".join(rows)

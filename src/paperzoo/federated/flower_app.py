@@ -112,12 +112,10 @@ def _server_fn(context: Any) -> ServerAppComponents:
     stamps: dict[int, float] = {}
     events: list[dict[str, Any]] = []
     start = time.time()
-    holder: dict[str, Any] = {}
 
-    def write() -> None:
+    def write() -> None:  # called from on_round, after `strategy` below exists
         if not out:
             return
-        strategy = holder["strategy"]
         summary = {
             "arm": arm,
             "rounds": cfg.fl.num_rounds,
@@ -149,7 +147,6 @@ def _server_fn(context: Any) -> ServerAppComponents:
         client_timeout=timeout,
         wait_timeout=float(rc.get("wait-timeout", RUN_CONFIG["wait-timeout"])),
     )
-    holder["strategy"] = strategy
     return ServerAppComponents(
         strategy=strategy,
         config=ServerConfig(num_rounds=cfg.fl.num_rounds, round_timeout=timeout),

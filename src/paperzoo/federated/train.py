@@ -32,7 +32,7 @@ __all__ = [
 
 def run_arm(fed: Federation, arm: str, log: Any = None) -> dict[str, Any]:
     """Train one arm on one federation; returns the test accuracy of every evaluated round
-    (``fed.eval_rounds()``) and drop counts."""
+    (``cfg.eval_rounds()``) and drop counts."""
     import logging
 
     from .simulation import run_flower_simulation, run_in_process
@@ -61,7 +61,7 @@ def run_arm(fed: Federation, arm: str, log: Any = None) -> dict[str, Any]:
     start = time.perf_counter()
     runner = run_in_process if cfg.fl.engine == "in_process" else run_flower_simulation
     runner(strategy, fed.client_fn(arm), fed.num_clients, cfg.fl.num_rounds, round_timeout=timeout)
-    rounds = fed.eval_rounds()
+    rounds = cfg.eval_rounds()
     if sorted(r for r in acc if r >= 1) != rounds:
         raise RuntimeError(f"{arm}: evaluated rounds {sorted(acc)}, expected {rounds}")
     curve = [acc[r] for r in rounds]
@@ -86,6 +86,20 @@ def preflight(cfg: Config, data_root: Any) -> None:
             load_images(ds, data_root)
 
 
+def _aux(cfg: Config) -> dict[str, tuple[str, list[float], int, str]]:
+    """Aux FedMix units on the first data set: unit parameter -> (arm name format, values,
+    seeds, the ``fl`` field it sets)."""
+    return {
+        "lam": ("sweep/{ds}/fedmix_lam{v:g}", cfg.lam_sweep, cfg.lam_sweep_seeds, "fedmix_lam"),
+        "dp_epsilon": (
+            "dp/{ds}/fedmix_eps{v:g}",
+            cfg.dp_epsilons,
+            cfg.dp_seeds,
+            "mean_dp_epsilon",
+        ),
+    }
+
+
 def units(cfg: Config) -> list[Unit]:
     """Data set x arm x seed, then the λ sweep and the private-means arms (aux units: reported,
     not part of the claims)."""
@@ -98,20 +112,14 @@ def units(cfg: Config) -> list[Unit]:
         for s in cfg.seeds
         for arm in cfg.arms
     ]
-    if cfg.lam_sweep:
-        ds = cfg.datasets[0]
-        for lam in cfg.lam_sweep:
-            for s in cfg.seeds[: cfg.lam_sweep_seeds]:
-                params = {"dataset": ds, "arm": "fedmix", "lam": float(lam)}
-                name = f"sweep/{ds}/fedmix_lam{lam:g}"
-                out.append(Unit(f"{name}/seed{s}", name, s, params, role="aux"))
-    if cfg.dp_epsilons:
-        ds = cfg.datasets[0]
-        for eps in cfg.dp_epsilons:
-            for s in cfg.seeds[: cfg.dp_seeds]:
-                params = {"dataset": ds, "arm": "fedmix", "dp_epsilon": float(eps)}
-                name = f"dp/{ds}/fedmix_eps{eps:g}"
-                out.append(Unit(f"{name}/seed{s}", name, s, params, role="aux"))
+    ds = cfg.datasets[0]
+    for key, (fmt, values, n_seeds, _field) in _aux(cfg).items():
+        for v in values:
+            name = fmt.format(ds=ds, v=v)
+            params = {"dataset": ds, "arm": "fedmix", key: float(v)}
+            out += [
+                Unit(f"{name}/seed{s}", name, s, params, role="aux") for s in cfg.seeds[:n_seeds]
+            ]
     return out
 
 
@@ -120,11 +128,9 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
     import dataclasses
 
     p = unit.params
-    if "lam" in p:
-        cfg = dataclasses.replace(cfg, fl=dataclasses.replace(cfg.fl, fedmix_lam=p["lam"]))
-    if "dp_epsilon" in p:
-        fl = dataclasses.replace(cfg.fl, mean_dp_epsilon=p["dp_epsilon"])
-        cfg = dataclasses.replace(cfg, fl=fl)
+    overrides = {fld: p[key] for key, (*_, fld) in _aux(cfg).items() if key in p}
+    if overrides:
+        cfg = dataclasses.replace(cfg, fl=dataclasses.replace(cfg.fl, **overrides))
     key = (
         "federated",
         p["dataset"],
