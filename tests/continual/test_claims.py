@@ -49,3 +49,26 @@ def test_gates_make_every_claim_inconclusive():
     assert set(under_trained.values()) == {"inconclusive"}
     still_climbing = _verdicts(*clear_win, gain=(3.0, 2.5, 4.0))
     assert set(still_climbing.values()) == {"inconclusive"}
+
+
+def _official(ocs_acc):
+    from paperzoo.continual.experiments import official
+
+    cfg = official()
+    cfg = dataclasses.replace(cfg, seeds=list(range(len(ocs_acc))))
+    arms = {"balanced/OCS": {"eval/avg_acc": list(ocs_acc)}}
+    (c,) = judge_all(claims(Results(cfg, cfg.seeds, arms)), arms)
+    assert c.id == "ocs_matches_official"
+    return c
+
+
+def test_official_non_inferiority():
+    # official 86.13, margin 1: ours - 86.13 must have its whole CI95 above -1.
+    assert _official([86.0, 86.2, 86.1, 86.3, 85.9]).verdict == "holds"  # mean -0.03, CI ±0.19
+    assert _official([84.0, 84.3, 84.1, 83.9, 84.2]).verdict == "fails"  # mean -2.03
+    c = _official([86.1, 83.0, 88.0, 84.0, 86.5])  # mean -0.61, CI ±2.4: straddles -1
+    assert c.verdict == "inconclusive"
+    assert abs(c.effect["mean"] - (-0.61)) < 1e-9
+    # no official number, no such claim
+    cfg = dataclasses.replace(quick(), settings=["balanced"], arms=["OCS"])
+    assert claims(Results(cfg, cfg.seeds, {})) == []

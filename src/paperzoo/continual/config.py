@@ -163,3 +163,9 @@ class ClaimConfig:
     max_plateau_gain: NonNegFloat = 100.0
     """Gate: every compared arm's mean current-task accuracy gain over the last 20 % of each
     task's steps (points) must not exceed this (still climbing = not converged); 100 = off."""
+    official_avg_acc: Annotated[float, Range(ge=0, le=100)] = 0.0
+    """Average accuracy (%) the official code reached at this preset's configuration on the
+    balanced stream, measured once outside the repository; 0 = no comparison. With it, the claim
+    ``ocs_matches_official`` asks that our OCS is at most ``official_margin`` points below."""
+    official_margin: NonNegFloat = 1.0
+    """Non-inferiority margin (points) of ``ocs_matches_official``."""

@@ -6,7 +6,7 @@ from paperzoo.core.registry import register
 
 from .config import ClaimConfig, Config, StreamConfig, TrainConfig
 
-__all__ = ["datasets", "paper", "quick", "smoke"]
+__all__ = ["datasets", "official", "paper", "quick", "smoke"]
 
 
 @register("continual", "smoke", cpu_minutes=0.2)
@@ -31,7 +31,7 @@ def smoke() -> Config:
     )
 
 
-@register("continual", "quick", cpu_minutes=60.0, needs_data=("mnist",))
+@register("continual", "quick", cpu_minutes=100.0, needs_data=("mnist",))
 def quick() -> Config:
     """Rotated MNIST, 5 tasks x 20 deg, every training image per task (the official 6,000 SGD
     steps per task), balanced / noisy / imbalanced, all six arms, 3 paired seeds.
@@ -50,11 +50,42 @@ def quick() -> Config:
     since 5 tasks of 9 degrees barely forget. Gates (set before the run): every compared arm
     learns each task to 80 % (diagonal of the accuracy matrix) and gains at most 1 point over
     the last 20 % of a task's steps.
+
+    The imbalanced stream keeps ~17,000 images per task (~1,700 steps at 10 passes); the first
+    quick run (2026-12-05) failed the ``converged`` gate there (Uniform +2.2 points over the last
+    20 %), so every task now gets at least the official 6,000 steps (``min_steps_per_task``; more
+    passes over the smaller stream). Balanced and noisy already have 6,000 and are unchanged.
     """
     return Config(
         seeds=[0, 1, 2],
         stream=StreamConfig(num_tasks=5, angle_step=20.0, train_per_task=0, test_per_task=2000),
+        train=TrainConfig(min_steps_per_task=6000),
         claims=ClaimConfig(min_learn_acc=80.0, max_plateau_gain=1.0),
+    )
+
+
+@register("continual", "official", cpu_minutes=25.0, needs_data=("mnist",))
+def official() -> Config:
+    """Quality check against the official code: our OCS at the one configuration the official
+    code (jaehong31/OCS b8cd9f8) could be run at here, 5 seeds.
+
+    Rotated MNIST, 5 tasks x 20 deg, 20,000 training images per task (2,000 SGD steps per task,
+    a third of the official 6,000), 2,000 test images per task, balanced, official MLP and
+    hyperparameters. The official code, run once outside the repository on the same tasks
+    (seed 0, 0.63 s per step on one shared core, 6,295 s), reached an average accuracy of
+    86.13 %. Claim ``ocs_matches_official``: our OCS's mean over 5 paired seeds is at most 1 point
+    below it (non-inferiority, Student-t CI95 of ours minus 86.13 above -1). The 1-point margin
+    is about twice the seed-to-seed standard deviation of OCS at this size; it was set after an
+    earlier 3-seed measurement of ours (86.64 / 87.69 / 87.73, README), so this check confirms a
+    known result on 2 new seeds rather than testing a blind prediction. The official
+    configuration proper (20 tasks x 6,000 steps) would take the official code ~21 h here.
+    """
+    return Config(
+        seeds=[0, 1, 2, 3, 4],
+        settings=["balanced"],
+        arms=["OCS"],
+        stream=StreamConfig(num_tasks=5, angle_step=20.0, train_per_task=20000, test_per_task=2000),
+        claims=ClaimConfig(official_avg_acc=86.13, official_margin=1.0),
     )
 
 
