@@ -1,6 +1,7 @@
 """Data sets shared by several methods: :func:`load_images` (any catalog image set or a user's
-.npz as float tensors in [0, 1]), MNIST, Fashion-MNIST, CIFAR-10, scikit-learn's digits, and the
-catalog behind ``paperzoo data status`` / ``paperzoo data prepare``."""
+.npz as float tensors in [0, 1]), MNIST, Fashion-MNIST, CIFAR-10, scikit-learn's digits,
+USPTO-50k reactions, and the catalog behind ``paperzoo data status`` / ``paperzoo data
+prepare``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ __all__ = [
     "ArraySplit",
     "DatasetSpec",
     "ImageData",
+    "UsptoReaction",
     "dataset_status",
     "load_cifar10",
     "load_digits",
@@ -19,6 +21,7 @@ __all__ = [
     "load_image_npz",
     "load_images",
     "load_mnist",
+    "load_uspto50k",
     "make_loader",
     "prepare_dataset",
     "read_idx",
@@ -45,6 +48,8 @@ _WHERE = {
     "load_fashion_mnist": "paperzoo.datasets.mnist",
     "load_image_npz": "paperzoo.datasets.mnist",
     "load_mnist": "paperzoo.datasets.mnist",
+    "UsptoReaction": "paperzoo.datasets.uspto",
+    "load_uspto50k": "paperzoo.datasets.uspto",
 }
 
 

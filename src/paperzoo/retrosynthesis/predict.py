@@ -1,0 +1,112 @@
+"""The user-facing predictor: a trained RetCL model plus a candidate set (a stock) ->
+ranked reactant sets for any product SMILES.
+
+Paper: Lee et al., "RetCL: A Selection-based Approach for Retrosynthesis via Contrastive
+Learning", IJCAI 2021, https://arxiv.org/abs/2105.00795.
+
+The candidate embeddings are computed once per candidate set; :meth:`Retrosynthesizer.
+set_candidates` swaps the stock without retraining. The product is never proposed as its own
+reactant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import torch
+
+from .chem import MoleculeError, batch_graphs, canonical_smiles, mol_graph
+from .encoder import RetCLModel
+from .selection import CandidateSet, Prediction, beam_search, rescore
+
+__all__ = ["Retrosynthesizer", "retrosynthesize"]
+
+
+class Retrosynthesizer:
+    """Single-step retrosynthesis by selection from a candidate set.
+
+    Args:
+        model: a trained :class:`~.encoder.RetCLModel`.
+        candidates: a :class:`~.selection.CandidateSet`, a path to a SMILES file, or SMILES.
+        beam_size: beams per step (official 50).
+        max_reactants: most reactants per set (official 4).
+        rescore: rank by Eq. 7 (forward + best backward) / (n + 2) instead of the beam score.
+    """
+
+    def __init__(
+        self,
+        model: RetCLModel,
+        candidates: CandidateSet | str | Path | Iterable[str],
+        beam_size: int = 50,
+        max_reactants: int = 4,
+        rescore: bool = True,
+    ) -> None:
+        if beam_size < 1 or max_reactants < 1:
+            raise ValueError("beam_size and max_reactants must be >= 1")
+        self.model = model.eval()
+        self.beam_size, self.max_reactants, self.rescore = beam_size, max_reactants, rescore
+        self.set_candidates(candidates)
+
+    def set_candidates(self, candidates: CandidateSet | str | Path | Iterable[str]) -> None:
+        """Use another stock: only its embeddings are computed, the model is unchanged."""
+        if isinstance(candidates, (str, Path)):
+            candidates = CandidateSet.from_file(candidates)
+        elif not isinstance(candidates, CandidateSet):
+            candidates = CandidateSet(candidates)
+        self.candidates = candidates
+        self.embeddings = candidates.embed(self.model)
+
+    @torch.no_grad()
+    def predict(
+        self, product: str, top_k: int = 10, reaction_class: int | None = None
+    ) -> list[Prediction]:
+        """The ``top_k`` best reactant sets for one product SMILES.
+
+        Raises:
+            MoleculeError: ``product`` is not a valid SMILES (the message names it).
+        """
+        if top_k < 1:
+            raise ValueError(f"top_k must be >= 1, got {top_k}")
+        try:
+            p = canonical_smiles(product, self.candidates.stereo)
+        except MoleculeError as e:
+            raise MoleculeError(f"invalid product SMILES {product!r}: {e}") from None
+        if "." in p:
+            raise MoleculeError(f"the product {product!r} has several fragments; give one")
+        prod = self.model.embed(batch_graphs([mol_graph(p)]))
+        own = self.candidates.index.get(p)
+        sets = beam_search(
+            self.model,
+            prod,
+            self.embeddings,
+            exclude=() if own is None else (own,),
+            beam_size=self.beam_size,
+            max_reactants=self.max_reactants,
+            reaction_class=reaction_class,
+        )
+        if self.rescore and sets:
+            pool = sets[: max(top_k, self.beam_size)]
+            scores = rescore(
+                self.model, prod, self.embeddings, [s for s, _ in pool], reaction_class
+            )
+            sets = sorted(zip([s for s, _ in pool], scores), key=lambda x: -x[1])
+        return [
+            Prediction(tuple(sorted(self.candidates.smiles[r] for r in rows)), rows, float(sc))
+            for rows, sc in sets[:top_k]
+        ]
+
+
+def retrosynthesize(
+    product: str,
+    model: RetCLModel,
+    candidates: CandidateSet | str | Path | Iterable[str],
+    top_k: int = 10,
+    **kwargs: object,
+) -> list[Prediction]:
+    """One-off convenience: ``Retrosynthesizer(model, candidates, **kwargs).predict(...)``.
+
+    For many products build a :class:`Retrosynthesizer` once (embedding the candidates is the
+    expensive part).
+    """
+    return Retrosynthesizer(model, candidates, **kwargs).predict(product, top_k)  # type: ignore[arg-type]
