@@ -1,0 +1,48 @@
+"""Presets of the RetCL reproduction (USPTO-50k, Table 1 and the hard-negative ablation)."""
+
+from __future__ import annotations
+
+from paperzoo.core.registry import register
+
+from .config import Config, DataConfig, EvalConfig, ModelConfig, TrainConfig
+
+__all__ = ["paper", "quick", "smoke"]
+
+
+@register("retrosynthesis", "smoke", cpu_minutes=0.4)
+def smoke() -> Config:
+    """Built-in toy reactions (amides, esters, Suzuki; sulfonamides unseen), every arm, 2 seeds,
+    a tiny encoder and 60 steps (pipeline check, no data root; says nothing about the paper)."""
+    return Config(
+        seeds=[0, 1],
+        arms=["RetCL-N4", "RetCL-N0", "RetroSim", "Popularity"],
+        data=DataConfig(source="toy", num_val=0),
+        model=ModelConfig(hidden_dim=32, num_layers=2),
+        train=TrainConfig(
+            steps=200, batch_size=8, refresh_every=50, optimizer="adam", learning_rate=3e-3
+        ),
+        eval=EvalConfig(beam_size=5, retrosim_neighbours=10),
+    )
+
+
+@register("retrosynthesis", "quick", cpu_minutes=60.0, needs_data=("uspto50k",))
+def quick() -> Config:
+    """USPTO-50k, class unknown: RetCL with N = 4 vs N = 0 hard negatives, RetroSim and the
+    popularity floor, 2 paired seeds; all 5,007 test reactions over all 52,838 USPTO-50k
+    reactants as candidates. (Sized from a pilot; see the README.)"""
+    return Config(
+        seeds=[0, 1],
+        data=DataConfig(num_val=500),
+        model=ModelConfig(hidden_dim=128, num_layers=3),
+        train=TrainConfig(
+            steps=4000, batch_size=32, optimizer="adam", learning_rate=1e-3, refresh_every=500
+        ),
+    )
+
+
+@register("retrosynthesis", "paper", cpu_minutes=6000.0, needs_data=("uspto50k",))
+def paper() -> Config:
+    """The official configuration: Structure2Vec 5 x 256, batch 64, 200k SGD steps, N = 4 vs
+    N = 0, beam 50, USPTO-50k class unknown; candidates = all USPTO-50k reactants (the paper's
+    671k USPTO reactants are not available). ~100 h on 2 CPU cores; for a GPU."""
+    return Config(seeds=[0, 1, 2])
