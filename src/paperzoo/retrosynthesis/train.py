@@ -151,6 +151,14 @@ def _common(cfg: Config, data: ReactionData) -> dict[str, float]:
     }
 
 
+def _examples(data: ReactionData, preds: list, n: int = 6) -> list[dict[str, Any]]:
+    """The first ``n`` test reactions with the arm's top-3 sets (for the report's drawings)."""
+    return [
+        {"product": r.product, "truth": list(r.reactants), "top3": [list(x) for x in p[:3]]}
+        for r, p in zip(data.test[:n], preds[:n])
+    ]
+
+
 # --- units --------------------------------------------------------------------------------
 
 
@@ -186,9 +194,11 @@ def _run_baseline(cfg: Config, arm: str, data: ReactionData, ctx: UnitContext) -
     ]
     ranks = first_hit_ranks(preds, [r.reactants for r in data.test])
     ctx.artifact("ranks", ranks.tolist())
-    ctx.artifact("examples", [p[:3] for p in preds[:8]])
+    ctx.artifact("unseen", list(data.unseen))
+    ctx.artifact("examples", _examples(data, preds))
     out = {**_common(cfg, data), **_topk_metrics(cfg, ranks, np.array(data.unseen, bool))}
-    out["eval/seconds_per_product"] = (time.perf_counter() - t0) / max(1, len(data.test))
+    # wall times are artifacts, not metrics: metrics must repeat exactly under the same seed
+    ctx.artifact("seconds_per_product", (time.perf_counter() - t0) / max(1, len(data.test)))
     return out
 
 
@@ -264,7 +274,7 @@ def _run_retcl(
             torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
         opt.step()
         sched.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         done += 1
         if step % 50 == 0:
             ctx.log({"step": step, "train/loss": float(np.mean(losses[-50:]))})
@@ -287,12 +297,13 @@ def _run_retcl(
         "train/final_loss": float(np.mean(losses[-100:])) if losses else float("nan"),
         # neighbour tables that fed training (one per refresh before the last step)
         "train/refreshes": float(sum(s < t.steps for s, _ in curve) if n_neg > 0 else 0),
-        "train/seconds_per_step": per_step,
     }
+    ctx.artifact("seconds_per_step", per_step)
     ctx.artifact("val_curve", curve)
     ctx.artifact(
         "loss_curve", [float(np.mean(losses[i : i + 50])) for i in range(0, len(losses), 50)]
     )
     ctx.artifact("ranks", ranks.tolist())
-    ctx.artifact("examples", [p[:3] for p in preds[:8]])
+    ctx.artifact("unseen", list(data.unseen))
+    ctx.artifact("examples", _examples(data, preds))
     return out
