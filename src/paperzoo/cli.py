@@ -25,6 +25,7 @@ EPILOG = """examples:
   paperzoo finalize runs/neural_processes/quick/20261128-101500   # re-judge stored units
   paperzoo report --out my-results                                 # newest runs + claims table
   paperzoo data status --data-root ../shared/data
+  paperzoo retro predict "CC(=O)Nc1ccccc1" --model model.pt --candidates stock.smi
 """
 
 
@@ -189,6 +190,12 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="data root (default: $PAPERZOO_DATA, else ~/.cache/paperzoo)",
     )
+    from paperzoo.core.registry import method_commands
+
+    for mod in method_commands():  # a method's own tools (e.g. `paperzoo retro predict`)
+        mp = sub.add_parser(mod.COMMAND, help=mod.HELP, description=mod.HELP)
+        mod.add_arguments(mp)
+        mp.set_defaults(_method_command=mod)
     return p
 
 
@@ -355,6 +362,8 @@ def main(argv: list[str] | None = None) -> int:
         "data": _cmd_data,
     }
     try:
+        if getattr(args, "_method_command", None) is not None:
+            return int(args._method_command.run(args))
         return handlers[args.command](args)
     except UsageError as e:
         print(f"paperzoo: error: {e}", file=sys.stderr)

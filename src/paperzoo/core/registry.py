@@ -28,6 +28,7 @@ __all__ = [
     "get_experiment",
     "list_experiments",
     "measured_minutes",
+    "method_commands",
     "register",
 ]
 
@@ -138,6 +139,31 @@ def discover() -> None:
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name)
     _DISCOVERED = True
+
+
+def method_commands() -> list[Any]:
+    """Command modules of the methods (``paperzoo.<method>.commands``), for the CLI.
+
+    Such a module defines ``COMMAND`` (the sub-command name, e.g. ``"retro"``), ``HELP`` (one
+    line), ``add_arguments(parser)`` and ``run(args) -> int``, and imports nothing heavy at
+    module level (``paperzoo --help`` imports every one of them).
+    """
+    import paperzoo
+
+    out = []
+    for info in sorted(pkgutil.iter_modules(paperzoo.__path__), key=lambda i: i.name):
+        if not info.ispkg or info.name in _NOT_METHODS:
+            continue
+        name = f"paperzoo.{info.name}.commands"
+        if importlib.util.find_spec(name) is not None:
+            mod = importlib.import_module(name)
+            missing = [
+                a for a in ("COMMAND", "HELP", "add_arguments", "run") if not hasattr(mod, a)
+            ]
+            if missing:
+                raise TypeError(f"{name} lacks {', '.join(missing)}")
+            out.append(mod)
+    return out
 
 
 def list_experiments(method: str | None = None) -> list[Experiment]:

@@ -31,11 +31,13 @@ __all__ = [
     "canonical_smiles",
     "contrastive_loss",
     "first_hit_ranks",
+    "load_model",
     "mol_graph",
     "nearest_neighbours",
     "parse_reaction",
     "rescore",
     "retrosynthesize",
+    "save_model",
     "topk_accuracy",
 ]
 
@@ -57,10 +59,12 @@ _WHERE = {
     "canonical_smiles": ".chem",
     "contrastive_loss": ".contrastive",
     "first_hit_ranks": ".metrics",
+    "load_model": ".predict",
     "mol_graph": ".chem",
     "nearest_neighbours": ".contrastive",
     "parse_reaction": ".chem",
     "rescore": ".selection",
+    "save_model": ".predict",
     "retrosynthesize": ".predict",
     "topk_accuracy": ".metrics",
 }

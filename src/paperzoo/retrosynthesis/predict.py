@@ -20,7 +20,39 @@ from .chem import MoleculeError, batch_graphs, canonical_smiles, mol_graph
 from .encoder import RetCLModel
 from .selection import CandidateSet, Prediction, beam_search, rescore
 
-__all__ = ["Retrosynthesizer", "retrosynthesize"]
+__all__ = ["Retrosynthesizer", "load_model", "retrosynthesize", "save_model"]
+
+
+def save_model(model: RetCLModel, path: str | Path) -> Path:
+    """Write the model's size and weights (tensors and ints only: loadable with
+    ``weights_only=True``), atomically."""
+    from paperzoo.core.checkpoint import save_checkpoint
+
+    meta = {
+        "hidden_dim": model.dim,
+        "num_layers": len(model.encoder.gnn.w1) + 1,
+        "num_classes": model.num_classes,
+    }
+    return save_checkpoint(path, {"retcl": meta, "state_dict": model.state_dict()})
+
+
+def load_model(path: str | Path, map_location: str | torch.device = "cpu") -> RetCLModel:
+    """A model written by :func:`save_model` (in eval mode).
+
+    Raises:
+        FileNotFoundError: no such file. ValueError: the file is not a RetCL model.
+    """
+    from paperzoo.core.checkpoint import load_checkpoint
+
+    ck = load_checkpoint(path, map_location)
+    if ck is None:
+        raise FileNotFoundError(f"no RetCL model at {path}")
+    if "retcl" not in ck:
+        raise ValueError(f"{path} is not a RetCL model file (written by save_model)")
+    meta = ck["retcl"]
+    model = RetCLModel(int(meta["hidden_dim"]), int(meta["num_layers"]), int(meta["num_classes"]))
+    model.load_state_dict(ck["state_dict"])
+    return model.eval()
 
 
 class Retrosynthesizer:

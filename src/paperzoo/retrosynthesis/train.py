@@ -24,6 +24,7 @@ from .contrastive import ReactionBatch, contrastive_loss
 from .data import ReactionData, load_reactions, toy_reactions
 from .encoder import Embeddings, RetCLModel
 from .metrics import first_hit_ranks, topk_accuracy
+from .predict import save_model
 from .selection import beam_search, rescore
 
 __all__ = ["num_negatives", "preflight", "run_unit", "units"]
@@ -284,6 +285,7 @@ def _run_retcl(
 
     # --- test with the best validation model over the candidate set -------------------------
     best.eval()
+    save_model(best, ctx.file("model.pt"))  # `paperzoo retro predict --model` loads it
     universe = _embed_rows(best, graphs, range(len(graphs)))
     ranks, preds = _score(
         best, data, data.test, universe, cfg, cfg.eval.beam_size, cfg.eval.rescore, "test", ctx
