@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("rdchiral")
 
-from paperzoo.retrosynthesis import (  # noqa: E402
+from paperzoo.retrosynthesis import (
     PopularityBaseline,
     RetroSim,
     canonical_set,

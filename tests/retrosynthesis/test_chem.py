@@ -5,7 +5,7 @@ import torch
 
 pytest.importorskip("rdkit")
 
-from paperzoo.retrosynthesis.chem import (  # noqa: E402
+from paperzoo.retrosynthesis.chem import (
     ATOM_DIM,
     BOND_DIM,
     MoleculeError,

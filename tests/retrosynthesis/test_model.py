@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 pytest.importorskip("rdkit")
 
-from paperzoo.retrosynthesis import (  # noqa: E402
+from paperzoo.retrosynthesis import (
     CandidateSet,
     Embeddings,
     ReactionBatch,
@@ -23,7 +23,7 @@ from paperzoo.retrosynthesis import (  # noqa: E402
     nearest_neighbours,
     rescore,
 )
-from paperzoo.retrosynthesis.chem import MoleculeError  # noqa: E402
+from paperzoo.retrosynthesis.chem import MoleculeError
 
 
 def _model(seed=0, dim=32, classes=0):

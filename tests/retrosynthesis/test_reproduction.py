@@ -1,0 +1,130 @@
+"""The reproduction's plumbing: units and their dependencies, the toy data's splits, claims on
+hand-made per-seed results (holds / fails / inconclusive and every gate), the saved model and
+the `paperzoo retro predict` command."""
+
+import dataclasses
+
+import pytest
+import torch
+
+pytest.importorskip("rdkit")
+
+from paperzoo.cli import main
+from paperzoo.core.claims import judge_all
+from paperzoo.core.engine import Results
+from paperzoo.retrosynthesis import RetCLModel, load_model, save_model
+from paperzoo.retrosynthesis.claims import claims
+from paperzoo.retrosynthesis.data import ReactionData, toy_reactions
+from paperzoo.retrosynthesis.experiments import quick, smoke
+from paperzoo.retrosynthesis.train import num_negatives, units
+
+
+def test_units_pair_seeds_and_baselines_repeat_their_first_seed():
+    cfg = dataclasses.replace(smoke(), seeds=[3, 4])
+    us = {u.key: u for u in units(cfg)}
+    assert set(us) == {f"{a}/seed{s}" for a in cfg.arms for s in (3, 4)}
+    assert us["RetroSim/seed4"].deps == ("RetroSim/seed3",)
+    assert us["RetCL-N4/seed4"].deps == ()
+    assert num_negatives("RetCL-N4") == 4 and num_negatives("RetCL-N12") == 12
+    assert num_negatives("RetroSim") is None
+    with pytest.raises(ValueError, match="unknown arm"):
+        units(dataclasses.replace(cfg, arms=["RetCL-4"]))
+
+
+def test_toy_data_has_an_unseen_template_and_full_candidates():
+    data = ReactionData(*toy_reactions()).index()
+    assert data.unseen and any(data.unseen) and not all(data.unseen)
+    # every recorded reactant of every split is a candidate; products come after them
+    for split in (data.train, data.val, data.test):
+        for r in split:
+            assert all(data.row[x] < data.candidates for x in r.reactants)
+    sub = data.subset(num_test=3)
+    assert len(sub.test) == 3 and sub.candidates == data.candidates
+    assert sub.unseen == data.unseen[:3]
+    with_products = ReactionData(*toy_reactions()).index("products")
+    assert with_products.candidates > data.candidates
+
+
+def _judge(n4, n0, rs=(0.3, 0.3), drop4=(0.1, 0.12), dropsim=(0.5, 0.5), unseen=(0.2, 0.21),
+           change=(0.0, 0.01), refreshes=(8.0, 8.0), coverage=1.0):  # fmt: skip
+    cfg = dataclasses.replace(quick(), seeds=[0, 1])
+
+    def arm(top1, top10, drop, extra):
+        return {
+            "eval/top1": list(top1),
+            "eval/top10": [v + 0.2 for v in top10],
+            "eval/top10_drop": list(drop),
+            "data/gt_coverage": [coverage] * 2,
+            **extra,
+        }
+
+    retcl = {"train/val_top1_change": list(change)}
+    arms = {
+        "RetCL-N4": arm(
+            n4,
+            n4,
+            drop4,
+            {**retcl, "train/refreshes": list(refreshes), "eval/top10_unseen": list(unseen)},
+        ),
+        "RetCL-N0": arm(n0, n0, drop4, {**retcl, "train/refreshes": [0.0, 0.0]}),
+        "RetroSim": arm(rs, rs, dropsim, {}),
+        "Popularity": arm((0.0, 0.0), (0.0, 0.0), (0.0, 0.0), {}),
+    }
+    return {c.id: c.verdict for c in judge_all(claims(Results(cfg, cfg.seeds, arms)), arms)}
+
+
+def test_claims_hold_fail_and_inconclusive():
+    v = _judge(n4=(0.45, 0.46), n0=(0.40, 0.41))
+    assert v == {
+        "negatives_help_top1": "holds",
+        "negatives_help_top10": "holds",
+        "unseen_templates_found": "holds",
+        "smaller_unseen_drop_than_retrosim": "holds",
+        "retcl_beats_retrosim_top1": "holds",
+    }
+    v = _judge(n4=(0.40, 0.41), n0=(0.45, 0.46), drop4=(0.6, 0.6), unseen=(0.0, 0.0))
+    assert v["negatives_help_top1"] == "fails"
+    assert v["smaller_unseen_drop_than_retrosim"] == "fails"
+    assert v["unseen_templates_found"] == "fails"
+    v = _judge(n4=(0.45, 0.40), n0=(0.40, 0.45))  # +0.05 and -0.05: the CI spans zero
+    assert v["negatives_help_top1"] == "inconclusive"
+
+
+@pytest.mark.parametrize(
+    "gate",
+    [{"change": (0.05, 0.06)}, {"refreshes": (0.0, 0.0)}, {"coverage": 0.98}],
+)
+def test_every_gate_makes_the_negatives_claim_inconclusive(gate):
+    v = _judge(n4=(0.45, 0.46), n0=(0.40, 0.41), **gate)
+    assert v["negatives_help_top1"] == "inconclusive"
+
+
+def test_saved_model_round_trips(tmp_path):
+    torch.manual_seed(0)
+    m = RetCLModel(16, 2, num_classes=10).eval()
+    path = save_model(m, tmp_path / "m.pt")
+    back = load_model(path)
+    assert back.num_classes == 10 and back.dim == 16
+    for (k, a), (_, b) in zip(m.state_dict().items(), back.state_dict().items()):
+        assert torch.equal(a, b), k
+    torch.save({"x": torch.zeros(1)}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="not a RetCL model"):
+        load_model(tmp_path / "other.pt")
+
+
+def test_predict_command(tmp_path, capsys):
+    torch.manual_seed(0)
+    model = save_model(RetCLModel(16, 2), tmp_path / "m.pt")
+    stock = tmp_path / "stock.smi"
+    stock.write_text("smiles\nCC(=O)Cl\nNc1ccccc1\nCCO\n# a comment\nCC(=O)O\n")
+    argv = ["retro", "predict", "CC(=O)Nc1ccccc1", "--model", str(model)]
+    assert main([*argv, "--candidates", str(stock), "--top-k", "2", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert '"product": "CC(=O)Nc1ccccc1"' in out and 'CC(=O)Nc1ccccc1"]' not in out
+    assert main([*argv, "--candidates", str(tmp_path / "none.smi")]) == 2
+    assert (
+        main(["retro", "predict", "C1CC", "--model", str(model), "--candidates", str(stock)]) == 2
+    )
+    assert "C1CC" in capsys.readouterr().err
+    assert main(["retro", "predict", "CCO", "--model", str(tmp_path / "x.pt")]) == 2
+    assert main([*argv, "--candidates", str(stock), "--reaction-class", "3"]) == 2
