@@ -175,3 +175,16 @@ def test_predictor_never_proposes_the_product_and_swaps_stock():
     assert all(torch.equal(a, b) for a, b in zip(before, m.parameters()))
     with pytest.raises(MoleculeError, match="C1CC"):
         r.predict("C1CC")
+
+
+def test_batch_table_adds_each_molecules_nearest_others_once():
+    from paperzoo.retrosynthesis import batch_table
+
+    bank = F.normalize(torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9], [-1.0, 0]]))
+    rows, batch = batch_table([(0, [2]), (0, [2, 4])], bank, num_negatives=1)
+    # batch molecules 0, 2, 4 first; nearest others: 0 -> 1, 2 -> 3, 4 -> 2 (already in)
+    assert rows == [0, 2, 4, 1, 3]
+    assert list(batch.products) == [0, 0] and [list(r) for r in batch.reactants] == [[1], [1, 2]]
+    assert batch_table([(0, [2])])[0] == [0, 2]
+    with pytest.raises(ValueError):
+        batch_table([(0, [2])], None, num_negatives=2)

@@ -37,7 +37,7 @@ import torch.nn.functional as F
 
 from .encoder import Embeddings, RetCLModel
 
-__all__ = ["ReactionBatch", "contrastive_loss", "nearest_neighbours"]
+__all__ = ["ReactionBatch", "batch_table", "contrastive_loss", "nearest_neighbours"]
 
 
 @dataclass(frozen=True)
@@ -174,3 +174,40 @@ def nearest_neighbours(keys: torch.Tensor, num: int, chunk: int = 4096) -> torch
         sim[torch.arange(rows.numel()), rows] = -math.inf  # never its own neighbour
         out.append(sim.topk(num, dim=1).indices)
     return torch.cat(out)
+
+
+@torch.no_grad()
+def batch_table(
+    reactions: Sequence[tuple[int, Sequence[int]]],
+    bank: torch.Tensor | None = None,
+    num_negatives: int = 0,
+) -> tuple[list[int], ReactionBatch]:
+    """The molecule table of one training batch and its reactions as rows of that table.
+
+    Args:
+        reactions: (product, reactants) as rows of a molecule universe.
+        bank: unit-norm keys of the whole universe from the last refresh, (universe, dim);
+            needed when ``num_negatives`` > 0.
+        num_negatives: N, the nearest other molecules (by ``bank`` cosine) added per batch
+            molecule as extra keys (hard negatives).
+
+    Returns:
+        Universe rows to embed (batch molecules first, then their neighbours; no repeats)
+        and the reactions indexed into that list.
+    """
+    rows: dict[int, int] = {}
+    prods, reacs = [], []
+    for p, rs in reactions:
+        for x in (p, *rs):
+            rows.setdefault(x, len(rows))
+        prods.append(rows[p])
+        reacs.append([rows[x] for x in rs])
+    if num_negatives > 0:
+        if bank is None:
+            raise ValueError("hard negatives need the key bank of the last refresh")
+        own = torch.tensor(list(rows))
+        sim = bank[own] @ bank.T  # (batch molecules, universe)
+        sim[torch.arange(len(own)), own] = -math.inf  # never its own neighbour
+        for x in sim.topk(num_negatives, dim=1).indices.flatten().tolist():
+            rows.setdefault(x, len(rows))
+    return list(rows), ReactionBatch(prods, reacs)

@@ -20,7 +20,7 @@ from paperzoo.core.engine import absolute_change
 from .baselines import PopularityBaseline, RetroSim
 from .chem import MolGraph, batch_graphs, mol_graph
 from .config import Config
-from .contrastive import ReactionBatch, contrastive_loss
+from .contrastive import ReactionBatch, batch_table, contrastive_loss
 from .data import ReactionData, load_reactions, toy_reactions
 from .encoder import Embeddings, RetCLModel
 from .metrics import first_hit_ranks, topk_accuracy
@@ -250,25 +250,15 @@ def _run_retcl(
             bank["keys"] = torch.nn.functional.normalize(emb.key, dim=-1)
         model.train()
         idx = torch.randint(len(train_rows), (min(t.batch_size, len(train_rows)),), generator=gen)
-        rows: dict[int, int] = {}
-        prods, reacs = [], []
-        for i in idx.tolist():
-            p, rs = train_rows[i]
-            for x in (p, *rs):
-                rows.setdefault(x, len(rows))
-            prods.append(rows[p])
-            reacs.append([rows[x] for x in rs])
-        if n_neg > 0:
-            own = torch.tensor(list(rows))
-            sim = bank["keys"][own] @ bank["keys"].T  # (batch molecules, universe)
-            sim[torch.arange(len(own)), own] = -float("inf")
-            for x in sim.topk(n_neg, dim=1).indices.flatten().tolist():
-                rows.setdefault(x, len(rows))
+        rows, batch = batch_table([train_rows[i] for i in idx.tolist()], bank.get("keys"), n_neg)
+        if m.class_known:
+            batch = ReactionBatch(
+                batch.products,
+                batch.reactants,
+                [data.train[i].reaction_class for i in idx.tolist()],
+            )
         emb = model.embed(batch_graphs([graphs[r] for r in rows]).to(ctx.device))
-        classes = [data.train[i].reaction_class for i in idx.tolist()] if m.class_known else None
-        loss, _ = contrastive_loss(
-            model, emb, ReactionBatch(prods, reacs, classes), t.temperature, t.forward_loss
-        )
+        loss, _ = contrastive_loss(model, emb, batch, t.temperature, t.forward_loss)
         opt.zero_grad()
         loss.backward()
         if t.grad_clip > 0:
