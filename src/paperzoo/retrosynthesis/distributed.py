@@ -1,0 +1,184 @@
+"""RetCL training on several processes or machines with PyTorch DDP (``torchrun``).
+
+    torchrun --nproc_per_node 2 -m paperzoo.retrosynthesis.distributed \\
+        --data-root ../shared/data --steps 8000 --batch-size 32 --negatives 4 --out model.pt
+
+Every process trains the same model on its own share of each global batch (``batch_size /
+world size`` reactions, drawn with a generator seeded by ``seed + rank``); DDP all-reduces the
+gradients, so the replicas stay identical. At a refresh each process embeds an equal slice of
+the molecule universe and the key bank is assembled with ``all_gather`` (the embedding work is
+split, not repeated). Rank 0 measures validation top-1 (beam 1) at every refresh and writes the
+best model with :func:`~.predict.save_model`. The backend is ``gloo`` on CPU and ``nccl`` when
+every process has a GPU (``--device cuda``; ``LOCAL_RANK`` picks the GPU).
+
+Batch norm is per replica (DDP's default, no SyncBatchNorm: it needs CUDA), so with different
+local batches the running statistics of the replicas drift apart; rank 0's are the ones saved.
+The reproduction engine's units stay single-process (``paperzoo reproduce --workers N`` runs
+units in parallel instead).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+
+from .chem import MolGraph, batch_graphs, mol_graph
+from .contrastive import ReactionBatch, batch_table, contrastive_loss
+from .data import ReactionData, load_reactions, toy_reactions
+from .encoder import Embeddings, RetCLModel
+from .metrics import first_hit_ranks, topk_accuracy
+from .predict import save_model
+from .selection import beam_search
+
+__all__ = ["main", "parser", "train_distributed"]
+
+
+class _Loss(nn.Module):
+    """The loss as a module's forward, so DDP sees every parameter used in one call."""
+
+    def __init__(self, model: RetCLModel, temperature: float) -> None:
+        super().__init__()
+        self.model, self.temperature = model, temperature
+
+    def forward(self, graphs: Any, batch: ReactionBatch) -> torch.Tensor:
+        return contrastive_loss(self.model, self.model.embed(graphs), batch, self.temperature)[0]
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="torchrun --nproc_per_node N -m paperzoo.retrosynthesis.distributed",
+        description="Train RetCL with DDP; rank 0 writes the best-validation model.",
+    )
+    p.add_argument("--data", choices=["uspto50k", "toy"], default="uspto50k")
+    p.add_argument("--data-root", help="data root holding uspto50k/ (default $PAPERZOO_DATA)")
+    p.add_argument("--steps", type=int, default=8000, help="optimizer steps (all ranks)")
+    p.add_argument("--batch-size", type=int, default=32, help="global reactions per step")
+    p.add_argument("--negatives", type=int, default=4, help="mined hard negatives N")
+    p.add_argument("--hidden-dim", type=int, default=128)
+    p.add_argument("--num-layers", type=int, default=3)
+    p.add_argument("--learning-rate", type=float, default=1e-3, help="Adam learning rate")
+    p.add_argument("--temperature", type=float, default=0.1)
+    p.add_argument("--refresh-every", type=int, default=500, help="steps between refreshes")
+    p.add_argument("--num-val", type=int, default=500, help="validation reactions (rank 0)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--out", type=Path, default=Path("retcl_model.pt"))
+    return p
+
+
+def _embed_slice(model: RetCLModel, graphs: list[MolGraph], lo: int, hi: int) -> Embeddings:
+    dev = next(model.parameters()).device
+    parts = [
+        model.embed(batch_graphs(graphs[i : min(i + 1024, hi)]).to(dev))
+        for i in range(lo, hi, 1024)
+    ]
+    return Embeddings.cat(parts) if parts else None  # type: ignore[return-value]
+
+
+@torch.no_grad()
+def _gather_universe(model: RetCLModel, graphs: list[MolGraph]) -> Embeddings:
+    """Embeddings of every molecule, each rank embedding an equal slice (all_gather)."""
+    rank, world = dist.get_rank(), dist.get_world_size()
+    n = len(graphs)
+    per = -(-n // world)
+    lo, hi = min(rank * per, n), min((rank + 1) * per, n)
+    model.eval()
+    mine = _embed_slice(model, graphs, lo, hi)
+    model.train()
+    dim = model.dim
+    out = []
+    for field in ("product_query", "reactant_query", "key"):
+        t = torch.zeros(per, dim, device=model.halt.device)
+        if mine is not None:
+            t[: hi - lo] = getattr(mine, field)
+        chunks = [torch.empty_like(t) for _ in range(world)]
+        dist.all_gather(chunks, t)
+        out.append(torch.cat(chunks)[:n])
+    return Embeddings(*out)
+
+
+def train_distributed(args: argparse.Namespace) -> dict[str, Any]:
+    """One process's part of a DDP run (the process group must be initialised).
+
+    Returns ``{"rank", "steps", "val_top1" (rank 0's curve), "checksum"}``: the checksum is
+    the sum of every parameter after training (equal on all ranks when replicas agree).
+    """
+    rank, world = dist.get_rank(), dist.get_world_size()
+    if args.batch_size % world:
+        raise ValueError(f"--batch-size {args.batch_size} is not divisible by {world} processes")
+    dev = torch.device(args.device)
+    splits = toy_reactions() if args.data == "toy" else load_reactions(args.data_root)
+    data = ReactionData(*splits).index()
+    data = data.subset(num_val=args.num_val)
+    graphs = [mol_graph(s) for s in data.molecules]
+    torch.manual_seed(args.seed)  # the same initial model on every rank
+    model = RetCLModel(args.hidden_dim, args.num_layers).to(dev)
+    ddp = nn.parallel.DistributedDataParallel(_Loss(model, args.temperature))
+    opt = torch.optim.Adam(ddp.parameters(), args.learning_rate)
+    gen = torch.Generator().manual_seed(args.seed + 1000 * (rank + 1))
+    rows_of = [data.rows(r) for r in data.train]
+    bank: torch.Tensor | None = None
+    best, curve = -1.0, []
+    for step in range(args.steps + 1):
+        if step % args.refresh_every == 0 or step == args.steps:
+            uni = _gather_universe(model, graphs)
+            bank = F.normalize(uni.key, dim=-1)
+            if rank == 0 and data.val:
+                top1 = _val_top1(model, data, uni)
+                curve.append((step, top1))
+                if top1 > best:
+                    best = top1
+                    save_model(model, args.out)
+        if step == args.steps:
+            break
+        idx = torch.randint(len(rows_of), (args.batch_size // world,), generator=gen)
+        rows, batch = batch_table([rows_of[i] for i in idx.tolist()], bank, args.negatives)
+        loss = ddp(batch_graphs([graphs[r] for r in rows]).to(dev), batch)
+        opt.zero_grad()
+        loss.backward()  # DDP all-reduces (averages) the gradients here
+        opt.step()
+    checksum = float(sum(p.detach().double().sum() for p in model.parameters()))
+    return {"rank": rank, "steps": args.steps, "val_top1": curve, "checksum": checksum}
+
+
+@torch.no_grad()
+def _val_top1(model: RetCLModel, data: ReactionData, uni: Embeddings) -> float:
+    model.eval()
+    cands = uni.index(torch.arange(data.candidates))
+    preds = []
+    for r in data.val:
+        p, _ = data.rows(r)
+        sets = beam_search(model, uni.index(torch.tensor([p])), cands,
+                           (p,) if p < data.candidates else (), beam_size=1)  # fmt: skip
+        preds.append([tuple(sorted(data.molecules[j] for j in s)) for s, _ in sets[:1]])
+    model.train()
+    return topk_accuracy(first_hit_ranks(preds, [r.reactants for r in data.val]), (1,))[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    backend = "nccl" if args.device.startswith("cuda") else "gloo"
+    if args.device.startswith("cuda"):
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
+        args.device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
+    dist.init_process_group(backend)
+    try:
+        out = train_distributed(args)
+        if out["rank"] == 0:
+            for step, v in out["val_top1"]:
+                print(f"step {step}: validation top-1 {v:.3f}")
+            print(f"best model: {args.out}")
+    finally:
+        dist.destroy_process_group()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
