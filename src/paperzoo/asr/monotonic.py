@@ -1,0 +1,198 @@
+"""Monotonic multihead attention (MMA): expected alignments for training, hard monotonic
+decisions with head-synchronous decoding (HSD) for streaming inference, and the
+mutually-constrained expected alignments that put HSD's coupling into training.
+
+Papers:
+    Raffel, Luong, Liu, Weiss, Eck, "Online and Linear-Time Attention by Enforcing Monotonic
+    Alignments", ICML 2017, https://arxiv.org/abs/1704.00784 (expected alignment, Eq. 9-13).
+    Inaguma, Mimura, Kawahara, "Enhancing Monotonic Multihead Attention for Streaming ASR",
+    Interspeech 2020, https://arxiv.org/abs/2005.09394 (HeadDrop, head-synchronous decoding).
+    Song, Shim, Yang, "Mutually-Constrained Monotonic Multihead Attention for Online ASR",
+    ICASSP 2021, https://arxiv.org/abs/2103.14302 (training under the HSD constraint).
+
+Notation: output step i, encoder frame j = 0..T-1, head h = 1..H, stopping probability
+p^h_{i,j} = sigmoid(e^h_{i,j}) (energies plus Gaussian noise in training).
+
+**Expected alignment** (one head; the probability that step i's boundary is frame j):
+
+    alpha_{i,j} = p_{i,j} sum_{k<=j} alpha_{i-1,k} prod_{l=k}^{j-1} (1 - p_{i,l})
+
+computed in parallel over j as alpha_i = p_i * c_i * cumsum(alpha_{i-1} / c_i) with
+c_i = exclusive-cumprod(1 - p_i) (Raffel Eq. 13; c clamped away from 0 as neural_sp does).
+Mass 1 - sum_j alpha_{i,j} is the chance the head never stops (it then attends to nothing).
+
+**Head-synchronous decoding** (test time, per step): heads stop at their first frame
+j >= previous boundary with p >= 0.5; with L the leftmost boundary, any head that has no
+boundary or a boundary beyond L + eps is forced to L + eps. Latency between heads is then at
+most eps frames, but a model trained with independent heads never saw this forcing.
+
+**Mutually-constrained alignment** (training under HSD). The paper's formula could not be
+retrieved; this module derives it from the forcing rule. Take head h's natural first-passage
+distribution from its own *constrained* previous alignment,
+
+    a^h_j = p^h_j sum_{k<=j} alpha~^h_{i-1,k} prod_{l=k}^{j-1} (1 - p^h_l),
+    A^h_j = sum_{k<=j} a^h_k,
+
+and the other heads' earliest natural boundary M^{-h}, with survival function
+
+    S^{-h}(m) = P(M^{-h} >= m) = prod_{h' != h} (1 - A^{h'}_{m-1})    (heads independent).
+
+Head h is forced exactly when its boundary B^h (or "none") lies beyond M^{-h} + eps (if B^h
+is the leftmost it is never forced, so forcing by "all heads" equals forcing by "the others").
+So B~^h = j either because h stopped at j and M^{-h} >= j - eps, or because h had not stopped
+by j and M^{-h} = j - eps exactly:
+
+    alpha~^h_j = a^h_j S^{-h}(j - eps) + (1 - A^h_j) [S^{-h}(j - eps) - S^{-h}(j - eps + 1)]
+
+Choices this makes (all arguments of :func:`mutually_constrained_alignment`):
+
+* the constraint couples the heads of one MMA layer (as HSD does), not heads across layers;
+* gradients flow through the other heads' survival terms by default (``detach_others=False``);
+  with ``True`` each head sees the others as constants (a cheaper, biased gradient);
+* eps is in encoder frames *after* subsampling;
+* a forced boundary past the last frame is lost (the head attends to nothing at that step),
+  the same as a head that never stops; HSD in neural_sp clips it to the rightmost detected
+  boundary instead. The tests compare with a simulation of exactly this rule.
+
+Heads are treated as independent given their previous constrained alignments (the same
+approximation as the expected alignment itself, which treats steps as independent given
+alpha_{i-1}).
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = [
+    "exclusive_cumprod",
+    "expected_alignment",
+    "expected_alignment_naive",
+    "hard_monotonic_boundaries",
+    "head_synchronous_boundaries",
+    "mutually_constrained_alignment",
+]
+
+
+def exclusive_cumprod(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """[1, x_0, x_0 x_1, ...] along ``dim`` (same shape as ``x``)."""
+    ones = torch.ones_like(x.narrow(dim, 0, 1))
+    return torch.cumprod(torch.cat([ones, x.narrow(dim, 0, x.shape[dim] - 1)], dim), dim)
+
+
+def expected_alignment(
+    p: torch.Tensor, alpha_prev: torch.Tensor, eps: float = 1e-10
+) -> torch.Tensor:
+    """Parallel expected alignment of one output step (Raffel et al. 2017, Eq. 13).
+
+    Shape:
+        p, alpha_prev: (..., T) stopping probabilities of this step and the previous step's
+        alignment (a distribution over frames, or a sub-distribution); returns (..., T).
+    """
+    c = exclusive_cumprod(1.0 - p)  # prod_{l<j} (1 - p_l)
+    return p * c * torch.cumsum(alpha_prev / c.clamp(min=eps), dim=-1)
+
+
+def expected_alignment_naive(p: torch.Tensor, alpha_prev: torch.Tensor) -> torch.Tensor:
+    """The recurrence written out term by term (O(T^2); a reference for tests).
+
+    alpha_j = p_j (alpha_{j-1} (1 - p_{j-1}) / p_{j-1} + alpha_prev_j) -- Raffel Eq. 10 --
+    written here without the division: q_j = (1 - p_{j-1}) q_{j-1} + alpha_prev_j, alpha = p q.
+    """
+    q = torch.zeros_like(p)
+    q[..., 0] = alpha_prev[..., 0]
+    for j in range(1, p.shape[-1]):
+        q[..., j] = (1 - p[..., j - 1]) * q[..., j - 1] + alpha_prev[..., j]
+    return p * q
+
+
+def _shift_right(x: torch.Tensor, k: int, fill: float) -> torch.Tensor:
+    """y_j = x_{j-k} along the last dim (``fill`` where j - k < 0 or j - k >= T); k may be
+    negative."""
+    t = x.shape[-1]
+    out = torch.full_like(x, fill)
+    if k >= 0 and k < t:
+        out[..., k:] = x[..., : t - k]
+    elif k < 0 and -k < t:
+        out[..., : t + k] = x[..., -k:]
+    return out
+
+
+def mutually_constrained_alignment(
+    p: torch.Tensor,
+    alpha_prev: torch.Tensor,
+    eps_frames: int,
+    detach_others: bool = False,
+    head_dim: int = -2,
+) -> torch.Tensor:
+    """Expected alignments of all heads of a layer under head-synchronous forcing.
+
+    Args:
+        p: stopping probabilities, (..., H, T) (heads on ``head_dim``).
+        alpha_prev: the heads' *constrained* alignments of the previous step, (..., H, T).
+        eps_frames: the HSD window eps (encoder frames after subsampling), >= 0.
+        detach_others: stop gradients through the other heads' survival terms.
+        head_dim: the heads' dimension.
+
+    Returns:
+        alpha~ (..., H, T): head h's distribution of its forced boundary (see the module
+        docstring); with eps >= T it equals :func:`expected_alignment` per head.
+    """
+    if eps_frames < 0:
+        raise ValueError(f"eps_frames must be >= 0, got {eps_frames}")
+    p = p.movedim(head_dim, -2)
+    alpha_prev = alpha_prev.movedim(head_dim, -2)
+    a = expected_alignment(p, alpha_prev)  # (..., H, T) natural first passage
+    cdf = torch.cumsum(a, dim=-1).clamp(max=1.0)  # A^h_j
+    alive = 1.0 - cdf  # P(B^h > j), (..., H, T)
+    src = alive.detach() if detach_others else alive
+    # prod over the other heads, as an exclusive product along the head axis (no division:
+    # a head whose survival reaches 0 must not turn the others' products into 0/0)
+    left = exclusive_cumprod(src, dim=-2)
+    right = exclusive_cumprod(src.flip(-2), dim=-2).flip(-2)
+    others = left * right  # prod_{h' != h} (1 - A^{h'}_j), (..., H, T)
+    # S^{-h}(m) = others at j = m - 1, with S(m) = 1 for m <= 0
+    s_at = _shift_right(others, eps_frames + 1, 1.0)  # S^{-h}(j - eps)
+    s_next = _shift_right(others, eps_frames, 1.0)  # S^{-h}(j - eps + 1)
+    out = a * s_at + alive * (s_at - s_next)
+    return out.movedim(-2, head_dim)
+
+
+def hard_monotonic_boundaries(
+    p: torch.Tensor, prev: torch.Tensor, threshold: float = 0.5
+) -> torch.Tensor:
+    """Test-time hard monotonic attention: each head's first frame j >= its previous boundary
+    with p_j >= ``threshold``; -1 when there is none.
+
+    Shape:
+        p: (..., T); prev: (...) long previous boundaries (0 at the first step); returns (...).
+    """
+    t = p.shape[-1]
+    frames = torch.arange(t, device=p.device)
+    ok = (p >= threshold) & (frames >= prev.unsqueeze(-1))
+    first = torch.where(ok, frames, t).min(dim=-1).values
+    return torch.where(first < t, first, torch.full_like(first, -1))
+
+
+def head_synchronous_boundaries(
+    boundaries: torch.Tensor, eps_frames: int, num_frames: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Head-synchronous forcing of one layer's boundaries (Inaguma et al. 2020).
+
+    With L the leftmost detected boundary, every head without a boundary or with one beyond
+    L + eps is moved to L + eps; a forced position past the last frame means no boundary
+    (-1), the rule :func:`mutually_constrained_alignment` trains for. When no head detected a
+    boundary, nothing changes.
+
+    Shape:
+        boundaries: (..., H) long, -1 = none; returns (forced boundaries (..., H), forced
+        mask (..., H) bool: the heads that were moved).
+    """
+    big = torch.iinfo(boundaries.dtype).max
+    found = boundaries >= 0
+    leftmost = torch.where(found, boundaries, big).min(dim=-1, keepdim=True).values
+    any_found = found.any(dim=-1, keepdim=True)
+    limit = leftmost + eps_frames
+    forced = any_found & (~found | (boundaries > limit))
+    target = torch.where(limit < num_frames, limit, torch.full_like(limit, -1))
+    out = torch.where(forced, target.expand_as(boundaries), boundaries)
+    return out, forced
