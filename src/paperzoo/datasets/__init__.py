@@ -1,7 +1,7 @@
 """Data sets shared by several methods: :func:`load_images` (any catalog image set or a user's
 .npz as float tensors in [0, 1]), MNIST, Fashion-MNIST, CIFAR-10, scikit-learn's digits,
-USPTO-50k reactions, and the catalog behind ``paperzoo data status`` / ``paperzoo data
-prepare``."""
+USPTO-50k reactions, the FSDD and synthetic speech corpora, and the catalog behind
+``paperzoo data status`` / ``paperzoo data prepare``."""
 
 from __future__ import annotations
 
@@ -13,17 +13,21 @@ __all__ = [
     "ArraySplit",
     "DatasetSpec",
     "ImageData",
+    "SpeechClip",
     "UsptoReaction",
     "dataset_status",
     "load_cifar10",
     "load_digits",
     "load_fashion_mnist",
+    "load_fsdd",
     "load_image_npz",
     "load_images",
     "load_mnist",
+    "load_synth_corpus",
     "load_uspto50k",
     "make_loader",
     "prepare_dataset",
+    "read_audio",
     "read_idx",
     "stratified_subset",
     "train_val_split",
@@ -50,6 +54,10 @@ _WHERE = {
     "load_mnist": "paperzoo.datasets.mnist",
     "UsptoReaction": "paperzoo.datasets.uspto",
     "load_uspto50k": "paperzoo.datasets.uspto",
+    "SpeechClip": "paperzoo.datasets.speech",
+    "load_fsdd": "paperzoo.datasets.speech",
+    "load_synth_corpus": "paperzoo.datasets.speech",
+    "read_audio": "paperzoo.datasets.speech",
 }
 
 

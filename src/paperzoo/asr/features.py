@@ -1,0 +1,84 @@
+"""Log-mel features for speech recognition (librosa), one documented configuration per rate.
+
+``LogMel(sample_rate=8000)``: 40 mel bins, 25 ms windows, 10 ms hop, fmax = Nyquist, natural
+log of power + 1e-6, per-utterance mean/variance normalisation off by default (streaming cannot
+see the whole utterance; a global mean and std from the training set are applied instead when
+given). Frame t covers samples [t * hop, t * hop + win) of the signal padded by win/2 on each
+side (librosa's ``center=True``), so frame t is centred on sample t * hop.
+
+librosa is imported on first use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["LogMel"]
+
+
+@dataclass
+class LogMel:
+    """Log-mel filterbank features.
+
+    Attributes:
+        sample_rate: expected input rate (Hz); other rates are an error, not resampled silently.
+        num_mels: mel bins.
+        win_ms, hop_ms: window and hop (ms).
+        mean, std: optional global normalisation (per bin), e.g. from :meth:`fit`.
+    """
+
+    sample_rate: int = 8000
+    num_mels: int = 40
+    win_ms: float = 25.0
+    hop_ms: float = 10.0
+    mean: np.ndarray | None = None
+    std: np.ndarray | None = None
+
+    @property
+    def hop(self) -> int:
+        return round(self.sample_rate * self.hop_ms / 1000)
+
+    @property
+    def win(self) -> int:
+        return round(self.sample_rate * self.win_ms / 1000)
+
+    def __call__(self, wave: np.ndarray, sample_rate: int | None = None) -> np.ndarray:
+        """(samples,) float waveform -> (frames, num_mels) float32 features."""
+        import librosa
+
+        if sample_rate is not None and sample_rate != self.sample_rate:
+            raise ValueError(
+                f"audio at {sample_rate} Hz, features configured for {self.sample_rate} Hz; "
+                "resample first (librosa.resample)"
+            )
+        wave = np.asarray(wave, dtype=np.float32)
+        if wave.ndim != 1 or wave.size == 0:
+            raise ValueError(f"expected a non-empty mono waveform, got shape {wave.shape}")
+        mel = librosa.feature.melspectrogram(
+            y=wave,
+            sr=self.sample_rate,
+            n_fft=self.win,
+            win_length=self.win,
+            hop_length=self.hop,
+            n_mels=self.num_mels,
+            fmax=self.sample_rate / 2,
+            power=2.0,
+        )
+        feats = np.log(mel + 1e-6).T.astype(np.float32)
+        if self.mean is not None and self.std is not None:
+            feats = (feats - self.mean) / self.std
+        return feats
+
+    def fit(self, waves: list[np.ndarray]) -> LogMel:
+        """Set the global per-bin mean and std from training waveforms; returns self."""
+        self.mean = self.std = None
+        allf = np.concatenate([self(w) for w in waves])
+        self.mean = allf.mean(0).astype(np.float32)
+        self.std = (allf.std(0) + 1e-5).astype(np.float32)
+        return self
+
+    def frame_of_sample(self, sample: int) -> int:
+        """The feature frame whose centre is nearest to ``sample`` (for word-end times)."""
+        return round(sample / self.hop)

@@ -1,0 +1,54 @@
+"""Log-mel features (shape, frame timing, rate check) and digit strings with exact word ends."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("librosa")
+
+from paperzoo.asr.data import make_digit_strings
+from paperzoo.asr.features import LogMel
+
+
+def test_log_mel_shapes_timing_and_rate_check():
+    f = LogMel(sample_rate=8000)
+    assert (f.win, f.hop) == (200, 80)
+    t = np.arange(8000) / 8000
+    wave = np.sin(2 * np.pi * 440 * t).astype(np.float32)
+    wave[4000:] = 0.0  # a tone for 0.5 s, then silence
+    feats = f(wave)
+    assert feats.shape == (101, 40) and feats.dtype == np.float32  # 1 + 8000 / 80 frames
+    energy = feats.max(1)
+    assert energy[:45].min() > energy[56:].max() + 5  # the tone ends near frame 50
+    assert f.frame_of_sample(4000) == 50
+    with pytest.raises(ValueError, match="16000 Hz"):
+        f(wave, sample_rate=16000)
+    with pytest.raises(ValueError, match="non-empty"):
+        f(np.zeros(0))
+    g = LogMel().fit([wave, wave * 0.5])
+    assert np.allclose(np.concatenate([g(wave), g(wave * 0.5)]).mean(0), 0, atol=1e-4)
+
+
+def test_digit_strings_have_exact_word_ends():
+    words = ("zero", "one", "two")
+    clips = [(np.full(100 + 10 * d, d + 1, np.float32), s, w)
+             for s in ("a", "b") for d, w in enumerate(words)]  # fmt: skip
+    utts = make_digit_strings(clips, 20, 2, 4, gap_s=(0.0, 0.01), seed=3)
+    again = make_digit_strings(clips, 20, 2, 4, gap_s=(0.0, 0.01), seed=3)
+    assert all(np.array_equal(u.wave, v.wave) and u.words == v.words for u, v in zip(utts, again))
+    for u in utts:
+        assert 2 <= len(u.words) <= 4
+        start = 0
+        for w, end in zip(u.words, u.word_ends):
+            d = words.index(w)
+            # the word's clip fills the 100 + 10 d samples before its end with the value d + 1,
+            # preceded by silence (a gap) or the previous word's clip
+            assert np.all(u.wave[end - (100 + 10 * d) : end] == d + 1)
+            assert np.all(u.wave[start : end - (100 + 10 * d)] == 0)
+            start = end
+        assert np.all(u.wave[start:] == 0)  # trailing gap
+    noisy = make_digit_strings(clips, 2, snr_db=10, seed=0)
+    clean = make_digit_strings(clips, 2, seed=0)
+    snr = 10 * np.log10(np.mean(clean[0].wave ** 2) / np.mean((noisy[0].wave - clean[0].wave) ** 2))
+    assert abs(snr - 10) < 0.5
+    with pytest.raises(ValueError):
+        make_digit_strings([(np.zeros(3), "a", "ten")], 1)
