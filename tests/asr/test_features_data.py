@@ -6,7 +6,7 @@ import pytest
 pytest.importorskip("librosa")
 
 from paperzoo.asr.data import make_digit_strings
-from paperzoo.asr.features import LogMel
+from paperzoo.asr.features import LogMel, StreamingLogMel
 
 
 def test_log_mel_shapes_timing_and_rate_check():
@@ -16,14 +16,19 @@ def test_log_mel_shapes_timing_and_rate_check():
     wave = np.sin(2 * np.pi * 440 * t).astype(np.float32)
     wave[4000:] = 0.0  # a tone for 0.5 s, then silence
     feats = f(wave)
-    assert feats.shape == (101, 40) and feats.dtype == np.float32  # 1 + 8000 / 80 frames
+    assert feats.shape == (98, 40) and feats.dtype == np.float32  # 1 + (8000 - 200) // 80
+    assert f.frames(8000) == 98 and f.frames(199) == 0
     energy = feats.max(1)
-    assert energy[:45].min() > energy[56:].max() + 5  # the tone ends near frame 50
-    assert f.frame_of_sample(4000) == 50
+    assert energy[:45].min() > energy[52:].max() + 5  # the tone ends in frames 48-49
+    # the tone's last sample (3999) is first fully heard by frame 48: 48 * 80 + 200 = 4040
+    assert f.frame_of_sample(4000) == 48 and f.frame_of_sample(100) == 0
     with pytest.raises(ValueError, match="16000 Hz"):
         f(wave, sample_rate=16000)
-    with pytest.raises(ValueError, match="non-empty"):
-        f(np.zeros(0))
+    with pytest.raises(ValueError, match="at least 200"):
+        f(np.zeros(10))
+    stream = StreamingLogMel(f)
+    parts = [stream.push(wave[a : a + 333]) for a in range(0, 8000, 333)]
+    assert np.allclose(np.concatenate(parts), feats, atol=1e-5)
     g = LogMel().fit([wave, wave * 0.5])
     assert np.allclose(np.concatenate([g(wave), g(wave * 0.5)]).mean(0), 0, atol=1e-4)
 

@@ -1,10 +1,11 @@
 """Log-mel features for speech recognition (librosa), one documented configuration per rate.
 
 ``LogMel(sample_rate=8000)``: 40 mel bins, 25 ms windows, 10 ms hop, fmax = Nyquist, natural
-log of power + 1e-6, per-utterance mean/variance normalisation off by default (streaming cannot
-see the whole utterance; a global mean and std from the training set are applied instead when
-given). Frame t covers samples [t * hop, t * hop + win) of the signal padded by win/2 on each
-side (librosa's ``center=True``), so frame t is centred on sample t * hop.
+log of power + 1e-6, per-utterance mean/variance normalisation off (streaming cannot see the
+whole utterance; a global mean and std from the training set are applied instead when given).
+Frame t covers samples [t * hop, t * hop + win) with no padding (librosa ``center=False``), so
+features computed on a stream chunk by chunk equal those of the whole signal
+(:class:`StreamingLogMel`).
 
 librosa is imported on first use.
 """
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["LogMel"]
+__all__ = ["LogMel", "StreamingLogMel"]
 
 
 @dataclass
@@ -54,8 +55,10 @@ class LogMel:
                 "resample first (librosa.resample)"
             )
         wave = np.asarray(wave, dtype=np.float32)
-        if wave.ndim != 1 or wave.size == 0:
-            raise ValueError(f"expected a non-empty mono waveform, got shape {wave.shape}")
+        if wave.ndim != 1 or wave.size < self.win:
+            raise ValueError(
+                f"expected a mono waveform of at least {self.win} samples, got {wave.shape}"
+            )
         mel = librosa.feature.melspectrogram(
             y=wave,
             sr=self.sample_rate,
@@ -65,6 +68,7 @@ class LogMel:
             n_mels=self.num_mels,
             fmax=self.sample_rate / 2,
             power=2.0,
+            center=False,
         )
         feats = np.log(mel + 1e-6).T.astype(np.float32)
         if self.mean is not None and self.std is not None:
@@ -79,6 +83,31 @@ class LogMel:
         self.std = (allf.std(0) + 1e-5).astype(np.float32)
         return self
 
+    def frames(self, num_samples: int) -> int:
+        """Feature frames of a signal of ``num_samples`` samples."""
+        return 0 if num_samples < self.win else 1 + (num_samples - self.win) // self.hop
+
     def frame_of_sample(self, sample: int) -> int:
-        """The feature frame whose centre is nearest to ``sample`` (for word-end times)."""
-        return round(sample / self.hop)
+        """The first frame whose window reaches ``sample`` (exclusive end): a word ending there
+        has been heard completely by this frame (used for word-end times)."""
+        return max(0, -(-(sample - self.win) // self.hop))
+
+
+class StreamingLogMel:
+    """:class:`LogMel` over a stream: ``push(samples)`` returns the frames whose windows are
+    complete; the frames of all pushes equal ``LogMel`` of the concatenated signal."""
+
+    def __init__(self, features: LogMel) -> None:
+        self.features = features
+        self._buf = np.zeros(0, np.float32)
+
+    def push(self, samples: np.ndarray) -> np.ndarray:
+        f = self.features
+        self._buf = np.concatenate([self._buf, np.asarray(samples, np.float32)])
+        n = f.frames(self._buf.size)
+        if n == 0:
+            return np.zeros((0, f.num_mels), np.float32)
+        used = self._buf[: (n - 1) * f.hop + f.win]
+        out = f(used)
+        self._buf = self._buf[n * f.hop :]  # the next frame starts at n * hop
+        return out
