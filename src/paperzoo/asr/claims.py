@@ -1,0 +1,64 @@
+"""The streaming-ASR reproduction's claims, declared before a run (thresholds in
+``config.claims``): at the same small eps, the mutually-constrained model's WER under
+head-synchronous decoding is lower than MMA's, and its latency is not worse by more than a
+margin. Gates: MMA's error is well above zero, every head learned an alignment, the forcing
+share is neither ~0 nor ~1, and training converged."""
+
+from __future__ import annotations
+
+from paperzoo.core import ClaimSpec, Results
+from paperzoo.core.claims import Gate
+
+from .config import Config
+
+__all__ = ["claims"]
+
+
+def claims(results: Results) -> list[ClaimSpec]:
+    cfg: Config = results.config
+    cc, arms = cfg.claims, set(cfg.arms)
+    out = []
+    for eps in cc.claim_eps:
+        arm = f"mcmma_eps{eps}"
+        if arm not in arms or "mma" not in arms:
+            continue
+        pair = (arm, "mma")
+        gates = (
+            Gate("baseline_errs", f"eval/wer_eps{eps}", cc.min_baseline_wer, "min", ("mma",),
+                 "MMA's error at this eps is too small to be reduced"),
+            Gate("heads_aligned", "eval/min_head_alignment", 0.5, "min", pair,
+                 "some head's boundaries do not follow the words (correlation < 0.5)"),
+            Gate("forcing_engaged", f"eval/forced_eps{eps}", cc.forced_range[0], "min", pair,
+                 "HSD almost never forced a head: the constraint cannot matter"),
+            Gate("forcing_not_total", f"eval/forced_eps{eps}", cc.forced_range[1], "max", pair,
+                 "HSD forced almost every head: the heads do not decide"),
+            Gate("converged", "train/dev_loss_change", cc.max_loss_change, "max", pair,
+                 "held-out loss still changing over the last 20% of steps"),
+        )  # fmt: skip
+        out.append(
+            ClaimSpec(
+                f"mcmma_lower_wer_eps{eps}",
+                f"decoded with HSD at eps={eps}, the model trained with the mutual constraint "
+                f"at eps={eps} has a lower WER than MMA (by at least {cc.min_wer_gain:g})",
+                f"eval/wer_eps{eps}",
+                arm,
+                ("mma",),
+                higher_is_better=False,
+                threshold=cc.min_wer_gain,
+                gates=gates,
+            )
+        )
+        out.append(
+            ClaimSpec(
+                f"mcmma_latency_within_eps{eps}",
+                f"at eps={eps}, its mean token latency exceeds MMA's by at most "
+                f"{cc.max_latency_increase:g} encoder frames",
+                f"eval/latency_eps{eps}",
+                arm,
+                ("mma",),
+                higher_is_better=False,
+                threshold=-cc.max_latency_increase,
+                gates=gates,
+            )
+        )
+    return out
