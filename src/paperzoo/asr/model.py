@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -24,7 +25,7 @@ from torch import nn
 from .attention import MonotonicMultiheadAttention, StepState
 from .encoder import EncoderState, StreamingEncoder
 
-__all__ = ["DecoderState", "MMARecognizer", "Vocabulary"]
+__all__ = ["DecoderState", "MMARecognizer", "Vocabulary", "load_recognizer", "save_recognizer"]
 
 
 @dataclass(frozen=True)
@@ -253,3 +254,46 @@ class DecoderState:
 
     mma: list[StepState]
     contexts: list[torch.Tensor]
+
+
+def save_recognizer(model: MMARecognizer, features: Any, path: str | Path, **config: Any) -> Path:
+    """Write a recogniser with its vocabulary, feature normalisation and constructor arguments
+    (``config``: what :class:`MMARecognizer` was built with, besides ``vocab``); loadable with
+    ``weights_only=True``."""
+    from paperzoo.core.checkpoint import save_checkpoint
+
+    meta = {
+        "words": list(model.vocab.words),
+        "config": config,
+        "features": {"sample_rate": features.sample_rate, "num_mels": features.num_mels},
+    }
+    state = {"asr": meta, "state_dict": model.state_dict()}
+    if features.mean is not None:
+        state["feature_mean"] = torch.as_tensor(features.mean)
+        state["feature_std"] = torch.as_tensor(features.std)
+    return save_checkpoint(path, state)
+
+
+def load_recognizer(path: str | Path) -> tuple[MMARecognizer, Any]:
+    """(model in eval mode, its :class:`~.features.LogMel`) from :func:`save_recognizer`.
+
+    Raises:
+        FileNotFoundError: no such file. ValueError: not a recogniser file.
+    """
+    from paperzoo.core.checkpoint import load_checkpoint
+
+    from .features import LogMel
+
+    ck = load_checkpoint(path)
+    if ck is None:
+        raise FileNotFoundError(f"no recogniser at {path}")
+    if "asr" not in ck:
+        raise ValueError(f"{path} is not a recogniser file (written by save_recognizer)")
+    meta = ck["asr"]
+    model = MMARecognizer(Vocabulary(tuple(meta["words"])), **meta["config"])
+    model.load_state_dict(ck["state_dict"])
+    feats = LogMel(int(meta["features"]["sample_rate"]), int(meta["features"]["num_mels"]))
+    if "feature_mean" in ck:
+        feats.mean = ck["feature_mean"].numpy()
+        feats.std = ck["feature_std"].numpy()
+    return model.eval(), feats

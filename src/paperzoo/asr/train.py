@@ -21,7 +21,7 @@ from .data import DIGITS, DigitUtterance, make_digit_strings
 from .decoding import transcribe
 from .features import LogMel
 from .metrics import error_rates, latencies
-from .model import MMARecognizer, Vocabulary
+from .model import MMARecognizer, Vocabulary, save_recognizer
 
 __all__ = ["arm_spec", "preflight", "run_unit", "tone_clips", "units"]
 
@@ -118,15 +118,16 @@ def _batch(
     return x, lens, [vocab.encode(u.text) for u in utts]
 
 
-def _model(cfg: Config, arm: str, vocab: Vocabulary) -> MMARecognizer:
+def _model_kwargs(cfg: Config, arm: str) -> dict[str, Any]:
     m = cfg.model
     attention, constraint, eps = arm_spec(arm)
     mma = dict(chunk=m.chunk, init_r=m.init_r, noise_std=m.noise_std, headdrop=m.headdrop,
                constraint=constraint, eps_train=max(eps, 0))  # fmt: skip
-    return MMARecognizer(
-        vocab, 40, m.dim, m.heads, m.ff, m.enc_layers, m.dec_layers, attention,  # type: ignore[arg-type]
-        m.first_source_layer, mma, m.left_context, m.dropout, m.ctc_weight, m.label_smoothing,
-    )  # fmt: skip
+    return dict(in_dim=40, dim=m.dim, heads=m.heads, ff=m.ff, enc_layers=m.enc_layers,
+                dec_layers=m.dec_layers, attention=attention,
+                first_source_layer=m.first_source_layer, mma=mma, left_context=m.left_context,
+                dropout=m.dropout, ctc_weight=m.ctc_weight,
+                label_smoothing=m.label_smoothing)  # fmt: skip
 
 
 def _decode_all(
@@ -190,7 +191,8 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
                      lambda: _data(cfg, ctx.data_root, unit.seed))  # fmt: skip
     vocab = Vocabulary(DIGITS)
     seed_everything(unit.seed)
-    model = _model(cfg, arm, vocab).to(ctx.device)
+    kwargs = _model_kwargs(cfg, arm)
+    model = MMARecognizer(vocab, **kwargs).to(ctx.device)
     opt = torch.optim.Adam(model.parameters(), t.learning_rate)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, t.warmup)))
     gen = torch.Generator().manual_seed(unit.seed)
@@ -216,6 +218,7 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
             curve.append([float(step), dev_loss])
             ctx.log({"step": step, "train/loss": float(loss.detach()), "dev/loss": dev_loss})
     model.eval()
+    save_recognizer(model, data["features"], ctx.file("model.pt"), **kwargs)
     out: dict[str, float] = {
         "train/dev_loss": curve[-1][1],
         "train/dev_loss_change": relative_change([v for _, v in curve]),
