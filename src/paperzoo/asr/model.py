@@ -58,7 +58,9 @@ class _DecoderLayer(nn.Module):
         super().__init__()
         self.self_attn = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)
         self.source = source
-        self.norms = nn.ModuleList(nn.LayerNorm(dim) for _ in range(3))
+        self.norm_self, self.norm_ff = nn.LayerNorm(dim), nn.LayerNorm(dim)
+        # only a layer with source attention has its norm (DDP requires every parameter used)
+        self.norm_source = nn.LayerNorm(dim) if source is not None else None
         self.ff = nn.Sequential(nn.Linear(dim, ff), nn.ReLU(), nn.Linear(ff, dim))
         self.drop = nn.Dropout(dropout)
 
@@ -143,10 +145,10 @@ class MMARecognizer(nn.Module):
         causal = torch.triu(torch.ones(n, n, dtype=torch.bool, device=tokens.device), 1)
         alphas = []
         for layer in self.layers:
-            h = layer.norms[0](x)
+            h = layer.norm_self(x)
             x = x + layer.drop(layer.self_attn(h, h, h, attn_mask=causal, need_weights=False)[0])
             if layer.source is not None:
-                h = layer.norms[1](x)
+                h = layer.norm_source(x)
                 if isinstance(layer.source, MonotonicMultiheadAttention):
                     y, alpha = layer.source(h, memory, memory_mask, generator)
                     alphas.append(alpha)
@@ -154,7 +156,7 @@ class MMARecognizer(nn.Module):
                     pad = None if memory_mask is None else ~memory_mask
                     y = layer.source(h, memory, memory, key_padding_mask=pad, need_weights=False)[0]
                 x = x + layer.drop(y)
-            x = x + layer.drop(layer.ff(layer.norms[2](x)))
+            x = x + layer.drop(layer.ff(layer.norm_ff(x)))
         return self.head(self.norm(x)), alphas
 
     def loss(
@@ -227,10 +229,10 @@ class MMARecognizer(nn.Module):
         mma_states, contexts, bnds, forced = [], [], [], []
         k = 0
         for layer in self.layers:
-            h = layer.norms[0](x)
+            h = layer.norm_self(x)
             x = x + layer.self_attn(h, h, h, attn_mask=causal, need_weights=False)[0]
             if layer.source is not None:
-                h = layer.norms[1](x)
+                h = layer.norm_source(x)
                 if isinstance(layer.source, MonotonicMultiheadAttention):
                     last, st, bd, fc = layer.source.step(h[:, -1], memory, state.mma[k], eps_frames)
                     y = torch.cat([state.contexts[k], last[:, None]], 1)
@@ -242,7 +244,7 @@ class MMARecognizer(nn.Module):
                 else:
                     y = layer.source(h, memory, memory, need_weights=False)[0]
                 x = x + y
-            x = x + layer.ff(layer.norms[2](x))
+            x = x + layer.ff(layer.norm_ff(x))
         logits = self.head(self.norm(x[:, -1]))
         return F.log_softmax(logits, -1), DecoderState(mma_states, contexts), bnds, forced
 
