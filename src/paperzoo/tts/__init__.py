@@ -1,0 +1,29 @@
+"""StyleSpeech / Meta-StyleSpeech: multi-speaker TTS with Style-Adaptive Layer Norm and one-clip
+adaptation to unseen speakers (Min, Lee, Yang, Hwang, ICML 2021, https://arxiv.org/abs/2106.03153).
+
+Work in progress (issue #17): the generator (``model``: mel-style encoder, SALN, FFT blocks,
+variance adaptor, length regulator, loss) is here and tested; the audio and text front ends,
+the meta stage and discriminators, vocoders, metrics, the reproduction and ``paperzoo tts say``
+are not built yet.
+"""
+
+from __future__ import annotations
+
+from paperzoo.core.lazy import lazy_exports
+
+_WHERE = dict.fromkeys(
+    [
+        "FFTBlock",
+        "LengthRegulator",
+        "MelStyleEncoder",
+        "StyleAdaptiveLayerNorm",
+        "StyleSpeech",
+        "VariancePredictor",
+        "generator_loss",
+        "sinusoid",
+    ],
+    ".model",
+)
+__all__ = sorted(_WHERE)
+
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, __all__)
