@@ -41,7 +41,7 @@ def main() -> None:
     from paperzoo.asr.data import DIGITS
     from paperzoo.asr.decoding import StreamingRecognizer
     from paperzoo.asr.model import MMARecognizer, Vocabulary, load_recognizer
-    from paperzoo.asr.train import _batch, _data, _model_kwargs
+    from paperzoo.asr.recipe import batch_features, build_corpus, model_kwargs
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -53,13 +53,13 @@ def main() -> None:
     except Exception:
         source = "tones"
     cfg = Config(data=DataConfig(source=source, num_train=200, num_test=args.utterances))
-    data = _data(cfg, args.data_root, 0)
+    data = build_corpus(cfg, args.data_root, 0)
     vocab = Vocabulary(DIGITS)
     res: dict = {"platform": platform.platform(), "threads": args.threads, "data": source}
     if args.model:
         model, feats = load_recognizer(args.model)
     else:
-        model, feats = MMARecognizer(vocab, **_model_kwargs(cfg, "mma")).eval(), data["features"]
+        model, feats = MMARecognizer(vocab, **model_kwargs(cfg, "mma")).eval(), data["features"]
     res["parameters"] = sum(x.numel() for x in model.parameters())
     step = round(args.chunk_ms / 1000 * feats.sample_rate)
     audio_s, wall, per_chunk = 0.0, 0.0, []
@@ -80,7 +80,7 @@ def main() -> None:
     res["rss_after_decoding_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     models = {
-        a: MMARecognizer(vocab, **_model_kwargs(cfg, a)).train() for a in ("mma", "mcmma_eps1")
+        a: MMARecognizer(vocab, **model_kwargs(cfg, a)).train() for a in ("mma", "mcmma_eps1")
     }
     opts = {a: torch.optim.Adam(m.parameters(), 1e-3) for a, m in models.items()}
     gen = torch.Generator().manual_seed(0)
@@ -90,7 +90,9 @@ def main() -> None:
             t = time.perf_counter()
             for _ in range(args.steps):
                 idx = torch.randint(len(data["train"]), (16,), generator=gen).tolist()
-                x, lens, targets = _batch([data["train"][i] for i in idx], data["features"], vocab)
+                x, lens, targets = batch_features(
+                    [data["train"][i] for i in idx], data["features"], vocab
+                )
                 loss, _ = m.loss(x, lens, targets, generator=gen)
                 opts[a].zero_grad()
                 loss.backward()

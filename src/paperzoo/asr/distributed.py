@@ -59,7 +59,7 @@ def train_distributed(args: argparse.Namespace) -> dict[str, Any]:
     """One process's part (the process group must be initialised); returns its rank, the
     final loss and a parameter checksum (equal on every rank when the replicas agree)."""
     from .config import Config, DataConfig, ModelConfig
-    from .train import _batch, _data, _model_kwargs
+    from .recipe import batch_features, build_corpus, model_kwargs
 
     rank, world = dist.get_rank(), dist.get_world_size()
     if args.batch_size % world:
@@ -68,9 +68,9 @@ def train_distributed(args: argparse.Namespace) -> dict[str, Any]:
         data=DataConfig(source=args.data, num_train=args.num_train, num_test=32),
         model=ModelConfig(dim=args.dim, ff=max(32, 2 * args.dim), heads=2 if args.dim < 32 else 4),
     )
-    data = _data(cfg, args.data_root, args.seed)  # the same utterances on every rank
+    data = build_corpus(cfg, args.data_root, args.seed)  # the same utterances on every rank
     vocab = Vocabulary(DIGITS)
-    kwargs = _model_kwargs(cfg, args.arm)
+    kwargs = model_kwargs(cfg, args.arm)
     torch.manual_seed(args.seed)  # the same initial model on every rank
     dev = torch.device(args.device)
     model = MMARecognizer(vocab, **kwargs).to(dev)
@@ -80,7 +80,9 @@ def train_distributed(args: argparse.Namespace) -> dict[str, Any]:
     loss = torch.zeros(())
     for _ in range(args.steps):
         idx = torch.randint(len(data["train"]), (args.batch_size // world,), generator=gen)
-        x, lens, targets = _batch([data["train"][i] for i in idx.tolist()], data["features"], vocab)
+        x, lens, targets = batch_features(
+            [data["train"][i] for i in idx.tolist()], data["features"], vocab
+        )
         loss = ddp(x.to(dev), lens, targets, gen)
         opt.zero_grad()
         loss.backward()  # DDP averages the gradients across ranks here

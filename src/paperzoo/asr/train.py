@@ -7,7 +7,6 @@ same batch order; only the source attention and its training constraint differ.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
@@ -17,79 +16,14 @@ from paperzoo.core import Unit, UnitContext, seed_everything
 from paperzoo.core.engine import relative_change
 
 from .config import Config
-from .data import DIGITS, DigitUtterance, make_digit_strings
+from .data import DIGITS
 from .decoding import transcribe
 from .features import LogMel
 from .metrics import error_rates, latencies
 from .model import MMARecognizer, Vocabulary, save_recognizer
+from .recipe import arm_spec, batch_features, build_corpus, model_kwargs
 
-__all__ = ["arm_spec", "preflight", "run_unit", "tone_clips", "units"]
-
-_MCMMA = re.compile(r"^mcmma_eps(\d+)$")
-
-
-def arm_spec(arm: str) -> tuple[str, str, int]:
-    """(attention, constraint, eps_train) of an arm name."""
-    if arm == "offline":
-        return "offline", "none", 0
-    if arm == "mma":
-        return "mma", "none", 0
-    m = _MCMMA.match(arm)
-    if m:
-        return "mma", "mutual", int(m.group(1))
-    raise ValueError(f"unknown arm {arm!r}: offline, mma or mcmma_eps<k>")
-
-
-def tone_clips(seed: int = 0, takes: int = 8) -> list[tuple[np.ndarray, str, str]]:
-    """A synthetic 'spoken digit' set at 8 kHz: digit d is two successive tones (a DTMF-like
-    pair of its own), 0.15-0.3 s long, at a speaker-specific pitch factor; 5 speakers s0-s4.
-    For smoke tests and examples without the FSDD recordings."""
-    rng = np.random.default_rng(seed)
-    low = [350, 400, 450, 500, 550, 600, 650, 700, 750, 800]
-    high = [1200, 1100, 1000, 1300, 1400, 900, 1500, 1250, 1050, 1350]
-    out = []
-    for s, pitch in enumerate((0.85, 0.95, 1.0, 1.1, 1.2)):
-        for d, word in enumerate(DIGITS):
-            for _ in range(takes):
-                n = int(rng.uniform(0.15, 0.3) * 8000)
-                t = np.arange(n) / 8000
-                half = n // 2
-                f = np.where(np.arange(n) < half, low[d], high[d]) * pitch
-                env = np.sin(np.pi * np.arange(n) / n)
-                wave = 0.4 * env * np.sin(2 * np.pi * f * t)
-                out.append((wave.astype(np.float32), f"s{s}", word))
-    return out
-
-
-def _clips(cfg: Config, root: Any) -> tuple[list, list, str]:
-    """(training clips, test-speaker clips, test speaker)."""
-    if cfg.data.source == "tones":
-        clips, test = tone_clips(), "s4"
-    else:
-        from paperzoo.datasets.speech import load_fsdd, read_audio
-
-        test = cfg.data.test_speaker
-        clips = []
-        for c in load_fsdd(root):
-            wave, sr = read_audio(c.path)
-            if sr != 8000:
-                raise ValueError(f"{c.path}: {sr} Hz, FSDD is 8 kHz")
-            clips.append((wave, c.speaker, c.text))
-        if test not in {s for _, s, _ in clips}:
-            raise ValueError(f"test speaker {test!r} is not in FSDD")
-    return [c for c in clips if c[1] != test], [c for c in clips if c[1] == test], test
-
-
-def _data(cfg: Config, root: Any, seed: int) -> dict[str, Any]:
-    d = cfg.data
-    train_clips, test_clips, _ = _clips(cfg, root)
-    kw = dict(min_digits=d.min_digits, max_digits=d.max_digits, gap_s=(0.0, d.max_gap_s),
-              snr_db=d.snr_db)  # fmt: skip
-    train = make_digit_strings(train_clips, d.num_train, seed=1000 + seed, **kw)
-    dev = make_digit_strings(train_clips, max(32, d.num_test // 4), seed=2000 + seed, **kw)
-    test = make_digit_strings(test_clips, d.num_test, seed=3000 + seed, **kw)
-    feats = LogMel(8000, 40).fit([u.wave for u in train[:200]])
-    return {"train": train, "dev": dev, "test": test, "features": feats}
+__all__ = ["preflight", "run_unit", "units"]
 
 
 def preflight(cfg: Config, data_root: Any) -> None:
@@ -105,29 +39,6 @@ def units(cfg: Config) -> list[Unit]:
     for a in cfg.arms:
         arm_spec(a)
     return [Unit(f"{a}/seed{s}", a, s, {"arm": a}) for a in cfg.arms for s in cfg.seeds]
-
-
-def _batch(
-    utts: list[DigitUtterance], feats: LogMel, vocab: Vocabulary
-) -> tuple[torch.Tensor, torch.Tensor, list[list[int]]]:
-    fs = [feats(u.wave) for u in utts]
-    lens = torch.tensor([len(f) for f in fs])
-    x = torch.zeros(len(fs), int(lens.max()), fs[0].shape[1])
-    for i, f in enumerate(fs):
-        x[i, : len(f)] = torch.from_numpy(f)
-    return x, lens, [vocab.encode(u.text) for u in utts]
-
-
-def _model_kwargs(cfg: Config, arm: str) -> dict[str, Any]:
-    m = cfg.model
-    attention, constraint, eps = arm_spec(arm)
-    mma = dict(chunk=m.chunk, init_r=m.init_r, noise_std=m.noise_std, headdrop=m.headdrop,
-               constraint=constraint, eps_train=max(eps, 0))  # fmt: skip
-    return dict(in_dim=40, dim=m.dim, heads=m.heads, ff=m.ff, enc_layers=m.enc_layers,
-                dec_layers=m.dec_layers, attention=attention,
-                first_source_layer=m.first_source_layer, mma=mma, left_context=m.left_context,
-                dropout=m.dropout, ctc_weight=m.ctc_weight,
-                label_smoothing=m.label_smoothing)  # fmt: skip
 
 
 def _decode_all(
@@ -162,7 +73,7 @@ def _head_alignment(model: MMARecognizer, data: dict[str, Any], vocab: Vocabular
         return []
     feats: LogMel = data["features"]
     utts = data["test"][:64]
-    x, lens, targets = _batch(utts, feats, vocab)
+    x, lens, targets = batch_features(utts, feats, vocab)
     memory, _ = model.encode(x)
     mask = torch.arange(memory.shape[1])[None] < (lens // 4).clamp(min=1)[:, None]
     n = max(len(t) for t in targets)
@@ -188,22 +99,22 @@ def _head_alignment(model: MMARecognizer, data: dict[str, Any], vocab: Vocabular
 def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
     arm, t = unit.params["arm"], cfg.train
     data = ctx.cache(("asr", repr(cfg.data), unit.seed, str(ctx.data_root)),
-                     lambda: _data(cfg, ctx.data_root, unit.seed))  # fmt: skip
+                     lambda: build_corpus(cfg, ctx.data_root, unit.seed))  # fmt: skip
     vocab = Vocabulary(DIGITS)
     seed_everything(unit.seed)
-    kwargs = _model_kwargs(cfg, arm)
+    kwargs = model_kwargs(cfg, arm)
     model = MMARecognizer(vocab, **kwargs).to(ctx.device)
     opt = torch.optim.Adam(model.parameters(), t.learning_rate)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, t.warmup)))
     gen = torch.Generator().manual_seed(unit.seed)
     curve: list[list[float]] = []
-    dev = _batch(data["dev"], data["features"], vocab)
+    dev = batch_features(data["dev"], data["features"], vocab)
     train = data["train"]
     for step in ctx.steps(t.steps, {"model": model, "opt": opt, "sched": sched, "gen": gen,
                                     "curve": curve}, desc="train"):  # fmt: skip
         model.train()
         idx = torch.randint(len(train), (t.batch_size,), generator=gen).tolist()
-        x, lens, targets = _batch([train[i] for i in idx], data["features"], vocab)
+        x, lens, targets = batch_features([train[i] for i in idx], data["features"], vocab)
         loss, _ = model.loss(x.to(ctx.device), lens, targets, generator=gen)
         opt.zero_grad()
         loss.backward()
