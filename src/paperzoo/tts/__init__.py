@@ -2,16 +2,27 @@
 adaptation to unseen speakers (Min, Lee, Yang, Hwang, ICML 2021, https://arxiv.org/abs/2106.03153).
 
 Work in progress (issue #17): the generator (``model``: mel-style encoder, SALN, FFT blocks,
-variance adaptor, length regulator, loss) is here and tested; the audio and text front ends,
-the meta stage and discriminators, vocoders, metrics, the reproduction and ``paperzoo tts say``
-are not built yet.
+variance adaptor, length regulator, loss), the text front end (``text``) and the audio front end
+(``audio``) are here and tested; the meta stage and discriminators, vocoders, metrics, the
+reproduction and ``paperzoo tts say`` are not built yet.
 """
 
 from __future__ import annotations
 
 from paperzoo.core.lazy import lazy_exports
 
-_WHERE = dict.fromkeys(
+_WHERE = {
+    "MEL_CONFIGS": ".audio",
+    "BadReferenceError": ".audio",
+    "MelConfig": ".audio",
+    "griffin_lim": ".audio",
+    "load_reference": ".audio",
+    "PHONEMES": ".text",
+    "SYMBOLS": ".text",
+    "Phonemizer": ".text",
+    "UnknownWordError": ".text",
+}
+_WHERE |= dict.fromkeys(
     [
         "FFTBlock",
         "LengthRegulator",
