@@ -2,9 +2,9 @@
 adaptation to unseen speakers (Min, Lee, Yang, Hwang, ICML 2021, https://arxiv.org/abs/2106.03153).
 
 Work in progress (issue #17): the generator (``model``: mel-style encoder, SALN, FFT blocks,
-variance adaptor, length regulator, loss), the text front end (``text``) and the audio front end
-(``audio``) are here and tested; the meta stage and discriminators, vocoders, metrics, the
-reproduction and ``paperzoo tts say`` are not built yet.
+variance adaptor, length regulator, loss), the episodic meta stage with its discriminators
+(``meta``), the text front end (``text``) and the audio front end (``audio``) are here and
+tested; vocoders, metrics, the reproduction and ``paperzoo tts say`` are not built yet.
 """
 
 from __future__ import annotations
@@ -21,6 +21,10 @@ _WHERE = {
     "SYMBOLS": ".text",
     "Phonemizer": ".text",
     "UnknownWordError": ".text",
+    "PhonemeDiscriminator": ".meta",
+    "StyleDiscriminator": ".meta",
+    "meta_episode": ".meta",
+    "prototype_loss": ".meta",
 }
 _WHERE |= dict.fromkeys(
     [
