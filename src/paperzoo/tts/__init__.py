@@ -3,8 +3,9 @@ adaptation to unseen speakers (Min, Lee, Yang, Hwang, ICML 2021, https://arxiv.o
 
 Work in progress (issue #17): the generator (``model``: mel-style encoder, SALN, FFT blocks,
 variance adaptor, length regulator, loss), the episodic meta stage with its discriminators
-(``meta``), the text front end (``text``) and the audio front end (``audio``) are here and
-tested; vocoders, metrics, the reproduction and ``paperzoo tts say`` are not built yet.
+(``meta``), the text and audio front ends (``text``, ``audio``), DTW-MCD (``metrics``) and the
+concatenated-word corpus with pseudo-speakers (``corpus``) are here and tested; vocoders,
+speaker-similarity models, the reproduction and ``paperzoo tts say`` are not built yet.
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ _WHERE = {
     "StyleDiscriminator": ".meta",
     "meta_episode": ".meta",
     "prototype_loss": ".meta",
+    "cosine_similarity": ".metrics",
+    "dtw_mcd": ".metrics",
+    "mel_cepstrum": ".metrics",
+    "SpokenUtterance": ".corpus",
+    "concatenate_words": ".corpus",
+    "pseudo_speaker_clip": ".corpus",
 }
 _WHERE |= dict.fromkeys(
     [
