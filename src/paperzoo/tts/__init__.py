@@ -3,9 +3,10 @@ adaptation to unseen speakers (Min, Lee, Yang, Hwang, ICML 2021, https://arxiv.o
 
 Work in progress (issue #17): the generator (``model``: mel-style encoder, SALN, FFT blocks,
 variance adaptor, length regulator, loss), the episodic meta stage with its discriminators
-(``meta``), the text and audio front ends (``text``, ``audio``), DTW-MCD (``metrics``) and the
-concatenated-word corpus with pseudo-speakers (``corpus``) are here and tested; vocoders,
-speaker-similarity models, the reproduction and ``paperzoo tts say`` are not built yet.
+(``meta``), the text and audio front ends (``text``, ``audio``), DTW-MCD (``metrics``), the
+concatenated-word corpus with pseudo-speakers (``corpus``) and the HiFi-GAN / Griffin-Lim
+vocoders (``vocoder``, ``audio``) are here and tested; speaker-similarity models, the
+reproduction and ``paperzoo tts say`` are not built yet.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ _WHERE = {
     "SpokenUtterance": ".corpus",
     "concatenate_words": ".corpus",
     "pseudo_speaker_clip": ".corpus",
+    "HifiGan": ".vocoder",
+    "power_to_magnitude_log_mel": ".vocoder",
 }
 _WHERE |= dict.fromkeys(
     [
