@@ -5,8 +5,9 @@ Work in progress (issue #17): the generator (``model``: mel-style encoder, SALN,
 variance adaptor, length regulator, loss), the episodic meta stage with its discriminators
 (``meta``), the text and audio front ends (``text``, ``audio``), DTW-MCD (``metrics``), the
 concatenated-word corpus with pseudo-speakers (``corpus``) and the HiFi-GAN / Griffin-Lim
-vocoders (``vocoder``, ``audio``) are here and tested; speaker-similarity models, the
-reproduction and ``paperzoo tts say`` are not built yet.
+vocoders (``vocoder``, ``audio``) and the judge classifiers (``classifiers``: in-house speaker
+embedding, digit intelligibility) are here and tested; Resemblyzer similarity, the
+reproduction, ``synthesize`` and ``paperzoo tts say`` are not built yet.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ _WHERE = {
     "concatenate_words": ".corpus",
     "pseudo_speaker_clip": ".corpus",
     "HifiGan": ".vocoder",
+    "MelClassifier": ".classifiers",
+    "fit_classifier": ".classifiers",
     "power_to_magnitude_log_mel": ".vocoder",
 }
 _WHERE |= dict.fromkeys(
