@@ -6,8 +6,9 @@ variance adaptor, length regulator, loss), the episodic meta stage with its disc
 (``meta``), the text and audio front ends (``text``, ``audio``), DTW-MCD (``metrics``), the
 concatenated-word corpus with pseudo-speakers (``corpus``) and the HiFi-GAN / Griffin-Lim
 vocoders (``vocoder``, ``audio``) and the judge classifiers (``classifiers``: in-house speaker
-embedding, digit intelligibility) are here and tested; Resemblyzer similarity, the
-reproduction, ``synthesize`` and ``paperzoo tts say`` are not built yet.
+embedding, digit intelligibility), ``synthesize`` and ``paperzoo tts say`` are here and
+tested; Resemblyzer similarity and the reproduction (training loops, presets, claims) are not
+built yet.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ _WHERE = {
     "pseudo_speaker_clip": ".corpus",
     "HifiGan": ".vocoder",
     "MelClassifier": ".classifiers",
+    "load_tts": ".synthesis",
+    "save_tts": ".synthesis",
+    "synthesize": ".synthesis",
     "fit_classifier": ".classifiers",
     "power_to_magnitude_log_mel": ".vocoder",
 }
