@@ -26,6 +26,8 @@ EPILOG = """examples:
   paperzoo report --out my-results                                 # newest runs + claims table
   paperzoo data status --data-root ../shared/data
   paperzoo retro predict "CC(=O)Nc1ccccc1" --model model.pt --candidates stock.smi
+  paperzoo asr transcribe digits.wav --model model.pt --stream --eps 1
+  paperzoo tts say "seven two" --reference clip.wav --model tts.pt --out out.wav
 """
 
 

@@ -12,7 +12,7 @@ __all__ = ["paper", "quick", "smoke"]
 @register("retrosynthesis", "smoke", cpu_minutes=0.4)
 def smoke() -> Config:
     """Built-in toy reactions (amides, esters, Suzuki; sulfonamides unseen), every arm, 2 seeds,
-    a tiny encoder and 60 steps (pipeline check, no data root; says nothing about the paper)."""
+    a tiny encoder and 200 steps (pipeline check, no data root; says nothing about the paper)."""
     return Config(
         seeds=[0, 1],
         arms=["RetCL-N4", "RetCL-N0", "RetroSim", "Popularity"],
