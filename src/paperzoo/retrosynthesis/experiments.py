@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from paperzoo.core.registry import register
 
-from .config import Config, DataConfig, EvalConfig, ModelConfig, TrainConfig
+from .config import ClaimConfig, Config, DataConfig, EvalConfig, ModelConfig, TrainConfig
 
 __all__ = ["paper", "quick", "smoke"]
 
@@ -25,18 +25,34 @@ def smoke() -> Config:
     )
 
 
-@register("retrosynthesis", "quick", cpu_minutes=60.0, needs_data=("uspto50k",))
+@register("retrosynthesis", "quick", cpu_minutes=75.0, needs_data=("uspto50k",))
 def quick() -> Config:
     """USPTO-50k, class unknown: RetCL with N = 4 vs N = 0 hard negatives, RetroSim and the
     popularity floor, 2 paired seeds; all 5,007 test reactions over all 52,838 USPTO-50k
-    reactants as candidates. (Sized from a pilot; see the README.)"""
+    reactants as candidates (beam 50, Eq. 7 rescoring).
+
+    Structure2Vec 3 x 128, batch 32, Adam 1e-3 with cosine decay over 16,000 steps (512k
+    reactions seen: 4 % of the official 200k x 64), neighbour refresh and validation (top-1,
+    beam 1, first 1,000 validation reactions) every 1,000 steps. Pilots (N = 0, seed 0, constant
+    Adam 1e-3; README): validation top-1 0.40 / 0.51 / 0.57 / 0.61 / 0.65 at 500 / 1k / 3k / 6k /
+    8k steps, 0.67 at 12k and still rising ~1.5 points per 1,000 steps, so a constant rate has no
+    plateau within any CPU budget here; the cosine decay makes the run converge by its end, and
+    the plateau gate (validation top-1 rising at most 0.03 over the last 20 %: about two standard
+    errors of 1,000 reactions) checks that it did. Thresholds set before any quick run.
+    """
     return Config(
         seeds=[0, 1],
-        data=DataConfig(num_val=500),
+        data=DataConfig(num_val=1000),
         model=ModelConfig(hidden_dim=128, num_layers=3),
         train=TrainConfig(
-            steps=4000, batch_size=32, optimizer="adam", learning_rate=1e-3, refresh_every=500
+            steps=16000,
+            batch_size=32,
+            optimizer="adam",
+            learning_rate=1e-3,
+            cosine_schedule=True,
+            refresh_every=1000,
         ),
+        claims=ClaimConfig(max_val_change=0.03),
     )
 
 
