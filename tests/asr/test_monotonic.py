@@ -102,3 +102,16 @@ def test_hard_boundaries_and_forcing_by_hand():
     assert forced.tolist() == [3, -1] and mask.tolist() == [False, True]  # past the end: none
     forced, mask = head_synchronous_boundaries(torch.tensor([-1, -1]), 2, num_frames=4)
     assert forced.tolist() == [-1, -1] and not mask.any()
+
+
+def test_gradients_stay_finite_where_float32_saturates():
+    from paperzoo.asr.attention import chunkwise_attention
+
+    e = torch.tensor([[-30.0, 40.0, 25.0, -5.0, 60.0, 2.0]], requires_grad=True)
+    p = torch.sigmoid(e)  # exactly 1.0 and ~0 in float32
+    prev = torch.tensor([[1.0, 0, 0, 0, 0, 0]])
+    a = expected_alignment(p, prev)
+    u = torch.tensor([[0.0, -1e4, -1e4, 3.0, -1e4, 1.0]], requires_grad=True)
+    (chunkwise_attention(a, u, 3) * torch.arange(6.0)).sum().backward()
+    assert torch.isfinite(e.grad).all() and torch.isfinite(u.grad).all()
+    assert torch.allclose(a, expected_alignment_naive(p.detach(), prev), atol=1e-6)

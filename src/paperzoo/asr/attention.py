@@ -52,18 +52,16 @@ def chunkwise_attention(alpha: torch.Tensor, u: torch.Tensor, width: int) -> tor
         raise ValueError(f"chunk width must be >= 1, got {width}")
     if width == 1:
         return alpha
-    t = u.shape[-1]
-    u = u - u.max(dim=-1, keepdim=True).values.detach()  # exp stays finite; beta unchanged
-    ex = torch.exp(u)
-    # D_k = sum_{l=k-w+1}^{k} exp(u_l): moving sum over the window ending at k
-    c = F.pad(torch.cumsum(ex, -1), (1, 0))
-    idx = torch.arange(t, device=u.device)
-    denom = c[..., idx + 1] - c[..., (idx - width + 1).clamp(min=0)]
-    ratio = alpha / denom.clamp(min=1e-20)
-    # sum_{k=j}^{j+w-1} ratio_k: moving sum over the window starting at j
-    r = F.pad(torch.cumsum(ratio, -1), (1, 0))
-    ahead = r[..., (idx + width).clamp(max=t)] - r[..., idx]
-    return ex * ahead
+    # softmax inside each window ending at k, computed per window (stable: no division by a
+    # moving sum of exponentials, whose gradient explodes when the window's energies are small)
+    windows = F.pad(u, (width - 1, 0), value=float("-inf")).unfold(-1, width, 1)  # (..., T, w)
+    weights = torch.softmax(windows, dim=-1) * alpha.unsqueeze(-1)  # alpha_k * softmax_k(l)
+    beta = torch.zeros_like(alpha)
+    t = alpha.shape[-1]
+    for i in range(width):  # window slot i of the window ending at k is frame k - (w - 1 - i)
+        shift = width - 1 - i
+        beta[..., : t - shift] = beta[..., : t - shift] + weights[..., shift:, i]
+    return beta
 
 
 @dataclass

@@ -17,8 +17,8 @@ p^h_{i,j} = sigmoid(e^h_{i,j}) (energies plus Gaussian noise in training).
 
     alpha_{i,j} = p_{i,j} sum_{k<=j} alpha_{i-1,k} prod_{l=k}^{j-1} (1 - p_{i,l})
 
-computed in parallel over j as alpha_i = p_i * c_i * cumsum(alpha_{i-1} / c_i) with
-c_i = exclusive-cumprod(1 - p_i) (Raffel Eq. 13; c clamped away from 0 as neural_sp does).
+computed in parallel over j in log space (Raffel Eq. 13's cumprod/cumsum form, with a
+logcumsumexp instead of the division by the cumulative product, which overflows in float32).
 Mass 1 - sum_j alpha_{i,j} is the chance the head never stops (it then attends to nothing).
 
 **Head-synchronous decoding** (test time, per step): heads stop at their first frame
@@ -80,16 +80,27 @@ def exclusive_cumprod(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
 
 
 def expected_alignment(
-    p: torch.Tensor, alpha_prev: torch.Tensor, eps: float = 1e-10
+    p: torch.Tensor, alpha_prev: torch.Tensor, eps: float = 1e-12
 ) -> torch.Tensor:
-    """Parallel expected alignment of one output step (Raffel et al. 2017, Eq. 13).
+    """Parallel expected alignment of one output step (Raffel et al. 2017, Eq. 13), in log space.
+
+    alpha_j = p_j sum_{k<=j} alpha_prev_k prod_{l=k}^{j-1} (1 - p_l)
+            = p_j exp(log c_j + logcumsumexp_{k<=j}(log alpha_prev_k - log c_k)),
+    log c_j = sum_{l<j} log(1 - p_l). Every exponent is <= 0 (a product of probabilities), so
+    nothing overflows and the gradients stay finite even where p saturates at 1 in float32; the
+    linear-space form (Raffel Eq. 13, neural_sp's safe_cumprod) divides by c_k, whose gradient
+    explodes once c underflows. ``eps`` clamps 1 - p and alpha_prev away from 0 inside the logs.
 
     Shape:
         p, alpha_prev: (..., T) stopping probabilities of this step and the previous step's
         alignment (a distribution over frames, or a sub-distribution); returns (..., T).
     """
-    c = exclusive_cumprod(1.0 - p)  # prod_{l<j} (1 - p_l)
-    return p * c * torch.cumsum(alpha_prev / c.clamp(min=eps), dim=-1)
+    log_1mp = torch.log(torch.clamp(1.0 - p, min=eps))
+    log_c = torch.cumsum(log_1mp, dim=-1) - log_1mp  # exclusive: sum_{l<j}
+    tiny = torch.finfo(p.dtype).tiny
+    log_a = torch.log(torch.clamp(alpha_prev, min=tiny))
+    log_q = log_c + torch.logcumsumexp(log_a - log_c, dim=-1)
+    return p * torch.exp(log_q)
 
 
 def expected_alignment_naive(p: torch.Tensor, alpha_prev: torch.Tensor) -> torch.Tensor:
