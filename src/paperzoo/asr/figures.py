@@ -1,5 +1,5 @@
 """Figures and tables of the streaming-ASR reproduction: WER against latency per arm and eps,
-and held-out loss curves."""
+held-out loss curves, and each head's alignment on one test utterance (red: true word ends)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,30 @@ def figures(results: Results, run_dir: RunDir) -> None:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     save_figure(fig, run_dir.figure("wer_latency"))
+    _alignment_figure(results, run_dir)
+
+
+def _alignment_figure(results: Results, run_dir: RunDir) -> None:
+    """Each MMA head's expected alignment (teacher forcing) on the first test utterance, with
+    the true word ends, for the first seed of every monotonic arm."""
+    cfg: Config = results.config
+    arms = [a for a in cfg.arms if a != "offline"]
+    examples = {a: results.of_arm(a)[0].artifacts.get("alignment_example") for a in arms}
+    examples = {a: e for a, e in examples.items() if e}
+    if not examples:
+        return
+    heads = max(len(e["alpha"]) for e in examples.values())
+    fig, axes = new_figure(len(examples), heads, size=(3.0, 2.2))
+    for r, (arm, e) in enumerate(examples.items()):
+        for h, alpha in enumerate(e["alpha"]):
+            ax = axes[r, h]
+            ax.imshow(np.asarray(alpha), aspect="auto", origin="lower", cmap="gray_r",
+                      interpolation="nearest")  # fmt: skip
+            for k, end in enumerate(e["ends"]):
+                ax.plot(end, k, "r|", ms=8)
+            ax.set_yticks(range(len(e["words"])), e["words"], fontsize=6)
+            ax.set(xlabel="encoder frame (40 ms)", ylabel="token", title=f"{arm} head {h}")
+    save_figure(fig, run_dir.figure("alignments"))
 
 
 def tables(results: Results) -> dict[str, str]:

@@ -66,11 +66,14 @@ def _decode_all(
 
 
 @torch.no_grad()
-def _head_alignment(model: MMARecognizer, data: dict[str, Any], vocab: Vocabulary) -> list[float]:
+def _head_alignment(
+    model: MMARecognizer, data: dict[str, Any], vocab: Vocabulary
+) -> tuple[list[float], dict[str, Any]]:
     """Per MMA head (last MMA layer), the correlation between its expected boundary and the
-    true word-end frame over the test tokens (teacher forcing, no noise)."""
+    true word-end frame over the test tokens (teacher forcing, no noise); and the first test
+    utterance's alignments (heads, tokens, frames) for the report's figure."""
     if not model.mma_layers:
-        return []
+        return [], {}
     feats: LogMel = data["features"]
     utts = data["test"][:64]
     x, lens, targets = batch_features(utts, feats, vocab)
@@ -93,7 +96,13 @@ def _head_alignment(model: MMARecognizer, data: dict[str, Any], vocab: Vocabular
                 ys.append(feats.frame_of_sample(end) // 4)
         c = np.corrcoef(xs, ys)[0, 1] if np.std(xs) > 0 else 0.0
         out.append(float(c))
-    return out
+    u0, frames0 = utts[0], int(mask[0].sum())
+    example = {
+        "alpha": alpha[0, :, : len(u0.words), :frames0].tolist(),
+        "words": list(u0.words),
+        "ends": [feats.frame_of_sample(e) // 4 for e in u0.word_ends],
+    }
+    return out, example
 
 
 def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
@@ -142,10 +151,11 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
         for k, v in res.items():
             out[f"eval/{k}_{tag}"] = v
         examples[tag] = ex
-    corr = _head_alignment(model, data, vocab)
+    corr, example = _head_alignment(model, data, vocab)
     if corr:
         out["eval/min_head_alignment"] = min(corr)
     ctx.artifact("head_alignment", corr)
+    ctx.artifact("alignment_example", example)
     ctx.artifact("dev_curve", curve)
     ctx.artifact("examples", examples)
     return out
