@@ -90,9 +90,8 @@ def main() -> None:
             t = time.perf_counter()
             for _ in range(args.steps):
                 idx = torch.randint(len(data["train"]), (16,), generator=gen).tolist()
-                x, lens, targets = batch_features(
-                    [data["train"][i] for i in idx], data["features"], vocab
-                )
+                utts = [data["train"][i] for i in idx]
+                x, lens, targets = batch_features(utts, data["features"], vocab, data["cache"])
                 loss, _ = m.loss(x, lens, targets, generator=gen)
                 opts[a].zero_grad()
                 loss.backward()

@@ -71,6 +71,9 @@ class TrainConfig:
 class EvalConfig:
     eps: list[NonNegInt] = field(default_factory=lambda: [1, 2, 4])
     """HSD windows (encoder frames) every MMA model is decoded at (plus once without HSD)."""
+    max_tokens: PosInt = 16
+    """Decoding stops after this many tokens without <eos> (test strings have at most
+    ``data.max_digits`` words; an undertrained model that never emits <eos> stops here)."""
 
 
 @dataclass

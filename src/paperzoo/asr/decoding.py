@@ -172,9 +172,10 @@ def transcribe(
     features: LogMel,
     eps_frames: int | None = None,
     chunk_samples: int | None = None,
+    max_tokens: int = 40,
 ) -> list[Emission]:
     """Decode one waveform, whole (``chunk_samples`` None) or streamed in chunks."""
-    rec = StreamingRecognizer(model, features, eps_frames)
+    rec = StreamingRecognizer(model, features, eps_frames, max_tokens)
     step = chunk_samples or len(wave)
     for a in range(0, len(wave), step):
         rec.push(wave[a : a + step])

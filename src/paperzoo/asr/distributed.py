@@ -80,9 +80,8 @@ def train_distributed(args: argparse.Namespace) -> dict[str, Any]:
     loss = torch.zeros(())
     for _ in range(args.steps):
         idx = torch.randint(len(data["train"]), (args.batch_size // world,), generator=gen)
-        x, lens, targets = batch_features(
-            [data["train"][i] for i in idx.tolist()], data["features"], vocab
-        )
+        utts = [data["train"][i] for i in idx.tolist()]
+        x, lens, targets = batch_features(utts, data["features"], vocab, data["cache"])
         loss = ddp(x.to(dev), lens, targets, gen)
         opt.zero_grad()
         loss.backward()  # DDP averages the gradients across ranks here

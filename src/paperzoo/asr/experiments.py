@@ -16,10 +16,10 @@ def smoke() -> Config:
     return Config(
         seeds=[0, 1],
         arms=["offline", "mma", "mcmma_eps1"],
-        data=DataConfig(source="tones", num_train=64, num_test=12, snr_db=None),
+        data=DataConfig(source="tones", num_train=64, num_test=8, snr_db=None),
         model=ModelConfig(dim=16, heads=2, ff=32, chunk=2),
         train=TrainConfig(steps=40, batch_size=4, warmup=10, eval_every=10),
-        eval=EvalConfig(eps=[1]),
+        eval=EvalConfig(eps=[1], max_tokens=10),
     )
 
 

@@ -81,13 +81,22 @@ def build_corpus(cfg: Config, root: Any, seed: int) -> dict[str, Any]:
     dev = make_digit_strings(train_clips, max(32, d.num_test // 4), seed=2000 + seed, **kw)
     test = make_digit_strings(test_clips, d.num_test, seed=3000 + seed, **kw)
     feats = LogMel(8000, 40).fit([u.wave for u in train[:200]])
-    return {"train": train, "dev": dev, "test": test, "features": feats}
+    # features of every training / dev utterance once (recomputing them per batch cost a third
+    # of a training step); keyed by the utterance object's id, alive as long as this dict
+    cache = {id(u): feats(u.wave) for u in (*train, *dev)}
+    return {"train": train, "dev": dev, "test": test, "features": feats, "cache": cache}
 
 
 def batch_features(
-    utts: list[DigitUtterance], feats: LogMel, vocab: Vocabulary
+    utts: list[DigitUtterance],
+    feats: LogMel,
+    vocab: Vocabulary,
+    cache: dict[int, np.ndarray] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, list[list[int]]]:
-    fs = [feats(u.wave) for u in utts]
+    """Padded features (B, T, F), valid lengths (B,) and token ids of utterances (features from
+    ``cache`` when there, else computed)."""
+    cache = cache or {}
+    fs = [cache[id(u)] if id(u) in cache else feats(u.wave) for u in utts]
     lens = torch.tensor([len(f) for f in fs])
     x = torch.zeros(len(fs), int(lens.max()), fs[0].shape[1])
     for i, f in enumerate(fs):

@@ -7,6 +7,8 @@ same batch order; only the source attention and its training constraint differ.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -41,13 +43,27 @@ def units(cfg: Config) -> list[Unit]:
     return [Unit(f"{a}/seed{s}", a, s, {"arm": a}) for a in cfg.arms for s in cfg.seeds]
 
 
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """One intra-op thread: this model's training and streaming decoding are long sequences of
+    tiny ops (per-token recurrences, batch 16, d = 96), where a second thread only adds
+    synchronisation; on an oversubscribed box it is catastrophic (the smoke run took 286 s with
+    2 threads on a busy 2-core box and 9.5 s with 1)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def _decode_all(
-    model: MMARecognizer, data: dict[str, Any], eps: int | None
+    model: MMARecognizer, data: dict[str, Any], eps: int | None, max_tokens: int
 ) -> tuple[dict[str, float], list[dict[str, Any]]]:
     feats: LogMel = data["features"]
     refs, hyps, lats, forced, heads, examples = [], [], [], 0, 0, []
     for u in data["test"]:
-        em = transcribe(model, u.wave, feats, eps)
+        em = transcribe(model, u.wave, feats, eps, max_tokens=max_tokens)
         words = [e.word for e in em]
         refs.append(u.text)
         hyps.append(" ".join(words))
@@ -106,6 +122,14 @@ def _head_alignment(
 
 
 def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
+    """Train one arm, then decode the test speaker at every HSD window. Runs with one torch
+    thread whatever ``--threads`` says (see :func:`_one_thread`); use ``--workers`` to use
+    more cores."""
+    with _one_thread():
+        return _run_unit(cfg, unit, ctx)
+
+
+def _run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
     arm, t = unit.params["arm"], cfg.train
     data = ctx.cache(("asr", repr(cfg.data), unit.seed, str(ctx.data_root)),
                      lambda: build_corpus(cfg, ctx.data_root, unit.seed))  # fmt: skip
@@ -117,13 +141,15 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, t.warmup)))
     gen = torch.Generator().manual_seed(unit.seed)
     curve: list[list[float]] = []
-    dev = batch_features(data["dev"], data["features"], vocab)
+    dev = batch_features(data["dev"], data["features"], vocab, data["cache"])
     train = data["train"]
     for step in ctx.steps(t.steps, {"model": model, "opt": opt, "sched": sched, "gen": gen,
                                     "curve": curve}, desc="train"):  # fmt: skip
         model.train()
         idx = torch.randint(len(train), (t.batch_size,), generator=gen).tolist()
-        x, lens, targets = batch_features([train[i] for i in idx], data["features"], vocab)
+        x, lens, targets = batch_features(
+            [train[i] for i in idx], data["features"], vocab, data["cache"]
+        )
         loss, _ = model.loss(x.to(ctx.device), lens, targets, generator=gen)
         opt.zero_grad()
         loss.backward()
@@ -147,7 +173,7 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
     examples = {}
     for eps in windows:
         tag = "free" if eps is None else f"eps{eps}"
-        res, ex = _decode_all(model, data, eps)
+        res, ex = _decode_all(model, data, eps, cfg.eval.max_tokens)
         for k, v in res.items():
             out[f"eval/{k}_{tag}"] = v
         examples[tag] = ex
