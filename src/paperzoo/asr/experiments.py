@@ -23,17 +23,21 @@ def smoke() -> Config:
     )
 
 
-@register("asr", "quick", cpu_minutes=60.0, needs_data=("speech_fsdd",))
+@register("asr", "quick", cpu_minutes=75.0, needs_data=("speech_fsdd",))
 def quick() -> Config:
     """FSDD connected digits (4-7 digits, gaps up to 150 ms, 20 dB white noise), 3,000 training
     strings from 5 speakers, 300 test strings of the held-out speaker ``theo``; offline, MMA
-    (decoded at eps 1, 2, 4 and without HSD) and MCMMA trained at eps 1 and 2; 3 paired seeds.
+    (decoded at eps 1, 2, 4 and without HSD) and MCMMA trained at eps 1 and 2; 3 paired seeds,
+    5,000 steps of batch 16 (d = 96, 2 + 2 layers, 4 heads, chunk 4: 0.50 M parameters).
 
-    NOT YET SIZED BY A PILOT: 4,000 steps of batch 16 is the spec's estimate (~140 ms per step
-    for a 0.4M-parameter model here, ~9 min per unit); the pilot (MMA alone to its plateau) will
-    set the steps and this docstring will record the fraction of neural_sp's training it is.
+    Pilot (MMA alone, seed 0, 6,000 steps, 100 test strings; README): held-out loss 2.16 at
+    250 steps, 0.44-0.48 from 3,000 on, 0.42 at 6,000 (change over the last 20 % 0.3 %); test WER
+    37.9 % without HSD, 39.6 % / 39.4 % at eps 1 / 2 with 15 % / 11 % of head decisions forced;
+    every head's boundary follows the word ends (correlation 0.95-0.96). So 5,000 steps (a
+    margin over the ~3,000-step plateau against the 5 % convergence gate); neural_sp trains its
+    LibriSpeech MMA for ~100 epochs of 100 h, which this tiny task does not compare to.
     """
-    return Config(seeds=[0, 1, 2])
+    return Config(seeds=[0, 1, 2], train=TrainConfig(steps=5000))
 
 
 @register("asr", "paper", cpu_minutes=2400.0, needs_data=("speech_fsdd",))
