@@ -2,18 +2,11 @@
 digits: the replicas agree and rank 0 writes a loadable model."""
 
 import json
-import socket
 
 import pytest
 import torch.multiprocessing as mp
 
 pytest.importorskip("librosa")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _worker(rank: int, port: int, out: str) -> None:
@@ -54,8 +47,8 @@ def _worker(rank: int, port: int, out: str) -> None:
 
 
 @pytest.mark.slow
-def test_two_process_ddp_replicas_agree(tmp_path):
-    mp.spawn(_worker, args=(_free_port(), str(tmp_path)), nprocs=2, join=True)
+def test_two_process_ddp_replicas_agree(tmp_path, free_port):
+    mp.spawn(_worker, args=(free_port, str(tmp_path)), nprocs=2, join=True)
     r0, r1 = (json.loads((tmp_path / f"rank{i}.json").read_text()) for i in (0, 1))
     assert r0["checksum"] == pytest.approx(r1["checksum"], rel=1e-6, abs=1e-6)
     from paperzoo.asr.model import load_recognizer

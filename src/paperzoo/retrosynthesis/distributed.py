@@ -35,7 +35,7 @@ from .data import ReactionData, load_reactions, toy_reactions
 from .encoder import Embeddings, RetCLModel
 from .metrics import first_hit_ranks, topk_accuracy
 from .predict import save_model
-from .selection import beam_search
+from .selection import embed_graphs, propose
 
 __all__ = ["main", "parser", "train_distributed"]
 
@@ -73,15 +73,6 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _embed_slice(model: RetCLModel, graphs: list[MolGraph], lo: int, hi: int) -> Embeddings:
-    dev = next(model.parameters()).device
-    parts = [
-        model.embed(batch_graphs(graphs[i : min(i + 1024, hi)]).to(dev))
-        for i in range(lo, hi, 1024)
-    ]
-    return Embeddings.cat(parts) if parts else None  # type: ignore[return-value]
-
-
 @torch.no_grad()
 def _gather_universe(model: RetCLModel, graphs: list[MolGraph]) -> Embeddings:
     """Embeddings of every molecule, each rank embedding an equal slice (all_gather)."""
@@ -89,9 +80,7 @@ def _gather_universe(model: RetCLModel, graphs: list[MolGraph]) -> Embeddings:
     n = len(graphs)
     per = -(-n // world)
     lo, hi = min(rank * per, n), min((rank + 1) * per, n)
-    model.eval()
-    mine = _embed_slice(model, graphs, lo, hi)
-    model.train()
+    mine = embed_graphs(model, graphs[lo:hi]) if hi > lo else None
     dim = model.dim
     out = []
     for field in ("product_query", "reactant_query", "key"):
@@ -155,8 +144,8 @@ def _val_top1(model: RetCLModel, data: ReactionData, uni: Embeddings) -> float:
     preds = []
     for r in data.val:
         p, _ = data.rows(r)
-        sets = beam_search(model, uni.index(torch.tensor([p])), cands,
-                           (p,) if p < data.candidates else (), beam_size=1)  # fmt: skip
+        sets = propose(model, uni.index(torch.tensor([p])), cands,
+                       (p,) if p < data.candidates else (), beam_size=1)  # fmt: skip
         preds.append([tuple(sorted(data.molecules[j] for j in s)) for s, _ in sets[:1]])
     model.train()
     return topk_accuracy(first_hit_ranks(preds, [r.reactants for r in data.val]), (1,))[1]

@@ -18,7 +18,7 @@ import torch
 
 from .chem import MoleculeError, batch_graphs, canonical_smiles, mol_graph
 from .encoder import RetCLModel
-from .selection import CandidateSet, Prediction, beam_search, rescore
+from .selection import CandidateSet, Prediction, propose
 
 __all__ = ["Retrosynthesizer", "load_model", "retrosynthesize", "save_model"]
 
@@ -108,7 +108,7 @@ class Retrosynthesizer:
             raise MoleculeError(f"the product {product!r} has several fragments; give one")
         prod = self.model.embed(batch_graphs([mol_graph(p)]))
         own = self.candidates.index.get(p)
-        sets = beam_search(
+        sets = propose(
             self.model,
             prod,
             self.embeddings,
@@ -116,13 +116,8 @@ class Retrosynthesizer:
             beam_size=self.beam_size,
             max_reactants=self.max_reactants,
             reaction_class=reaction_class,
+            rescore_top=max(top_k, self.beam_size) if self.rescore else 0,
         )
-        if self.rescore and sets:
-            pool = sets[: max(top_k, self.beam_size)]
-            scores = rescore(
-                self.model, prod, self.embeddings, [s for s, _ in pool], reaction_class
-            )
-            sets = sorted(zip([s for s, _ in pool], scores), key=lambda x: -x[1])
         return [
             Prediction(tuple(sorted(self.candidates.smiles[r] for r in rows)), rows, float(sc))
             for rows, sc in sets[:top_k]

@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from .chem import MolGraph, batch_graphs, canonical_smiles, mol_graph
 from .encoder import Embeddings, RetCLModel
 
-__all__ = ["CandidateSet", "Prediction", "beam_search", "rescore"]
+__all__ = ["CandidateSet", "Prediction", "beam_search", "embed_graphs", "propose", "rescore"]
 
 
 class CandidateSet:
@@ -87,19 +87,33 @@ class CandidateSet:
             self._graphs[row] = mol_graph(self.smiles[row])
         return self._graphs[row]
 
-    @torch.no_grad()
     def embed(self, model: RetCLModel, batch_size: int = 1024) -> Embeddings:
         """Embeddings of every candidate (model in eval mode; its mode is restored)."""
-        was = model.training
-        model.eval()
-        try:
-            parts = []
-            for start in range(0, len(self), batch_size):
-                rows = range(start, min(start + batch_size, len(self)))
-                parts.append(model.embed(batch_graphs([self.graph(r) for r in rows])))
-            return Embeddings.cat(parts)
-        finally:
-            model.train(was)
+        return embed_graphs(model, [self.graph(r) for r in range(len(self))], batch_size)
+
+
+@torch.no_grad()
+def embed_graphs(
+    model: RetCLModel, graphs: Sequence[MolGraph], batch_size: int = 1024
+) -> Embeddings:
+    """Embeddings of molecule graphs in batches, the model in eval mode (its mode is restored).
+
+    Raises:
+        ValueError: no graphs.
+    """
+    if not graphs:
+        raise ValueError("no molecules to embed")
+    was = model.training
+    model.eval()
+    dev = next(model.parameters()).device
+    try:
+        parts = [
+            model.embed(batch_graphs(graphs[i : i + batch_size]).to(dev))
+            for i in range(0, len(graphs), batch_size)
+        ]
+        return Embeddings.cat(parts)
+    finally:
+        model.train(was)
 
 
 @dataclass(frozen=True)
@@ -207,3 +221,25 @@ def rescore(
             best = max(best, total)
         out.append((float(fwd) + best) / (len(rows) + 2))
     return out
+
+
+def propose(
+    model: RetCLModel,
+    product: Embeddings,
+    candidates: Embeddings,
+    exclude: Sequence[int] = (),
+    beam_size: int = 50,
+    max_reactants: int = 4,
+    reaction_class: int | None = None,
+    rescore_top: int = 0,
+) -> list[tuple[tuple[int, ...], float]]:
+    """Beam search, then (``rescore_top`` > 0) Eq. 7 rescoring of its ``rescore_top`` best
+    sets, re-ranked: the ranked (candidate rows, score) list every caller uses."""
+    sets = beam_search(
+        model, product, candidates, exclude, beam_size, max_reactants, reaction_class
+    )
+    if rescore_top > 0 and sets:
+        pool = [rows for rows, _ in sets[:rescore_top]]
+        scores = rescore(model, product, candidates, pool, reaction_class)
+        sets = sorted(zip(pool, scores), key=lambda x: -x[1])
+    return sets

@@ -25,7 +25,7 @@ from .data import ReactionData, load_reactions, toy_reactions
 from .encoder import Embeddings, RetCLModel
 from .metrics import first_hit_ranks, topk_accuracy
 from .predict import save_model
-from .selection import beam_search, rescore
+from .selection import embed_graphs, propose
 
 __all__ = ["num_negatives", "preflight", "run_unit", "units"]
 
@@ -85,19 +85,7 @@ def units(cfg: Config) -> list[Unit]:
     return out
 
 
-# --- embedding helpers ------------------------------------------------------------------------
-
-
-@torch.no_grad()
-def _embed_rows(model: RetCLModel, graphs: list[MolGraph], rows: range | list[int]) -> Embeddings:
-    was = model.training
-    model.eval()
-    parts = []
-    rows = list(rows)
-    for i in range(0, len(rows), 1024):
-        parts.append(model.embed(batch_graphs([graphs[r] for r in rows[i : i + 1024]])))
-    model.train(was)
-    return Embeddings.cat(parts)
+# --- embedding and scoring helpers -----------------------------------------------------------
 
 
 def _score(
@@ -119,11 +107,8 @@ def _score(
         prod = universe.index(torch.tensor([p]))
         cls = r.reaction_class if cfg.model.class_known else None
         exclude = (p,) if p < data.candidates else ()
-        sets = beam_search(model, prod, cands, exclude, beam, cfg.eval.max_reactants, cls)
-        if rescoring and sets:
-            pool = sets[:beam]
-            scores = rescore(model, prod, cands, [s for s, _ in pool], cls)
-            sets = sorted(zip([s for s, _ in pool], scores), key=lambda x: -x[1])
+        sets = propose(model, prod, cands, exclude, beam, cfg.eval.max_reactants, cls,
+                       rescore_top=beam if rescoring else 0)  # fmt: skip
         preds_all.append([tuple(sorted(data.molecules[j] for j in s)) for s, _ in sets[:10]])
         truths.append(r.reactants)
     return first_hit_ranks(preds_all, truths), preds_all
@@ -229,7 +214,7 @@ def _run_retcl(
     train_rows = [data.rows(r) for r in data.train]
 
     def refresh(step: int) -> None:
-        emb = _embed_rows(model, graphs, range(len(graphs)))
+        emb = embed_graphs(model, graphs)
         if n_neg > 0:
             bank["keys"] = torch.nn.functional.normalize(emb.key, dim=-1)
         ranks, _ = _score(model, data, data.val, emb, cfg, 1, False, "val", ctx)
@@ -246,7 +231,7 @@ def _run_retcl(
         if (step - 1) % t.refresh_every == 0:
             refresh(step - 1)
         elif n_neg > 0 and "keys" not in bank:  # resumed mid-interval: rebuild the bank only
-            emb = _embed_rows(model, graphs, range(len(graphs)))
+            emb = embed_graphs(model, graphs)
             bank["keys"] = torch.nn.functional.normalize(emb.key, dim=-1)
         model.train()
         idx = torch.randint(len(train_rows), (min(t.batch_size, len(train_rows)),), generator=gen)
@@ -276,7 +261,7 @@ def _run_retcl(
     # --- test with the best validation model over the candidate set -------------------------
     best.eval()
     save_model(best, ctx.file("model.pt"))  # `paperzoo retro predict --model` loads it
-    universe = _embed_rows(best, graphs, range(len(graphs)))
+    universe = embed_graphs(best, graphs)
     ranks, preds = _score(
         best, data, data.test, universe, cfg, cfg.eval.beam_size, cfg.eval.rescore, "test", ctx
     )
