@@ -12,7 +12,8 @@ HiFi-GAN's input convention differs from :data:`~.audio.MEL_CONFIGS` ``hifigan_2
 centred frames). :meth:`HifiGan.mel` computes exactly that, and
 :func:`power_to_magnitude_log_mel` converts (log magnitude = log power / 2). Resynthesis from its
 own mel keeps pitch and spectral shape (mel correlation 0.95 on an FSDD clip upsampled to 22.05
-kHz and on a harmonic tone) but comes out ~10 dB quieter: normalise the level for listening.
+kHz and on a harmonic tone; an ad hoc check on this box, 2026-12-06, whose tone case is
+``tests/tts/test_vocoder.py``) but comes out ~10 dB quieter: normalise the level for listening.
 """
 
 from __future__ import annotations
