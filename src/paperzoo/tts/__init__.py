@@ -1,14 +1,15 @@
 """StyleSpeech / Meta-StyleSpeech: multi-speaker TTS with Style-Adaptive Layer Norm and one-clip
 adaptation to unseen speakers (Min, Lee, Yang, Hwang, ICML 2021, https://arxiv.org/abs/2106.03153).
 
-Work in progress (issue #17): the generator (``model``: mel-style encoder, SALN, FFT blocks,
-variance adaptor, length regulator, loss), the episodic meta stage with its discriminators
-(``meta``), the text and audio front ends (``text``, ``audio``), DTW-MCD (``metrics``), the
-concatenated-word corpus with pseudo-speakers (``corpus``) and the HiFi-GAN / Griffin-Lim
-vocoders (``vocoder``, ``audio``) and the judge classifiers (``classifiers``: in-house speaker
-embedding, digit intelligibility), ``synthesize`` and ``paperzoo tts say`` are here and
-tested; Resemblyzer similarity and the reproduction (training loops, presets, claims) are not
-built yet.
+The generator (``model``: mel-style encoder, SALN, FFT blocks, variance adaptor, length
+regulator, loss, Noam schedule), the episodic meta stage with its discriminators (``meta``),
+the text and audio front ends (``text``, ``audio``), DTW-MCD (``metrics``), concatenated-word
+utterances with pseudo-speakers (``corpus``) and the reproduction's corpus (``data``), the
+HiFi-GAN / Griffin-Lim vocoders (``vocoder``, ``audio``), the judges and unseen-speaker
+evaluation (``classifiers``, ``evaluation``: in-house speaker embedding, Resemblyzer, digit
+intelligibility, style separation), ``synthesize`` and ``paperzoo tts say``; the reproduction
+is ``paperzoo reproduce tts`` (``train``, ``claims``, ``experiments``), DDP training
+``python -m paperzoo.tts.distributed`` under torchrun.
 """
 
 from __future__ import annotations
@@ -42,6 +43,16 @@ _WHERE = {
     "synthesize": ".synthesis",
     "fit_classifier": ".classifiers",
     "power_to_magnitude_log_mel": ".vocoder",
+    "Judges": ".evaluation",
+    "evaluate": ".evaluation",
+    "fit_judges": ".evaluation",
+    "style_separation": ".evaluation",
+    "Corpus": ".data",
+    "EvalItem": ".data",
+    "Identity": ".data",
+    "Utterance": ".data",
+    "build_corpus": ".data",
+    "collate": ".data",
 }
 _WHERE |= dict.fromkeys(
     [
@@ -52,6 +63,7 @@ _WHERE |= dict.fromkeys(
         "StyleSpeech",
         "VariancePredictor",
         "generator_loss",
+        "noam",
         "sinusoid",
     ],
     ".model",

@@ -53,15 +53,17 @@ class MelConfig:
         )
         return np.linalg.norm(s, axis=0).astype(np.float32)
 
-    def pitch(self, wave: np.ndarray) -> np.ndarray:
-        """F0 per frame (frames,), Hz; 0 where unvoiced (pYIN, 60-500 Hz)."""
+    def pitch(self, wave: np.ndarray, resolution: float = 0.1) -> np.ndarray:
+        """F0 per frame (frames,), Hz; 0 where unvoiced (pYIN, 60-500 Hz, pitch bins of
+        ``resolution`` semitones: 0.5 is 8x faster than librosa's 0.1, with F0 within 0.6 % and
+        94 % of voicing decisions the same on an FSDD clip)."""
         import librosa
 
         # the window must hold two periods of the lowest F0 (60 Hz) for pYIN
         frame = max(self.n_fft, 2 * int(1.1 * self.sample_rate / 60.0))
         f0, voiced, _ = librosa.pyin(
             np.asarray(wave, np.float32), fmin=60.0, fmax=500.0, sr=self.sample_rate,
-            frame_length=frame, hop_length=self.hop,
+            frame_length=frame, hop_length=self.hop, resolution=resolution,
         )  # fmt: skip
         return np.where(voiced & np.isfinite(f0), f0, 0.0).astype(np.float32)
 

@@ -36,6 +36,7 @@ __all__ = [
     "StyleSpeech",
     "VariancePredictor",
     "generator_loss",
+    "noam",
     "sinusoid",
 ]
 
@@ -323,3 +324,9 @@ def generator_loss(
     total = l_mel + l_d + l_p + l_e
     parts = {"mel": l_mel, "duration": l_d, "pitch": l_p, "energy": l_e}
     return total, {k: float(v.detach()) for k, v in parts.items()}
+
+
+def noam(step: int, dim: int, warmup: int, scale: float = 1.0) -> float:
+    """lr = scale * dim^-0.5 * min(s^-0.5, s * warmup^-1.5) at step s >= 1 (official)."""
+    s = max(1, step)
+    return scale * dim**-0.5 * min(s**-0.5, s * warmup**-1.5)

@@ -82,7 +82,7 @@ def synthesize(
     ref = load_reference(reference_wav, cfg.sample_rate)
     ref_mel = torch.as_tensor(cfg.mel(ref))[None]
     w = model.style(ref_mel, torch.ones(ref_mel.shape[:2], dtype=torch.bool))
-    ids = Phonemizer(fallback).ids(text)  # type: ignore[arg-type]
+    ids = Phonemizer(fallback).utterance_ids(text)  # type: ignore[arg-type]
     out = model(torch.tensor([ids]), w)
     mel = out["mel"][0, out["mel_mask"][0]].numpy()
     if len(mel) == 0:

@@ -85,6 +85,12 @@ class Phonemizer:
         """Symbol ids (1-based; 0 is padding)."""
         return [self.index[s] for s in self.symbols(text)]
 
+    def utterance_ids(self, text: str) -> list[int]:
+        """:meth:`ids` with a silence token (" ") before the first and after the last word:
+        the layout the reproduction's models are trained on (each silent gap is one token)."""
+        space = self.index[" "]
+        return [space, *self.ids(text), space]
+
     def word_spans(self, text: str) -> list[tuple[str, int, int]]:
         """(word, first symbol index, end index) of every word in :meth:`symbols`' output:
         the unit exact durations are known for in concatenated speech."""

@@ -1,0 +1,138 @@
+"""Configuration of the StyleSpeech / Meta-StyleSpeech reproduction: data (identities, utterances,
+features), model sizes, training of the three arms, evaluation and the pre-registered claims.
+
+Defaults follow the official code where it applies at this scale (Adam beta (0.9, 0.98),
+eps 1e-9, Noam schedule, gradient clip 1.0; meta stage: alpha 10, discriminator Adam 2e-4 with
+beta (0.9, 0.98), no clipping); sizes are CPU-sized and stated in each preset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from paperzoo.core.config import Fraction, NonNegFloat, PosFloat, PosInt
+
+__all__ = [
+    "ClaimConfig",
+    "Config",
+    "DataConfig",
+    "EvalConfig",
+    "MetaConfig",
+    "ModelConfig",
+    "TrainConfig",
+]
+
+
+@dataclass
+class DataConfig:
+    source: Literal["fsdd", "tones"] = "fsdd"
+    """``fsdd``: utterances concatenated from the real FSDD digit recordings (data root);
+    ``tones``: a synthetic harmonic 'digit' language with per-speaker pitch and timbre (no data
+    root; pipeline checks only)."""
+    factors: list[PosFloat] = field(
+        default_factory=lambda: [0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15, 1.2]
+    )
+    """Pitch/rate factors: every (speaker, factor) is one identity (tape-style, see corpus)."""
+    unseen_speaker: str = "theo"
+    """This real speaker is unseen at every factor."""
+    unseen_factor: PosFloat = 1.05
+    """... and every other speaker is unseen at this factor (so 5 x 8 = 40 seen identities)."""
+    num_train: PosInt = 6000
+    """Training utterances (2-4 digits of one seen identity, from the official train takes)."""
+    num_val: PosInt = 160
+    """Held-out utterances of seen identities (test takes) for the convergence gate."""
+    min_words: PosInt = 2
+    max_words: PosInt = 4
+    max_gap_s: NonNegFloat = 0.08
+    """Silent gap before each word and after the last, uniform in [0, max_gap_s] seconds."""
+    refs_per_identity: PosInt = 3
+    """Evaluation: reference clips per unseen identity (1-3 s, test takes)."""
+    texts_per_ref: PosInt = 2
+    """Evaluation: different target texts spoken in each reference's voice."""
+    target_words: PosInt = 3
+    """Digits in each evaluation target text (none shared with its reference)."""
+
+
+@dataclass
+class ModelConfig:
+    dim: PosInt = 64
+    style_dim: PosInt = 64
+    layers: PosInt = 2
+    heads: PosInt = 2
+    ff: PosInt = 256
+    dropout: Fraction = 0.1
+
+
+@dataclass
+class TrainConfig:
+    steps: PosInt = 6000
+    """Generator steps of the StyleSpeech stage (arms ``add`` and ``saln``)."""
+    batch_size: PosInt = 16
+    warmup: PosInt = 1000
+    """Noam schedule: lr = scale * dim^-0.5 * min(s^-0.5, s * warmup^-1.5) (official 4000)."""
+    lr_scale: PosFloat = 1.0
+    grad_clip: NonNegFloat = 1.0
+    eval_every: PosInt = 250
+    """Steps between held-out mel-L1 evaluations (seen identities, teacher-forced durations)."""
+
+
+@dataclass
+class MetaConfig:
+    steps: PosInt = 1500
+    """Episodes of the meta stage (arm ``meta``), started from the same seed's ``saln`` model."""
+    speakers: PosInt = 16
+    """Distinct seen identities per episode (official 20)."""
+    alpha: PosFloat = 10.0
+    """Weight of the support reconstruction loss in the generator objective."""
+    d_learning_rate: PosFloat = 2e-4
+
+
+@dataclass
+class EvalConfig:
+    resemblyzer: bool = True
+    """Also score speaker similarity with Resemblyzer's pretrained encoder on Griffin-Lim
+    audio (needs the ``resemblyzer`` package)."""
+    judge_epochs: PosInt = 12
+    """Epochs of the judge classifiers (speaker: seen identities only; words: real takes)."""
+    griffin_lim_iters: PosInt = 60
+
+
+@dataclass
+class ClaimConfig:
+    min_similarity_gain: NonNegFloat = 0.02
+    """SALN's unseen-speaker similarity (in-house embedding cosine) exceeds the additive
+    baseline's by at least this."""
+    mcd_margin: NonNegFloat = 0.3
+    """... while its MCD is worse than the baseline's by at most this many dB."""
+    min_resemblyzer_gain: NonNegFloat = 0.01
+    """SALN's Resemblyzer similarity exceeds the baseline's by at least this."""
+    min_meta_gain: float = 0.0
+    """Meta-StyleSpeech's unseen similarity minus StyleSpeech's is above this."""
+    max_loss_change: NonNegFloat = 0.05
+    """Gate: held-out mel L1 changed by at most this fraction over the last 20 % of steps."""
+    min_style_separation: Fraction = 0.2
+    """Gate: between-identity share of the style vectors' variance on unseen references."""
+    min_intelligibility: Fraction = 0.5
+    """Gate: generated words' classifier accuracy is at least this fraction of real speech's."""
+
+
+@dataclass
+class Config:
+    """One reproduction: every (arm, seed) is one resumable unit; ``meta`` depends on the same
+    seed's ``saln`` unit (it starts from that checkpoint, as the official code does)."""
+
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    arms: list[str] = field(default_factory=lambda: ["add", "saln", "meta"])
+    """``add`` (style vector added to the encoder output, LayerNorm everywhere), ``saln``
+    (StyleSpeech), ``meta`` (Meta-StyleSpeech: the episodic stage from ``saln``)."""
+    mel_config: Literal["fsdd_8k"] = "fsdd_8k"
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    meta: MetaConfig = field(default_factory=MetaConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    claims: ClaimConfig = field(default_factory=ClaimConfig)
+
+
+ARMS = ("add", "saln", "meta")

@@ -1,0 +1,337 @@
+"""The reproduction's corpus: pitch/rate pseudo-speaker identities over single-word clips (real
+FSDD digits, or a synthetic tone language for pipeline checks), utterances concatenated from
+them with exact word durations, their features, and the unseen-speaker evaluation items.
+
+An utterance of words w_1..w_n spoken by identity (speaker, factor) is
+
+    gap_0, clip(w_1), gap_1, ..., clip(w_n), gap_n        (clips played ``factor`` x faster)
+
+and its symbols are ``" ", phones(w_1), " ", ..., phones(w_n), " "``: each gap is one silence
+token with exactly the gap's frames, and a word's frames are split evenly over its phonemes
+(the only approximation: phoneme boundaries inside a word are not known without an aligner).
+
+Per-token targets follow FastSpeech2 / the official code: pitch = mean log-F0 over the token's
+frames (pYIN at 0.5-semitone bins on each original clip, scaled by the factor; unvoiced frames
+linearly interpolated), energy = mean frame L2 norm; both z-normalised with training statistics.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .audio import MEL_CONFIGS, MelConfig
+from .corpus import concatenate_words, pseudo_speaker_clip
+from .text import Phonemizer
+
+__all__ = [
+    "DIGITS",
+    "Corpus",
+    "EvalItem",
+    "Identity",
+    "Utterance",
+    "build_corpus",
+    "collate",
+    "tone_clips",
+]
+
+DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A voice: a real (or synthetic) speaker played ``factor`` times faster and higher."""
+
+    speaker: str
+    factor: float
+    seen: bool
+
+    @property
+    def name(self) -> str:
+        return f"{self.speaker}x{self.factor:g}"
+
+
+@dataclass
+class Utterance:
+    """Features of one utterance. ``tokens``, ``durations``, ``pitch``, ``energy``: (N,);
+    ``mel``: (T, n_mels) natural-log mel with ``durations.sum() == T``; ``word_frames``: each
+    word's (start, end) frame; ``wave`` is kept for evaluation utterances only."""
+
+    identity: int
+    words: tuple[str, ...]
+    tokens: np.ndarray
+    durations: np.ndarray
+    pitch: np.ndarray
+    energy: np.ndarray
+    mel: np.ndarray
+    word_frames: list[tuple[int, int]]
+    wave: np.ndarray | None = None
+
+
+@dataclass
+class EvalItem:
+    """One unseen-speaker test: speak ``target``'s words in ``reference``'s voice (no word in
+    common); ``target`` is the real recording of those words by the same identity."""
+
+    reference: Utterance
+    target: Utterance
+
+
+@dataclass
+class Corpus:
+    identities: list[Identity]
+    seen: list[int]
+    """Indices of the seen identities (the meta stage's prototypes, in this order)."""
+    train: list[Utterance]
+    val: list[Utterance]
+    evals: list[EvalItem]
+    word_clips: list[tuple[np.ndarray, int]]
+    """(log-mel, digit index) of real single words of seen identities: the word judge's data."""
+    mel_config: MelConfig
+    stats: dict[str, float]
+    mel_config_name: str = "fsdd_8k"
+
+
+def tone_clips(takes: int = 6, seed: int = 0) -> list[tuple[np.ndarray, str, str, str]]:
+    """A synthetic 'spoken digit' set at 8 kHz, (wave, speaker, word, split): word d is three
+    harmonic segments whose pitch steps and formant centre depend on d; speaker s sets the base
+    F0 (90-190 Hz) and the spectral tilt. Takes vary in length and loudness; take 0 of each
+    word is ``test``. No data needed (the smoke preset's pipeline check)."""
+    rng = np.random.default_rng(seed)
+    sr, out = 8000, []
+    for s in range(6):
+        f0, tilt = 90.0 + 20.0 * s, 0.25 + 0.1 * s
+        for d, word in enumerate(DIGITS):
+            for k in range(takes):
+                parts = []
+                for j in range(3):
+                    n = int(sr * rng.uniform(0.07, 0.11))
+                    t = np.arange(n) / sr
+                    f = f0 * (1.0 + 0.12 * ((d + j) % 4))
+                    centre = 500.0 + 250.0 * ((3 * d + j) % 10)
+                    harmonics = [h for h in range(1, 25) if h * f < 3800]
+                    gain = [np.exp(-tilt * h - ((h * f - centre) / 600.0) ** 2) for h in harmonics]
+                    wave = sum(g * np.sin(2 * np.pi * h * f * t) for g, h in zip(gain, harmonics))
+                    parts.append(np.asarray(wave) * np.hanning(n))
+                w = np.concatenate(parts) * rng.uniform(0.5, 1.0)
+                w = w / (np.abs(w).max() + 1e-9) * 0.5
+                out.append((w.astype(np.float32), f"tone{s}", word, "test" if k == 0 else "train"))
+    return out
+
+
+def _real_clips(root: Any) -> list[tuple[np.ndarray, str, str, str]]:
+    from paperzoo.datasets.speech import load_fsdd, read_audio
+
+    out = []
+    for c in load_fsdd(root):
+        wave, sr = read_audio(c.path)
+        if sr != 8000:
+            raise ValueError(f"{c.path}: expected 8 kHz FSDD audio, got {sr} Hz")
+        out.append((wave.astype(np.float32), c.speaker, c.text, c.split))
+    return out
+
+
+def _interp_log_f0(f0: np.ndarray) -> np.ndarray:
+    """log F0 with unvoiced frames linearly interpolated (all unvoiced: zeros)."""
+    voiced = f0 > 0
+    if not voiced.any():
+        return np.zeros_like(f0, dtype=np.float64)
+    idx = np.arange(len(f0))
+    return np.interp(idx, idx[voiced], np.log(f0[voiced]))
+
+
+def _split_evenly(total: int, parts: int) -> list[int]:
+    base, extra = divmod(total, parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
+
+
+class _Builder:
+    """Makes utterances of one identity from its clips (clip pitch computed once per clip)."""
+
+    def __init__(self, clips: list[tuple[np.ndarray, str, str, str]], cfg: MelConfig) -> None:
+        self.cfg, self.phon = cfg, Phonemizer()
+        self.pool: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+        self.waves = [c[0] for c in clips]
+        for i, (_, spk, word, split) in enumerate(clips):
+            self.pool[(spk, word, split)].append(i)
+        self._f0: dict[int, np.ndarray] = {}
+
+    def f0(self, clip: int, factor: float, frames: int) -> np.ndarray:
+        """F0 (Hz) of the clip played ``factor`` x faster, on its own ``frames`` frames: the
+        original clip's pYIN track resampled in time and scaled in frequency (exact for
+        tape-style playback up to frame rounding)."""
+        if clip not in self._f0:
+            self._f0[clip] = self.cfg.pitch(self.waves[clip], resolution=0.5)
+        f = self._f0[clip]
+        src = np.minimum(np.round(np.arange(frames) * factor).astype(int), len(f) - 1)
+        return f[src] * factor
+
+    def make(
+        self,
+        rng: np.random.Generator,
+        ident: Identity,
+        index: int,
+        words: Sequence[str],
+        split: str,
+        max_gap: int,
+        keep_wave: bool,
+    ) -> Utterance:
+        clip_ids = [int(rng.choice(self.pool[(ident.speaker, w, split)])) for w in words]
+        clips = [pseudo_speaker_clip(self.waves[c], ident.factor) for c in clip_ids]
+        gaps = rng.integers(0, max_gap + 1, size=len(words) + 1)
+        utt = concatenate_words(clips, list(words), ident.name, gaps.tolist())
+        mel = self.cfg.mel(utt.wave)
+        t, hop = len(mel), self.cfg.hop
+        segs = utt.frame_durations(hop, t)  # gap, word, gap, ..., gap
+        energy = self.cfg.energy(utt.wave)[:t]
+        f0 = np.zeros(t)
+        for (s, _), c, clip in zip(utt.spans, clip_ids, clips):
+            a = min(t, (s + hop // 2) // hop)
+            n = min(t - a, max(0, len(clip) // hop))
+            f0[a : a + n] = self.f0(c, ident.factor, n)
+        logf0 = _interp_log_f0(f0)
+        tokens, durs, word_frames, pos = [], [], [], 0
+        space = self.phon.index[" "]
+        for k, seg in enumerate(segs):
+            if k % 2 == 0:
+                tokens.append(space)
+                durs.append(seg)
+            else:
+                ph = self.phon.word(words[k // 2])
+                tokens += [self.phon.index[p] for p in ph]
+                durs += _split_evenly(seg, len(ph))
+                word_frames.append((pos, pos + seg))
+            pos += seg
+        bounds = np.concatenate([[0], np.cumsum(durs)])
+        pitch = np.array([logf0[a:b].mean() if b > a else np.nan
+                          for a, b in itertools.pairwise(bounds)])  # fmt: skip
+        en = np.array([energy[a:b].mean() if b > a else np.nan
+                       for a, b in itertools.pairwise(bounds)])  # fmt: skip
+        return Utterance(
+            identity=index,
+            words=tuple(words),
+            tokens=np.asarray(tokens, np.int64),
+            durations=np.asarray(durs, np.int64),
+            pitch=pitch,
+            energy=en,
+            mel=mel,
+            word_frames=word_frames,
+            wave=utt.wave if keep_wave else None,
+        )
+
+
+def _normalise(utts: Sequence[Utterance], stats: dict[str, float]) -> None:
+    for u in utts:
+        for k in ("pitch", "energy"):
+            v = (getattr(u, k) - stats[f"{k}_mean"]) / stats[f"{k}_std"]
+            setattr(u, k, np.nan_to_num(v, nan=0.0).astype(np.float32))  # 0-frame tokens: mean
+
+
+def build_corpus(
+    data: Any, root: str | Path | None, seed: int, mel_config: str = "fsdd_8k"
+) -> Corpus:
+    """Identities, training / validation utterances, unseen-speaker evaluation items and the
+    word judge's clips, all drawn with ``seed`` (every arm of a seed sees the same ones).
+
+    ``data`` is a :class:`~.config.DataConfig`. Seen identities: every speaker except
+    ``unseen_speaker`` at every factor except ``unseen_factor``; the rest are unseen.
+    """
+    cfg = MEL_CONFIGS[mel_config]
+    clips = tone_clips() if data.source == "tones" else _real_clips(root)
+    speakers = sorted({c[1] for c in clips})
+    if data.source == "fsdd" and data.unseen_speaker not in speakers:
+        raise ValueError(f"unseen_speaker {data.unseen_speaker!r} is not one of {speakers}")
+    unseen_spk = data.unseen_speaker if data.source == "fsdd" else speakers[-1]
+    identities = [
+        Identity(s, float(f), s != unseen_spk and not np.isclose(f, data.unseen_factor))
+        for s in speakers
+        for f in data.factors
+    ]
+    seen = [i for i, d in enumerate(identities) if d.seen]
+    unseen = [i for i, d in enumerate(identities) if not d.seen]
+    if len(seen) < 2 or not unseen:
+        raise ValueError("the factors and held-out speaker leave no seen or no unseen identity")
+    b = _Builder(clips, cfg)
+    rng = np.random.default_rng(seed)
+    max_gap = int(data.max_gap_s * cfg.sample_rate)
+
+    def draw(pool: list[int], n: int, split: str, keep: bool) -> list[Utterance]:
+        out = []
+        for _ in range(n):
+            i = int(rng.choice(pool))
+            k = int(rng.integers(data.min_words, data.max_words + 1))
+            words = [DIGITS[j] for j in rng.integers(0, 10, size=k)]
+            out.append(b.make(rng, identities[i], i, words, split, max_gap, keep))
+        return out
+
+    train = draw(seen, data.num_train, "train", False)
+    val = draw(seen, data.num_val, "test", False)
+    evals = []
+    for i in unseen:
+        for _ in range(data.refs_per_identity):
+            ref = None
+            for _ in range(20):  # a 1-3 s reference, as the paper's one-clip setting
+                k = int(rng.integers(data.min_words, data.max_words + 1))
+                words = [DIGITS[j] for j in rng.choice(10, size=k, replace=False)]
+                ref = b.make(rng, identities[i], i, words, "test", max_gap, True)
+                if 1.0 <= len(ref.wave) / cfg.sample_rate <= 3.0:  # type: ignore[arg-type]
+                    break
+            assert ref is not None
+            rest = [w for w in DIGITS if w not in ref.words]
+            for _ in range(data.texts_per_ref):
+                n = min(data.target_words, len(rest))
+                words = [rest[j] for j in rng.choice(len(rest), size=n, replace=False)]
+                tgt = b.make(rng, identities[i], i, words, "test", max_gap, True)
+                evals.append(EvalItem(ref, tgt))
+    pv = np.concatenate([u.pitch for u in train])
+    ev = np.concatenate([u.energy for u in train])
+    stats = {
+        "pitch_mean": float(np.nanmean(pv)),
+        "pitch_std": float(np.nanstd(pv)) or 1.0,
+        "energy_mean": float(np.nanmean(ev)),
+        "energy_std": float(np.nanstd(ev)) or 1.0,
+    }
+    _normalise(train + val + [u for e in evals for u in (e.reference, e.target)], stats)
+    word_clips = []
+    per_word = max(1, 3000 // (10 * len(seen)))
+    for i in seen:
+        ident = identities[i]
+        for d, w in enumerate(DIGITS):
+            pool = b.pool[(ident.speaker, w, "train")]
+            for c in rng.choice(pool, size=min(per_word, len(pool)), replace=False):
+                word_clips.append((cfg.mel(pseudo_speaker_clip(b.waves[int(c)], ident.factor)), d))
+    return Corpus(identities, seen, train, val, evals, word_clips, cfg, stats, mel_config)
+
+
+def collate(utts: Sequence[Utterance], speaker_index: dict[int, int] | None = None) -> dict:
+    """Pad a batch: ``tokens``, ``durations``, ``pitch``, ``energy`` (B, N); ``mel`` (B, T,
+    n_mels), ``mel_mask`` (B, T); ``speaker`` (B,) = ``speaker_index[identity]`` when given."""
+    n = max(len(u.tokens) for u in utts)
+    t = max(len(u.mel) for u in utts)
+    b = len(utts)
+    out = {
+        "tokens": torch.zeros(b, n, dtype=torch.long),
+        "durations": torch.zeros(b, n, dtype=torch.long),
+        "pitch": torch.zeros(b, n),
+        "energy": torch.zeros(b, n),
+        "mel": torch.zeros(b, t, utts[0].mel.shape[1]),
+        "mel_mask": torch.zeros(b, t, dtype=torch.bool),
+    }
+    for i, u in enumerate(utts):
+        k, f = len(u.tokens), len(u.mel)
+        out["tokens"][i, :k] = torch.from_numpy(u.tokens)
+        out["durations"][i, :k] = torch.from_numpy(u.durations)
+        out["pitch"][i, :k] = torch.from_numpy(u.pitch)
+        out["energy"][i, :k] = torch.from_numpy(u.energy)
+        out["mel"][i, :f] = torch.from_numpy(u.mel)
+        out["mel_mask"][i, :f] = True
+    if speaker_index is not None:
+        out["speaker"] = torch.tensor([speaker_index[u.identity] for u in utts])
+    return out
