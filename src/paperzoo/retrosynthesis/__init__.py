@@ -7,6 +7,9 @@ contrastive learning (Lee et al., IJCAI 2021, https://arxiv.org/abs/2105.00795).
     predictor.predict("CC(=O)Nc1ccccc1", top_k=5)
 
 Needs the ``chem`` extra (RDKit, rdchiral); importing this package does not import them.
+``index="faiss-flat"`` / ``"faiss-hnsw"`` searches candidates with FAISS (``faiss-cpu``);
+``paperzoo.retrosynthesis.syntheseus_model.RetCLBackwardModel`` plugs RetCL into syntheseus'
+multi-step planners.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from paperzoo.core.lazy import lazy_exports
 __all__ = [
     "CandidateSet",
     "Embeddings",
+    "ExactIndex",
+    "FaissIndex",
     "MoleculeEncoder",
     "MoleculeError",
     "PopularityBaseline",
@@ -34,6 +39,7 @@ __all__ = [
     "embed_graphs",
     "first_hit_ranks",
     "load_model",
+    "make_index",
     "mol_graph",
     "nearest_neighbours",
     "parse_reaction",
@@ -47,6 +53,9 @@ __all__ = [
 _WHERE = {
     "CandidateSet": ".selection",
     "Embeddings": ".encoder",
+    "ExactIndex": ".index",
+    "FaissIndex": ".index",
+    "make_index": ".index",
     "MoleculeEncoder": ".encoder",
     "MoleculeError": ".chem",
     "PopularityBaseline": ".baselines",

@@ -18,6 +18,7 @@ import torch
 
 from .chem import MoleculeError, batch_graphs, canonical_smiles, mol_graph
 from .encoder import RetCLModel
+from .index import IndexKind, make_index
 from .selection import CandidateSet, Prediction, propose
 
 __all__ = ["Retrosynthesizer", "load_model", "retrosynthesize", "save_model"]
@@ -64,6 +65,9 @@ class Retrosynthesizer:
         beam_size: beams per step (official 50).
         max_reactants: most reactants per set (official 4).
         rescore: rank by Eq. 7 (forward + best backward) / (n + 2) instead of the beam score.
+        index: nearest-neighbour search over the candidates: ``exact`` (one matrix product,
+            the default), ``faiss-flat`` (exact, FAISS) or ``faiss-hnsw`` (approximate; for
+            sets beyond a million molecules). Needs ``faiss-cpu`` for the FAISS kinds.
     """
 
     def __init__(
@@ -73,9 +77,13 @@ class Retrosynthesizer:
         beam_size: int = 50,
         max_reactants: int = 4,
         rescore: bool = True,
+        index: IndexKind = "exact",
     ) -> None:
         if beam_size < 1 or max_reactants < 1:
             raise ValueError("beam_size and max_reactants must be >= 1")
+        if index not in ("exact", "faiss-flat", "faiss-hnsw"):
+            raise ValueError(f"unknown index {index!r}; choose exact, faiss-flat or faiss-hnsw")
+        self.index_kind = index
         self.model = model.eval()
         self.beam_size, self.max_reactants, self.rescore = beam_size, max_reactants, rescore
         self.set_candidates(candidates)
@@ -88,6 +96,10 @@ class Retrosynthesizer:
             candidates = CandidateSet(candidates)
         self.candidates = candidates
         self.embeddings = candidates.embed(self.model)
+        self.index = None
+        if self.index_kind != "exact":
+            keys = self.model.keys(self.embeddings)[:-1]  # without the halt key
+            self.index = make_index(keys, self.index_kind)
 
     @torch.no_grad()
     def predict(
@@ -117,6 +129,7 @@ class Retrosynthesizer:
             max_reactants=self.max_reactants,
             reaction_class=reaction_class,
             rescore_top=max(top_k, self.beam_size) if self.rescore else 0,
+            index=self.index,
         )
         return [
             Prediction(tuple(sorted(self.candidates.smiles[r] for r in rows)), rows, float(sc))

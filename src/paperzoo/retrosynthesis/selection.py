@@ -13,9 +13,9 @@ Inference for a product P over candidates C (keys k(m), unit norm, plus the halt
 4. rescoring (Eq. 7): (forward score + best-ordering backward score) / (n + 2), with
    forward = cos(sum_r f_R(r), k(P)) and backward = max over orderings of the n + 1 step scores.
 
-The index is a plain matrix product with top-k (exact; ~50k candidates x 128 dims is a few
-milliseconds per query batch on a CPU core). Swapping the candidate set (a user's own stock)
-only re-embeds it; the model is unchanged.
+The default index is a plain matrix product with top-k (exact; ~50k candidates x 128 dims is a
+few milliseconds per query batch on a CPU core); ``index.py`` adds FAISS for larger sets.
+Swapping the candidate set (a user's own stock) only re-embeds it; the model is unchanged.
 
 Deviations from the official code: a beam never picks the same molecule twice (the official
 search may, and then de-duplication merges the set); rescoring is the paper's Eq. 7, while the
@@ -34,6 +34,7 @@ import torch.nn.functional as F
 
 from .chem import MolGraph, batch_graphs, canonical_smiles, mol_graph
 from .encoder import Embeddings, RetCLModel
+from .index import KeyIndex
 
 __all__ = ["CandidateSet", "Prediction", "beam_search", "embed_graphs", "propose", "rescore"]
 
@@ -134,6 +135,7 @@ def beam_search(
     beam_size: int = 50,
     max_reactants: int = 4,
     reaction_class: int | None = None,
+    index: KeyIndex | None = None,
 ) -> list[tuple[tuple[int, ...], float]]:
     """Closed reactant sets for one product, best first, by cumulative score / (n + 1).
 
@@ -144,6 +146,10 @@ def beam_search(
         beam_size: beams kept per step (official 50).
         max_reactants: most reactants in a set (official 4).
         reaction_class: 1-based class for a class-known model, else None.
+        index: a :class:`~.index.KeyIndex` over the candidates' keys (without halt); None
+            scores every candidate with one matrix product. With an index, each beam asks for
+            its ``beam_size`` + (excluded rows) best keys, so the allowed top ``beam_size``
+            are the same as the full product's (exactly so for an exact index).
 
     Returns:
         (sorted candidate rows, normalised cumulative score) per distinct set.
@@ -164,18 +170,25 @@ def beam_search(
         )
         if cls is not None:
             q = q + model.class_term(cls.expand(len(beams)), backward=True)
-        s = F.normalize(q, dim=-1) @ keys.T  # (beams, C + 1)
-        if exclude:
-            s[:, list(exclude)] = float("-inf")
-        for i, (b, _) in enumerate(beams):
-            if b:
-                s[i, list(b)] = float("-inf")
-        if len(beams[0][0]) >= max_reactants:  # last step: only halting is allowed
-            s[:, :halt] = float("-inf")
-        top = s.topk(min(beam_size, s.shape[1]), dim=1)
+        qn = F.normalize(q, dim=-1)
+        last = len(beams[0][0]) >= max_reactants  # last step: only halting is allowed
+        if index is None:
+            s = qn @ keys.T  # (beams, C + 1)
+            if exclude:
+                s[:, list(exclude)] = float("-inf")
+            for i, (b, _) in enumerate(beams):
+                if b:
+                    s[i, list(b)] = float("-inf")
+            if last:
+                s[:, :halt] = float("-inf")
+            top = s.topk(min(beam_size, s.shape[1]), dim=1)
+            options = [list(zip(top.values[i].tolist(), top.indices[i].tolist()))
+                       for i in range(len(beams))]  # fmt: skip
+        else:
+            options = _index_options(qn, keys[halt], index, beams, exclude, beam_size, last, halt)
         grown: list[tuple[tuple[int, ...], float]] = []
         for i, (b, score) in enumerate(beams):
-            for v, j in zip(top.values[i].tolist(), top.indices[i].tolist()):
+            for v, j in options[i]:
                 if v == float("-inf"):
                     continue
                 if j == halt:
@@ -190,6 +203,34 @@ def beam_search(
         grown.sort(key=lambda x: -x[1])
         beams = grown[:beam_size]
     return sorted(closed.items(), key=lambda x: -x[1])
+
+
+def _index_options(
+    qn: torch.Tensor,
+    halt_key: torch.Tensor,
+    index: KeyIndex,
+    beams: Sequence[tuple[tuple[int, ...], float]],
+    exclude: Sequence[int],
+    beam_size: int,
+    last: bool,
+    halt: int,
+) -> list[list[tuple[float, int]]]:
+    """Per beam, its ``beam_size`` best allowed (score, row) options, halt included."""
+    halt_s = (qn @ halt_key).tolist()
+    if last:
+        return [[(v, halt)] for v in halt_s]
+    banned = set(exclude)
+    extra = len(banned) + max(len(b) for b, _ in beams)
+    values, rows = index.search(qn, beam_size + extra)
+    out = []
+    for i, (b, _) in enumerate(beams):
+        skip = banned | set(b)
+        opts = [(v, j) for v, j in zip(values[i].tolist(), rows[i].tolist())
+                if j not in skip and v != float("-inf")]  # fmt: skip
+        opts.append((halt_s[i], halt))
+        opts.sort(key=lambda x: -x[0])
+        out.append(opts[:beam_size])
+    return out
 
 
 @torch.no_grad()
@@ -232,11 +273,12 @@ def propose(
     max_reactants: int = 4,
     reaction_class: int | None = None,
     rescore_top: int = 0,
+    index: KeyIndex | None = None,
 ) -> list[tuple[tuple[int, ...], float]]:
     """Beam search, then (``rescore_top`` > 0) Eq. 7 rescoring of its ``rescore_top`` best
     sets, re-ranked: the ranked (candidate rows, score) list every caller uses."""
     sets = beam_search(
-        model, product, candidates, exclude, beam_size, max_reactants, reaction_class
+        model, product, candidates, exclude, beam_size, max_reactants, reaction_class, index
     )
     if rescore_top > 0 and sets:
         pool = [rows for rows, _ in sets[:rescore_top]]

@@ -1,0 +1,90 @@
+"""RetCL as a `syntheseus <https://github.com/microsoft/syntheseus>`_ single-step model, so
+multi-step planners (Retro*, MCTS, PDVN in syntheseus' search module) can expand molecules with
+it:
+
+    from paperzoo.retrosynthesis import load_model
+    from paperzoo.retrosynthesis.syntheseus_model import RetCLBackwardModel
+
+    model = RetCLBackwardModel(load_model("retcl.pt"), candidates="stock.smi")
+    [reactions] = model([Molecule("CC(=O)Nc1ccccc1")], num_results=10)
+
+Each :class:`syntheseus.SingleProductReaction` carries ``metadata["score"]`` (RetCL's Eq. 7
+score) and ``metadata["probability"]``: a softmax of the scores over the returned results
+(RetCL scores are cosines, not log-probabilities; planners that turn probabilities into costs
+get a ranking-consistent value, normalised per call). The product is never its own reactant.
+Imports syntheseus when this module is imported (``pip install syntheseus``); the package's
+other modules never do.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from syntheseus import BackwardReactionModel, Bag, Molecule, SingleProductReaction
+
+from .encoder import RetCLModel
+from .index import IndexKind
+from .predict import Retrosynthesizer
+from .selection import CandidateSet
+
+__all__ = ["RetCLBackwardModel"]
+
+
+class RetCLBackwardModel(BackwardReactionModel):
+    """syntheseus' ``BackwardReactionModel`` over a :class:`~.predict.Retrosynthesizer`.
+
+    Args:
+        model: a trained RetCL model.
+        candidates: the stock to select reactants from (a :class:`~.selection.CandidateSet`,
+            a SMILES file or SMILES).
+        beam_size, max_reactants, index: as :class:`~.predict.Retrosynthesizer`.
+        temperature: softmax temperature turning scores into ``probability``.
+        **kwargs: syntheseus' options (``use_cache``, ``default_num_results``, ...).
+    """
+
+    def __init__(
+        self,
+        model: RetCLModel,
+        candidates: CandidateSet | str | Path | Iterable[str],
+        beam_size: int = 50,
+        max_reactants: int = 4,
+        index: IndexKind = "exact",
+        temperature: float = 0.1,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if temperature <= 0:
+            raise ValueError(f"temperature must be positive, got {temperature}")
+        self.retro = Retrosynthesizer(model, candidates, beam_size, max_reactants, index=index)
+        self.temperature = temperature
+
+    def is_forward(self) -> bool:
+        return False
+
+    def get_parameters(self) -> Any:
+        return self.retro.model.parameters()
+
+    def _get_reactions(
+        self, inputs: list[Molecule], num_results: int
+    ) -> list[Sequence[SingleProductReaction]]:
+        out = []
+        for mol in inputs:
+            preds = self.retro.predict(mol.smiles, top_k=num_results)
+            if not preds:
+                out.append([])
+                continue
+            top = max(p.score for p in preds)
+            w = [math.exp((p.score - top) / self.temperature) for p in preds]
+            z = sum(w)
+            out.append([
+                SingleProductReaction(
+                    reactants=Bag([Molecule(s) for s in p.reactants]),
+                    product=mol,
+                    metadata={"score": p.score, "probability": wi / z},
+                )
+                for p, wi in zip(preds, w)
+            ])  # fmt: skip
+        return out
