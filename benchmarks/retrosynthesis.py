@@ -82,6 +82,24 @@ def main() -> None:
             pred.predict(s, top_k=10)
         res[f"products_per_s_beam{beam}"] = len(products) / (time.perf_counter() - t)
     res["rss_after_inference_mb"] = _rss_mb()
+    try:  # exact matrix product vs FAISS (flat, exact) at beam 10, interleaved rounds
+        fa = Retrosynthesizer(model, data.molecules[: data.candidates], 10, index="faiss-flat")
+        pred.beam_size = 10
+        per: dict[str, list[float]] = {"exact": [], "faiss": []}
+        sub_products = products[: max(1, len(products) // 4)]
+        for _ in range(args.rounds):
+            for name, r in (("exact", pred), ("faiss", fa)):
+                t = time.perf_counter()
+                for s in sub_products:
+                    r.predict(s, top_k=10)
+                per[name].append(len(sub_products) / (time.perf_counter() - t))
+        res["products_per_s_beam10_exact"] = statistics.median(per["exact"])
+        res["products_per_s_beam10_faiss_flat"] = statistics.median(per["faiss"])
+        res["faiss_over_exact_speed"] = statistics.median(
+            f / e for f, e in zip(per["faiss"], per["exact"])
+        )
+    except ImportError:
+        res["faiss"] = "not installed"
 
     # --- training steps, N0 vs N4 interleaved -------------------------------------------
     rows_of = [data.rows(r) for r in data.train]

@@ -51,6 +51,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     pr.add_argument(
         "--reaction-class", type=int, help="reaction class 1-10 (class-known models only)"
     )
+    pr.add_argument(
+        "--index",
+        choices=["exact", "faiss-flat", "faiss-hnsw"],
+        default="exact",
+        help="candidate search: exact matrix product (default), FAISS exact, or FAISS HNSW "
+        "(approximate; for stocks beyond a million molecules; needs faiss-cpu)",
+    )
     pr.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
 
 
@@ -85,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         )
         if isinstance(cands, Path) and not cands.is_file():
             raise UsageError(f"no candidate file {cands}")
-        predictor = Retrosynthesizer(model, cands, args.beam, args.max_reactants)
+        predictor = Retrosynthesizer(model, cands, args.beam, args.max_reactants, index=args.index)
         for smi in args.smiles:
             preds = predictor.predict(smi, args.top_k, args.reaction_class)
             if args.json:
@@ -98,6 +105,6 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {i:>2}. {p.score:7.4f}  {'.'.join(p.reactants)}")
             if not preds:
                 print("  (no reactant set: the beam halted on nothing)", file=sys.stderr)
-    except MoleculeError as e:
+    except (MoleculeError, ImportError) as e:  # ImportError: --index faiss-* without faiss
         raise UsageError(str(e)) from None
     return 0
