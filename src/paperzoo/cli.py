@@ -192,6 +192,29 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="data root (default: $PAPERZOO_DATA, else ~/.cache/paperzoo)",
     )
+    bs = dsub.add_parser(
+        "build-speech",
+        help="rebuild or enlarge the synthetic multi-speaker corpus with the Debian synthesizers",
+        description="Speak texts with the corpus' synthesizer voices (espeak-ng, flite, festival, "
+        "piper) into a new corpus folder (16 kHz FLAC, metadata.csv, speakers.csv). Voices whose "
+        "synthesizer is missing are skipped with the package to install; the MBROLA voices need "
+        "non-free packages and cannot be rebuilt on a stock machine.",
+    )
+    bs.add_argument("--out", type=Path, required=True, help="corpus folder to write")
+    bs.add_argument(
+        "--regenerate",
+        action="store_true",
+        help="speak the existing corpus' texts again (the corpus under the data root)",
+    )
+    bs.add_argument("--digits", type=int, default=0, help="new digit strings per voice")
+    bs.add_argument("--voices", help="comma-separated speakers (default: all)")
+    bs.add_argument("--seed", type=int, default=0, help="seed of the digit strings")
+    bs.add_argument(
+        "--data-root",
+        type=Path,
+        default=None,
+        help="data root holding speech/synth_multispeaker (its speakers.csv is the voice list)",
+    )
     from paperzoo.core.registry import method_commands
 
     for mod in method_commands():  # a method's own tools (e.g. `paperzoo retro predict`)
@@ -331,6 +354,8 @@ def _cmd_data(args: argparse.Namespace) -> int:
     from paperzoo.datasets.catalog import dataset_status, prepare_dataset
 
     root = resolve_data_root(args.data_root)
+    if args.data_command == "build-speech":
+        return _build_speech(args, root)
     if args.data_command == "status":
         print(f"data root: {root}")
         for row in dataset_status(root, verify=not args.no_verify):
@@ -338,6 +363,35 @@ def _cmd_data(args: argparse.Namespace) -> int:
         return 0
     path = prepare_dataset(args.name, root, args.source)
     print(f"prepared {args.name}: {path}")
+    return 0
+
+
+def _build_speech(args: argparse.Namespace, root: Path) -> int:
+    from paperzoo.core.errors import UsageError
+    from paperzoo.datasets.speech_build import build_speech
+
+    corpus = root / "speech" / "synth_multispeaker"
+    speakers = corpus / "speakers.csv"
+    if not speakers.is_file():
+        raise UsageError(
+            f"no voice list {speakers}: get the speech data (see `paperzoo data status`)"
+        )
+    if args.digits < 0:
+        raise UsageError("--digits must be >= 0")
+    try:
+        rep = build_speech(
+            args.out,
+            speakers,
+            voices=args.voices.split(",") if args.voices else None,
+            regenerate_from=corpus if args.regenerate else None,
+            digits=args.digits,
+            seed=args.seed,
+        )
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    for spk, why in rep.skipped.items():
+        print(f"skipped {spk}: {why}")
+    print(f"wrote {rep.written} utterances of {len(rep.built)} voices to {args.out}")
     return 0
 
 
