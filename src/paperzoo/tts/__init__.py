@@ -4,8 +4,9 @@ adaptation to unseen speakers (Min, Lee, Yang, Hwang, ICML 2021, https://arxiv.o
 The generator (``model``: mel-style encoder, SALN, FFT blocks, variance adaptor, length
 regulator, loss, Noam schedule), the episodic meta stage with its discriminators (``meta``),
 the text and audio front ends (``text``, ``audio``), DTW-MCD (``metrics``), concatenated-word
-utterances with pseudo-speakers (``corpus``) and the reproduction's corpus (``data``), the
-HiFi-GAN / Griffin-Lim vocoders (``vocoder``, ``audio``), the judges and unseen-speaker
+utterances with pseudo-speakers (``corpus``) and the reproduction's corpus (``data``), a learned
+monotonic aligner for corpora without phone timings (``aligner``), the HiFi-GAN / Griffin-Lim
+vocoders (``vocoder``, ``audio``), the judges and unseen-speaker
 evaluation (``classifiers``, ``evaluation``: in-house speaker embedding, Resemblyzer, digit
 intelligibility, style separation), ``synthesize`` and ``paperzoo tts say``; the reproduction
 is ``paperzoo reproduce tts`` (``train``, ``claims``, ``experiments``), DDP training
@@ -43,6 +44,10 @@ _WHERE = {
     "synthesize": ".synthesis",
     "fit_classifier": ".classifiers",
     "power_to_magnitude_log_mel": ".vocoder",
+    "MonotonicAligner": ".aligner",
+    "fit_aligner": ".aligner",
+    "forward_sum": ".aligner",
+    "viterbi_durations": ".aligner",
     "Judges": ".evaluation",
     "evaluate": ".evaluation",
     "fit_judges": ".evaluation",

@@ -1,0 +1,83 @@
+"""How well the learned monotonic aligner finds word boundaries, measured where they are known
+exactly: FSDD utterances concatenated from single words (paperzoo.tts.data).
+
+    python benchmarks/tts_aligner.py --data-root ../shared/data [--steps 2000] [--train 2000]
+
+Trains :func:`paperzoo.tts.aligner.fit_aligner` on the training utterances (their exact
+durations are never shown to it) and reports, on held-out utterances of unseen identities, the
+mean and 95th percentile of |aligned word start/end - true start/end| in frames (8 ms) and the
+share within 2 frames. Writes benchmarks/out/tts_aligner.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data-root", help="data root holding speech/fsdd (else tone digits)")
+    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--train", type=int, default=2000, help="training utterances")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, default=Path("benchmarks/out/tts_aligner.json"))
+    args = p.parse_args()
+
+    import numpy as np
+    import torch
+
+    from paperzoo.tts.aligner import fit_aligner
+    from paperzoo.tts.config import DataConfig
+    from paperzoo.tts.data import build_corpus
+
+    torch.set_num_threads(1)
+    source = "fsdd"
+    try:
+        from paperzoo.datasets.speech import load_fsdd
+
+        load_fsdd(args.data_root)
+    except Exception:
+        source = "tones"
+    data = DataConfig(source=source, num_train=args.train, num_val=8)
+    corpus = build_corpus(data, args.data_root, args.seed)
+    t0 = time.perf_counter()
+    model = fit_aligner([u.tokens for u in corpus.train], [u.mel for u in corpus.train],
+                        steps=args.steps, seed=args.seed)  # fmt: skip
+    train_s = time.perf_counter() - t0
+    errors, space = [], corpus.train[0].tokens[0]
+    tests = [e.target for e in corpus.evals]
+    for u in tests:
+        d = model.durations(torch.from_numpy(u.tokens), torch.from_numpy(u.mel))
+        bounds = np.concatenate([[0], np.cumsum(d)])
+        k = 1
+        for a, b in u.word_frames:
+            end = k
+            while u.tokens[end] != space:
+                end += 1
+            errors += [abs(int(bounds[k]) - a), abs(int(bounds[end]) - b)]
+            k = end + 1
+    e = np.asarray(errors)
+    hop_ms = 1000 * corpus.mel_config.hop / corpus.mel_config.sample_rate
+    res = {
+        "data": source,
+        "train_utterances": len(corpus.train),
+        "steps": args.steps,
+        "train_s": train_s,
+        "test_utterances": len(tests),
+        "boundaries": int(e.size),
+        "mean_error_frames": float(e.mean()),
+        "p95_error_frames": float(np.percentile(e, 95)),
+        "within_2_frames": float((e <= 2).mean()),
+        "frame_ms": hop_ms,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(res, indent=2))
+    for k, v in res.items():
+        print(f"{k:>20}: {v:.4g}" if isinstance(v, float) else f"{k:>20}: {v}")
+
+
+if __name__ == "__main__":
+    main()
