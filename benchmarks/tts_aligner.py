@@ -5,8 +5,11 @@ exactly: FSDD utterances concatenated from single words (paperzoo.tts.data).
 
 Trains :func:`paperzoo.tts.aligner.fit_aligner` on the training utterances (their exact
 durations are never shown to it) and reports, on held-out utterances of unseen identities, the
-mean and 95th percentile of |aligned word start/end - true start/end| in frames (8 ms) and the
-share within 2 frames. Writes benchmarks/out/tts_aligner.json.
+mean and 95th percentile of |aligned word start/end - true start/end| in frames (8 ms), the
+share within 2 frames, the share of words whose aligned centre lies inside the true span and the
+mean intersection-over-union of aligned and true word spans. The "true" span of a word is its
+whole clip, low-energy onset and release included, which an aligner may fairly give to the
+neighbouring silence token. Writes benchmarks/out/tts_aligner.json.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ def main() -> None:
     model = fit_aligner([u.tokens for u in corpus.train], [u.mel for u in corpus.train],
                         steps=args.steps, seed=args.seed)  # fmt: skip
     train_s = time.perf_counter() - t0
-    errors, space = [], corpus.train[0].tokens[0]
+    errors, centred, iou, space = [], [], [], corpus.train[0].tokens[0]
     tests = [e.target for e in corpus.evals]
     for u in tests:
         d = model.durations(torch.from_numpy(u.tokens), torch.from_numpy(u.mel))
@@ -57,7 +60,11 @@ def main() -> None:
             end = k
             while u.tokens[end] != space:
                 end += 1
-            errors += [abs(int(bounds[k]) - a), abs(int(bounds[end]) - b)]
+            s, e = int(bounds[k]), int(bounds[end])
+            errors += [abs(s - a), abs(e - b)]
+            centred.append(a <= (s + e) / 2 < b)
+            inter = max(0, min(e, b) - max(s, a))
+            iou.append(inter / max(1, max(e, b) - min(s, a)))
             k = end + 1
     e = np.asarray(errors)
     hop_ms = 1000 * corpus.mel_config.hop / corpus.mel_config.sample_rate
@@ -71,6 +78,8 @@ def main() -> None:
         "mean_error_frames": float(e.mean()),
         "p95_error_frames": float(np.percentile(e, 95)),
         "within_2_frames": float((e <= 2).mean()),
+        "words_centred_in_true_span": float(np.mean(centred)),
+        "mean_word_iou": float(np.mean(iou)),
         "frame_ms": hop_ms,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

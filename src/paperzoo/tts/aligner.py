@@ -5,9 +5,13 @@ are unknown (the synthetic multi-speaker corpus).
 Model: token keys k_n = TextConv(embed(t))_n (B, N, a) and frame queries q_t = MelConv(X)_t
 (B, T, a); the soft alignment is
 
-    log p(n | t) = log_softmax_n( -||q_t - k_n||^2 / sqrt(a) + log prior(n | t) )
+    log p(n | t) = log_softmax_n( -temperature * ||q_t - k_n||^2 + log prior(n | t) )
 
-with the static beta-binomial prior that favours the diagonal (weight ``prior_scale``).
+with the static beta-binomial prior that favours the diagonal (weight ``prior_scale``). The mel
+is standardised per bin (statistics of the training data, kept in the model) and the
+temperature is small (0.0005, as in that paper), so the first alignments are soft: with sharp
+initial logits the forward-sum loss falls into a degenerate optimum where a few tokens take
+almost every frame (seen on FSDD: 30-frame boundary errors).
 Training maximises the probability of the text under *all monotonic alignments* (each token
 gets >= 1 consecutive frame, in order: the forward-sum loss):
 
@@ -102,7 +106,8 @@ class MonotonicAligner(nn.Module):
 
     Args:
         num_tokens: vocabulary size (0 = padding); n_mels: mel bins; dim: hidden width;
-        attn_dim: the key/query size a; prior_scale: beta-binomial prior weight (0: none).
+        attn_dim: the key/query size a; prior_scale: beta-binomial prior weight (0: none);
+        temperature: scale of the squared distances in the logits.
     """
 
     def __init__(
@@ -112,8 +117,12 @@ class MonotonicAligner(nn.Module):
         dim: int = 128,
         attn_dim: int = 64,
         prior_scale: float = 1.0,
+        temperature: float = 0.0005,
     ) -> None:
         super().__init__()
+        self.temperature = temperature
+        self.register_buffer("mel_mean", torch.zeros(n_mels))
+        self.register_buffer("mel_std", torch.ones(n_mels))
         self.embed = nn.Embedding(num_tokens, dim, padding_idx=0)
         self.text = nn.Sequential(
             nn.Conv1d(dim, dim, 3, padding=1), nn.ReLU(), nn.Conv1d(dim, attn_dim, 1)
@@ -129,8 +138,9 @@ class MonotonicAligner(nn.Module):
     ) -> torch.Tensor:
         """log p(token n | frame t): (B, T, N); padded tokens get -inf, padded frames 0."""
         keys = self.text(self.embed(tokens).transpose(1, 2)).transpose(1, 2)  # (B, N, a)
-        queries = self.mel(mel.transpose(1, 2)).transpose(1, 2)  # (B, T, a)
-        logits = -torch.cdist(queries, keys).pow(2) / self.attn_dim**0.5
+        x = (mel - self.mel_mean) / self.mel_std
+        queries = self.mel(x.transpose(1, 2)).transpose(1, 2)  # (B, T, a)
+        logits = -self.temperature * torch.cdist(queries, keys).pow(2)
         if self.prior_scale > 0:
             prior = torch.zeros_like(logits)
             for i in range(tokens.shape[0]):
@@ -174,6 +184,9 @@ def fit_aligner(
     torch.manual_seed(seed)
     num_tokens = int(max(t.max() for t in tokens)) + 1
     model = MonotonicAligner(num_tokens, mels[0].shape[1], **kwargs)  # type: ignore[arg-type]
+    frames = np.concatenate(mels)
+    model.mel_mean.copy_(torch.from_numpy(frames.mean(0)))
+    model.mel_std.copy_(torch.from_numpy(frames.std(0) + 1e-5))
     opt = torch.optim.Adam(model.parameters(), lr)
     g = torch.Generator().manual_seed(seed)
     for _ in range(steps):

@@ -26,10 +26,11 @@ __all__ = [
 
 @dataclass
 class DataConfig:
-    source: Literal["fsdd", "tones"] = "fsdd"
-    """``fsdd``: utterances concatenated from the real FSDD digit recordings (data root);
-    ``tones``: a synthetic harmonic 'digit' language with per-speaker pitch and timbre (no data
-    root; pipeline checks only)."""
+    source: Literal["fsdd", "synth", "tones"] = "fsdd"
+    """``fsdd``: utterances concatenated from the real FSDD digit recordings (8 kHz, exact
+    durations; data root); ``synth``: the 20-voice synthetic corpus (16 kHz sentences and digit
+    strings, durations from the learned aligner; data root); ``tones``: a synthetic harmonic
+    'digit' language with per-speaker pitch and timbre (no data root; pipeline checks only)."""
     factors: list[PosFloat] = field(
         default_factory=lambda: [0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15, 1.2]
     )
@@ -46,6 +47,13 @@ class DataConfig:
     max_words: PosInt = 4
     max_gap_s: NonNegFloat = 0.08
     """Silent gap before each word and after the last, uniform in [0, max_gap_s] seconds."""
+    synth_factors: list[PosFloat] = field(default_factory=lambda: [0.9, 1.0, 1.1])
+    """``synth``: pitch/rate factors of every voice (14 training voices x 3 = 42 seen
+    identities; the 6 unseen voices at every factor are unseen)."""
+    synth_per_voice: PosInt = 60
+    """``synth``: utterances used per voice (60 = all; fewer for quick checks)."""
+    aligner_steps: PosInt = 1500
+    """``synth``: training steps of the monotonic aligner that gives the durations."""
     refs_per_identity: PosInt = 3
     """Evaluation: reference clips per unseen identity (1-3 s, test takes)."""
     texts_per_ref: PosInt = 2
@@ -126,7 +134,6 @@ class Config:
     arms: list[str] = field(default_factory=lambda: ["add", "saln", "meta"])
     """``add`` (style vector added to the encoder output, LayerNorm everywhere), ``saln``
     (StyleSpeech), ``meta`` (Meta-StyleSpeech: the episodic stage from ``saln``)."""
-    mel_config: Literal["fsdd_8k"] = "fsdd_8k"
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)

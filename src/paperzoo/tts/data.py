@@ -9,6 +9,8 @@ An utterance of words w_1..w_n spoken by identity (speaker, factor) is
 and its symbols are ``" ", phones(w_1), " ", ..., phones(w_n), " "``: each gap is one silence
 token with exactly the gap's frames, and a word's frames are split evenly over its phonemes
 (the only approximation: phoneme boundaries inside a word are not known without an aligner).
+Clips are trimmed of leading/trailing silence (30 dB below peak) first, so a word's frames are
+speech and the gaps the only silence.
 
 Per-token targets follow FastSpeech2 / the official code: pitch = mean log-F0 over the token's
 frames (pYIN at 0.5-semitone bins on each original clip, scaled by the factor; unvoiced frames
@@ -138,6 +140,16 @@ def _real_clips(root: Any) -> list[tuple[np.ndarray, str, str, str]]:
     return out
 
 
+def _trim(wave: np.ndarray, top_db: float = 30.0) -> np.ndarray:
+    """The clip without leading/trailing silence (more than ``top_db`` below its peak): FSDD's
+    "trimmed" clips still hold up to ~0.3 s of silence, which would otherwise count as word
+    frames; the gaps between words are then the only silence, one silence token each."""
+    import librosa
+
+    out, _ = librosa.effects.trim(np.asarray(wave, np.float32), top_db=top_db)
+    return out if len(out) else np.asarray(wave, np.float32)
+
+
 def _interp_log_f0(f0: np.ndarray) -> np.ndarray:
     """log F0 with unvoiced frames linearly interpolated (all unvoiced: zeros)."""
     voiced = f0 > 0
@@ -158,7 +170,7 @@ class _Builder:
     def __init__(self, clips: list[tuple[np.ndarray, str, str, str]], cfg: MelConfig) -> None:
         self.cfg, self.phon = cfg, Phonemizer()
         self.pool: dict[tuple[str, str, str], list[int]] = defaultdict(list)
-        self.waves = [c[0] for c in clips]
+        self.waves = [_trim(c[0]) for c in clips]
         for i, (_, spk, word, split) in enumerate(clips):
             self.pool[(spk, word, split)].append(i)
         self._f0: dict[int, np.ndarray] = {}
@@ -234,15 +246,20 @@ def _normalise(utts: Sequence[Utterance], stats: dict[str, float]) -> None:
             setattr(u, k, np.nan_to_num(v, nan=0.0).astype(np.float32))  # 0-frame tokens: mean
 
 
-def build_corpus(
-    data: Any, root: str | Path | None, seed: int, mel_config: str = "fsdd_8k"
-) -> Corpus:
+MEL_FOR_SOURCE = {"fsdd": "fsdd_8k", "tones": "fsdd_8k", "synth": "synth_16k"}
+
+
+def build_corpus(data: Any, root: str | Path | None, seed: int) -> Corpus:
     """Identities, training / validation utterances, unseen-speaker evaluation items and the
     word judge's clips, all drawn with ``seed`` (every arm of a seed sees the same ones).
 
-    ``data`` is a :class:`~.config.DataConfig`. Seen identities: every speaker except
-    ``unseen_speaker`` at every factor except ``unseen_factor``; the rest are unseen.
+    ``data`` is a :class:`~.config.DataConfig`. FSDD / tones: seen identities are every speaker
+    except ``unseen_speaker`` at every factor except ``unseen_factor``; the rest are unseen.
+    Synth: see :func:`_build_synth`.
     """
+    if data.source == "synth":
+        return _build_synth(data, root, seed)
+    mel_config = MEL_FOR_SOURCE[data.source]
     cfg = MEL_CONFIGS[mel_config]
     clips = tone_clips() if data.source == "tones" else _real_clips(root)
     speakers = sorted({c[1] for c in clips})
@@ -335,3 +352,124 @@ def collate(utts: Sequence[Utterance], speaker_index: dict[int, int] | None = No
     if speaker_index is not None:
         out["speaker"] = torch.tensor([speaker_index[u.identity] for u in utts])
     return out
+
+
+# --- the synthetic multi-speaker corpus: whole sentences, durations from the aligner ---------
+
+
+def _synth_features(root: str | Path | None, factors: tuple[float, ...], per_voice: int,
+                    aligner_steps: int) -> dict[str, Any]:  # fmt: skip
+    """Every (utterance, factor) of the synthetic corpus as an :class:`Utterance` (raw pitch and
+    energy, not yet normalised) with durations from a monotonic aligner trained on the
+    training voices; the same for every seed (memoised per process)."""
+    key = (str(root), factors, per_voice, aligner_steps)
+    if key in _SYNTH_MEMO:
+        return _SYNTH_MEMO[key]
+    from paperzoo.datasets.speech import load_synth_corpus, read_audio
+
+    from .aligner import fit_aligner
+
+    cfg = MEL_CONFIGS["synth_16k"]
+    phon = Phonemizer()
+    clips = load_synth_corpus(root)
+    voices = sorted({c.speaker for c in clips})
+    kept = []
+    for v in voices:
+        kept += [c for c in clips if c.speaker == v][:per_voice]
+    identities = [Identity(v, float(f), next(c.split for c in kept if c.speaker == v) == "train")
+                  for v in voices for f in factors]  # fmt: skip
+    index = {(d.speaker, d.factor): i for i, d in enumerate(identities)}
+    rows: list[dict[str, Any]] = []
+    for c in kept:
+        wave, sr = read_audio(c.path)
+        if sr != cfg.sample_rate:
+            raise ValueError(f"{c.path}: expected {cfg.sample_rate} Hz audio, got {sr} Hz")
+        wave = np.asarray(wave, np.float32)
+        f0 = cfg.pitch(wave, resolution=0.5)
+        for f in factors:
+            w = pseudo_speaker_clip(wave, float(f))
+            mel = cfg.mel(w)
+            t = len(mel)
+            src = np.minimum(np.round(np.arange(t) * f).astype(int), len(f0) - 1)
+            rows.append({"identity": index[(c.speaker, float(f))], "text": c.text,
+                         "digits": Path(c.path).stem.split("_")[-1].startswith("d"),
+                         "tokens": np.asarray(phon.utterance_ids(c.text), np.int64),
+                         "mel": mel, "energy": cfg.energy(w)[:t], "f0": f0[src] * f,
+                         "wave": w})  # fmt: skip
+    seen_rows = [r for r in rows if identities[r["identity"]].seen]
+    aligner = fit_aligner([r["tokens"] for r in seen_rows], [r["mel"] for r in seen_rows],
+                          steps=aligner_steps, seed=0)  # fmt: skip
+    space = phon.index[" "]
+    utts = []
+    for r in rows:
+        durs = aligner.durations(torch.from_numpy(r["tokens"]), torch.from_numpy(r["mel"]))
+        bounds = np.concatenate([[0], np.cumsum(durs)])
+        logf0 = _interp_log_f0(r["f0"])
+        pitch = np.array([logf0[a:b].mean() for a, b in itertools.pairwise(bounds)])
+        energy = np.array([r["energy"][a:b].mean() for a, b in itertools.pairwise(bounds)])
+        words = tuple(r["text"].split())
+        word_frames, k = [], 1
+        for _ in words:  # tokens: " ", phones(w1), " ", ..., " "
+            end = k
+            while r["tokens"][end] != space:
+                end += 1
+            word_frames.append((int(bounds[k]), int(bounds[end])))
+            k = end + 1
+        utts.append((Utterance(r["identity"], words, r["tokens"], durs, pitch, energy, r["mel"],
+                               word_frames, r["wave"]), r["digits"]))  # fmt: skip
+    out = {"identities": identities, "utterances": utts}
+    _SYNTH_MEMO[key] = out
+    return out
+
+
+_SYNTH_MEMO: dict[Any, dict[str, Any]] = {}
+
+
+def _copy(u: Utterance, keep_wave: bool) -> Utterance:
+    return Utterance(u.identity, u.words, u.tokens, u.durations, u.pitch.copy(), u.energy.copy(),
+                     u.mel, u.word_frames, u.wave if keep_wave else None)  # fmt: skip
+
+
+def _build_synth(data: Any, root: str | Path | None, seed: int) -> Corpus:
+    """The synthetic corpus: seen identities are the training voices at every
+    ``synth_factors`` factor; unseen ones the held-out voices at every factor. Validation: up to
+    ``num_val`` utterances of seen identities held out of training; evaluation: per unseen
+    identity, ``refs_per_identity`` references of 1-3 s, each with ``texts_per_ref`` digit
+    strings of the same identity as targets (digits, so the word judge can score them)."""
+    base = _synth_features(root, tuple(float(f) for f in data.synth_factors),
+                           data.synth_per_voice, data.aligner_steps)  # fmt: skip
+    identities: list[Identity] = base["identities"]
+    utts: list[tuple[Utterance, bool]] = base["utterances"]
+    rng = np.random.default_rng(seed)
+    seen = [i for i, d in enumerate(identities) if d.seen]
+    seen_rows = [k for k, (u, _) in enumerate(utts) if identities[u.identity].seen]
+    order = rng.permutation(seen_rows)
+    val_rows = set(order[: min(data.num_val, len(order) // 10)].tolist())
+    train = [_copy(utts[k][0], False) for k in seen_rows if k not in val_rows]
+    val = [_copy(utts[k][0], False) for k in sorted(val_rows)]
+    evals = []
+    cfg = MEL_CONFIGS["synth_16k"]
+    for i in (i for i, d in enumerate(identities) if not d.seen):
+        mine = [(u, dig) for u, dig in utts if u.identity == i]
+        refs = [u for u, _ in mine if 1.0 <= len(u.wave) / cfg.sample_rate <= 3.0]  # type: ignore[arg-type]
+        for r in rng.permutation(len(refs))[: data.refs_per_identity].tolist():
+            ref = refs[r]
+            targets = [u for u, dig in mine if dig and u.words != ref.words]
+            for t in rng.permutation(len(targets))[: data.texts_per_ref].tolist():
+                evals.append(EvalItem(_copy(ref, True), _copy(targets[t], True)))
+    stats_src = np.concatenate([u.pitch for u in train]), np.concatenate([u.energy for u in train])
+    stats = {"pitch_mean": float(np.nanmean(stats_src[0])),
+             "pitch_std": float(np.nanstd(stats_src[0])) or 1.0,
+             "energy_mean": float(np.nanmean(stats_src[1])),
+             "energy_std": float(np.nanstd(stats_src[1])) or 1.0}  # fmt: skip
+    _normalise(train + val + [u for e in evals for u in (e.reference, e.target)], stats)
+    word_clips = []
+    for u, dig in utts:
+        if dig and identities[u.identity].seen:
+            pairs = zip(u.word_frames, u.words)
+            word_clips += [(u.mel[a:b], DIGITS.index(w)) for (a, b), w in pairs if b > a]
+    if len(word_clips) > 3000:
+        word_clips = [
+            word_clips[k] for k in sorted(rng.choice(len(word_clips), 3000, replace=False))
+        ]
+    return Corpus(identities, seen, train, val, evals, word_clips, cfg, stats, "synth_16k")

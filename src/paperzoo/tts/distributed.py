@@ -48,7 +48,7 @@ def parser() -> argparse.ArgumentParser:
         prog="torchrun --nproc_per_node N -m paperzoo.tts.distributed",
         description="Train StyleSpeech (or the additive baseline) with DDP; rank 0 saves it.",
     )
-    p.add_argument("--data", choices=["fsdd", "tones"], default="fsdd")
+    p.add_argument("--data", choices=["fsdd", "synth", "tones"], default="fsdd")
     p.add_argument("--data-root", help="data root holding speech/fsdd (default $PAPERZOO_DATA)")
     p.add_argument("--conditioning", choices=["saln", "add"], default="saln")
     p.add_argument("--steps", type=int, default=6000)

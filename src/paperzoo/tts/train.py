@@ -45,6 +45,10 @@ def preflight(cfg: Config, data_root: Any) -> None:
         from paperzoo.datasets.speech import load_fsdd
 
         load_fsdd(data_root)
+    elif cfg.data.source == "synth":
+        from paperzoo.datasets.speech import load_synth_corpus
+
+        load_synth_corpus(data_root)
     if cfg.eval.resemblyzer:
         import importlib.util
 
@@ -111,11 +115,10 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
 
 def _corpus_and_judges(cfg: Config, ctx: UnitContext, seed: int) -> tuple[Corpus, Any]:
     def build() -> tuple[Corpus, Any]:
-        corpus = build_corpus(cfg.data, ctx.data_root, seed, cfg.mel_config)
+        corpus = build_corpus(cfg.data, ctx.data_root, seed)
         return corpus, fit_judges(corpus, cfg.eval.judge_epochs, cfg.eval.resemblyzer, seed)
 
-    return ctx.cache(("tts", repr(cfg.data), repr(cfg.eval), cfg.mel_config, seed,
-                      str(ctx.data_root)), build)  # fmt: skip
+    return ctx.cache(("tts", repr(cfg.data), repr(cfg.eval), seed, str(ctx.data_root)), build)
 
 
 def _run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
@@ -138,8 +141,7 @@ def _run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
         _style_speech_stage(cfg, model, corpus, ctx, gen, curve)
         steps = t.steps
     timing["s_per_step"] = (time.perf_counter() - t0) / max(1, steps)
-    save_tts(model, ctx.file("model.pt"), cfg.mel_config, **{
-        k: v for k, v in kwargs.items()})  # fmt: skip
+    save_tts(model, ctx.file("model.pt"), corpus.mel_config_name, **kwargs)
     res, examples = evaluate(model, corpus, judges, cfg.eval.griffin_lim_iters)
     out = {"train/val_mel": curve[-1][1], "train/val_mel_change": relative_change(
         [v for _, v in curve])}  # fmt: skip
