@@ -52,3 +52,12 @@ def test_every_gate_makes_the_claims_inconclusive(gate):
 def test_no_claim_without_both_arms():
     cfg = dataclasses.replace(quick(), seeds=[0, 1], arms=["offline", "mma"])
     assert claims(Results(cfg, cfg.seeds, {"offline": {}, "mma": {}})) == []
+
+
+def test_synthetic_corpus_has_no_latency_claim_and_no_alignment_gate():
+    cfg = dataclasses.replace(quick(), seeds=[0, 1], arms=["mma", "mcmma_eps1"])
+    cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, source="synth"),
+                              claims=dataclasses.replace(cfg.claims, claim_eps=[1]))  # fmt: skip
+    (claim,) = claims(Results(cfg, cfg.seeds, {"mma": {}, "mcmma_eps1": {}}))
+    assert claim.id == "mcmma_lower_wer_eps1"
+    assert "heads_aligned" not in {g.name for g in claim.gates}

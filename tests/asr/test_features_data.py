@@ -57,3 +57,19 @@ def test_digit_strings_have_exact_word_ends():
     assert abs(snr - 10) < 0.5
     with pytest.raises(ValueError):
         make_digit_strings([(np.zeros(3), "a", "ten")], 1)
+
+
+def test_synthetic_corpus_splits_by_voice_without_timings(fake_synth_root):
+    pytest.importorskip("librosa")
+    from paperzoo.asr.experiments import synth
+    from paperzoo.asr.recipe import build_corpus
+
+    cfg = synth()
+    data = build_corpus(cfg, fake_synth_root, seed=0)
+    assert {u.speaker for u in data["test"]} == {"v_u"}
+    assert not {u.speaker for u in data["train"] + data["dev"]} & {"v_u"}
+    assert len(data["train"]) + len(data["dev"]) == 12 and len(data["test"]) == 4
+    assert all(u.word_ends == () for u in data["test"])  # WER only
+    vocab = data["vocab"]
+    assert "lamp" in vocab.words and vocab.encode("the lamp is blue")
+    assert all(7900 < len(u.wave) < 12000 for u in data["test"])  # 1-1.3 s at 8 kHz

@@ -192,34 +192,8 @@ def test_resemblyzer_embedding_separates_speakers(corpus):
     assert float(ea @ eb) > float(ea @ ec) - 0.05  # same identity at least as close
 
 
-def _fake_synth_corpus(root):
-    sf = pytest.importorskip("soundfile")
-    base = root / "speech" / "synth_multispeaker"
-    rows, rng = [], np.random.default_rng(0)
-    voices = [("v_a", "train"), ("v_b", "train"), ("v_c", "train"), ("v_u", "unseen")]
-    texts = ["the lamp is blue", "one two three four", "five six seven", "the train is red"]
-    for v, (name, _) in enumerate(voices):
-        for k, text in enumerate(texts):
-            parts = []
-            for j, _w in enumerate(text.split()):
-                t = np.arange(int(0.25 * 16000)) / 16000
-                f0 = 120 + 30 * v + 10 * j
-                parts += [0.3 * np.sin(2 * np.pi * f0 * t), np.zeros(800)]
-            wave = np.concatenate([np.zeros(1600), *parts]) + 1e-3 * rng.normal(size=1)
-            kind = "d" if text.split()[0] in ("one", "five") else "s"
-            rel = f"wavs/{name}/{name}_{kind}{k:03d}.flac"
-            (base / "wavs" / name).mkdir(parents=True, exist_ok=True)
-            sf.write(base / rel, wave.astype(np.float32), 16000, format="FLAC")
-            rows.append(f"{rel}|{name}|{text}")
-    (base / "metadata.csv").write_text("\n".join(rows) + "\n")
-    header = "speaker|engine|voice|gender|accent|suggested_split\n"
-    (base / "speakers.csv").write_text(
-        header + "".join(f"{n}|espeak|x|M|US|{s}\n" for n, s in voices)
-    )
-
-
-def test_synth_corpus_durations_identities_and_items(tmp_path):
-    _fake_synth_corpus(tmp_path)
+def test_synth_corpus_durations_identities_and_items(fake_synth_root):
+    tmp_path = fake_synth_root
     data = DataConfig(source="synth", synth_factors=[0.9, 1.1], aligner_steps=5, num_val=2,
                       refs_per_identity=1, texts_per_ref=2)  # fmt: skip
     c = build_corpus(data, tmp_path, seed=0)

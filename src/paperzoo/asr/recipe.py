@@ -72,8 +72,43 @@ def _clips(cfg: Config, root: Any) -> tuple[list, list, str]:
     return [c for c in clips if c[1] != test], [c for c in clips if c[1] == test], test
 
 
+def _synth_corpus(cfg: Config, root: Any, seed: int) -> tuple[list, list, list, Vocabulary]:
+    """The synthetic corpus at 8 kHz: (train, dev, test) utterances without word timings
+    (``word_ends`` empty) and the vocabulary of every word in the corpus (closed vocabulary,
+    as a BPE inventory would cover the test words)."""
+    import librosa
+
+    from paperzoo.datasets.speech import load_synth_corpus, read_audio
+
+    d = cfg.data
+    rng = np.random.default_rng(seed)
+    clips = load_synth_corpus(root)
+    utts: dict[str, list[DigitUtterance]] = {"train": [], "unseen": []}
+    for c in clips:
+        wave, sr = read_audio(c.path)
+        wave = librosa.resample(np.asarray(wave, np.float32), orig_sr=sr, target_sr=8000)
+        if d.snr_db is not None:
+            power = float(np.mean(wave**2)) or 1e-8
+            wave = wave + rng.normal(size=len(wave)) * np.sqrt(power / 10 ** (d.snr_db / 10))
+        u = DigitUtterance(wave.astype(np.float32), tuple(c.text.split()), (), c.speaker)
+        utts["unseen" if c.split == "unseen" else "train"].append(u)
+    order = rng.permutation(len(utts["train"]))
+    n_dev = min(max(16, len(order) // 10), len(order) // 2)
+    dev = [utts["train"][i] for i in order[:n_dev]]
+    train = [utts["train"][i] for i in order[n_dev:]][: d.num_train]
+    test = [utts["unseen"][i] for i in rng.permutation(len(utts["unseen"]))[: d.num_test]]
+    words = sorted({w for c in clips for w in c.text.split()})
+    return train, dev, test, Vocabulary(tuple(words))
+
+
 def build_corpus(cfg: Config, root: Any, seed: int) -> dict[str, Any]:
     d = cfg.data
+    if d.source == "synth":
+        train, dev, test, vocab = _synth_corpus(cfg, root, seed)
+        feats = LogMel(8000, 40).fit([u.wave for u in train[:200]])
+        cache = {id(u): feats(u.wave) for u in (*train, *dev)}
+        return {"train": train, "dev": dev, "test": test, "features": feats, "cache": cache,
+                "vocab": vocab}  # fmt: skip
     train_clips, test_clips, _ = _clips(cfg, root)
     kw = dict(min_digits=d.min_digits, max_digits=d.max_digits, gap_s=(0.0, d.max_gap_s),
               snr_db=d.snr_db)  # fmt: skip
@@ -84,7 +119,8 @@ def build_corpus(cfg: Config, root: Any, seed: int) -> dict[str, Any]:
     # features of every training / dev utterance once (recomputing them per batch cost a third
     # of a training step); keyed by the utterance object's id, alive as long as this dict
     cache = {id(u): feats(u.wave) for u in (*train, *dev)}
-    return {"train": train, "dev": dev, "test": test, "features": feats, "cache": cache}
+    return {"train": train, "dev": dev, "test": test, "features": feats, "cache": cache,
+            "vocab": Vocabulary(DIGITS)}  # fmt: skip
 
 
 def batch_features(
