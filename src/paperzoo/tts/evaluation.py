@@ -16,7 +16,9 @@ Per evaluation item (reference r, target text with real recording y, generated x
   Griffin-Lim audio of x against the centroid of the real target waveforms, and
   ``resemblyzer_real``: the same for Griffin-Lim audio of y's mel (the vocoder's ceiling);
 * ``style_separation``: between-identity share of the variance of the references' style
-  vectors, sum_d Var_between / sum_d Var_total (0 when the style encoder collapsed).
+  vectors, sum_d Var_between / sum_d Var_total (0 when the style encoder collapsed);
+* ``empty_outputs``: share of items for which the model predicted no frame at all (generated
+  with one frame per token instead, so the other metrics count them as failures).
 """
 
 from __future__ import annotations
@@ -91,13 +93,19 @@ def _unit(v: np.ndarray) -> np.ndarray:
 @torch.no_grad()
 def generate(model: StyleSpeech, reference: Utterance, tokens: np.ndarray) -> dict[str, Any]:
     """x = G(tokens, E(reference mel)) with predicted durations: ``mel`` (T, n_mels),
-    ``durations`` (N,), ``style`` (style_dim,)."""
+    ``durations`` (N,), ``style`` (style_dim,), ``empty`` (the model predicted no frame at all;
+    then one frame per token is generated, and the evaluation counts it)."""
     ref = torch.from_numpy(reference.mel)[None]
     w = model.style(ref, torch.ones(ref.shape[:2], dtype=torch.bool))
-    out = model(torch.from_numpy(tokens)[None], w)
+    tok = torch.from_numpy(tokens)[None]
+    out = model(tok, w)
+    d = torch.clamp(torch.round(torch.exp(out["log_duration"][0]) - 1), min=0).long()
+    empty = int(d.sum()) == 0
+    if empty:  # an (untrained) model that predicts no frames: one per token, and say so
+        d = torch.ones_like(d)
+        out = model(tok, w, durations=d[None])
     mel = out["mel"][0, out["mel_mask"][0]].numpy()
-    d = torch.clamp(torch.round(torch.exp(out["log_duration"][0]) - 1), min=0).long().numpy()
-    return {"mel": mel, "durations": d, "style": w[0].numpy()}
+    return {"mel": mel, "durations": d.numpy(), "style": w[0].numpy(), "empty": empty}
 
 
 def _word_segments(u: Utterance, mel: np.ndarray, durations: np.ndarray) -> list[np.ndarray]:
@@ -156,6 +164,7 @@ def evaluate(
         "intelligibility": float((predict(judges.words, gen_words) == lab).mean()),
         "intelligibility_real": float((predict(judges.words, real_words) == lab).mean()),
         "intelligibility_ratio": 0.0,
+        "empty_outputs": float(np.mean([g["empty"] for g in gens])),
         "style_separation": style_separation(np.stack([g["style"] for g in gens]), idents),
         "frames_ratio": float(
             np.mean([len(g["mel"]) / len(it.target.mel) for it, g in zip(items, gens)])
