@@ -106,14 +106,18 @@ def _paperzoo_line(args: list[str], tmp: Path) -> None:
     cmd = args[0]
     if cmd == "reproduce":
         assert main([*args, "--show-config"]) == 0, args
-    elif cmd in ("list", "data") and args[:2] != ["data", "prepare"]:
+    elif cmd in ("list", "data") and args[:2] not in (
+        ["data", "prepare"],
+        ["data", "build-speech"],
+    ):
         if cmd == "data" and "--data-root" not in args:
             args = [*args, "--data-root", str(tmp / "data")]
         assert main(args) == 0, args
     elif cmd == "report":
         (tmp / "runs").mkdir(exist_ok=True)
         assert main([*args, "--runs", str(tmp / "runs")]) == 0, args
-    else:  # finalize of an example run, data prepare (downloads): parsed only
+    else:  # finalize of an example run, data prepare (downloads), build-speech (needs the
+        # speech synthesizers): parsed only
         _parser().parse_args(args)
 
 
