@@ -34,7 +34,7 @@ def main() -> None:
 
     from paperzoo.tts.aligner import fit_aligner
     from paperzoo.tts.config import DataConfig
-    from paperzoo.tts.data import build_corpus
+    from paperzoo.tts.data import build_corpus, word_frame_spans
 
     torch.set_num_threads(1)
     source = "fsdd"
@@ -50,22 +50,15 @@ def main() -> None:
     model = fit_aligner([u.tokens for u in corpus.train], [u.mel for u in corpus.train],
                         steps=args.steps, seed=args.seed)  # fmt: skip
     train_s = time.perf_counter() - t0
-    errors, centred, iou, space = [], [], [], corpus.train[0].tokens[0]
+    errors, centred, iou = [], [], []
     tests = [e.target for e in corpus.evals]
     for u in tests:
         d = model.durations(torch.from_numpy(u.tokens), torch.from_numpy(u.mel))
-        bounds = np.concatenate([[0], np.cumsum(d)])
-        k = 1
-        for a, b in u.word_frames:
-            end = k
-            while u.tokens[end] != space:
-                end += 1
-            s, e = int(bounds[k]), int(bounds[end])
+        for (a, b), (s, e) in zip(u.word_frames, word_frame_spans(u.tokens, d)):
             errors += [abs(s - a), abs(e - b)]
             centred.append(a <= (s + e) / 2 < b)
             inter = max(0, min(e, b) - max(s, a))
             iou.append(inter / max(1, max(e, b) - min(s, a)))
-            k = end + 1
     e = np.asarray(errors)
     hop_ms = 1000 * corpus.mel_config.hop / corpus.mel_config.sample_rate
     res = {

@@ -15,7 +15,7 @@ from paperzoo.core.claims import judge_all
 from paperzoo.core.engine import Results
 from paperzoo.tts.claims import claims
 from paperzoo.tts.config import Config, DataConfig
-from paperzoo.tts.data import DIGITS, Utterance, build_corpus, collate
+from paperzoo.tts.data import DIGITS, Utterance, build_corpus, collate, word_frame_spans
 from paperzoo.tts.evaluation import _word_segments, style_separation
 from paperzoo.tts.experiments import quick, smoke
 from paperzoo.tts.model import noam
@@ -49,6 +49,7 @@ def test_corpus_layout_is_exact(corpus):
             assert d.max() - d.min() <= 1
             k += n + 1
         assert np.isfinite(u.pitch).all() and np.isfinite(u.energy).all()
+        assert word_frame_spans(u.tokens, u.durations) == u.word_frames
 
 
 def test_identities_and_evaluation_items(corpus):

@@ -13,13 +13,14 @@ cuda``. The energy noise and HeadDrop draws differ per rank (their generator is 
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.distributed as dist
 from torch import nn
+
+from paperzoo.core.distributed import process_group
 
 from .data import DIGITS
 from .model import MMARecognizer, Vocabulary, save_recognizer
@@ -94,17 +95,10 @@ def train_distributed(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if args.device.startswith("cuda"):
-        local = int(os.environ.get("LOCAL_RANK", 0))
-        torch.cuda.set_device(local)
-        args.device = f"cuda:{local}"
-    dist.init_process_group("nccl" if args.device.startswith("cuda") else "gloo")
-    try:
+    with process_group(args.device) as args.device:
         out = train_distributed(args)
-        if out["rank"] == 0:
-            print(f"final loss {out['loss']:.4f}; model: {args.out}")
-    finally:
-        dist.destroy_process_group()
+    if out["rank"] == 0:
+        print(f"final loss {out['loss']:.4f}; model: {args.out}")
     return 0
 
 

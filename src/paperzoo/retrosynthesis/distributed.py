@@ -20,7 +20,6 @@ units in parallel instead).
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,8 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
+
+from paperzoo.core.distributed import process_group
 
 from .chem import MolGraph, batch_graphs, mol_graph
 from .contrastive import ReactionBatch, batch_table, contrastive_loss
@@ -153,19 +154,12 @@ def _val_top1(model: RetCLModel, data: ReactionData, uni: Embeddings) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    backend = "nccl" if args.device.startswith("cuda") else "gloo"
-    if args.device.startswith("cuda"):
-        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
-        args.device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
-    dist.init_process_group(backend)
-    try:
+    with process_group(args.device) as args.device:
         out = train_distributed(args)
-        if out["rank"] == 0:
-            for step, v in out["val_top1"]:
-                print(f"step {step}: validation top-1 {v:.3f}")
-            print(f"best model: {args.out}")
-    finally:
-        dist.destroy_process_group()
+    if out["rank"] == 0:
+        for step, v in out["val_top1"]:
+            print(f"step {step}: validation top-1 {v:.3f}")
+        print(f"best model: {args.out}")
     return 0
 
 

@@ -239,6 +239,22 @@ class _Builder:
         )
 
 
+def word_frame_spans(tokens: np.ndarray, durations: np.ndarray) -> list[tuple[int, int]]:
+    """Each word's (start, end) frame in the layout ``" ", phones(w_1), " ", ..., " "`` (a
+    word is a run of tokens between silence tokens; ``tokens[0]`` is the silence token) under
+    per-token ``durations``."""
+    bounds = np.concatenate([[0], np.cumsum(durations)])
+    space, spans, k = tokens[0], [], 1
+    while k < len(tokens):
+        end = k
+        while end < len(tokens) and tokens[end] != space:
+            end += 1
+        if end > k:
+            spans.append((int(bounds[k]), int(bounds[end])))
+        k = end + 1
+    return spans
+
+
 def _normalise(utts: Sequence[Utterance], stats: dict[str, float]) -> None:
     for u in utts:
         for k in ("pitch", "energy"):
@@ -399,7 +415,6 @@ def _synth_features(root: str | Path | None, factors: tuple[float, ...], per_voi
     seen_rows = [r for r in rows if identities[r["identity"]].seen]
     aligner = fit_aligner([r["tokens"] for r in seen_rows], [r["mel"] for r in seen_rows],
                           steps=aligner_steps, seed=0)  # fmt: skip
-    space = phon.index[" "]
     utts = []
     for r in rows:
         durs = aligner.durations(torch.from_numpy(r["tokens"]), torch.from_numpy(r["mel"]))
@@ -408,13 +423,7 @@ def _synth_features(root: str | Path | None, factors: tuple[float, ...], per_voi
         pitch = np.array([logf0[a:b].mean() for a, b in itertools.pairwise(bounds)])
         energy = np.array([r["energy"][a:b].mean() for a, b in itertools.pairwise(bounds)])
         words = tuple(r["text"].split())
-        word_frames, k = [], 1
-        for _ in words:  # tokens: " ", phones(w1), " ", ..., " "
-            end = k
-            while r["tokens"][end] != space:
-                end += 1
-            word_frames.append((int(bounds[k]), int(bounds[end])))
-            k = end + 1
+        word_frames = word_frame_spans(r["tokens"], durs)
         wave = None if identities[r["identity"]].seen else r["wave"]  # only evaluation needs it
         utts.append((Utterance(r["identity"], words, r["tokens"], durs, pitch, energy, r["mel"],
                                word_frames, wave), r["digits"]))  # fmt: skip

@@ -14,13 +14,14 @@ two optimisers and discriminators run single-process (``paperzoo reproduce tts``
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.distributed as dist
 from torch import nn
+
+from paperzoo.core.distributed import process_group
 
 from .model import StyleSpeech, generator_loss, noam
 from .synthesis import save_tts
@@ -108,17 +109,10 @@ def train_distributed(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if args.device.startswith("cuda"):
-        local = int(os.environ.get("LOCAL_RANK", 0))
-        torch.cuda.set_device(local)
-        args.device = f"cuda:{local}"
-    dist.init_process_group("nccl" if args.device.startswith("cuda") else "gloo")
-    try:
+    with process_group(args.device) as args.device:
         out = train_distributed(args)
-        if out["rank"] == 0:
-            print(f"final loss {out['loss']:.4f}; model: {args.out}")
-    finally:
-        dist.destroy_process_group()
+    if out["rank"] == 0:
+        print(f"final loss {out['loss']:.4f}; model: {args.out}")
     return 0
 
 

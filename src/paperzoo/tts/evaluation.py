@@ -32,7 +32,7 @@ import torch
 
 from .audio import MelConfig, griffin_lim
 from .classifiers import MelClassifier, embed, fit_classifier, predict
-from .data import DIGITS, Corpus, Utterance
+from .data import DIGITS, Corpus, Utterance, word_frame_spans
 from .metrics import dtw_mcd
 from .model import StyleSpeech
 
@@ -111,18 +111,8 @@ def generate(model: StyleSpeech, reference: Utterance, tokens: np.ndarray) -> di
 def _word_segments(u: Utterance, mel: np.ndarray, durations: np.ndarray) -> list[np.ndarray]:
     """The frames of each word of ``u``'s token layout under ``durations`` (a word predicted
     0 frames long gets one silent-looking frame, so it counts as a classification error)."""
-    bounds = np.concatenate([[0], np.cumsum(durations)])
-    segs, k = [], 1  # token 0 is the leading silence; words and silences alternate
-    for _ in u.words:
-        n = len(u.tokens)
-        end = k
-        while end < n and u.tokens[end] != u.tokens[0]:
-            end += 1
-        a, b = int(bounds[k]), int(bounds[end])
-        seg = mel[a:b] if b > a else np.full((1, mel.shape[1]), float(mel.min()))
-        segs.append(seg)
-        k = end + 1
-    return segs
+    floor = np.full((1, mel.shape[1]), float(mel.min()))
+    return [mel[a:b] if b > a else floor for a, b in word_frame_spans(u.tokens, durations)]
 
 
 def evaluate(
