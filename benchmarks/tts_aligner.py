@@ -5,7 +5,7 @@ exactly: FSDD utterances concatenated from single words (paperzoo.tts.data).
 
 Trains :func:`paperzoo.tts.aligner.fit_aligner` on the training utterances (their exact
 durations are never shown to it) and reports, on held-out utterances of unseen identities, the
-mean and 95th percentile of |aligned word start/end - true start/end| in frames (8 ms), the
+mean and 95th percentile of |aligned word start/end - true start/end| in frames (16 ms), the
 share within 2 frames, the share of words whose aligned centre lies inside the true span and the
 mean intersection-over-union of aligned and true word spans. The "true" span of a word is its
 whole clip, low-energy onset and release included, which an aligner may fairly give to the
