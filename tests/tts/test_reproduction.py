@@ -210,3 +210,16 @@ def test_synth_corpus_durations_identities_and_items(fake_synth_root):
         assert set(e.target.words) <= set(DIGITS) and e.target.words != e.reference.words
     assert {label for _, label in c.word_clips} <= set(range(10)) and c.word_clips
     assert len(c.train) + len(c.val) == 6 * 4
+
+
+def test_units_flush_denormals_and_restore_the_process_state():
+    import torch
+
+    from paperzoo.tts.train import _one_thread
+
+    tiny = torch.tensor([1e-39])  # subnormal in float32
+    before = torch.get_num_threads()
+    assert (tiny * 1.0).item() != 0.0
+    with _one_thread():
+        assert (tiny * 1.0).item() == 0.0 and torch.get_num_threads() == 1
+    assert (tiny * 1.0).item() != 0.0 and torch.get_num_threads() == before

@@ -73,13 +73,21 @@ def units(cfg: Config) -> list[Unit]:
 @contextlib.contextmanager
 def _one_thread() -> Iterator[None]:
     """One intra-op thread: batch 16 at d = 64 is many tiny ops, where a second thread only
-    adds synchronisation (and is ruinous on a busy 2-core box); ``--workers`` uses the cores."""
+    adds synchronisation (and is ruinous on a busy 2-core box); ``--workers`` uses the cores.
+
+    Denormal floats are flushed to zero: after ~1,500 steps the trained generator's activations
+    and gradients hold subnormal values, which the CPU handles in microcode; the pilot's step
+    time grew from 240 to 560 ms, and a trained checkpoint's step took 666 ms against 267 ms
+    with flushing (fresh model: 305 vs 267 ms). Values below 1.2e-38 change nothing else."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)
+    flushed = torch.set_flush_denormal(True)
     try:
         yield
     finally:
         torch.set_num_threads(before)
+        if flushed:
+            torch.set_flush_denormal(False)
 
 
 def _model_kwargs(cfg: Config, arm: str, n_mels: int) -> dict[str, Any]:
