@@ -12,17 +12,16 @@ def test_mcd_by_hand_and_under_time_warping():
     rng = np.random.default_rng(0)
     ref = rng.standard_normal((30, 20))
     assert dtw_mcd(ref, ref) == 0.0
-    # a constant cepstral offset of delta in every coefficient: MCD = 10/ln10 sqrt(2 D) delta
-    c = mel_cepstrum(ref)
-    from scipy.fft import idct
-
-    full = np.zeros((30, 20))
-    full[:, 1:14] = c + 0.1
-    full[:, 0] = 0
-    shifted = idct(full, type=2, norm="ortho", axis=-1)
-    want = 10 / np.log(10) * np.sqrt(2 * 13) * 0.1
-    got = dtw_mcd(shifted, ref)
-    assert got == pytest.approx(want, rel=0.05)
+    # log|X_m| = ... + 2 c_3 cos(pi 3 (m + 1/2) / M): adding delta to c_3 of the amplitude
+    # spectrum adds 2 * 2 delta cos(...) to the log *power* mel, and MCD = 10/ln10 sqrt(2) delta
+    m = np.arange(20)
+    delta = 0.1
+    shifted = ref + 4 * delta * np.cos(np.pi * 3 * (m + 0.5) / 20)
+    c = mel_cepstrum(shifted) - mel_cepstrum(ref)
+    assert c[:, 2] == pytest.approx(np.full(30, delta)) and np.abs(np.delete(c, 2, 1)).max() < 1e-12
+    assert dtw_mcd(shifted, ref) == pytest.approx(10 / np.log(10) * np.sqrt(2) * delta)
+    # a level change (c_0, loudness) is not distortion
+    assert dtw_mcd(ref + 3.0, ref) < 1e-9
     slow = np.repeat(ref, 2, axis=0)  # the same speech at half speed
     assert dtw_mcd(slow, ref) < 1e-9
     with pytest.raises(ValueError):
