@@ -7,7 +7,7 @@ On unseen identities, from one 1-3 s reference and a different text:
   its MCD is not worse by more than the margin (the paper's "similar voice, no quality cost");
   ``saln_more_similar_resemblyzer``: the same with Resemblyzer's pretrained encoder when run;
 * ``meta_more_similar``: Meta-StyleSpeech's similarity is above StyleSpeech's. Stated before any
-  run: at this scale (40 training identities, ~1.5k episodes) it is likely inconclusive.
+  run: at this scale (40 training identities, 800 episodes) it is likely inconclusive.
 
 Gates: every compared arm's held-out mel loss converged, its style vectors separate the unseen
 identities (not collapsed), and its generated words stay intelligible relative to real speech.
