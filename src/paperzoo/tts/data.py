@@ -170,17 +170,24 @@ class _Builder:
     def __init__(self, clips: list[tuple[np.ndarray, str, str, str]], cfg: MelConfig) -> None:
         self.cfg, self.phon = cfg, Phonemizer()
         self.pool: dict[tuple[str, str, str], list[int]] = defaultdict(list)
-        self.waves = [_trim(c[0]) for c in clips]
+        self._raw = [c[0] for c in clips]
+        self._trimmed: dict[int, np.ndarray] = {}
         for i, (_, spk, word, split) in enumerate(clips):
             self.pool[(spk, word, split)].append(i)
         self._f0: dict[int, np.ndarray] = {}
+
+    def wave(self, clip: int) -> np.ndarray:
+        """The clip, trimmed on first use (a corpus draws only part of the 3,000 FSDD takes)."""
+        if clip not in self._trimmed:
+            self._trimmed[clip] = _trim(self._raw[clip])
+        return self._trimmed[clip]
 
     def f0(self, clip: int, factor: float, frames: int) -> np.ndarray:
         """F0 (Hz) of the clip played ``factor`` x faster, on its own ``frames`` frames: the
         original clip's pYIN track resampled in time and scaled in frequency (exact for
         tape-style playback up to frame rounding)."""
         if clip not in self._f0:
-            self._f0[clip] = self.cfg.pitch(self.waves[clip], resolution=0.5)
+            self._f0[clip] = self.cfg.pitch(self.wave(clip), resolution=0.5)
         f = self._f0[clip]
         src = np.minimum(np.round(np.arange(frames) * factor).astype(int), len(f) - 1)
         return f[src] * factor
@@ -196,7 +203,7 @@ class _Builder:
         keep_wave: bool,
     ) -> Utterance:
         clip_ids = [int(rng.choice(self.pool[(ident.speaker, w, split)])) for w in words]
-        clips = [pseudo_speaker_clip(self.waves[c], ident.factor) for c in clip_ids]
+        clips = [pseudo_speaker_clip(self.wave(c), ident.factor) for c in clip_ids]
         gaps = rng.integers(0, max_gap + 1, size=len(words) + 1)
         utt = concatenate_words(clips, list(words), ident.name, gaps.tolist())
         mel = self.cfg.mel(utt.wave)
@@ -339,7 +346,7 @@ def build_corpus(data: Any, root: str | Path | None, seed: int) -> Corpus:
         for d, w in enumerate(DIGITS):
             pool = b.pool[(ident.speaker, w, "train")]
             for c in rng.choice(pool, size=min(per_word, len(pool)), replace=False):
-                word_clips.append((cfg.mel(pseudo_speaker_clip(b.waves[int(c)], ident.factor)), d))
+                word_clips.append((cfg.mel(pseudo_speaker_clip(b.wave(int(c)), ident.factor)), d))
     return Corpus(identities, seen, train, val, evals, word_clips, cfg, stats, mel_config)
 
 
