@@ -37,11 +37,11 @@ def main() -> None:
 
     import torch
 
-    from paperzoo.asr.config import Config, DataConfig
     from paperzoo.asr.data import DIGITS
     from paperzoo.asr.decoding import StreamingRecognizer
     from paperzoo.asr.model import MMARecognizer, Vocabulary, load_recognizer
-    from paperzoo.asr.recipe import batch_features, build_corpus, model_kwargs
+    from paperzoo.asr.repro.config import Config, DataConfig
+    from paperzoo.asr.repro.recipe import batch_features, build_corpus, model_kwargs
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)

@@ -81,10 +81,10 @@ def step_times(steps: int, repeats: int) -> dict[str, Any]:
 
 
 def _federation(rounds: int) -> Any:
-    from paperzoo.federated.config import Config, DataConfig, FederationConfig
-    from paperzoo.federated.federation import Federation
     from paperzoo.federated.models import LeNet5
     from paperzoo.federated.partition import classes_per_client_partition
+    from paperzoo.federated.repro.config import Config, DataConfig, FederationConfig
+    from paperzoo.federated.repro.federation import Federation
 
     g = torch.Generator().manual_seed(0)
     y = torch.arange(1000) % 10
@@ -108,7 +108,7 @@ def _flower_fedavg(fed: Any, evaluate_fn: Any) -> Any:
     from flwr.server.strategy import FedAvg
 
     from paperzoo.federated.client import get_weights
-    from paperzoo.federated.federation import make_lr_schedule
+    from paperzoo.federated.repro.federation import make_lr_schedule
 
     torch.manual_seed(fed.seed)
     n = fed.cfg.fl.clients_per_round

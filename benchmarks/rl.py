@@ -41,8 +41,8 @@ def _agent_worker(arm: str, steps: int) -> dict:
     torch.set_num_threads(1)
     import gymnasium as gym
 
-    from paperzoo.rl.experiments import quick
-    from paperzoo.rl.train import build_agent
+    from paperzoo.rl.repro.experiments import quick
+    from paperzoo.rl.repro.train import build_agent
 
     cfg = quick()
     cfg.agent.learning_starts = 500

@@ -39,10 +39,10 @@ def main() -> None:
     import torch
 
     from paperzoo.tts.audio import MEL_CONFIGS, griffin_lim
-    from paperzoo.tts.config import DataConfig, MetaConfig
     from paperzoo.tts.data import build_corpus, collate
     from paperzoo.tts.meta import PhonemeDiscriminator, StyleDiscriminator, meta_episode
     from paperzoo.tts.model import StyleSpeech, generator_loss
+    from paperzoo.tts.repro.config import DataConfig, MetaConfig
     from paperzoo.tts.synthesis import load_tts
     from paperzoo.tts.text import SYMBOLS
 

@@ -33,8 +33,8 @@ def main() -> None:
     import torch
 
     from paperzoo.tts.aligner import fit_aligner
-    from paperzoo.tts.config import DataConfig
     from paperzoo.tts.data import build_corpus, word_frame_spans
+    from paperzoo.tts.repro.config import DataConfig
 
     torch.set_num_threads(1)
     source = "fsdd"

@@ -29,13 +29,13 @@ def test_every_preset_config_lies_inside_its_declared_ranges():
 
 def test_config_choice_lists_match_the_components_they_name():
     from paperzoo.complexity.baselines import MEASURES
-    from paperzoo.complexity.config import MEASURE_NAMES
-    from paperzoo.compression.config import CAPTUM_METHODS, MATCHING_ARMS
-    from paperzoo.compression.train import ARM_LABEL
-    from paperzoo.neural_processes.config import KERNEL_NAMES
+    from paperzoo.complexity.repro.config import MEASURE_NAMES
+    from paperzoo.compression.repro.config import CAPTUM_METHODS, MATCHING_ARMS
+    from paperzoo.compression.repro.train import ARM_LABEL
+    from paperzoo.neural_processes.repro.config import KERNEL_NAMES
     from paperzoo.neural_processes.tasks import KERNELS
-    from paperzoo.quantization.config import QUANT_METHODS
     from paperzoo.quantization.recipes import METHODS
+    from paperzoo.quantization.repro.config import QUANT_METHODS
 
     assert tuple(MEASURES) == MEASURE_NAMES
     assert set(KERNELS) == set(KERNEL_NAMES)

@@ -2,7 +2,7 @@
 
 - core imports no method package and not datasets; datasets imports no method;
 - a method never imports another method;
-- component modules never import train / experiments / cli;
+- a method's top (the paper) never imports its ``repro/`` (the reproduction) or the CLI;
 - importing paperzoo or any method package imports no heavy optional dependency.
 """
 
@@ -72,17 +72,30 @@ def test_shared_packages_import_no_method(sub):
 
 @pytest.mark.parametrize("method", METHODS)
 def test_method_imports_follow_the_layering(method):
+    """A method's top (the paper) never imports its ``repro/`` (the reproduction) nor the CLI;
+    no method imports another."""
     for f in _files(method):
-        role = f.stem
+        in_repro = "repro" in f.relative_to(SRC / method).parts[:-1]
         for name in _imports(f):
             parts = name.split(".")
             if parts[0] != "paperzoo" or len(parts) < 2:
                 continue
             assert parts[1] in SHARED | {method, "__version__"}, f"{f} imports {name}"
-            if role not in ("train", "experiments", "__main__") and parts[1] == method:
-                bad = {"train", "experiments"}
-                assert len(parts) < 3 or parts[2] not in bad, f"component {f} imports {name}"
+            if not in_repro and parts[1] == method:
+                assert len(parts) < 3 or parts[2] != "repro", f"paper module {f} imports {name}"
             assert parts[1] != "cli", f"{f} imports the CLI"
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_method_has_the_two_parts(method):
+    """The paper on top, the reproduction in ``repro/`` with the files every method has; no
+    config, train, claims, figures, experiments or entry-point module left at the top."""
+    repro = SRC / method / "repro"
+    for name in ("__init__", "config", "train", "claims", "figures", "experiments"):
+        assert (repro / f"{name}.py").exists(), f"{method}/repro lacks {name}.py"
+    for name in ("config", "train", "claims", "figures", "experiments", "commands",
+                 "distributed", "recipe", "deploy", "flower_app"):  # fmt: skip
+        assert not (SRC / method / f"{name}.py").exists(), f"{method}/{name}.py belongs in repro/"
 
 
 def test_importing_packages_pulls_no_heavy_optional_dependency():

@@ -5,8 +5,8 @@ import dataclasses
 
 import pytest
 
-from paperzoo.asr.claims import claims
-from paperzoo.asr.experiments import quick
+from paperzoo.asr.repro.claims import claims
+from paperzoo.asr.repro.experiments import quick
 from paperzoo.core.claims import judge_all
 from paperzoo.core.engine import Results
 

@@ -15,7 +15,7 @@ def _worker(rank: int, port: int, out: str) -> None:
     import torch
     import torch.distributed as dist
 
-    from paperzoo.asr.distributed import parser, train_distributed
+    from paperzoo.asr.repro.distributed import parser, train_distributed
 
     torch.set_num_threads(1)
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))

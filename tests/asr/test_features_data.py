@@ -61,8 +61,8 @@ def test_digit_strings_have_exact_word_ends():
 
 def test_synthetic_corpus_splits_by_voice_without_timings(fake_synth_root):
     pytest.importorskip("librosa")
-    from paperzoo.asr.experiments import synth
-    from paperzoo.asr.recipe import build_corpus
+    from paperzoo.asr.repro.experiments import synth
+    from paperzoo.asr.repro.recipe import build_corpus
 
     cfg = synth()
     data = build_corpus(cfg, fake_synth_root, seed=0)

@@ -2,8 +2,8 @@
 
 import dataclasses
 
-from paperzoo.complexity.claims import claims
-from paperzoo.complexity.experiments import quick
+from paperzoo.complexity.repro.claims import claims
+from paperzoo.complexity.repro.experiments import quick
 from paperzoo.core.claims import judge_all
 from paperzoo.core.engine import Results
 

@@ -2,8 +2,8 @@
 
 import dataclasses
 
-from paperzoo.compression.claims import claims
-from paperzoo.compression.experiments import quick
+from paperzoo.compression.repro.claims import claims
+from paperzoo.compression.repro.experiments import quick
 from paperzoo.core.claims import judge_all
 from paperzoo.core.engine import Results
 

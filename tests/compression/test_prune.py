@@ -139,7 +139,7 @@ def test_fit_trains_the_student_in_train_mode_and_keeps_the_teacher_frozen():
 def test_fine_tuning_batches_span_several_epochs():
     # Slicing one epoch's loader capped every pruning iteration at one epoch, whatever
     # epochs_per_iteration asked for; the helper draws as many reshuffled epochs as needed.
-    from paperzoo.compression.train import _batches
+    from paperzoo.compression.repro.train import _batches
 
     x, y = torch.arange(20.0).reshape(20, 1), torch.arange(20) % 3
     got = list(_batches((x, y), 8, 7, seed=0))  # 3 batches per epoch -> 3 epochs' worth

@@ -2,9 +2,9 @@
 
 import dataclasses
 
-from paperzoo.continual.claims import claims
-from paperzoo.continual.config import ClaimConfig
-from paperzoo.continual.experiments import quick
+from paperzoo.continual.repro.claims import claims
+from paperzoo.continual.repro.config import ClaimConfig
+from paperzoo.continual.repro.experiments import quick
 from paperzoo.core.claims import judge_all
 from paperzoo.core.engine import Results
 
@@ -52,7 +52,7 @@ def test_gates_make_every_claim_inconclusive():
 
 
 def _official(ocs_acc):
-    from paperzoo.continual.experiments import official
+    from paperzoo.continual.repro.experiments import official
 
     cfg = official()
     cfg = dataclasses.replace(cfg, seeds=list(range(len(ocs_acc))))

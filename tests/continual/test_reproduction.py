@@ -3,8 +3,8 @@
 import dataclasses
 import json
 
-from paperzoo.continual.config import StreamConfig
-from paperzoo.continual.experiments import smoke
+from paperzoo.continual.repro.config import StreamConfig
+from paperzoo.continual.repro.experiments import smoke
 from paperzoo.core.reproduce import reproduce
 
 

@@ -4,9 +4,9 @@ import dataclasses
 
 from paperzoo.core.claims import judge_all
 from paperzoo.core.engine import Results
-from paperzoo.federated.claims import claims
-from paperzoo.federated.config import ClaimConfig
-from paperzoo.federated.experiments import quick
+from paperzoo.federated.repro.claims import claims
+from paperzoo.federated.repro.config import ClaimConfig
+from paperzoo.federated.repro.experiments import quick
 
 
 def _verdicts(fedmix, fedavg_change=0.001, reference=None):
@@ -76,7 +76,7 @@ def _fake_run():
 
 def test_lambda_and_privacy_tables_pair_seeds(tmp_path):
     from paperzoo.core.runs import RunDir
-    from paperzoo.federated.figures import lambda_figure, tables
+    from paperzoo.federated.repro.figures import lambda_figure, tables
 
     res, ds = _fake_run()
     t = tables(res)

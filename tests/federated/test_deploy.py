@@ -10,16 +10,16 @@ except ModuleNotFoundError:  # Python 3.10: flwr depends on tomli
 
 pytest.importorskip("flwr")
 
-from paperzoo.federated.deploy import main as deploy_main
-from paperzoo.federated.deploy import run_local, write_app
-from paperzoo.federated.flower_app import RUN_CONFIG, config_from_run_config
+from paperzoo.federated.repro.deploy import main as deploy_main
+from paperzoo.federated.repro.deploy import run_local, write_app
+from paperzoo.federated.repro.flower_app import RUN_CONFIG, config_from_run_config
 
 RUN = {"dataset": "synthetic", "num-clients": 3, "num-rounds": 2, "arm": "fedmix"}
 
 
 def _in_process(run_config, faults):
     """The same federation, faults and strategy settings with the in-process driver."""
-    from paperzoo.federated.flower_app import _federation
+    from paperzoo.federated.repro.flower_app import _federation
     from paperzoo.federated.simulation import run_in_process
 
     fed = _federation(run_config)
@@ -62,7 +62,7 @@ def test_written_app_is_a_flower_app_with_every_run_config_key(tmp_path):
     }
     assert flwr["config"] == RUN_CONFIG
     assert meta["project"]["dependencies"] == []  # never installs anything on a node
-    assert "paperzoo.federated.flower_app" in (app / "paperzoo_fedmix_app.py").read_text()
+    assert "paperzoo.federated.repro.flower_app" in (app / "paperzoo_fedmix_app.py").read_text()
 
 
 def test_run_config_is_checked_before_any_process_starts():

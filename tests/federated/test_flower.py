@@ -15,9 +15,9 @@ from paperzoo.federated import (
     set_weights,
     validate_update,
 )
-from paperzoo.federated.config import Config, DataConfig, FederationConfig
-from paperzoo.federated.federation import Federation
 from paperzoo.federated.partition import classes_per_client_partition
+from paperzoo.federated.repro.config import Config, DataConfig, FederationConfig
+from paperzoo.federated.repro.federation import Federation
 
 
 def _federation(num_clients=4, mean_batch_size=0, seed=0):
@@ -206,9 +206,9 @@ def test_in_process_and_flower_simulation_give_identical_rounds():
     import dataclasses
 
     pytest.importorskip("ray")
-    from paperzoo.federated.experiments import smoke
-    from paperzoo.federated.federation import build_federation
-    from paperzoo.federated.train import run_arm
+    from paperzoo.federated.repro.experiments import smoke
+    from paperzoo.federated.repro.federation import build_federation
+    from paperzoo.federated.repro.train import run_arm
 
     cfg = smoke()
     fed = build_federation(cfg, "digits", 0)

@@ -6,8 +6,8 @@ import sys
 import pytest
 
 from paperzoo.core import DataMissingError
-from paperzoo.federated.experiments import paper, quick, smoke
-from paperzoo.federated.federation import load_dataset
+from paperzoo.federated.repro.experiments import paper, quick, smoke
+from paperzoo.federated.repro.federation import load_dataset
 
 
 def test_import_does_not_import_flwr():

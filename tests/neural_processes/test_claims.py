@@ -4,8 +4,8 @@ import dataclasses
 
 from paperzoo.core.claims import judge_all
 from paperzoo.core.engine import Results
-from paperzoo.neural_processes.claims import claims
-from paperzoo.neural_processes.experiments import quick
+from paperzoo.neural_processes.repro.claims import claims
+from paperzoo.neural_processes.repro.experiments import quick
 
 
 def _arms(drop_bnp, ll_bnp, change=0.01):
@@ -80,8 +80,8 @@ def test_claims_follow_the_arms_and_sets_present():
 
 
 def test_image_claims_cover_unseen_classes_and_the_official_image_t_noise():
-    from paperzoo.neural_processes.claims import _describe, clean_and_shifts
-    from paperzoo.neural_processes.experiments import mnist
+    from paperzoo.neural_processes.repro.claims import _describe, clean_and_shifts
+    from paperzoo.neural_processes.repro.experiments import mnist
 
     cfg = mnist()
     assert clean_and_shifts(cfg) == ("seen", ["unseen", "tnoise_random"])

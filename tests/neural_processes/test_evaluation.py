@@ -8,7 +8,7 @@ import torch
 
 from paperzoo.core.reproduce import reproduce
 from paperzoo.neural_processes import CNP
-from paperzoo.neural_processes.evaluation import evaluate, gp_tasks, load_trained, main
+from paperzoo.neural_processes.repro.evaluation import evaluate, gp_tasks, load_trained, main
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +87,8 @@ def test_command_line(run, capsys):
 
 
 def test_run_evaluation_sets_follow_the_config():
-    from paperzoo.neural_processes.experiments import smoke
-    from paperzoo.neural_processes.train import _gp_data
+    from paperzoo.neural_processes.repro.experiments import smoke
+    from paperzoo.neural_processes.repro.train import _gp_data
 
     cfg = smoke()
     cfg.eval.num_batches = 1

@@ -3,7 +3,7 @@
 import pytest
 
 from paperzoo.core import config_from_dict, config_to_dict, get_experiment
-from paperzoo.neural_processes.config import Config
+from paperzoo.neural_processes.repro.config import Config
 
 
 @pytest.mark.parametrize(

@@ -90,3 +90,12 @@ def test_series_tasks_from_a_real_series():
         series_tasks(years[:20], pops[:20])
     with pytest.raises(ValueError, match="pops"):
         series_tasks(years, pops[:, :1])
+
+
+def test_config_rates_are_the_simulators():
+    """The torch-free config repeats the simulator's rates; they must not drift apart."""
+    from paperzoo.neural_processes.predator_prey import MISMATCH_THETA, OFFICIAL_THETA
+    from paperzoo.neural_processes.repro.config import LV_MISMATCH_THETA, LV_THETA
+
+    assert LV_THETA == OFFICIAL_THETA
+    assert LV_MISMATCH_THETA == MISMATCH_THETA

@@ -5,9 +5,9 @@ import dataclasses
 
 from paperzoo.core.claims import judge_all
 from paperzoo.core.engine import Results
-from paperzoo.quantization.claims import claims
-from paperzoo.quantization.config import EstimatorConfig, QuantConfig
-from paperzoo.quantization.experiments import quick
+from paperzoo.quantization.repro.claims import claims
+from paperzoo.quantization.repro.config import EstimatorConfig, QuantConfig
+from paperzoo.quantization.repro.experiments import quick
 
 
 def _verdicts(

@@ -6,8 +6,13 @@ import pytest
 
 from paperzoo.core import DataMissingError
 from paperzoo.core.reproduce import reproduce
-from paperzoo.quantization.config import BitwidthConfig, DataConfig, EstimatorConfig, QuantConfig
-from paperzoo.quantization.experiments import paper, smoke
+from paperzoo.quantization.repro.config import (
+    BitwidthConfig,
+    DataConfig,
+    EstimatorConfig,
+    QuantConfig,
+)
+from paperzoo.quantization.repro.experiments import paper, smoke
 
 
 def test_tiny_run_gives_finite_metrics_and_declared_claims(tmp_path):
@@ -58,7 +63,7 @@ def test_paper_preset_without_cifar_fails_with_a_clear_message(tmp_path):
 
 
 def test_pick_learned_takes_the_largest_average_within_the_budget():
-    from paperzoo.quantization.train import pick_learned
+    from paperzoo.quantization.repro.train import pick_learned
 
     c = [
         {"penalty": 0.001, "bits/param_weighted": 3.4},

@@ -13,10 +13,10 @@ from paperzoo.cli import main
 from paperzoo.core.claims import judge_all
 from paperzoo.core.engine import Results
 from paperzoo.retrosynthesis import RetCLModel, load_model, save_model
-from paperzoo.retrosynthesis.claims import claims
 from paperzoo.retrosynthesis.data import ReactionData, toy_reactions
-from paperzoo.retrosynthesis.experiments import quick, smoke
-from paperzoo.retrosynthesis.train import num_negatives, units
+from paperzoo.retrosynthesis.repro.claims import claims
+from paperzoo.retrosynthesis.repro.experiments import quick, smoke
+from paperzoo.retrosynthesis.repro.train import num_negatives, units
 
 
 def test_units_pair_seeds_and_baselines_repeat_their_first_seed():

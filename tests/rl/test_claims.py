@@ -4,8 +4,8 @@ import dataclasses
 
 from paperzoo.core.claims import judge_all
 from paperzoo.core.engine import Results
-from paperzoo.rl.claims import claims
-from paperzoo.rl.experiments import quick
+from paperzoo.rl.repro.claims import claims
+from paperzoo.rl.repro.experiments import quick
 
 
 def _arm(auc, bias, final=-150.0, ess=None, ratio=None, change=0.02):

@@ -13,14 +13,14 @@ pytest.importorskip("librosa")
 
 from paperzoo.core.claims import judge_all
 from paperzoo.core.engine import Results
-from paperzoo.tts.claims import claims
-from paperzoo.tts.config import Config, DataConfig
 from paperzoo.tts.data import DIGITS, Utterance, build_corpus, collate, word_frame_spans
 from paperzoo.tts.evaluation import _word_segments, style_separation
-from paperzoo.tts.experiments import quick, smoke
 from paperzoo.tts.model import noam
+from paperzoo.tts.repro.claims import claims
+from paperzoo.tts.repro.config import Config, DataConfig
+from paperzoo.tts.repro.experiments import quick, smoke
+from paperzoo.tts.repro.train import units
 from paperzoo.tts.text import Phonemizer
-from paperzoo.tts.train import units
 
 
 @pytest.fixture(scope="module")
@@ -215,7 +215,7 @@ def test_synth_corpus_durations_identities_and_items(fake_synth_root):
 def test_units_flush_denormals_and_restore_the_process_state():
     import torch
 
-    from paperzoo.tts.train import _one_thread
+    from paperzoo.tts.repro.train import _one_thread
 
     tiny = torch.tensor([1e-39])  # subnormal in float32
     before = torch.get_num_threads()

@@ -702,7 +702,7 @@ def run_units(
     """Run every unit not finished yet; return all records in the order of ``units``.
 
     Args:
-        module: the method's train module (``"paperzoo.neural_processes.train"``).
+        module: the method's train module (``"paperzoo.neural_processes.repro.train"``).
         workers: local processes (``executor="local"``); 1 runs in this process.
         threads: torch threads per unit (default: the current setting with one local worker,
             else cores // workers, at least 1). Equal numbers across executors need equal

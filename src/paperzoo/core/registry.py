@@ -1,11 +1,11 @@
 """Registry of (method, preset) experiments, discovered lazily.
 
-A method package registers its presets in its ``experiments.py`` with :func:`register`; its train
-module (``units``/``run_unit``/``claims``, see :mod:`paperzoo.core.engine`) is named by a string
+A method package registers its presets in its ``repro/experiments.py`` with :func:`register`;
+its train module (``units``/``run_unit``/``claims``, see :mod:`paperzoo.core.engine`) is named by a string
 and imported only when a run starts, so ``paperzoo list`` never imports training code or heavy
 optional dependencies.
 
-Discovery imports ``paperzoo.<package>.experiments`` for every sub-package that has one; the
+Discovery imports ``paperzoo.<package>.repro.experiments`` for every sub-package that has one; the
 core and datasets packages are never methods.
 """
 
@@ -96,14 +96,14 @@ def register(
 ) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
     """Decorator for a zero-argument function that returns a preset's config.
 
-    ``module`` is the train module (default ``paperzoo.<method>.train``).
+    ``module`` is the train module (default ``paperzoo.<method>.repro.train``).
 
     >>> @register("demo_method", "smoke", cpu_minutes=0.2, module="mypkg.train")
     ... def smoke():
     ...     '''Tiny run for tests.'''
     ...     return MyConfig(steps=10)
     """
-    module = module or f"paperzoo.{method}.train"
+    module = module or f"paperzoo.{method}.repro.train"
 
     def deco(fn: Callable[[], Any]) -> Callable[[], Any]:
         key = (method, preset)
@@ -135,14 +135,14 @@ def discover() -> None:
     for info in sorted(pkgutil.iter_modules(paperzoo.__path__), key=lambda i: i.name):
         if not info.ispkg or info.name in _NOT_METHODS:
             continue
-        name = f"paperzoo.{info.name}.experiments"
+        name = f"paperzoo.{info.name}.repro.experiments"
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name)
     _DISCOVERED = True
 
 
 def method_commands() -> list[Any]:
-    """Command modules of the methods (``paperzoo.<method>.commands``), for the CLI.
+    """Command modules of the methods (``paperzoo.<method>.repro.commands``), for the CLI.
 
     Such a module defines ``COMMAND`` (the sub-command name, e.g. ``"retro"``), ``HELP`` (one
     line), ``add_arguments(parser)`` and ``run(args) -> int``, and imports nothing heavy at
@@ -154,7 +154,7 @@ def method_commands() -> list[Any]:
     for info in sorted(pkgutil.iter_modules(paperzoo.__path__), key=lambda i: i.name):
         if not info.ispkg or info.name in _NOT_METHODS:
             continue
-        name = f"paperzoo.{info.name}.commands"
+        name = f"paperzoo.{info.name}.repro.commands"
         if importlib.util.find_spec(name) is not None:
             mod = importlib.import_module(name)
             missing = [

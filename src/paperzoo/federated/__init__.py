@@ -61,8 +61,6 @@ _LAZY = {
     "run_in_process": "simulation",
     "run_flower_simulation": "simulation",
     "flower_apps": "simulation",
-    "run_local": "deploy",
-    "write_app": "deploy",
 }
 
 __all__ = [
@@ -100,12 +98,10 @@ __all__ = [
     "privatize_means",
     "run_flower_simulation",
     "run_in_process",
-    "run_local",
     "sample_partners",
     "set_weights",
     "soft_cross_entropy",
     "validate_update",
-    "write_app",
 ]
 
 

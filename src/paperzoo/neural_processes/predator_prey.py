@@ -37,7 +37,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .config import LV_MISMATCH_THETA, LV_THETA
 from .tasks import Task
 
 __all__ = [
@@ -51,11 +50,11 @@ __all__ = [
     "standardize",
 ]
 
-OFFICIAL_THETA = LV_THETA
+OFFICIAL_THETA = (0.01, 0.5, 1.0, 0.01)
 """Official rates (prey birth per encounter, prey death, predator birth, predator death per
 encounter)."""
 
-MISMATCH_THETA = LV_MISMATCH_THETA
+MISMATCH_THETA = (0.005, 0.5, 1.0, 0.02)
 """The mismatched simulator: encounters feed the prey half as much and kill predators twice as
 often, so populations cycle around other levels with another period (pre-registered)."""
 

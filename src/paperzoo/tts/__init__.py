@@ -10,7 +10,7 @@ vocoders (``vocoder``, ``audio``), the judges and unseen-speaker
 evaluation (``classifiers``, ``evaluation``: in-house speaker embedding, Resemblyzer, digit
 intelligibility, style separation), ``synthesize`` and ``paperzoo tts say``; the reproduction
 is ``paperzoo reproduce tts`` (``train``, ``claims``, ``experiments``), DDP training
-``python -m paperzoo.tts.distributed`` under torchrun.
+``python -m paperzoo.tts.repro.distributed`` under torchrun.
 """
 
 from __future__ import annotations

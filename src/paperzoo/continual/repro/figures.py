@@ -10,8 +10,8 @@ from paperzoo.core import Results, RunDir
 from paperzoo.core.plots import bar_ci, new_figure, save_figure
 from paperzoo.core.results import summarize
 
+from ..metrics import forgetting_per_task
 from .config import Config
-from .metrics import forgetting_per_task
 
 __all__ = ["figures", "notes", "tables"]
 

@@ -22,9 +22,9 @@ from torch import nn
 
 from paperzoo.datasets import ArraySplit, stratified_subset
 
+from ..models import build_model
+from ..partition import classes_per_client_partition, dirichlet_partition, iid_partition
 from .config import Config
-from .models import build_model
-from .partition import classes_per_client_partition, dirichlet_partition, iid_partition
 
 __all__ = ["Federation", "build_federation", "load_dataset", "make_lr_schedule"]
 
@@ -113,7 +113,7 @@ class Federation:
 
     def client_fn(self, arm: str, faults: dict[str, str] | None = None) -> Callable[[str], Any]:
         """``cid -> Flower NumPyClient`` for ``arm``; ``faults`` maps cids to FaultyClient modes."""
-        from .client import FaultyClient, make_client
+        from ..client import FaultyClient, make_client
 
         onehot = torch.nn.functional.one_hot(self.y_train, self.num_classes).float()
 
@@ -149,8 +149,8 @@ class Federation:
         """Flower ``evaluate_fn``: test loss/accuracy of the global model on the server, in
         round 0 (the initial model) and the rounds of ``Config.eval_rounds`` (None otherwise,
         which Flower skips)."""
-        from .client import set_weights
-        from .local_training import evaluate_accuracy
+        from ..client import set_weights
+        from ..local_training import evaluate_accuracy
 
         model = self.model_fn()
         k, last = self.cfg.eval_every, self.cfg.fl.num_rounds
@@ -170,8 +170,8 @@ class Federation:
         """A ``MeanAugmentedFedAvg`` for ``arm`` with seeded initial weights and lr schedule."""
         from flwr.common import ndarrays_to_parameters
 
-        from .client import get_weights
-        from .strategy import MeanAugmentedFedAvg
+        from ..client import get_weights
+        from ..strategy import MeanAugmentedFedAvg
 
         torch.manual_seed(self.seed)
         init = get_weights(self.model_fn())

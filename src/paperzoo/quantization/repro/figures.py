@@ -12,9 +12,9 @@ from paperzoo.core import Results, RunDir
 from paperzoo.core.plots import new_figure, save_figure
 from paperzoo.core.results import ci95
 
+from ..estimators import slope_contrast
+from ..recipes import METHODS, first_last_layers
 from .config import Config
-from .estimators import slope_contrast
-from .recipes import METHODS, first_last_layers
 
 __all__ = ["figures", "notes", "tables"]
 

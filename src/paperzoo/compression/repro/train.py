@@ -20,14 +20,14 @@ from paperzoo.core import Unit, UnitContext, make_generator
 from paperzoo.core import seed_everything as _seed
 from paperzoo.datasets import make_loader
 
-from .cluttered import make_cluttered_digits
+from ..cluttered import make_cluttered_digits
+from ..distill import DistillationObjective, fit
+from ..gradcam import grad_cam
+from ..localization import captum_attribution, localization_scores, map_agreement
+from ..matching import AttributionMatchingLoss
+from ..models import SmallVGG
+from ..prune import FineTuneObjective, iterative_magnitude_pruning, l1_filter_prune, sparsity
 from .config import Config
-from .distill import DistillationObjective, fit
-from .gradcam import grad_cam
-from .localization import captum_attribution, localization_scores, map_agreement
-from .matching import AttributionMatchingLoss
-from .models import SmallVGG
-from .prune import FineTuneObjective, iterative_magnitude_pruning, l1_filter_prune, sparsity
 
 __all__ = [
     "ARM_LABEL",

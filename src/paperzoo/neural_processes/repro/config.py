@@ -24,9 +24,11 @@ KERNEL_NAMES = ("rbf", "matern", "periodic")
 """GP kernel families (``tasks.KERNELS`` holds their classes)."""
 
 LV_THETA = (0.01, 0.5, 1.0, 0.01)
-"""Official Lotka-Volterra rates (see ``predator_prey``)."""
+"""Official Lotka-Volterra rates: ``predator_prey.OFFICIAL_THETA``, repeated here so that the
+config imports no torch (a test checks that both agree)."""
 LV_MISMATCH_THETA = (0.005, 0.5, 1.0, 0.02)
-"""The mismatched simulator's rates (pre-registered, see ``predator_prey``)."""
+"""The mismatched simulator's rates: ``predator_prey.MISMATCH_THETA`` (pre-registered;
+repeated here like ``LV_THETA``)."""
 
 MODEL_NAMES = ("CNP", "NP", "CANP", "ANP", "BNP", "BANP")
 """The six arms (``models.MODELS`` holds their classes)."""

@@ -24,18 +24,18 @@ from paperzoo.core import (
     seed_everything,
 )
 
-from .config import Config, RegimeConfig
-from .evaluation import compare_regularisers, gap_prediction, nc_predict, transfer
-from .learners import LearnerMLP, init_learner_params
-from .model import NeuralComplexity
-from .tasks import (
+from ..evaluation import compare_regularisers, gap_prediction, nc_predict, transfer
+from ..learners import LearnerMLP, init_learner_params
+from ..model import NeuralComplexity
+from ..tasks import (
     FewShotClassification,
     MixtureTasks,
     PolynomialTasks,
     SinusoidTasks,
     pca_features,
 )
-from .trainer import NeuralComplexityTrainer, collect_snapshots, gap_prediction_metrics
+from ..trainer import NeuralComplexityTrainer, collect_snapshots, gap_prediction_metrics
+from .config import Config, RegimeConfig
 
 __all__ = ["preflight", "run_unit", "units"]
 

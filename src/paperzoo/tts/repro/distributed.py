@@ -1,6 +1,6 @@
 """Training StyleSpeech on several processes or machines with PyTorch DDP.
 
-    torchrun --nproc_per_node 2 -m paperzoo.tts.distributed --data-root ../shared/data \\
+    torchrun --nproc_per_node 2 -m paperzoo.tts.repro.distributed --data-root ../shared/data \\
         --conditioning saln --steps 6000 --batch-size 16 --out tts.pt
 
 Every rank builds the same corpus (same seed) and the same initial model; each draws its own
@@ -23,9 +23,9 @@ from torch import nn
 
 from paperzoo.core.distributed import process_group
 
-from .model import StyleSpeech, generator_loss, noam
-from .synthesis import save_tts
-from .text import SYMBOLS
+from ..model import StyleSpeech, generator_loss, noam
+from ..synthesis import save_tts
+from ..text import SYMBOLS
 
 __all__ = ["main", "parser", "train_distributed"]
 
@@ -46,7 +46,7 @@ class _Loss(nn.Module):
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="torchrun --nproc_per_node N -m paperzoo.tts.distributed",
+        prog="torchrun --nproc_per_node N -m paperzoo.tts.repro.distributed",
         description="Train StyleSpeech (or the additive baseline) with DDP; rank 0 saves it.",
     )
     p.add_argument("--data", choices=["fsdd", "synth", "tones"], default="fsdd")
@@ -66,8 +66,8 @@ def parser() -> argparse.ArgumentParser:
 def train_distributed(args: argparse.Namespace) -> dict[str, Any]:
     """One process's part (the process group must be initialised); returns its rank, the
     final loss and a parameter checksum (equal on every rank when the replicas agree)."""
+    from ..data import build_corpus, collate
     from .config import DataConfig
-    from .data import build_corpus, collate
 
     rank, world = dist.get_rank(), dist.get_world_size()
     if args.batch_size % world:

@@ -16,11 +16,10 @@ import torch
 
 from paperzoo.core import Unit, UnitContext, seed_everything
 
-from .config import ARMS, SETTINGS, Config
-from .metrics import average_accuracy, forgetting, noise_share
-from .models import OfficialMLP
-from .scenarios import Task, dataset_sequence, rotated_stream
-from .strategies import (
+from ..metrics import average_accuracy, forgetting, noise_share
+from ..models import OfficialMLP
+from ..scenarios import Task, dataset_sequence, rotated_stream
+from ..strategies import (
     AGEM,
     OCS,
     ContinualStrategy,
@@ -29,6 +28,7 @@ from .strategies import (
     Uniform,
     UniformBalanced,
 )
+from .config import ARMS, SETTINGS, Config
 
 __all__ = [
     "make_strategy",

@@ -3,8 +3,8 @@ Deployment Runtime (SuperLink + SuperNodes + ``flwr run``) and Simulation Runtim
 
 Paper: FedMix (Yoon et al., ICLR 2021), https://arxiv.org/abs/2107.00233.
 
-Both apps build the same :class:`~paperzoo.federated.federation.Federation` from the run config
-(``[tool.flwr.app.config]`` of the app's ``pyproject.toml``, overridable with
+Both apps build the same :class:`~paperzoo.federated.repro.federation.Federation` from the run
+config (``[tool.flwr.app.config]`` of the app's ``pyproject.toml``, overridable with
 ``flwr run --run-config``), so a SuperNode started with ``--node-config "partition-id=K"`` holds
 exactly the data the simulation gives client K, and only its means and model updates leave it.
 The ServerApp runs :class:`~paperzoo.federated.strategy.MeanAugmentedFedAvg` in Flower's
@@ -56,7 +56,7 @@ RUN_CONFIG: dict[str, Any] = {
 
 
 def config_from_run_config(run_config: dict[str, Any]) -> Any:
-    """A :class:`~paperzoo.federated.config.Config` from a Flower run config (unknown keys are
+    """A :class:`~paperzoo.federated.repro.config.Config` from a Flower run config (unknown keys are
     refused, so a typo in ``--run-config`` fails instead of being ignored)."""
     from .config import Config, DataConfig, FederationConfig
 
@@ -154,7 +154,7 @@ def _server_fn(context: Any) -> ServerAppComponents:
 
 
 def _client_fn(context: Any) -> Any:
-    from .client import FaultyClient
+    from ..client import FaultyClient
 
     rc, nc = dict(context.run_config), dict(context.node_config)
     if "partition-id" not in nc:

@@ -16,12 +16,12 @@ import torch
 from paperzoo.core import Unit, UnitContext, make_generator
 from paperzoo.core.engine import absolute_change
 
+from ..metrics import predictive_quantile
+from ..models import MODELS, NeuralProcess
+from ..tasks import GPTaskSampler, ImageCompletionSampler, Task, add_t_noise, make_kernel
 from .claims import clean_and_shifts
 from .config import Config
 from .evaluation import CALIBRATION_GRID, MODEL_FILE, build_model, evaluate, gp_tasks
-from .metrics import predictive_quantile
-from .models import MODELS, NeuralProcess
-from .tasks import GPTaskSampler, ImageCompletionSampler, Task, add_t_noise, make_kernel
 
 __all__ = [
     "CALIBRATION_GRID",
@@ -125,7 +125,7 @@ def _image_data(cfg: Config, ctx: UnitContext) -> _Data:
 
 
 def _lotka_volterra_data(cfg: Config) -> _Data:
-    from .predator_prey import LotkaVolterraSampler, simulate_pool
+    from ..predator_prey import LotkaVolterraSampler, simulate_pool
 
     t, ev, m = cfg.task, cfg.eval, cfg.task.max_num_points
     n_eval = max(100, ev.num_batches)  # series in each evaluation pool

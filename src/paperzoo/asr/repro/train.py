@@ -17,11 +17,11 @@ import torch
 from paperzoo.core import Unit, UnitContext, seed_everything
 from paperzoo.core.engine import relative_change
 
+from ..decoding import transcribe
+from ..features import LogMel
+from ..metrics import error_rates, latencies
+from ..model import MMARecognizer, Vocabulary, save_recognizer
 from .config import Config
-from .decoding import transcribe
-from .features import LogMel
-from .metrics import error_rates, latencies
-from .model import MMARecognizer, Vocabulary, save_recognizer
 from .recipe import arm_spec, batch_features, build_corpus, model_kwargs
 
 __all__ = ["preflight", "run_unit", "units"]

@@ -18,11 +18,10 @@ from torch import nn
 from paperzoo.core import Unit, UnitContext, make_generator
 from paperzoo.datasets import ArraySplit, stratified_subset
 
-from .bitwidth import allocate_bits, expected_average_bits
-from .config import Config
-from .convert import quantize_model, quantized_layers
-from .gradient_study import estimator_study
-from .recipes import (
+from ..bitwidth import allocate_bits, expected_average_bits
+from ..convert import quantize_model, quantized_layers
+from ..gradient_study import estimator_study
+from ..recipes import (
     METHODS,
     build_float_model,
     first_last_layers,
@@ -33,6 +32,7 @@ from .recipes import (
     quantization_metrics,
     test_error,
 )
+from .config import Config
 
 __all__ = [
     "pick_learned",

@@ -1,6 +1,6 @@
 """RetCL training on several processes or machines with PyTorch DDP (``torchrun``).
 
-    torchrun --nproc_per_node 2 -m paperzoo.retrosynthesis.distributed \\
+    torchrun --nproc_per_node 2 -m paperzoo.retrosynthesis.repro.distributed \\
         --data-root ../shared/data --steps 8000 --batch-size 32 --negatives 4 --out model.pt
 
 Every process trains the same model on its own share of each global batch (``batch_size /
@@ -30,13 +30,13 @@ from torch import nn
 
 from paperzoo.core.distributed import process_group
 
-from .chem import MolGraph, batch_graphs, mol_graph
-from .contrastive import ReactionBatch, batch_table, contrastive_loss
-from .data import ReactionData, load_reactions, toy_reactions
-from .encoder import Embeddings, RetCLModel
-from .metrics import first_hit_ranks, topk_accuracy
-from .predict import save_model
-from .selection import embed_graphs, propose
+from ..chem import MolGraph, batch_graphs, mol_graph
+from ..contrastive import ReactionBatch, batch_table, contrastive_loss
+from ..data import ReactionData, load_reactions, toy_reactions
+from ..encoder import Embeddings, RetCLModel
+from ..metrics import first_hit_ranks, topk_accuracy
+from ..predict import save_model
+from ..selection import embed_graphs, propose
 
 __all__ = ["main", "parser", "train_distributed"]
 
@@ -54,7 +54,7 @@ class _Loss(nn.Module):
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="torchrun --nproc_per_node N -m paperzoo.retrosynthesis.distributed",
+        prog="torchrun --nproc_per_node N -m paperzoo.retrosynthesis.repro.distributed",
         description="Train RetCL with DDP; rank 0 writes the best-validation model.",
     )
     p.add_argument("--data", choices=["uspto50k", "toy"], default="uspto50k")

@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..data import DIGITS, DigitUtterance, make_digit_strings
+from ..features import LogMel
+from ..model import Vocabulary
 from .config import Config
-from .data import DIGITS, DigitUtterance, make_digit_strings
-from .features import LogMel
-from .model import Vocabulary
 
 __all__ = ["arm_spec", "batch_features", "build_corpus", "model_kwargs", "tone_clips"]
 

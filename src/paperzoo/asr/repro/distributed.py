@@ -1,6 +1,6 @@
 """Training the streaming recogniser on several processes or machines with PyTorch DDP.
 
-    torchrun --nproc_per_node 2 -m paperzoo.asr.distributed --data-root ../shared/data \\
+    torchrun --nproc_per_node 2 -m paperzoo.asr.repro.distributed --data-root ../shared/data \\
         --arm mcmma_eps1 --steps 4000 --batch-size 16 --out model.pt
 
 Each process draws its own share of every global batch (``batch_size / world size``
@@ -22,8 +22,8 @@ from torch import nn
 
 from paperzoo.core.distributed import process_group
 
-from .data import DIGITS
-from .model import MMARecognizer, Vocabulary, save_recognizer
+from ..data import DIGITS
+from ..model import MMARecognizer, Vocabulary, save_recognizer
 
 __all__ = ["main", "parser", "train_distributed"]
 
@@ -39,7 +39,7 @@ class _Loss(nn.Module):
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="torchrun --nproc_per_node N -m paperzoo.asr.distributed",
+        prog="torchrun --nproc_per_node N -m paperzoo.asr.repro.distributed",
         description="Train one arm of the streaming recogniser with DDP; rank 0 saves it.",
     )
     p.add_argument("--data", choices=["fsdd", "tones"], default="fsdd")

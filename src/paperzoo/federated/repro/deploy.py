@@ -1,11 +1,11 @@
 """A real deployment on Flower's Deployment Runtime: a SuperLink, one SuperNode per client and
-``flwr run`` of the package's Flower App (:mod:`paperzoo.federated.flower_app`).
+``flwr run`` of the package's Flower App (:mod:`paperzoo.federated.repro.flower_app`).
 
 Paper: FedMix (Yoon et al., ICLR 2021), https://arxiv.org/abs/2107.00233.
 
 Everything on one machine (loopback), in one command::
 
-    python -m paperzoo.federated.deploy local --num-clients 3 --rounds 2 --arm fedmix \\
+    python -m paperzoo.federated.repro.deploy local --num-clients 3 --rounds 2 --arm fedmix \\
         --fault 2=nan --out runs/federated/deploy.json
 
 starts ``flower-superlink``, ``--num-clients`` ``flower-supernode`` processes (each with
@@ -17,7 +17,7 @@ SuperNode K misbehave in training rounds (``crash``, ``nan``, ``shape``, ``slow`
 On several machines, with the same Python environment (``pip install 'paperzoo[fl]'``)
 everywhere::
 
-    python -m paperzoo.federated.deploy app ./fedmix-app          # writes the Flower App
+    python -m paperzoo.federated.repro.deploy app ./fedmix-app          # writes the Flower App
     flower-superlink --insecure --disable-runtime-dependency-installation \
         --host 0.0.0.0 --port 9091                                 # on the server host
     flower-supernode --insecure --superlink SERVER:9091 \
@@ -64,7 +64,7 @@ def _toml_value(v: Any) -> str:
 def write_app(directory: str | Path) -> Path:
     """Write the Flower App (``pyproject.toml`` + a two-line module) into ``directory``.
 
-    The module imports :mod:`paperzoo.federated.flower_app`, so every node needs paperzoo
+    The module imports :mod:`paperzoo.federated.repro.flower_app`, so every node needs paperzoo
     installed; the app itself is a few hundred bytes.
     """
     from .flower_app import RUN_CONFIG
@@ -100,7 +100,7 @@ clientapp = "{APP_MODULE}:client_app"
     )
     (d / f"{APP_MODULE}.py").write_text(
         '"""FedMix Flower App: the apps live in the installed paperzoo package."""\n\n'
-        "from paperzoo.federated.flower_app import client_app, server_app\n\n"
+        "from paperzoo.federated.repro.flower_app import client_app, server_app\n\n"
         '__all__ = ["client_app", "server_app"]\n'
     )
     return d
@@ -157,7 +157,7 @@ def run_local(
     """Run one federation on loopback with Flower's Deployment Runtime; return its summary.
 
     Args:
-        run_config: keys of :data:`~paperzoo.federated.flower_app.RUN_CONFIG` (``out`` is set
+        run_config: keys of :data:`~paperzoo.federated.repro.flower_app.RUN_CONFIG` (``out`` is set
             here).
         faults: partition id -> fault mode of that SuperNode.
         fault_delay: seconds a ``slow`` client sleeps.
@@ -169,7 +169,7 @@ def run_local(
         The ServerApp's summary: ``accuracy`` (rounds 0..R), ``dropped`` (round, cid, reason),
         ``means_clients``, ``round_times``, ``seconds``, ``finished``.
     """
-    from .client import FaultyClient
+    from ..client import FaultyClient
     from .flower_app import RUN_CONFIG, config_from_run_config
 
     config_from_run_config(run_config)  # bad keys or values fail here, before any process
@@ -252,9 +252,9 @@ def run_local(
 
 
 def parser() -> argparse.ArgumentParser:
-    """The command line of ``python -m paperzoo.federated.deploy``."""
+    """The command line of ``python -m paperzoo.federated.repro.deploy``."""
     p = argparse.ArgumentParser(
-        prog="python -m paperzoo.federated.deploy",
+        prog="python -m paperzoo.federated.repro.deploy",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -35,7 +35,7 @@ def run_arm(fed: Federation, arm: str, log: Any = None) -> dict[str, Any]:
     (``cfg.eval_rounds()``) and drop counts."""
     import logging
 
-    from .simulation import run_flower_simulation, run_in_process
+    from ..simulation import run_flower_simulation, run_in_process
 
     # Flower sets its own INFO level on import; per-round lines go to metrics.jsonl instead
     # (`paperzoo reproduce --verbose` keeps Flower's lines).

@@ -20,13 +20,13 @@ import torch
 from paperzoo.core import Unit, UnitContext, seed_everything
 from paperzoo.core.engine import relative_change
 
+from ..data import Corpus, build_corpus, collate
+from ..evaluation import evaluate, fit_judges
+from ..meta import PhonemeDiscriminator, StyleDiscriminator, meta_episode
+from ..model import StyleSpeech, generator_loss, noam
+from ..synthesis import load_tts, save_tts
+from ..text import SYMBOLS
 from .config import ARMS, Config
-from .data import Corpus, build_corpus, collate
-from .evaluation import evaluate, fit_judges
-from .meta import PhonemeDiscriminator, StyleDiscriminator, meta_episode
-from .model import StyleSpeech, generator_loss, noam
-from .synthesis import load_tts, save_tts
-from .text import SYMBOLS
 
 __all__ = ["preflight", "run_unit", "units"]
 

@@ -10,8 +10,8 @@ from paperzoo.core import Results, RunDir
 from paperzoo.core.plots import bar_ci, new_figure, paired_effects, save_figure
 from paperzoo.core.results import summarize
 
+from ..localization import upsample_maps
 from .config import Config
-from .localization import upsample_maps
 
 __all__ = ["figures", "notes"]
 

@@ -39,7 +39,7 @@ def build_agent(arm: str, env: Any, cfg: Config, seed: int, device: str = "cpu")
     from stable_baselines3 import SAC
     from stable_baselines3.common.buffers import ReplayBuffer
 
-    from .agents import MQLSAC, PrioritizedSAC
+    from ..agents import MQLSAC, PrioritizedSAC
 
     a, r = cfg.agent, cfg.replay
     common: dict[str, Any] = {
@@ -75,8 +75,8 @@ def _callback(cfg: Config, model: Any, ctx: UnitContext, log: dict[str, list[Any
     import gymnasium as gym
     from stable_baselines3.common.callbacks import BaseCallback
 
-    from .buffers import PrioritizedReplayBuffer
-    from .metrics import evaluate_returns, q_estimation_bias
+    from ..buffers import PrioritizedReplayBuffer
+    from ..metrics import evaluate_returns, q_estimation_bias
 
     ec, bc = cfg.env, cfg.bias
     eval_env = gym.make(ec.env_id)
@@ -117,8 +117,8 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
     import gymnasium as gym
     from stable_baselines3.common.monitor import Monitor
 
-    from .buffers import PrioritizedReplayBuffer
-    from .metrics import learning_curve_area
+    from ..buffers import PrioritizedReplayBuffer
+    from ..metrics import learning_curve_area
 
     ec = cfg.env
     device = "cuda" if str(ctx.device).startswith("cuda") else "cpu"

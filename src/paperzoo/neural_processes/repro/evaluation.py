@@ -16,7 +16,7 @@ predictive intervals, an addition), and :func:`load_trained` rebuilds a model th
     tasks = gp_tasks("matern", t_noise=0.1, num_batches=100)
     print(evaluate(model, tasks, num_samples=50)["tar_ll"])
 
-The same from a shell: ``python -m paperzoo.neural_processes.evaluation RUN --arm BNP --kernel
+The same from a shell: ``python -m paperzoo.neural_processes.repro.evaluation RUN --arm BNP --kernel
 matern --t-noise 0.1``.
 """
 
@@ -37,10 +37,10 @@ from paperzoo.core.config import load_toml
 from paperzoo.core.engine import artifact_path
 from paperzoo.core.seed import make_generator
 
+from ..metrics import context_target_log_likelihood
+from ..models import MODELS, NeuralProcess, make_model
+from ..tasks import GPTaskSampler, Task, make_kernel
 from .config import KERNEL_NAMES, Config
-from .metrics import context_target_log_likelihood
-from .models import MODELS, NeuralProcess, make_model
-from .tasks import GPTaskSampler, Task, make_kernel
 
 __all__ = [
     "CALIBRATION_GRID",
@@ -192,7 +192,7 @@ def load_trained(
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m paperzoo.neural_processes.evaluation",
+        prog="python -m paperzoo.neural_processes.repro.evaluation",
         description="Evaluate the models a finished `paperzoo reproduce neural_processes` run "
         "kept on GP tasks of any kernel, with or without Student-t noise; prints one JSON "
         "line per model (context/target log-likelihood, 50/80/95%% interval coverage).",

@@ -17,15 +17,15 @@ import torch
 from paperzoo.core import Unit, UnitContext, seed_everything
 from paperzoo.core.engine import absolute_change
 
-from .baselines import PopularityBaseline, RetroSim
-from .chem import MolGraph, batch_graphs, mol_graph
+from ..baselines import PopularityBaseline, RetroSim
+from ..chem import MolGraph, batch_graphs, mol_graph
+from ..contrastive import ReactionBatch, batch_table, contrastive_loss
+from ..data import ReactionData, load_reactions, toy_reactions
+from ..encoder import Embeddings, RetCLModel
+from ..metrics import first_hit_ranks, topk_accuracy
+from ..predict import save_model
+from ..selection import embed_graphs, propose
 from .config import Config
-from .contrastive import ReactionBatch, batch_table, contrastive_loss
-from .data import ReactionData, load_reactions, toy_reactions
-from .encoder import Embeddings, RetCLModel
-from .metrics import first_hit_ranks, topk_accuracy
-from .predict import save_model
-from .selection import embed_graphs, propose
 
 __all__ = ["num_negatives", "preflight", "run_unit", "units"]
 

@@ -1,0 +1,2 @@
+"""The reproduction of :mod:`paperzoo.rl`: config, units, claims, figures, presets and
+entry points. Library users import the paper's components from :mod:`paperzoo.rl`."""
