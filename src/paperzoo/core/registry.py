@@ -1,9 +1,9 @@
 """Registry of (method, preset) experiments, discovered lazily.
 
 A method package registers its presets in its ``repro/experiments.py`` with :func:`register`;
-its train module (``units``/``run_unit``/``claims``, see :mod:`paperzoo.core.engine`) is named by a string
-and imported only when a run starts, so ``paperzoo list`` never imports training code or heavy
-optional dependencies.
+its train module (``units``/``run_unit``/``claims``, see :mod:`paperzoo.core.engine`) is named
+by a string and imported only when a run starts, so ``paperzoo list`` never imports training
+code or heavy optional dependencies.
 
 Discovery imports ``paperzoo.<package>.repro.experiments`` for every sub-package that has one; the
 core and datasets packages are never methods.

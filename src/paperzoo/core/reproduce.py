@@ -18,12 +18,13 @@ from types import ModuleType
 from typing import Any
 
 from paperzoo.core.claims import Claim, judge_all
-from paperzoo.core.config import ConfigError, apply_overrides, config_from_dict, validate
+from paperzoo.core.config import config_from_dict, validate
 from paperzoo.core.data import OWN_DATA_ENV, clear_data_reads, data_reads, resolve_data_root
 from paperzoo.core.device import resolve_device
 from paperzoo.core.engine import Results, UnitRecord, check_units, record_path, run_units
 from paperzoo.core.errors import UsageError
 from paperzoo.core.io import atomic_write_json, atomic_write_text
+from paperzoo.core.presets import build_config
 from paperzoo.core.registry import Experiment, get_experiment, measured_minutes
 from paperzoo.core.results import summarize, validate_results
 from paperzoo.core.runs import RunDir, package_versions
@@ -37,27 +38,6 @@ __all__ = [
     "render_report",
     "reproduce",
 ]
-
-
-def build_config(
-    method: str, preset: str, seeds: int | None = None, overrides: list[str] | tuple[str, ...] = ()
-) -> Any:
-    """The preset's config with ``--seeds N`` (seeds 0..N-1) and ``--set`` overrides applied."""
-    exp = get_experiment(method, preset)
-    cfg = exp.make_config()
-    if "seeds" not in {f.name for f in dataclasses.fields(cfg)}:
-        raise TypeError(f"{method}/{preset}: the config must have a 'seeds' field")
-    if seeds is not None:
-        if seeds < 1:
-            raise ConfigError("--seeds must be at least 1")
-        cfg = dataclasses.replace(cfg, seeds=list(range(seeds)))
-    cfg = apply_overrides(cfg, list(overrides))
-    if not cfg.seeds:
-        raise ConfigError("seeds is empty: give at least one seed")
-    if len(set(cfg.seeds)) != len(cfg.seeds):
-        raise ConfigError(f"seeds {cfg.seeds} repeat a seed")
-    validate(cfg)  # every field against its declared range, defaults included
-    return cfg
 
 
 def _fmt(mean: float, ci: float | None) -> str:
