@@ -3,7 +3,9 @@ training step time (MMA vs mutually-constrained MMA, interleaved), peak memory.
 
     python benchmarks/asr.py [--data-root ../shared/data] [--rounds 3] [--model model.pt]
 
-Without ``--model`` an untrained model of the quick preset's size is timed (speed does not
+The model, optimiser and batch size are the preset's (``--preset``, default ``quick``, plus
+``--set`` overrides, validated as ``paperzoo reproduce`` does); the benchmark only shrinks the
+corpus it builds. Without ``--model`` an untrained model of that size is timed (speed does not
 depend on the weights; an untrained model may emit more or fewer tokens than a trained one, so
 give a trained ``model.pt`` for decoding numbers that match real use). Utterances are FSDD
 connected digits when the data root has them, else the synthetic tone digits. Training steps
@@ -32,16 +34,22 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=10, help="training steps per arm and round")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--preset", default="quick", help="config preset (default quick)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--out", type=Path, default=Path("benchmarks/out/asr.json"))
     args = p.parse_args()
 
     import torch
 
-    from paperzoo.asr.data import DIGITS
     from paperzoo.asr.decoding import StreamingRecognizer
-    from paperzoo.asr.model import MMARecognizer, Vocabulary, load_recognizer
-    from paperzoo.asr.repro.config import Config, DataConfig
-    from paperzoo.asr.repro.recipe import batch_features, build_corpus, model_kwargs
+    from paperzoo.asr.model import MMARecognizer, load_recognizer
+    from paperzoo.asr.repro.recipe import (
+        batch_features,
+        build_corpus,
+        make_optimizer,
+        model_kwargs,
+    )
+    from paperzoo.core.presets import build_config
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -52,10 +60,12 @@ def main() -> None:
         load_fsdd(args.data_root)
     except Exception:
         source = "tones"
-    cfg = Config(data=DataConfig(source=source, num_train=200, num_test=args.utterances))
+    sizes = [f"data.source={source}", "data.num_train=200", f"data.num_test={args.utterances}"]
+    cfg = build_config("asr", args.preset, overrides=[*args.overrides, *sizes])
     data = build_corpus(cfg, args.data_root, 0)
-    vocab = Vocabulary(DIGITS)
-    res: dict = {"platform": platform.platform(), "threads": args.threads, "data": source}
+    vocab = data["vocab"]
+    res: dict = {"platform": platform.platform(), "threads": args.threads, "data": source,
+                 "preset": args.preset, "overrides": args.overrides}  # fmt: skip
     if args.model:
         model, feats = load_recognizer(args.model)
     else:
@@ -82,14 +92,15 @@ def main() -> None:
     models = {
         a: MMARecognizer(vocab, **model_kwargs(cfg, a)).train() for a in ("mma", "mcmma_eps1")
     }
-    opts = {a: torch.optim.Adam(m.parameters(), 1e-3) for a, m in models.items()}
+    opts = {a: make_optimizer(cfg, m.parameters())[0] for a, m in models.items()}
     gen = torch.Generator().manual_seed(0)
     times: dict[str, list[float]] = {a: [] for a in models}
     for _ in range(args.rounds):
         for a, m in models.items():
             t = time.perf_counter()
             for _ in range(args.steps):
-                idx = torch.randint(len(data["train"]), (16,), generator=gen).tolist()
+                idx = torch.randint(len(data["train"]), (cfg.train.batch_size,), generator=gen)
+                idx = idx.tolist()
                 utts = [data["train"][i] for i in idx]
                 x, lens, targets = batch_features(utts, data["features"], vocab, data["cache"])
                 loss, _ = m.loss(x, lens, targets, generator=gen)

@@ -4,12 +4,13 @@ at inference over the full set, and the training step with N = 0 vs N = 4 hard n
     python benchmarks/retrosynthesis.py --data-root ../shared/data [--products 200] [--rounds 3]
     python benchmarks/retrosynthesis.py --toy            # no data: the built-in toy reactions
 
-Inference: ``Retrosynthesizer.predict`` per product (embedding the product, beam search over
-every candidate, Eq. 7 rescoring) at beam 1, 10 and 50. Training: steps of the quick preset's
-model (Structure2Vec 3 x 128, batch 32, Adam) for N = 0 and N = 4, run interleaved (N0, N4,
-N0, N4, ...) in ``--rounds`` rounds; the median of each and their ratio are reported (the
-machine is shared, so only the ratio is comparable across runs). Peak memory is the process's
-max RSS after each phase. The model is untrained: speed does not depend on the weights.
+Inference: ``Retrosynthesizer.predict`` per product (embedding the product, beam search over every
+candidate, Eq. 7 rescoring) at beam 1, 10 and 50. Training: steps of the preset's model (the
+encoder, batch and optimiser: ``--preset quick`` = Structure2Vec 3 x 128, batch 32, Adam 1e-3;
+``--set`` overrides as ``paperzoo reproduce``) for N = 0 and N = 4, run interleaved (N0, N4, N0,
+N4, ...) in ``--rounds`` rounds; the median of each and their ratio are reported (the machine is
+shared, so only the ratio is comparable across runs). Peak memory is the process's max RSS after
+each phase. The model is untrained: speed does not depend on the weights.
 
 Prints a table and writes benchmarks/out/retrosynthesis.json.
 """
@@ -37,13 +38,15 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=40, help="training steps per arm and round")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
     p.add_argument("--threads", type=int, default=1, help="torch threads")
+    p.add_argument("--preset", default="quick", help="config preset of model and optimiser")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--out", type=Path, default=Path("benchmarks/out/retrosynthesis.json"))
     args = p.parse_args()
 
     import torch
 
+    from paperzoo.core.presets import build_config
     from paperzoo.retrosynthesis import (
-        RetCLModel,
         Retrosynthesizer,
         batch_graphs,
         batch_table,
@@ -51,6 +54,7 @@ def main() -> None:
         mol_graph,
     )
     from paperzoo.retrosynthesis.data import ReactionData, load_reactions, toy_reactions
+    from paperzoo.retrosynthesis.repro.recipe import make_model, make_optimizer
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -58,7 +62,10 @@ def main() -> None:
         "platform": platform.platform(),
         "threads": args.threads,
         "torch": torch.__version__,
+        "preset": args.preset,
+        "overrides": args.overrides,
     }
+    cfg = build_config("retrosynthesis", args.preset, overrides=args.overrides)
     t = time.perf_counter()
     data = ReactionData(*(toy_reactions() if args.toy else load_reactions(args.data_root))).index()
     res["load_s"] = time.perf_counter() - t
@@ -67,7 +74,7 @@ def main() -> None:
     res["featurise_s"] = time.perf_counter() - t
     res["molecules"] = len(graphs)
     res["candidates"] = data.candidates
-    model = RetCLModel(128, 3)
+    model = make_model(cfg)
 
     # --- embedding the candidate set + inference ----------------------------------------
     t = time.perf_counter()
@@ -113,7 +120,7 @@ def main() -> None:
         )
         bank = torch.nn.functional.normalize(keys, dim=-1)
     model.train()
-    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    opt, _ = make_optimizer(cfg, model.parameters())
     gen = torch.Generator().manual_seed(0)
     times: dict[int, list[float]] = {0: [], 4: []}
     sizes: dict[int, list[int]] = {0: [], 4: []}
@@ -121,7 +128,8 @@ def main() -> None:
         for n in (0, 4):
             t = time.perf_counter()
             for _ in range(args.steps):
-                idx = torch.randint(len(rows_of), (min(32, len(rows_of)),), generator=gen)
+                batch_size = min(cfg.train.batch_size, len(rows_of))
+                idx = torch.randint(len(rows_of), (batch_size,), generator=gen)
                 rows, batch = batch_table([rows_of[i] for i in idx.tolist()], bank, n)
                 loss, _ = contrastive_loss(
                     model, model.embed(batch_graphs([graphs[r] for r in rows])), batch

@@ -6,7 +6,8 @@ peak memory.
 
 Utterances are FSDD concatenations when the data root has them, else the synthetic tone digits.
 Training steps of ``saln`` and ``add`` run interleaved (A, B, A, B, ...) over ``--rounds``
-rounds at the quick preset's sizes (d = 64, batch 16; parameter counts printed for both);
+rounds at the preset's sizes, optimiser and batch (``--preset``, default ``quick``, plus
+``--set``, validated as ``paperzoo reproduce`` does; parameter counts printed for both);
 the median of each and their ratio are reported. Synthesis: 8 kHz Griffin-Lim (60 iterations)
 as the reproduction uses, and the bundled 22.05 kHz HiFi-GAN on a model of the same size with
 80 mel bins (untrained weights: speed does not depend on them). Writes benchmarks/out/tts.json.
@@ -32,17 +33,20 @@ def main() -> None:
     p.add_argument("--utterances", type=int, default=10, help="utterances synthesised")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--no-hifigan", action="store_true", help="skip the HiFi-GAN timing")
+    p.add_argument("--preset", default="quick", help="config preset (default quick)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--out", type=Path, default=Path("benchmarks/out/tts.json"))
     args = p.parse_args()
 
     import numpy as np
     import torch
 
+    from paperzoo.core.presets import build_config
     from paperzoo.tts.audio import MEL_CONFIGS, griffin_lim
     from paperzoo.tts.data import build_corpus, collate
     from paperzoo.tts.meta import PhonemeDiscriminator, StyleDiscriminator, meta_episode
     from paperzoo.tts.model import StyleSpeech, generator_loss
-    from paperzoo.tts.repro.config import DataConfig, MetaConfig
+    from paperzoo.tts.repro.recipe import make_optimizer, model_kwargs
     from paperzoo.tts.synthesis import load_tts
     from paperzoo.tts.text import SYMBOLS
 
@@ -56,22 +60,28 @@ def main() -> None:
         load_fsdd(args.data_root)
     except Exception:
         source = "tones"
-    data = DataConfig(source=source, num_train=200, num_val=8, refs_per_identity=1)
-    corpus = build_corpus(data, args.data_root, 0)
+    sizes = [f"data.source={source}", "data.num_train=200", "data.num_val=8",
+             "data.refs_per_identity=1"]  # fmt: skip
+    rcfg = build_config("tts", args.preset, overrides=[*args.overrides, *sizes])
+    corpus = build_corpus(rcfg.data, args.data_root, 0)
     n_mels = corpus.mel_config.n_mels
-    res: dict = {"platform": platform.platform(), "threads": args.threads, "data": source}
-    size = {"n_mels": n_mels, "dim": 64, "style_dim": 64, "layers": 2, "heads": 2, "ff": 256}
-    models = {a: StyleSpeech(len(SYMBOLS), **size, conditioning=a).train() for a in ("saln", "add")}
+    res: dict = {"platform": platform.platform(), "threads": args.threads, "data": source,
+                 "preset": args.preset, "overrides": args.overrides}  # fmt: skip
+    models = {
+        a: StyleSpeech(len(SYMBOLS), **model_kwargs(rcfg, a, n_mels)).train()
+        for a in ("saln", "add")
+    }
     for a, m in models.items():
         res[f"parameters_{a}"] = sum(x.numel() for x in m.parameters())
-    opts = {a: torch.optim.Adam(m.parameters(), 1e-3) for a, m in models.items()}
+    opts = {a: make_optimizer(rcfg, m.parameters())[0] for a, m in models.items()}
     gen = torch.Generator().manual_seed(0)
     times: dict[str, list[float]] = {a: [] for a in models}
     for _ in range(args.rounds):
         for a, m in models.items():
             t = time.perf_counter()
             for _ in range(args.steps):
-                idx = torch.randint(len(corpus.train), (16,), generator=gen).tolist()
+                idx = torch.randint(len(corpus.train), (rcfg.train.batch_size,), generator=gen)
+                idx = idx.tolist()
                 b = collate([corpus.train[i] for i in idx])
                 w = m.style(b["mel"], b["mel_mask"])
                 out = m(b["tokens"], w, b["durations"], b["pitch"], b["energy"],
@@ -86,16 +96,17 @@ def main() -> None:
     res["step_ratio_saln_over_add"] = statistics.median(
         s / a for s, a in zip(times["saln"], times["add"])
     )
-    meta = MetaConfig()
+    meta, dim = rcfg.meta, rcfg.model.hidden_dim
     index = {i: k for k, i in enumerate(corpus.seen)}
     by_id: dict[int, list] = {}
     for u in corpus.train:
         by_id.setdefault(u.identity, []).append(u)
-    ds = StyleDiscriminator(len(corpus.seen), n_mels, 64, 64)
-    dp = PhonemeDiscriminator(len(SYMBOLS), n_mels, 64)
-    g_opt = torch.optim.Adam(models["saln"].parameters(), 1e-4)
-    d_opt = torch.optim.Adam([*ds.parameters(), *dp.parameters()], 2e-4)
-    ids = sorted(by_id)[: meta.speakers]
+    ds = StyleDiscriminator(len(corpus.seen), n_mels, dim, rcfg.model.style_dim)
+    dp = PhonemeDiscriminator(len(SYMBOLS), n_mels, dim)
+    g_opt = make_optimizer(rcfg, models["saln"].parameters(), offset=rcfg.train.num_steps)[0]
+    d_opt = torch.optim.Adam([*ds.parameters(), *dp.parameters()], meta.d_learning_rate,
+                             betas=(0.9, 0.98))  # fmt: skip
+    ids = sorted(by_id)[: meta.num_speakers]
     ep = []
     for _ in range(max(2, args.steps // 2)):
         batch = collate([by_id[i][0] for i in ids], index)
@@ -130,7 +141,7 @@ def main() -> None:
     if not args.no_hifigan:
         from paperzoo.tts.vocoder import HifiGan, power_to_magnitude_log_mel
 
-        big = StyleSpeech(len(SYMBOLS), **{**size, "n_mels": 80}).eval()
+        big = StyleSpeech(len(SYMBOLS), **model_kwargs(rcfg, "saln", 80)).eval()
         hifi = HifiGan()
         am, voc, audio = 0.0, 0.0, 0.0
         rng = np.random.default_rng(0)

@@ -1,5 +1,6 @@
-"""Two DDP processes on loopback (gloo) train the recogniser for a few steps on the tone
-digits: the replicas agree and rank 0 writes a loadable model."""
+"""The DDP entry point: its config is the preset's, as `paperzoo reproduce` resolves it; two DDP
+processes on loopback (gloo) train the recogniser for a few steps on the tone digits, the
+replicas agree and rank 0 writes a loadable model."""
 
 import json
 
@@ -16,30 +17,18 @@ def _worker(rank: int, port: int, out: str) -> None:
     import torch.distributed as dist
 
     from paperzoo.asr.repro.distributed import parser, train_distributed
+    from paperzoo.core.presets import build_config
 
     torch.set_num_threads(1)
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     dist.init_process_group("gloo", rank=rank, world_size=2)
     try:
-        args = parser().parse_args(
-            [
-                "--data",
-                "tones",
-                "--arm",
-                "mcmma_eps1",
-                "--steps",
-                "3",
-                "--batch-size",
-                "4",
-                "--num-train",
-                "16",
-                "--dim",
-                "16",
-                "--out",
-                f"{out}/model.pt",
-            ]
-        )
-        res = train_distributed(args)
+        argv = ["--preset", "smoke", "--arm", "mcmma_eps1", "--out", f"{out}/model.pt"]
+        for kv in ("train.num_steps=3", "train.batch_size=4", "data.num_train=16"):
+            argv += ["--set", kv]
+        args = parser().parse_args(argv)
+        cfg = build_config("asr", args.preset, overrides=args.overrides)
+        res = train_distributed(args, cfg)
     finally:
         dist.destroy_process_group()
     with open(f"{out}/rank{rank}.json", "w") as f:
@@ -55,3 +44,19 @@ def test_two_process_ddp_replicas_agree(tmp_path, free_port):
 
     model, feats = load_recognizer(tmp_path / "model.pt")
     assert model.mma_layers[0].constraint == "mutual" and feats.mean is not None
+
+
+def test_ddp_trains_what_a_unit_trains():
+    """The unit and the entry point build the same optimiser and warm-up from the config."""
+    import torch
+
+    from paperzoo.asr.repro.recipe import make_optimizer
+    from paperzoo.core.presets import build_config
+
+    cfg = build_config("asr", "quick")
+    opt, sched = make_optimizer(cfg, [torch.nn.Parameter(torch.zeros(1))])
+    assert opt.param_groups[0]["lr"] == pytest.approx(cfg.train.learning_rate / cfg.train.warmup)
+    for _ in range(cfg.train.warmup):
+        opt.step()
+        sched.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(cfg.train.learning_rate)

@@ -1,5 +1,6 @@
-"""Two DDP processes on loopback (gloo) train RetCL for a few steps: the replicas' parameters
-agree afterwards, differ from the start, and rank 0 writes a loadable best model."""
+"""Two DDP processes on loopback (gloo) train RetCL for a few steps with the smoke preset's
+config: the replicas' parameters agree afterwards, differ from the start, and rank 0 writes a
+loadable best model."""
 
 import json
 
@@ -15,33 +16,19 @@ def _worker(rank: int, port: int, out: str) -> None:
     import torch
     import torch.distributed as dist
 
+    from paperzoo.core.presets import build_config
     from paperzoo.retrosynthesis.repro.distributed import parser, train_distributed
 
     torch.set_num_threads(1)
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     dist.init_process_group("gloo", rank=rank, world_size=2)
     try:
-        args = parser().parse_args(
-            [
-                "--data",
-                "toy",
-                "--steps",
-                "12",
-                "--batch-size",
-                "8",
-                "--negatives",
-                "2",
-                "--hidden-dim",
-                "16",
-                "--num-layers",
-                "2",
-                "--refresh-every",
-                "6",
-                "--out",
-                f"{out}/model.pt",
-            ]
-        )
-        res = train_distributed(args)
+        argv = ["--preset", "smoke", "--arm", "RetCL-N2", "--out", f"{out}/model.pt"]
+        for kv in ("train.num_steps=12", "train.refresh_every=6", "model.hidden_dim=16"):
+            argv += ["--set", kv]
+        args = parser().parse_args(argv)
+        cfg = build_config("retrosynthesis", args.preset, overrides=args.overrides)
+        res = train_distributed(args, cfg)
     finally:
         dist.destroy_process_group()
     with open(f"{out}/rank{rank}.json", "w") as f:

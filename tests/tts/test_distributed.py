@@ -1,5 +1,6 @@
-"""Two DDP processes on loopback (gloo) train StyleSpeech for a few steps on the tone digits:
-the replicas agree and rank 0 writes a model `synthesize` can load."""
+"""Two DDP processes on loopback (gloo) train StyleSpeech for a few steps on the tone digits,
+with the smoke preset's config: the replicas agree and rank 0 writes a model `synthesize`
+can load."""
 
 import json
 
@@ -15,15 +16,18 @@ def _worker(rank: int, port: int, out: str) -> None:
     import torch
     import torch.distributed as dist
 
+    from paperzoo.core.presets import build_config
     from paperzoo.tts.repro.distributed import parser, train_distributed
 
     torch.set_num_threads(1)
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     dist.init_process_group("gloo", rank=rank, world_size=2)
     try:
-        argv = ["--data", "tones", "--steps", "3", "--batch-size", "4", "--num-train", "8",
-                "--dim", "16", "--warmup", "2", "--out", f"{out}/model.pt"]  # fmt: skip
-        res = train_distributed(parser().parse_args(argv))
+        argv = ["--preset", "smoke", "--out", f"{out}/model.pt"]
+        for kv in ("train.num_steps=3", "train.batch_size=4", "data.num_train=8"):
+            argv += ["--set", kv]
+        args = parser().parse_args(argv)
+        res = train_distributed(args, build_config("tts", args.preset, overrides=args.overrides))
     finally:
         dist.destroy_process_group()
     with open(f"{out}/rank{rank}.json", "w") as f:

@@ -7,13 +7,16 @@ evaluation commands and the benchmarks all call :func:`build_config`, so a prese
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import sys
 from typing import Any
 
 from paperzoo.core.config import ConfigError, apply_overrides, validate
+from paperzoo.core.errors import UsageError
 from paperzoo.core.registry import get_experiment
 
-__all__ = ["build_config"]
+__all__ = ["add_config_arguments", "build_config", "config_from_args"]
 
 
 def build_config(
@@ -41,3 +44,32 @@ def build_config(
         raise ConfigError(f"seeds {cfg.seeds} repeat a seed")
     validate(cfg)  # every field against its declared range, defaults included
     return cfg
+
+
+def add_config_arguments(parser: argparse.ArgumentParser, default_preset: str = "quick") -> None:
+    """``--preset`` and repeatable ``--set KEY=VALUE``: the options an entry point needs to build
+    the same config as ``paperzoo reproduce --preset P --set ...``."""
+    parser.add_argument(
+        "--preset",
+        default=default_preset,
+        help=f"the config's preset (default {default_preset}; `paperzoo list` shows them)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config field, as `paperzoo reproduce --set` (repeatable)",
+    )
+
+
+def config_from_args(method: str, args: argparse.Namespace, prog: str | None = None) -> Any:
+    """:func:`build_config` from the ``--preset`` / ``--set`` of :func:`add_config_arguments`;
+    bad usage (unknown preset or key, a value out of range) prints one line and exits with
+    status 2, as the ``paperzoo`` command does."""
+    try:
+        return build_config(method, args.preset, overrides=args.overrides)
+    except UsageError as e:  # ConfigError is a UsageError
+        print(f"{prog or sys.argv[0]}: error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -9,11 +9,23 @@ layers, 4 heads) and stated in each preset.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, ClassVar, Literal
 
-from paperzoo.core.config import Fraction, NonNegFloat, NonNegInt, PosFloat, PosInt
+from paperzoo.core.config import Fraction, NonNegFloat, NonNegInt, OneOf, PosFloat, PosInt, Range
 
-__all__ = ["ClaimConfig", "Config", "DataConfig", "EvalConfig", "ModelConfig", "TrainConfig"]
+ARMS = ("offline", "mma", *(f"mcmma_eps{k}" for k in range(1, 9)))
+"""Full attention, MMA with HeadDrop, and MMA mutually constrained at training window eps = k
+(``mcmma_eps<k>``, k = 1..8)."""
+
+__all__ = [
+    "ARMS",
+    "ClaimConfig",
+    "Config",
+    "DataConfig",
+    "EvalConfig",
+    "ModelConfig",
+    "TrainConfig",
+]
 
 
 @dataclass
@@ -34,22 +46,29 @@ class DataConfig:
     max_digits: PosInt = 7
     max_gap_s: NonNegFloat = 0.15
     """Silent gap before each digit, uniform in [0, max_gap_s] seconds."""
-    snr_db: float | None = 20.0
+    snr_db: Annotated[float, Range(ge=-10, le=60)] | None = 20.0
     """White noise at this SNR (None: clean), so the baseline's error is well above zero."""
 
 
 @dataclass
 class ModelConfig:
-    dim: PosInt = 96
-    heads: PosInt = 4
-    ff: PosInt = 256
+    RENAMED: ClassVar[dict[str, str]] = {"dim": "hidden_dim", "heads": "num_heads", "ff": "ff_dim"}
+    """Old field names that stored runs (before 2026-12-07) still load under."""
+
+    hidden_dim: PosInt = 96
+    """Model width d (encoder and decoder)."""
+    num_heads: PosInt = 4
+    """Attention heads per layer (the MMA heads of each source-attention layer)."""
+    ff_dim: PosInt = 256
+    """Feed-forward inner width."""
     enc_layers: PosInt = 2
     dec_layers: PosInt = 2
     first_source_layer: NonNegInt = 1
     """Decoder layers below this have no source attention (neural_sp's mocha_first_layer)."""
     chunk: PosInt = 4
     """MoChA chunk width in encoder frames (1 = hard monotonic attention)."""
-    init_r: float = -2.0
+    init_r: Annotated[float, Range(le=0)] = -2.0
+    """Initial offset r of the monotonic energies (negative: heads start cautious)."""
     noise_std: NonNegFloat = 1.0
     headdrop: Fraction = 0.5
     left_context: PosInt = 64
@@ -60,7 +79,11 @@ class ModelConfig:
 
 @dataclass
 class TrainConfig:
-    steps: PosInt = 4000
+    RENAMED: ClassVar[dict[str, str]] = {"steps": "num_steps"}
+    """Old field names that stored runs still load under."""
+
+    num_steps: PosInt = 4000
+    """Adam steps."""
     batch_size: PosInt = 16
     learning_rate: PosFloat = 1e-3
     warmup: NonNegInt = 300
@@ -100,7 +123,9 @@ class Config:
     """One reproduction: every (arm, seed) is one resumable unit."""
 
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
-    arms: list[str] = field(default_factory=lambda: ["offline", "mma", "mcmma_eps1", "mcmma_eps2"])
+    arms: list[Annotated[str, OneOf(ARMS)]] = field(
+        default_factory=lambda: ["offline", "mma", "mcmma_eps1", "mcmma_eps2"]
+    )
     """``offline`` (full attention, upper bound), ``mma`` (independent heads + HeadDrop),
     ``mcmma_eps<k>`` (mutually constrained, trained for HSD at eps = k)."""
     data: DataConfig = field(default_factory=DataConfig)

@@ -17,8 +17,8 @@ def smoke() -> Config:
         seeds=[0, 1],
         arms=["offline", "mma", "mcmma_eps1"],
         data=DataConfig(source="tones", num_train=64, num_test=8, snr_db=None),
-        model=ModelConfig(dim=16, heads=2, ff=32, chunk=2),
-        train=TrainConfig(steps=40, batch_size=4, warmup=10, eval_every=10),
+        model=ModelConfig(hidden_dim=16, num_heads=2, ff_dim=32, chunk=2),
+        train=TrainConfig(num_steps=40, batch_size=4, warmup=10, eval_every=10),
         eval=EvalConfig(eps=[1], max_tokens=10),
     )
 
@@ -37,7 +37,7 @@ def quick() -> Config:
     margin over the ~3,000-step plateau against the 5 % convergence gate); neural_sp trains its
     LibriSpeech MMA for ~100 epochs of 100 h, which this tiny task does not compare to.
     """
-    return Config(seeds=[0, 1, 2], train=TrainConfig(steps=5000))
+    return Config(seeds=[0, 1, 2], train=TrainConfig(num_steps=5000))
 
 
 @register("asr", "synth", cpu_minutes=75.0, needs_data=("speech_synth",))
@@ -51,7 +51,7 @@ def synth() -> Config:
     return Config(
         seeds=[0, 1, 2],
         data=DataConfig(source="synth", num_train=3000, num_test=360),
-        train=TrainConfig(steps=5000),
+        train=TrainConfig(num_steps=5000),
     )
 
 
@@ -63,7 +63,13 @@ def paper() -> Config:
     return Config(
         seeds=[0, 1, 2],
         model=ModelConfig(
-            dim=256, heads=4, ff=1024, enc_layers=6, dec_layers=6, first_source_layer=3, chunk=16
+            hidden_dim=256,
+            num_heads=4,
+            ff_dim=1024,
+            enc_layers=6,
+            dec_layers=6,
+            first_source_layer=3,
+            chunk=16,
         ),
-        train=TrainConfig(steps=30_000, batch_size=32, warmup=2500, eval_every=1000),
+        train=TrainConfig(num_steps=30_000, batch_size=32, warmup=2500, eval_every=1000),
     )

@@ -94,8 +94,8 @@ def notes(results: Results) -> str:
     return (
         f"Data: {d.source}, {d.num_train} training / {d.num_test} test utterances of "
         f"{d.min_digits}-{d.max_digits} digits (test: held-out speaker), gaps up to "
-        f"{d.max_gap_s:g} s, SNR {d.snr_db} dB. Model: d={m.dim}, {m.heads} heads, "
+        f"{d.max_gap_s:g} s, SNR {d.snr_db} dB. Model: d={m.hidden_dim}, {m.num_heads} heads, "
         f"{m.enc_layers}+{m.dec_layers} layers, chunk {m.chunk}, r0 {m.init_r:g}, noise "
-        f"{m.noise_std:g}, HeadDrop {m.headdrop:g}, CTC {m.ctc_weight:g}. Training: {t.steps} "
+        f"{m.noise_std:g}, HeadDrop {m.headdrop:g}, CTC {m.ctc_weight:g}. Training: {t.num_steps} "
         f"steps x {t.batch_size}, Adam {t.learning_rate:g}. Latency in encoder frames (40 ms)."
     )

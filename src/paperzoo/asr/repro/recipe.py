@@ -15,7 +15,14 @@ from ..features import LogMel
 from ..model import Vocabulary
 from .config import Config
 
-__all__ = ["arm_spec", "batch_features", "build_corpus", "model_kwargs", "tone_clips"]
+__all__ = [
+    "arm_spec",
+    "batch_features",
+    "build_corpus",
+    "make_optimizer",
+    "model_kwargs",
+    "tone_clips",
+]
 
 _MCMMA = re.compile(r"^mcmma_eps(\d+)$")
 
@@ -145,8 +152,19 @@ def model_kwargs(cfg: Config, arm: str) -> dict[str, Any]:
     attention, constraint, eps = arm_spec(arm)
     mma = dict(chunk=m.chunk, init_r=m.init_r, noise_std=m.noise_std, headdrop=m.headdrop,
                constraint=constraint, eps_train=max(eps, 0))  # fmt: skip
-    return dict(in_dim=40, dim=m.dim, heads=m.heads, ff=m.ff, enc_layers=m.enc_layers,
-                dec_layers=m.dec_layers, attention=attention,
+    return dict(in_dim=40, dim=m.hidden_dim, heads=m.num_heads, ff=m.ff_dim,
+                enc_layers=m.enc_layers, dec_layers=m.dec_layers, attention=attention,
                 first_source_layer=m.first_source_layer, mma=mma, left_context=m.left_context,
                 dropout=m.dropout, ctc_weight=m.ctc_weight,
                 label_smoothing=m.label_smoothing)  # fmt: skip
+
+
+def make_optimizer(
+    cfg: Config, params: Any
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
+    """Adam at ``train.learning_rate`` with a linear warm-up over ``train.warmup`` steps: the
+    optimiser of a reproduction unit and of the DDP entry point alike."""
+    t = cfg.train
+    opt = torch.optim.Adam(params, t.learning_rate)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, t.warmup)))
+    return opt, sched

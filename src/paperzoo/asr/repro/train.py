@@ -22,7 +22,7 @@ from ..features import LogMel
 from ..metrics import error_rates, latencies
 from ..model import MMARecognizer, Vocabulary, save_recognizer
 from .config import Config
-from .recipe import arm_spec, batch_features, build_corpus, model_kwargs
+from .recipe import arm_spec, batch_features, build_corpus, make_optimizer, model_kwargs
 
 __all__ = ["preflight", "run_unit", "units"]
 
@@ -139,13 +139,12 @@ def _run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
     seed_everything(unit.seed)
     kwargs = model_kwargs(cfg, arm)
     model = MMARecognizer(vocab, **kwargs).to(ctx.device)
-    opt = torch.optim.Adam(model.parameters(), t.learning_rate)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, t.warmup)))
+    opt, sched = make_optimizer(cfg, model.parameters())
     gen = torch.Generator().manual_seed(unit.seed)
     curve: list[list[float]] = []
     dev = batch_features(data["dev"], data["features"], vocab, data["cache"])
     train = data["train"]
-    for step in ctx.steps(t.steps, {"model": model, "opt": opt, "sched": sched, "gen": gen,
+    for step in ctx.steps(t.num_steps, {"model": model, "opt": opt, "sched": sched, "gen": gen,
                                     "curve": curve}, desc="train"):  # fmt: skip
         model.train()
         idx = torch.randint(len(train), (t.batch_size,), generator=gen).tolist()
@@ -159,7 +158,7 @@ def _run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
             torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
         opt.step()
         sched.step()
-        if step % t.eval_every == 0 or step == t.steps:
+        if step % t.eval_every == 0 or step == t.num_steps:
             model.eval()
             with torch.no_grad():
                 dev_loss = float(model.loss(dev[0], dev[1], dev[2])[0])

@@ -10,7 +10,7 @@ reactants. The paper's hard-negative setting is N = 4 (the official default is 0
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from paperzoo.core.config import NonNegFloat, NonNegInt, OneOf, PosFloat, PosInt
 
@@ -58,7 +58,10 @@ class ModelConfig:
 
 @dataclass
 class TrainConfig:
-    steps: PosInt = 200_000
+    RENAMED: ClassVar[dict[str, str]] = {"steps": "num_steps"}
+    """Old field names that stored runs (before 2026-12-07) still load under."""
+
+    num_steps: PosInt = 200_000
     """SGD iterations (official 200k)."""
     batch_size: PosInt = 64
     """Reactions per step (official 64)."""

@@ -19,7 +19,7 @@ def smoke() -> Config:
         data=DataConfig(source="toy", num_val=0),
         model=ModelConfig(hidden_dim=32, num_layers=2),
         train=TrainConfig(
-            steps=200, batch_size=8, refresh_every=50, optimizer="adam", learning_rate=3e-3
+            num_steps=200, batch_size=8, refresh_every=50, optimizer="adam", learning_rate=3e-3
         ),
         eval=EvalConfig(beam_size=5, retrosim_neighbours=10),
     )
@@ -50,7 +50,7 @@ def quick() -> Config:
         data=DataConfig(num_val=1000),
         model=ModelConfig(hidden_dim=128, num_layers=3),
         train=TrainConfig(
-            steps=16000,
+            num_steps=16000,
             batch_size=32,
             optimizer="adam",
             learning_rate=1e-3,

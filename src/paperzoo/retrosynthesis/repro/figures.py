@@ -138,7 +138,7 @@ def notes(results: Results) -> str:
         f"{int(first.get('data/num_candidates', 0))} candidate molecules "
         f"(distractors: {d.distractors}); stereo-exact match: {d.stereo}. "
         f"Model: Structure2Vec {m.num_layers} x {m.hidden_dim}, class "
-        f"{'known' if m.class_known else 'unknown'}. Training: {t.steps} steps x "
+        f"{'known' if m.class_known else 'unknown'}. Training: {t.num_steps} steps x "
         f"{t.batch_size} reactions, {t.optimizer} lr {t.learning_rate:g}, tau "
         f"{t.temperature:g}, neighbour refresh and validation every {t.refresh_every} steps, "
         f"the best validation top-1 checkpoint is tested. Inference: beam {e.beam_size}, at "

@@ -20,12 +20,13 @@ from paperzoo.core.engine import absolute_change
 from ..baselines import PopularityBaseline, RetroSim
 from ..chem import MolGraph, batch_graphs, mol_graph
 from ..contrastive import ReactionBatch, batch_table, contrastive_loss
-from ..data import ReactionData, load_reactions, toy_reactions
+from ..data import ReactionData
 from ..encoder import Embeddings, RetCLModel
 from ..metrics import first_hit_ranks, topk_accuracy
 from ..predict import save_model
 from ..selection import embed_graphs, propose
 from .config import Config
+from .recipe import load_data, make_model, make_optimizer
 
 __all__ = ["num_negatives", "preflight", "run_unit", "units"]
 
@@ -42,19 +43,9 @@ def num_negatives(arm: str) -> int | None:
 # --- data, cached per worker process ---------------------------------------------------------
 
 
-def _data(cfg: Config, root: Any) -> ReactionData:
-    d = cfg.data
-    if d.source == "toy":
-        splits = toy_reactions()
-    else:
-        splits = load_reactions(root, d.stereo)
-    full = ReactionData(*splits).index(d.distractors)
-    return full.subset(d.num_train, d.num_val, d.num_test)
-
-
 def _cached(cfg: Config, ctx: UnitContext) -> tuple[ReactionData, list[MolGraph]]:
     key = ("retrosynthesis", repr(cfg.data), str(ctx.data_root))
-    data = ctx.cache(key, lambda: _data(cfg, ctx.data_root))
+    data = ctx.cache(key, lambda: load_data(cfg, ctx.data_root))
     graphs = ctx.cache((*key, "graphs"), lambda: [mol_graph(s) for s in data.molecules])
     return data, graphs
 
@@ -192,21 +183,10 @@ def _run_retcl(
     cfg: Config, n_neg: int, data: ReactionData, graphs: list[MolGraph], seed: int, ctx: UnitContext
 ) -> dict[str, float]:
     t, m = cfg.train, cfg.model
-    model = RetCLModel(m.hidden_dim, m.num_layers, 10 if m.class_known else 0).to(ctx.device)
-    best = RetCLModel(m.hidden_dim, m.num_layers, 10 if m.class_known else 0)
+    model = make_model(cfg).to(ctx.device)
+    best = make_model(cfg)
     best.load_state_dict(model.state_dict())
-    if t.optimizer == "sgd":
-        opt: torch.optim.Optimizer = torch.optim.SGD(
-            model.parameters(), t.learning_rate, momentum=0.9, weight_decay=t.weight_decay
-        )
-    else:
-        opt = torch.optim.Adam(model.parameters(), t.learning_rate, weight_decay=t.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt,
-        (lambda s: 0.5 * (1 + np.cos(np.pi * min(s, t.steps) / t.steps)))
-        if t.cosine_schedule
-        else (lambda s: 1.0),
-    )
+    opt, sched = make_optimizer(cfg, model.parameters())
     gen = torch.Generator().manual_seed(seed)
     curve: list[list[float]] = []  # [step, val top-1]
     losses: list[float] = []
@@ -227,7 +207,7 @@ def _run_retcl(
     state = {"model": model, "best": best, "opt": opt, "sched": sched, "gen": gen}
     state |= {"curve": curve, "losses": losses}
     t0, done = time.perf_counter(), 0
-    for step in ctx.steps(t.steps, state, desc="train"):
+    for step in ctx.steps(t.num_steps, state, desc="train"):
         if (step - 1) % t.refresh_every == 0:
             refresh(step - 1)
         elif n_neg > 0 and "keys" not in bank:  # resumed mid-interval: rebuild the bank only
@@ -255,8 +235,8 @@ def _run_retcl(
         if step % 50 == 0:
             ctx.log({"step": step, "train/loss": float(np.mean(losses[-50:]))})
     per_step = (time.perf_counter() - t0) / max(1, done)
-    if not curve or curve[-1][0] != t.steps:
-        refresh(t.steps)
+    if not curve or curve[-1][0] != t.num_steps:
+        refresh(t.num_steps)
 
     # --- test with the best validation model over the candidate set -------------------------
     best.eval()
@@ -273,7 +253,7 @@ def _run_retcl(
         "train/val_top1_change": absolute_change(vals) if len(vals) > 2 else float("inf"),
         "train/final_loss": float(np.mean(losses[-100:])) if losses else float("nan"),
         # neighbour tables that fed training (one per refresh before the last step)
-        "train/refreshes": float(sum(s < t.steps for s, _ in curve) if n_neg > 0 else 0),
+        "train/refreshes": float(sum(s < t.num_steps for s, _ in curve) if n_neg > 0 else 0),
     }
     ctx.artifact("seconds_per_step", per_step)
     ctx.artifact("val_curve", curve)

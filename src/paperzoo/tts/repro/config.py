@@ -9,9 +9,9 @@ beta (0.9, 0.98), no clipping); sizes are CPU-sized and stated in each preset.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, ClassVar, Literal
 
-from paperzoo.core.config import Fraction, NonNegFloat, PosFloat, PosInt
+from paperzoo.core.config import Fraction, NonNegFloat, OneOf, PosFloat, PosInt, Range
 
 __all__ = [
     "ClaimConfig",
@@ -22,6 +22,10 @@ __all__ = [
     "ModelConfig",
     "TrainConfig",
 ]
+
+
+ARMS = ("add", "saln", "meta")
+"""Additive style baseline, StyleSpeech (SALN), Meta-StyleSpeech."""
 
 
 @dataclass
@@ -64,17 +68,32 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    dim: PosInt = 64
+    RENAMED: ClassVar[dict[str, str]] = {
+        "dim": "hidden_dim",
+        "layers": "num_layers",
+        "heads": "num_heads",
+        "ff": "ff_dim",
+    }
+    """Old field names that stored runs (before 2026-12-07) still load under."""
+
+    hidden_dim: PosInt = 64
+    """Width of the phoneme encoder and mel decoder (official 256)."""
     style_dim: PosInt = 64
-    layers: PosInt = 2
-    heads: PosInt = 2
-    ff: PosInt = 256
+    """Style vector size (official 128)."""
+    num_layers: PosInt = 2
+    """FFT blocks in the encoder and in the decoder (official 4 each)."""
+    num_heads: PosInt = 2
+    """Self-attention heads per FFT block (official 2)."""
+    ff_dim: PosInt = 256
+    """Inner width of each FFT block's convolutional feed-forward (official 1024)."""
     dropout: Fraction = 0.1
 
 
 @dataclass
 class TrainConfig:
-    steps: PosInt = 6000
+    RENAMED: ClassVar[dict[str, str]] = {"steps": "num_steps"}
+
+    num_steps: PosInt = 6000
     """Generator steps of the StyleSpeech stage (arms ``add`` and ``saln``)."""
     batch_size: PosInt = 16
     warmup: PosInt = 1000
@@ -87,9 +106,11 @@ class TrainConfig:
 
 @dataclass
 class MetaConfig:
-    steps: PosInt = 1500
+    RENAMED: ClassVar[dict[str, str]] = {"steps": "num_episodes", "speakers": "num_speakers"}
+
+    num_episodes: PosInt = 1500
     """Episodes of the meta stage (arm ``meta``), started from the same seed's ``saln`` model."""
-    speakers: PosInt = 16
+    num_speakers: PosInt = 16
     """Distinct seen identities per episode (official 20)."""
     alpha: PosFloat = 10.0
     """Weight of the support reconstruction loss in the generator objective."""
@@ -115,7 +136,7 @@ class ClaimConfig:
     """... while its MCD is worse than the baseline's by at most this many dB."""
     min_resemblyzer_gain: NonNegFloat = 0.01
     """SALN's Resemblyzer similarity exceeds the baseline's by at least this."""
-    min_meta_gain: float = 0.0
+    min_meta_gain: Annotated[float, Range(ge=-1, le=1)] = 0.0
     """Meta-StyleSpeech's unseen similarity minus StyleSpeech's is above this."""
     max_loss_change: NonNegFloat = 0.05
     """Gate: held-out mel L1 changed by at most this fraction over the last 20 % of steps."""
@@ -131,7 +152,7 @@ class Config:
     seed's ``saln`` unit (it starts from that checkpoint, as the official code does)."""
 
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
-    arms: list[str] = field(default_factory=lambda: ["add", "saln", "meta"])
+    arms: list[Annotated[str, OneOf(ARMS)]] = field(default_factory=lambda: list(ARMS))
     """``add`` (style vector added to the encoder output, LayerNorm everywhere), ``saln``
     (StyleSpeech), ``meta`` (Meta-StyleSpeech: the episodic stage from ``saln``)."""
     data: DataConfig = field(default_factory=DataConfig)
@@ -140,6 +161,3 @@ class Config:
     meta: MetaConfig = field(default_factory=MetaConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     claims: ClaimConfig = field(default_factory=ClaimConfig)
-
-
-ARMS = ("add", "saln", "meta")

@@ -1,14 +1,19 @@
 """Training StyleSpeech on several processes or machines with PyTorch DDP.
 
     torchrun --nproc_per_node 2 -m paperzoo.tts.repro.distributed --data-root ../shared/data \\
-        --conditioning saln --steps 6000 --batch-size 16 --out tts.pt
+        --preset quick --arm saln --out tts.pt
 
-Every rank builds the same corpus (same seed) and the same initial model; each draws its own
-``batch_size / world size`` utterances per step (generator seeded by ``seed + rank``), and DDP
-averages the gradients, so the replicas stay identical (tested with 2 processes on loopback).
-Rank 0 writes the generator with :func:`~.synthesis.save_tts`, ready for ``paperzoo tts say``.
-Backend gloo on CPU, nccl with ``--device cuda``. The StyleSpeech stage only: the meta stage's
-two optimisers and discriminators run single-process (``paperzoo reproduce tts``).
+The config comes from a preset plus ``--set`` overrides, validated exactly as ``paperzoo
+reproduce`` does (:func:`paperzoo.core.presets.build_config`), so ``--preset quick`` trains the
+corpus, model, Noam schedule, clipping, batch and step count of the ``quick`` reproduction's
+StyleSpeech stage (a test compares the configs field by field). Every rank builds the same
+corpus (same seed) and the same initial model; each draws its own ``train.batch_size / world
+size`` utterances per step (generator seeded by ``seed + rank``), and DDP averages the
+gradients, so the replicas stay identical (tested with 2 processes on loopback). Rank 0 writes
+the generator with :func:`~paperzoo.tts.synthesis.save_tts`, ready for ``paperzoo tts say``.
+Backend gloo on CPU, nccl with ``--device cuda``. The StyleSpeech stage only (arms ``add`` and
+``saln``): the meta stage's two optimisers and discriminators run single-process
+(``paperzoo reproduce tts``).
 """
 
 from __future__ import annotations
@@ -22,12 +27,17 @@ import torch.distributed as dist
 from torch import nn
 
 from paperzoo.core.distributed import process_group
+from paperzoo.core.presets import add_config_arguments, config_from_args
 
-from ..model import StyleSpeech, generator_loss, noam
+from ..data import build_corpus, collate
+from ..model import StyleSpeech, generator_loss
 from ..synthesis import save_tts
 from ..text import SYMBOLS
+from .recipe import make_optimizer, model_kwargs
 
 __all__ = ["main", "parser", "train_distributed"]
+
+PROG = "torchrun --nproc_per_node N -m paperzoo.tts.repro.distributed"
 
 
 class _Loss(nn.Module):
@@ -46,61 +56,46 @@ class _Loss(nn.Module):
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="torchrun --nproc_per_node N -m paperzoo.tts.repro.distributed",
-        description="Train StyleSpeech (or the additive baseline) with DDP; rank 0 saves it.",
+        prog=PROG,
+        description="Train StyleSpeech (or the additive baseline) with DDP, with the config of a "
+        "`paperzoo reproduce tts` preset; rank 0 saves it.",
     )
-    p.add_argument("--data", choices=["fsdd", "synth", "tones"], default="fsdd")
+    add_config_arguments(p)
+    p.add_argument("--arm", choices=["saln", "add"], default="saln", help="default saln")
+    p.add_argument("--seed", type=int, help="seed (default: the config's first seed)")
     p.add_argument("--data-root", help="data root holding speech/fsdd (default $PAPERZOO_DATA)")
-    p.add_argument("--conditioning", choices=["saln", "add"], default="saln")
-    p.add_argument("--steps", type=int, default=6000)
-    p.add_argument("--batch-size", type=int, default=16, help="global utterances per step")
-    p.add_argument("--num-train", type=int, default=6000)
-    p.add_argument("--dim", type=int, default=64)
-    p.add_argument("--warmup", type=int, default=1000, help="Noam warm-up steps")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--out", type=Path, default=Path("tts.pt"))
     return p
 
 
-def train_distributed(args: argparse.Namespace) -> dict[str, Any]:
+def train_distributed(args: argparse.Namespace, cfg: Any) -> dict[str, Any]:
     """One process's part (the process group must be initialised); returns its rank, the
     final loss and a parameter checksum (equal on every rank when the replicas agree)."""
-    from ..data import build_corpus, collate
-    from .config import DataConfig
-
     rank, world = dist.get_rank(), dist.get_world_size()
-    if args.batch_size % world:
-        raise ValueError(f"--batch-size {args.batch_size} is not divisible by {world}")
-    data = DataConfig(source=args.data, num_train=args.num_train, num_val=8,
-                      refs_per_identity=1, texts_per_ref=1)  # fmt: skip
-    corpus = build_corpus(data, args.data_root, args.seed)  # the same on every rank
-    kwargs = {
-        "n_mels": corpus.mel_config.n_mels,
-        "dim": args.dim,
-        "style_dim": args.dim,
-        "layers": 2,
-        "heads": 2,
-        "ff": 4 * args.dim,
-        "conditioning": args.conditioning,
-    }
-    torch.manual_seed(args.seed)  # the same initial model on every rank
+    t = cfg.train
+    if t.batch_size % world:
+        raise ValueError(f"train.batch_size {t.batch_size} is not divisible by {world}")
+    seed = cfg.seeds[0] if args.seed is None else args.seed
+    corpus = build_corpus(cfg.data, args.data_root, seed)  # the same on every rank
+    kwargs = model_kwargs(cfg, args.arm, corpus.mel_config.n_mels)
+    torch.manual_seed(seed)  # the same initial model on every rank
     dev = torch.device(args.device)
     if dev.type == "cpu":
         torch.set_flush_denormal(True)  # subnormals slow a trained model's CPU step 2.5x
     model = StyleSpeech(len(SYMBOLS), **kwargs).to(dev)
     ddp = nn.parallel.DistributedDataParallel(_Loss(model))
-    opt = torch.optim.Adam(ddp.parameters(), 1.0, betas=(0.9, 0.98), eps=1e-9)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: noam(s + 1, args.dim, args.warmup))
-    gen = torch.Generator().manual_seed(args.seed + 1000 * (rank + 1))
+    opt, sched = make_optimizer(cfg, ddp.parameters())
+    gen = torch.Generator().manual_seed(seed + 1000 * (rank + 1))
     loss = torch.zeros(())
-    for _ in range(args.steps):
-        idx = torch.randint(len(corpus.train), (args.batch_size // world,), generator=gen)
+    for _ in range(t.num_steps):
+        idx = torch.randint(len(corpus.train), (t.batch_size // world,), generator=gen)
         b = {k: v.to(dev) for k, v in collate([corpus.train[i] for i in idx.tolist()]).items()}
         loss = ddp(b)
         opt.zero_grad()
         loss.backward()  # DDP averages the gradients across ranks here
-        torch.nn.utils.clip_grad_norm_(ddp.parameters(), 1.0)
+        if t.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(ddp.parameters(), t.grad_clip)
         opt.step()
         sched.step()
     if rank == 0:
@@ -111,8 +106,9 @@ def train_distributed(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    cfg = config_from_args("tts", args, PROG)
     with process_group(args.device) as args.device:
-        out = train_distributed(args)
+        out = train_distributed(args, cfg)
     if out["rank"] == 0:
         print(f"final loss {out['loss']:.4f}; model: {args.out}")
     return 0

@@ -32,9 +32,9 @@ def smoke() -> Config:
             refs_per_identity=2,
             texts_per_ref=2,
         ),
-        model=ModelConfig(dim=16, style_dim=16, layers=1, ff=32),
-        train=TrainConfig(steps=30, batch_size=4, warmup=10, eval_every=10),
-        meta=MetaConfig(steps=10, speakers=4),
+        model=ModelConfig(hidden_dim=16, style_dim=16, num_layers=1, ff_dim=32),
+        train=TrainConfig(num_steps=30, batch_size=4, warmup=10, eval_every=10),
+        meta=MetaConfig(num_episodes=10, num_speakers=4),
         eval=EvalConfig(resemblyzer=False, judge_epochs=2, griffin_lim_iters=4),
     )
 
@@ -55,7 +55,9 @@ def quick() -> Config:
     training: 4 % of its 100k StyleSpeech steps at a third of its batch (1.3 % of the samples)
     and 2 % of its 40k meta episodes.
     """
-    return Config(seeds=[0, 1, 2], train=TrainConfig(steps=4000), meta=MetaConfig(steps=800))
+    return Config(
+        seeds=[0, 1, 2], train=TrainConfig(num_steps=4000), meta=MetaConfig(num_episodes=800)
+    )
 
 
 @register("tts", "synth", cpu_minutes=65.0, needs_data=("speech_synth",))
@@ -72,8 +74,8 @@ def synth() -> Config:
     return Config(
         seeds=[0, 1, 2],
         data=DataConfig(source="synth"),
-        train=TrainConfig(steps=4000),
-        meta=MetaConfig(steps=800),
+        train=TrainConfig(num_steps=4000),
+        meta=MetaConfig(num_episodes=800),
     )
 
 
@@ -85,7 +87,7 @@ def paper() -> Config:
     return Config(
         seeds=[0, 1, 2],
         data=DataConfig(num_train=20_000),
-        model=ModelConfig(dim=256, style_dim=128, layers=4, heads=2, ff=1024),
-        train=TrainConfig(steps=100_000, batch_size=48, warmup=4000, eval_every=2000),
-        meta=MetaConfig(steps=40_000, speakers=20),
+        model=ModelConfig(hidden_dim=256, style_dim=128, num_layers=4, num_heads=2, ff_dim=1024),
+        train=TrainConfig(num_steps=100_000, batch_size=48, warmup=4000, eval_every=2000),
+        meta=MetaConfig(num_episodes=40_000, num_speakers=20),
     )

@@ -73,7 +73,7 @@ def figures(results: Results, run_dir: RunDir) -> None:
     for i, arm in enumerate(cfg.arms):
         for j, u in enumerate(results.of_arm(arm)):
             c = np.asarray(u.artifacts["val_curve"])
-            x = c[:, 0] + (cfg.train.steps if arm == "meta" else 0)
+            x = c[:, 0] + (cfg.train.num_steps if arm == "meta" else 0)
             ax.plot(x, c[:, 1], color=f"C{i}", ls="-" if j == 0 else "--",
                     label=arm if j == 0 else None)  # fmt: skip
     ax.set(xlabel="step (meta: after the SALN stage)", ylabel="held-out mel L1",
@@ -122,8 +122,9 @@ def notes(results: Results) -> str:
         f"{d.unseen_speaker if d.source == 'fsdd' else 'tone5'} and factor "
         f"{d.unseen_factor:g}), {d.num_train} training utterances of {d.min_words}-{d.max_words} "
         f"words; evaluation: {d.refs_per_identity} references x {d.texts_per_ref} texts of "
-        f"{d.target_words} words per unseen identity. Model: d={m.dim}, style {m.style_dim}, "
-        f"{m.layers}+{m.layers} FFT blocks. Training: {t.steps} Noam steps x {t.batch_size}; "
-        f"meta: {mt.steps} episodes of {mt.speakers} identities. Audio under figures/audio is "
-        "Griffin-Lim (8 kHz): it is for listening, not for judging quality."
+        f"{d.target_words} words per unseen identity. Model: d={m.hidden_dim}, style "
+        f"{m.style_dim}, {m.num_layers}+{m.num_layers} FFT blocks. Training: {t.num_steps} Noam "
+        f"steps x {t.batch_size}; meta: {mt.num_episodes} episodes of {mt.num_speakers} "
+        "identities. Audio under figures/audio is Griffin-Lim (8 kHz): it is for listening, "
+        "not for judging quality."
     )

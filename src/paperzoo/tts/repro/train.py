@@ -23,10 +23,11 @@ from paperzoo.core.engine import relative_change
 from ..data import Corpus, build_corpus, collate
 from ..evaluation import evaluate, fit_judges
 from ..meta import PhonemeDiscriminator, StyleDiscriminator, meta_episode
-from ..model import StyleSpeech, generator_loss, noam
+from ..model import StyleSpeech, generator_loss
 from ..synthesis import load_tts, save_tts
 from ..text import SYMBOLS
 from .config import ARMS, Config
+from .recipe import make_optimizer, model_kwargs
 
 __all__ = ["preflight", "run_unit", "units"]
 
@@ -65,7 +66,7 @@ def units(cfg: Config) -> list[Unit]:
     for a in cfg.arms:
         for s in cfg.seeds:
             deps = (f"saln/seed{s}",) if a == "meta" else ()
-            cost = 2.5 * cfg.meta.steps / cfg.train.steps if a == "meta" else 1.0
+            cost = 2.5 * cfg.meta.num_episodes / cfg.train.num_steps if a == "meta" else 1.0
             out.append(Unit(f"{a}/seed{s}", a, s, {"arm": a}, deps=deps, cost=cost))
     return out
 
@@ -88,13 +89,6 @@ def _one_thread() -> Iterator[None]:
         torch.set_num_threads(before)
         if flushed:
             torch.set_flush_denormal(False)
-
-
-def _model_kwargs(cfg: Config, arm: str, n_mels: int) -> dict[str, Any]:
-    m = cfg.model
-    return {"n_mels": n_mels, "dim": m.dim, "style_dim": m.style_dim, "layers": m.layers,
-            "heads": m.heads, "ff": m.ff, "dropout": m.dropout,
-            "conditioning": "add" if arm == "add" else "saln"}  # fmt: skip
 
 
 @torch.no_grad()
@@ -133,7 +127,7 @@ def _run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
     arm, t = unit.params["arm"], cfg.train
     corpus, judges = _corpus_and_judges(cfg, ctx, unit.seed)
     n_mels = corpus.mel_config.n_mels
-    kwargs = _model_kwargs(cfg, arm, n_mels)
+    kwargs = model_kwargs(cfg, arm, n_mels)
     seed_everything(unit.seed)
     gen = torch.Generator().manual_seed(unit.seed)
     curve: list[list[float]] = []
@@ -143,11 +137,11 @@ def _run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
         model, _ = load_tts(ctx.file("model.pt", unit_key=f"saln/seed{unit.seed}"))
         model.train()
         _meta_stage(cfg, model, corpus, ctx, gen, curve)
-        steps = cfg.meta.steps
+        steps = cfg.meta.num_episodes
     else:
         model = StyleSpeech(len(SYMBOLS), **kwargs)
         _style_speech_stage(cfg, model, corpus, ctx, gen, curve)
-        steps = t.steps
+        steps = t.num_steps
     timing["s_per_step"] = (time.perf_counter() - t0) / max(1, steps)
     save_tts(model, ctx.file("model.pt"), corpus.mel_config_name, **kwargs)
     res, examples = evaluate(model, corpus, judges, cfg.eval.griffin_lim_iters)
@@ -165,12 +159,11 @@ def _style_speech_stage(
     cfg: Config, model: StyleSpeech, corpus: Corpus, ctx: UnitContext,
     gen: torch.Generator, curve: list[list[float]],
 ) -> None:  # fmt: skip
-    t, dim = cfg.train, cfg.model.dim
-    opt = torch.optim.Adam(model.parameters(), 1.0, betas=(0.9, 0.98), eps=1e-9)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: noam(s + 1, dim, t.warmup, t.lr_scale))
+    t = cfg.train
+    opt, sched = make_optimizer(cfg, model.parameters())
     state = {"model": model, "opt": opt, "sched": sched, "gen": gen, "curve": curve}
     model.train()
-    for step in ctx.steps(t.steps, state, desc="train"):
+    for step in ctx.steps(t.num_steps, state, desc="train"):
         idx = torch.randint(len(corpus.train), (t.batch_size,), generator=gen).tolist()
         b = collate([corpus.train[i] for i in idx])
         w = model.style(b["mel"], b["mel_mask"])
@@ -183,7 +176,7 @@ def _style_speech_stage(
             torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
         opt.step()
         sched.step()
-        if step % t.eval_every == 0 or step == t.steps:
+        if step % t.eval_every == 0 or step == t.num_steps:
             curve.append([float(step), _val_mel(model, corpus)])
             logs = {f"train/{k}": v for k, v in parts.items()}
             ctx.log({"step": step, "train/loss": float(loss.detach()), **logs,
@@ -194,14 +187,12 @@ def _meta_stage(
     cfg: Config, model: StyleSpeech, corpus: Corpus, ctx: UnitContext,
     gen: torch.Generator, curve: list[list[float]],
 ) -> None:  # fmt: skip
-    m, t, dim = cfg.meta, cfg.train, cfg.model.dim
+    m, t, dim = cfg.meta, cfg.train, cfg.model.hidden_dim
     n_mels, index = corpus.mel_config.n_mels, {i: k for k, i in enumerate(corpus.seen)}
-    d_style = StyleDiscriminator(len(corpus.seen), n_mels, cfg.model.dim, cfg.model.style_dim)
-    d_phone = PhonemeDiscriminator(len(SYMBOLS), n_mels, cfg.model.dim)
-    g_opt = torch.optim.Adam(model.parameters(), 1.0, betas=(0.9, 0.98), eps=1e-9)
-    g_sched = torch.optim.lr_scheduler.LambdaLR(  # the generator's schedule continues
-        g_opt, lambda s: noam(t.steps + s + 1, dim, t.warmup, t.lr_scale)
-    )
+    d_style = StyleDiscriminator(len(corpus.seen), n_mels, dim, cfg.model.style_dim)
+    d_phone = PhonemeDiscriminator(len(SYMBOLS), n_mels, dim)
+    # the generator's schedule continues from the StyleSpeech stage's last step
+    g_opt, g_sched = make_optimizer(cfg, model.parameters(), offset=t.num_steps)
     d_opt = torch.optim.Adam([*d_style.parameters(), *d_phone.parameters()], m.d_learning_rate,
                              betas=(0.9, 0.98))  # fmt: skip
     by_identity: dict[int, list[int]] = {}
@@ -210,11 +201,11 @@ def _meta_stage(
     pool = sorted(by_identity)
     if len(pool) < 2:
         raise ValueError("the meta stage needs at least 2 seen identities with utterances")
-    size = min(m.speakers, len(pool))
+    size = min(m.num_speakers, len(pool))
     state = {"model": model, "d_style": d_style, "d_phone": d_phone, "g_opt": g_opt,
              "g_sched": g_sched, "d_opt": d_opt, "gen": gen, "curve": curve}  # fmt: skip
     curve.append([0.0, _val_mel(model, corpus)])
-    for step in ctx.steps(m.steps, state, name="meta", desc="meta"):
+    for step in ctx.steps(m.num_episodes, state, name="meta", desc="meta"):
         pick = torch.randperm(len(pool), generator=gen)[:size].tolist()
         utts = []
         for p in pick:
@@ -225,7 +216,7 @@ def _meta_stage(
         batch = collate(utts, index)
         parts = meta_episode(model, d_style, d_phone, batch, g_opt, d_opt, m.alpha, gen)
         g_sched.step()
-        if step % t.eval_every == 0 or step == m.steps:
+        if step % t.eval_every == 0 or step == m.num_episodes:
             curve.append([float(step), _val_mel(model, corpus)])
             ctx.log({"step": step, **{f"meta/{k}": v for k, v in parts.items()},
                      "val/mel": curve[-1][1]})  # fmt: skip
