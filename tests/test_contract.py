@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from paperzoo.app.reproduce import reproduce
 from paperzoo.core.registry import list_experiments
-from paperzoo.core.reproduce import reproduce
 from paperzoo.core.results import validate_results
 
 SMOKES = [e.method for e in list_experiments() if e.preset == "smoke"]
@@ -69,6 +69,10 @@ def test_smoke_preset_contract(method, tmp_path, monkeypatch):
             for m, vals in metrics.items():
                 assert all(v is not None and math.isfinite(v) for v in vals), (arm, m, vals)
         assert (run / "report.md").is_file()
+        # every method's repro/figures.py draws the report's figures (a wrong module path once
+        # made this silently skip them)
+        assert sorted((run / "figures").glob("*.png")), f"{method}/smoke drew no figures"
+        assert "## Figures" in (run / "report.md").read_text()
         results.append(res)
     assert results[0]["arms"] == results[1]["arms"], "same seed gave different metrics"
     assert [c["holds"] for c in results[0]["claims"]] == [c["holds"] for c in results[1]["claims"]]

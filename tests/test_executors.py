@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from paperzoo.core.reproduce import reproduce
+from paperzoo.app.reproduce import reproduce
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "paperzoo"
 

@@ -1,6 +1,9 @@
 """Import rules, checked on the source (AST), and the cost of importing packages.
 
-- core imports no method package and not datasets; datasets imports no method;
+- core imports no method package, not datasets and not the application layer (app);
+  datasets imports no method;
+- app (what the CLI's sub-commands do) imports core and datasets but no method: it reaches the
+  methods through the registry; no method and no shared package imports app;
 - a method never imports another method;
 - a method's top (the paper) never imports its ``repro/`` (the reproduction) or the CLI;
 - importing paperzoo or any method package imports no heavy optional dependency.
@@ -16,10 +19,11 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "paperzoo"
 SHARED = {"core", "datasets"}
+APP = "app"  # the application layer: above core and datasets, below the CLI, beside the methods
 METHODS = sorted(
     p.name
     for p in SRC.iterdir()
-    if p.is_dir() and (p / "__init__.py").exists() and p.name not in SHARED
+    if p.is_dir() and (p / "__init__.py").exists() and p.name not in SHARED | {APP}
 )
 HEAVY = [
     "flwr",
@@ -65,21 +69,41 @@ def test_shared_packages_import_no_method(sub):
         for name in _imports(f):
             parts = name.split(".")
             if parts[0] == "paperzoo" and len(parts) > 1:
+                assert parts[1] != APP, f"{f} imports the application layer ({name})"
                 assert parts[1] in SHARED | {"__init__"} or parts[1] == "__version__", (f, name)
                 if sub == "core":
                     assert parts[1] != "datasets", f"{f}: core must not import datasets"
 
 
+def test_app_imports_core_and_datasets_but_no_method():
+    """app reaches the methods through the registry (module paths it is given), never by name:
+    no import of a method package and no ``"paperzoo.<method>..."`` string of its own."""
+    files = _files(APP)
+    assert files, "src/paperzoo/app is missing"
+    for f in files:
+        for name in _imports(f):
+            parts = name.split(".")
+            if parts[0] == "paperzoo" and len(parts) > 1:
+                assert parts[1] in SHARED | {APP, "__version__"}, f"{f} imports {name}"
+        for node in ast.walk(ast.parse(f.read_text(), filename=str(f))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                for method in METHODS:
+                    assert not node.value.startswith(f"paperzoo.{method}"), (
+                        f"{f} names the method module {node.value!r}"
+                    )
+
+
 @pytest.mark.parametrize("method", METHODS)
 def test_method_imports_follow_the_layering(method):
     """A method's top (the paper) never imports its ``repro/`` (the reproduction) nor the CLI;
-    no method imports another."""
+    no method imports another or the application layer (app)."""
     for f in _files(method):
         in_repro = "repro" in f.relative_to(SRC / method).parts[:-1]
         for name in _imports(f):
             parts = name.split(".")
             if parts[0] != "paperzoo" or len(parts) < 2:
                 continue
+            assert parts[1] != APP, f"{f} imports the application layer ({name})"
             assert parts[1] in SHARED | {method, "__version__"}, f"{f} imports {name}"
             if not in_repro and parts[1] == method:
                 assert len(parts) < 3 or parts[2] != "repro", f"paper module {f} imports {name}"
@@ -101,7 +125,7 @@ def test_every_method_has_the_two_parts(method):
 def test_importing_packages_pulls_no_heavy_optional_dependency():
     code = (
         "import importlib, json, sys\n"
-        f"for m in {['paperzoo'] + [f'paperzoo.{m}' for m in METHODS]!r}:\n"
+        f"for m in {['paperzoo', f'paperzoo.{APP}'] + [f'paperzoo.{m}' for m in METHODS]!r}:\n"
         "    importlib.import_module(m)\n"
         "import paperzoo.core.registry as r; r.list_experiments()\n"
         f"print(json.dumps(sorted(h for h in {HEAVY!r} if h in sys.modules)))\n"

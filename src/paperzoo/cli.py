@@ -1,4 +1,6 @@
 """The ``paperzoo`` command line: argument parsing and dispatch only; it knows no method by name.
+What ``reproduce``, ``finalize`` and ``report`` do lives in :mod:`paperzoo.app`; one builder
+function per sub-command (``_add_<command>``) declares its arguments.
 
 Exit codes: 0 success; 2 bad usage (unknown method/preset/key, bad value, missing data, a run
 directory in use), with a one-line reason on stderr; 1 for a failure inside a run (units that
@@ -31,19 +33,18 @@ EPILOG = """examples:
 """
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="paperzoo",
-        description="Reusable implementations and seeded reproductions of ten ML papers.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("--version", action="version", version=f"paperzoo {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+_DATA_ROOT_HELP = "data root (default: $PAPERZOO_DATA, else ~/.cache/paperzoo)"
 
+# --- one builder per sub-command -------------------------------------------------------------
+# `sub` is the top-level parser's sub-parsers action; each builder adds its command's parser.
+
+
+def _add_list(sub: Any) -> None:
     ls = sub.add_parser("list", help="methods and presets, one line each, with expected CPU time")
     ls.add_argument("method", nargs="?", help="only this method")
 
+
+def _add_reproduce(sub: Any) -> None:
     rp = sub.add_parser(
         "reproduce",
         help="train a method and its baselines on one preset and check the paper's claims",
@@ -71,12 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     rp.add_argument("--out", default="runs", help="root of run directories (default: runs)")
     rp.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:N")
-    rp.add_argument(
-        "--data-root",
-        type=Path,
-        default=None,
-        help="data root (default: $PAPERZOO_DATA, else ~/.cache/paperzoo)",
-    )
+    rp.add_argument("--data-root", type=Path, default=None, help=_DATA_ROOT_HELP)
     rp.add_argument(
         "--own-data",
         action="store_true",
@@ -128,12 +124,16 @@ def _parser() -> argparse.ArgumentParser:
         "--show-config", action="store_true", help="print the resolved config as TOML and exit"
     )
 
+
+def _add_finalize(sub: Any) -> None:
     fin = sub.add_parser(
         "finalize",
         help="re-judge the claims and redraw figures and report of a run from its stored units",
     )
     fin.add_argument("run_dir", type=Path, help="a run directory (runs/METHOD/PRESET/STAMP)")
 
+
+def _add_report(sub: Any) -> None:
     rpt = sub.add_parser(
         "report",
         help="collect the newest run of each method/preset into one folder with a claims table",
@@ -163,16 +163,22 @@ def _parser() -> argparse.ArgumentParser:
         help="only this preset (repeatable; default: all)",
     )
 
+
+def _add_data(sub: Any) -> None:
     dt = sub.add_parser("data", help="inspect and prepare data sets under the data root")
     dsub = dt.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    _add_data_status(dsub)
+    _add_data_prepare(dsub)
+    _add_data_build_speech(dsub)
+
+
+def _add_data_status(dsub: Any) -> None:
     st = dsub.add_parser("status", help="which data sets are present and whether checksums match")
-    st.add_argument(
-        "--data-root",
-        type=Path,
-        default=None,
-        help="data root (default: $PAPERZOO_DATA, else ~/.cache/paperzoo)",
-    )
+    st.add_argument("--data-root", type=Path, default=None, help=_DATA_ROOT_HELP)
     st.add_argument("--no-verify", action="store_true", help="skip checksums (faster)")
+
+
+def _add_data_prepare(dsub: Any) -> None:
     pr = dsub.add_parser(
         "prepare",
         help="download a data set from its canonical source, or "
@@ -186,12 +192,10 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="folder holding the original files (e.g. the four IDX .gz files)",
     )
-    pr.add_argument(
-        "--data-root",
-        type=Path,
-        default=None,
-        help="data root (default: $PAPERZOO_DATA, else ~/.cache/paperzoo)",
-    )
+    pr.add_argument("--data-root", type=Path, default=None, help=_DATA_ROOT_HELP)
+
+
+def _add_data_build_speech(dsub: Any) -> None:
     bs = dsub.add_parser(
         "build-speech",
         help="rebuild or enlarge the synthetic multi-speaker corpus with the Debian synthesizers",
@@ -215,13 +219,34 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="data root holding speech/synth_multispeaker (its speakers.csv is the voice list)",
     )
+
+
+def _add_method_commands(sub: Any) -> None:
+    """A method's own tools (e.g. `paperzoo retro predict`), found through the registry."""
     from paperzoo.core.registry import method_commands
 
-    for mod in method_commands():  # a method's own tools (e.g. `paperzoo retro predict`)
+    for mod in method_commands():
         mp = sub.add_parser(mod.COMMAND, help=mod.HELP, description=mod.HELP)
         mod.add_arguments(mp)
         mp.set_defaults(_method_command=mod)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="paperzoo",
+        description="Reusable implementations and seeded reproductions of ten ML papers.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"paperzoo {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in (_add_list, _add_reproduce, _add_finalize, _add_report, _add_data):
+        add(sub)
+    _add_method_commands(sub)
     return p
+
+
+# --- what each sub-command does ----------------------------------------------------------------
 
 
 def _duration(minutes: float) -> str:
@@ -255,7 +280,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
-    from paperzoo.core.reproduce import build_config, reproduce
+    from paperzoo.app.reproduce import build_config, reproduce
 
     if args.show_config:
         from paperzoo.core.config import to_toml
@@ -320,7 +345,7 @@ def _print_verdicts(results: Path) -> None:
 
 
 def _cmd_finalize(args: argparse.Namespace) -> int:
-    from paperzoo.core.reproduce import refinalize
+    from paperzoo.app.reproduce import refinalize
 
     if not (args.run_dir / "meta.json").is_file():
         raise UsageError(f"{args.run_dir} is not a run directory (no meta.json)")
@@ -335,7 +360,7 @@ def _cmd_finalize(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from paperzoo.core.report import collect_reports
+    from paperzoo.app.report import collect_reports
 
     if not args.runs.is_dir():
         raise UsageError(f"no run root {args.runs}; run `paperzoo reproduce` first or give --runs")

@@ -8,10 +8,10 @@ import textwrap
 import pytest
 import torch
 
+from paperzoo.app.reproduce import reproduce
 from paperzoo.core import io, registry
 from paperzoo.core.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from paperzoo.core.errors import UsageError
-from paperzoo.core.reproduce import reproduce
 from paperzoo.core.runs import RunDir
 
 FAKE = textwrap.dedent(

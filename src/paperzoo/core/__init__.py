@@ -1,7 +1,8 @@
 """Small, dependency-light plumbing shared by every method: configs, registry, seeding, devices,
 run directories, checkpoints, data roots, progress, plots, the reproduction engine (units,
-executors, resume) and claim verdicts. No paper maths lives here, and
-nothing here imports a method package.
+executors, resume; :mod:`paperzoo.core.engine`) and claim verdicts. No paper maths lives here,
+and nothing here imports a method package or the application layer (:mod:`paperzoo.app`: what
+``paperzoo reproduce``, ``finalize`` and ``report`` do).
 
 Names are loaded on first use (PEP 562), so ``import paperzoo.core.errors`` or the registry
 (what ``paperzoo --help`` and ``list`` need) does not import torch.

@@ -6,7 +6,7 @@ by a string and imported only when a run starts, so ``paperzoo list`` never impo
 code or heavy optional dependencies.
 
 Discovery imports ``paperzoo.<package>.repro.experiments`` for every sub-package that has one; the
-core and datasets packages are never methods.
+core, datasets and app packages are never methods.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ __all__ = [
     "register",
 ]
 
-_NOT_METHODS = {"core", "datasets"}
+_NOT_METHODS = {"app", "core", "datasets"}
 _REGISTRY: dict[tuple[str, str], Experiment] = {}
 _DISCOVERED = False
 

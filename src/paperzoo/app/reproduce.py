@@ -116,8 +116,9 @@ def render_report(
     return "\n".join(lines) + "\n"
 
 
-def _figures_module(method: str) -> ModuleType | None:
-    name = f"paperzoo.{method}.figures"
+def _figures_module(exp: Experiment) -> ModuleType | None:
+    """The method's ``figures`` module: a sibling of its train module (``repro/figures.py``)."""
+    name = f"{exp.module.rpartition('.')[0]}.figures"
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as e:
@@ -149,7 +150,7 @@ def finalize(
     module = exp.load_module()
     results = Results.from_records(config, config.seeds, records)
     claims = judge_results(exp, results)
-    fig_mod = _figures_module(exp.method)
+    fig_mod = _figures_module(exp)
     tables: dict[str, str] = {}
     if fig_mod is not None:
         fig_mod.figures(results, run)
