@@ -2,12 +2,25 @@
 decoder: expected alignments in training (independent heads, or mutually constrained), hard
 monotonic decisions with head-synchronous decoding at test time.
 
-Papers: Raffel et al. 2017 (monotonic attention), Chiu & Raffel 2018 (MoChA,
-https://arxiv.org/abs/1712.05382), Ma et al. 2020 (MMA, https://arxiv.org/abs/1909.12406),
-Inaguma et al. 2020 (HeadDrop, head-synchronous decoding), Song, Shim, Yang 2021 (mutually
-constrained training). Defaults follow neural_sp's LibriSpeech MMA recipe: energy offset
-r = -2, energy noise std 1 in training, HeadDrop 0.5, chunk width 16 for MoChA heads (``chunk
-= 1`` gives hard monotonic attention).
+Paper: Song, Shim, Yang, "Mutually-Constrained Monotonic Multihead Attention for Online ASR",
+ICASSP 2021, https://arxiv.org/abs/2103.14302 (the attention layer trained with
+mutually-constrained expected alignments and decoded with head-synchronous decoding). It builds
+on:
+
+* Raffel, Luong, Liu, Weiss, Eck, "Online and Linear-Time Attention by Enforcing Monotonic
+  Alignments", ICML 2017, https://arxiv.org/abs/1704.00784 (monotonic attention);
+* Chiu, Raffel, "Monotonic Chunkwise Attention", ICLR 2018, https://arxiv.org/abs/1712.05382
+  (MoChA);
+* Ma, Pino, Cross, Puzon, Gu, "Monotonic Multihead Attention", ICLR 2020,
+  https://arxiv.org/abs/1909.12406 (MMA);
+* Inaguma, Mimura, Kawahara, "Enhancing Monotonic Multihead Attention for Streaming ASR",
+  Interspeech 2020, https://arxiv.org/abs/2005.09394 (HeadDrop, head-synchronous decoding).
+
+No official code of the paper was found; the reference implementation of MMA is neural_sp
+(https://github.com/hirofumi0810/neural_sp, ``neural_sp/models/modules/mocha/``). Defaults
+follow neural_sp's LibriSpeech MMA recipe: energy offset r = -2, energy noise std 1 in
+training, HeadDrop 0.5, chunk width 16 for MoChA heads (``chunk = 1`` gives hard monotonic
+attention).
 
 Energies per head h (scaled dot product, Ma et al.): e^h_{i,j} = q_i^h . k_j^h / sqrt(d_h) + r^h;
 p = sigmoid(e + noise). Chunk energies u^h_{i,j} use their own projections. Alignments
@@ -17,8 +30,11 @@ alpha (see :mod:`.monotonic`), then the chunkwise distribution (Chiu & Raffel Eq
 
 and the context sum_j beta_{i,j} v^h_j per head, concatenated and projected.
 
-Deviations: one chunk-energy head per monotonic head (neural_sp can share chunk heads); HeadDrop
-rescales the kept heads by H / H_kept as neural_sp does.
+Deviations from the papers and neural_sp:
+    * One chunk-energy head per monotonic head (neural_sp can share chunk heads).
+    * HeadDrop rescales the kept heads by H / H_kept, as neural_sp does.
+    * The mutually-constrained alignment is this package's derivation (the paper's formula
+      could not be retrieved; see :mod:`.monotonic`).
 """
 
 from __future__ import annotations

@@ -1,5 +1,11 @@
 """Streaming greedy decoding with hard monotonic attention and head-synchronous decoding (HSD).
 
+Paper: Song, Shim, Yang, "Mutually-Constrained Monotonic Multihead Attention for Online ASR",
+ICASSP 2021, https://arxiv.org/abs/2103.14302 (test-time decoding with HSD at a window eps).
+HSD: Inaguma, Mimura, Kawahara, "Enhancing Monotonic Multihead Attention for Streaming ASR",
+Interspeech 2020, https://arxiv.org/abs/2005.09394 (head-synchronous beam search; neural_sp
+``mocha/hma_test.py``, https://github.com/hirofumi0810/neural_sp).
+
 :class:`StreamingRecognizer` takes audio in chunks of any size; features, encoder frames and
 tokens are produced as soon as they are determined:
 
@@ -17,6 +23,12 @@ dropped, so memory stays bounded on long audio. Decoding the whole utterance in 
 the same tokens as decoding it in chunks (tested).
 
 The offline-attention model has no boundaries: it decodes after the last frame.
+
+Deviations from the papers and neural_sp:
+    * Greedy search only (Inaguma et al.'s HSD is a beam search); the CTC blank is never
+      emitted and no language model or CTC score enters the decoding.
+    * At the end of the stream a head without a boundary attends to nothing; neural_sp's HSD
+      clips it to the rightmost detected boundary (see :mod:`.monotonic`).
 """
 
 from __future__ import annotations

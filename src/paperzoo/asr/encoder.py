@@ -2,14 +2,19 @@
 Transformer whose self-attention sees only past frames within a fixed left context, with a
 state cache so audio can be encoded chunk by chunk in constant memory.
 
+Paper: Song, Shim, Yang, "Mutually-Constrained Monotonic Multihead Attention for Online ASR",
+ICASSP 2021, https://arxiv.org/abs/2103.14302 (experimental setup: the Transformer MMA model of
+Inaguma et al. 2020, as in neural_sp, https://github.com/hirofumi0810/neural_sp).
+
 Encoding a whole utterance at once and encoding it in chunks (carrying :class:`EncoderState`)
 give the same frames (tested): every operation is causal, the convolutions keep their last
 inputs, and each attention layer keeps the keys and values of its last ``left_context`` frames.
 
-Deviations from neural_sp's MMA recipe (conv x8 + 12 x 256 offline/chunk-hybrid encoder): a
-small causal encoder (x4 subsampling, few layers) sized for CPU; a strictly causal attention
-with a bounded left context instead of chunk-hybrid lookahead, so the first emitted frame needs
-no future audio.
+Deviations from the paper's setup (neural_sp's MMA recipe: conv x8 + 12 x 256
+offline/chunk-hybrid encoder):
+    * A small causal encoder (x4 subsampling, few layers) sized for CPU.
+    * Strictly causal attention with a bounded left context instead of chunk-hybrid lookahead,
+      so the first emitted frame needs no future audio.
 """
 
 from __future__ import annotations

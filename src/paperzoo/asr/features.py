@@ -1,5 +1,9 @@
 """Log-mel features for speech recognition (librosa), one documented configuration per rate.
 
+Paper: Song, Shim, Yang, "Mutually-Constrained Monotonic Multihead Attention for Online ASR",
+ICASSP 2021, https://arxiv.org/abs/2103.14302 (experiments on 16 kHz LibriSpeech and AISHELL-1
+with neural_sp's filterbank front end, https://github.com/hirofumi0810/neural_sp).
+
 ``LogMel(sample_rate=8000)``: 40 mel bins, 25 ms windows, 10 ms hop, fmax = Nyquist, natural
 log of power + 1e-6, per-utterance mean/variance normalisation off (streaming cannot see the
 whole utterance; a global mean and std from the training set are applied instead when given).
@@ -8,6 +12,10 @@ features computed on a stream chunk by chunk equal those of the whole signal
 (:class:`StreamingLogMel`).
 
 librosa is imported on first use.
+
+Deviations from the paper's front end: librosa log-mels of 8 kHz audio (FSDD) with 40 bins
+instead of Kaldi-style filterbanks of 16 kHz speech; normalisation by global training
+statistics only, so the features of a stream never depend on audio not yet received.
 """
 
 from __future__ import annotations

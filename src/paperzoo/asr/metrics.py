@@ -1,10 +1,18 @@
 """Recognition metrics: word and character error rates (jiwer), emission latency against exact
 word ends, and the share of head decisions forced by head-synchronous decoding.
 
+Paper: Song, Shim, Yang, "Mutually-Constrained Monotonic Multihead Attention for Online ASR",
+ICASSP 2021, https://arxiv.org/abs/2103.14302 (experiments: WER on LibriSpeech, CER on
+AISHELL-1, and the latency of the emitted boundaries).
+
 Latency of a token = its emission frame minus the encoder frame by which its word had been heard
 completely (both in encoder frames after x4 subsampling, 40 ms each at a 10 ms hop); computed
 only for tokens aligned to reference words by the edit-distance alignment (hits and
 substitutions), so insertions and deletions do not distort it.
+
+Deviations from the paper: latency is measured against exact word ends (known by construction
+of the corpus, :mod:`.data`) instead of forced alignments, in encoder frames; the share of
+forced head decisions is ours (it shows how often HSD overrides the heads).
 """
 
 from __future__ import annotations

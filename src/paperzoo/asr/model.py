@@ -2,13 +2,19 @@
 encoder through monotonic multihead attention (or, for the offline upper bound, ordinary
 multihead attention), and an auxiliary CTC head.
 
+Paper: Song, Shim, Yang, "Mutually-Constrained Monotonic Multihead Attention for Online ASR",
+ICASSP 2021, https://arxiv.org/abs/2103.14302 (experimental setup: Transformer MMA as in
+Inaguma, Mimura, Kawahara, Interspeech 2020, https://arxiv.org/abs/2005.09394; recipe of
+neural_sp, https://github.com/hirofumi0810/neural_sp).
+
 Loss (neural_sp's MMA recipe): (1 - w) * label-smoothed cross entropy of the decoder + w * CTC
 on the encoder, w = 0.3, smoothing 0.1. Decoder layers below ``first_source_layer`` have no
 source attention (neural_sp's ``mocha_first_layer``: lower layers model the token history only,
 which the paper's recipe found to stabilise MMA).
 
-Deviations: a small model for CPU (d = 96, 2 encoder and 2 decoder layers by default); word-level
-tokens (digits, or the synthetic corpus' 160 words) instead of BPE units.
+Deviations from the paper's setup:
+    * A small model for CPU (d = 96, 2 encoder and 2 decoder layers by default).
+    * Word-level tokens (digits, or the synthetic corpus' 160 words) instead of BPE units.
 """
 
 from __future__ import annotations

@@ -57,6 +57,14 @@ Choices this makes (all arguments of :func:`mutually_constrained_alignment`):
 Heads are treated as independent given their previous constrained alignments (the same
 approximation as the expected alignment itself, which treats steps as independent given
 alpha_{i-1}).
+
+Deviations from the papers (and neural_sp, https://github.com/hirofumi0810/neural_sp):
+    * The mutually-constrained alignment is derived here from the HSD forcing rule (Song et al.'s
+      formula could not be retrieved); the tests hold it to a simulation of that rule.
+    * The parallel expected alignment runs in log space (logcumsumexp) instead of dividing by
+      the cumulative product, which overflows in float32.
+    * A forced boundary past the last frame is lost rather than clipped to the rightmost
+      detected boundary as in neural_sp's HSD.
 """
 
 from __future__ import annotations

@@ -1,6 +1,11 @@
 """Baselines of the RetCL reproduction: RetroSim (template transfer from similar training
 products) and a reactant-set popularity floor.
 
+Paper: Lee, Ahn, Seo, Song, Yang, Hwang, Shin, "RetCL: A Selection-based Approach for
+Retrosynthesis via Contrastive Learning", IJCAI 2021, https://arxiv.org/abs/2105.00795 (Table 1
+compares template-based and template-free baselines, RetroSim among them, under the same
+candidate restriction).
+
 RetroSim: Coley, Rogers, Green, Jensen, "Computer-Assisted Retrosynthesis Based on Molecular
 Similarity", ACS Cent. Sci. 2017, https://doi.org/10.1021/acscentsci.7b00355.
 
@@ -20,8 +25,10 @@ baselines that way).
 Popularity: the most frequent training reactant sets, the same list for every product (only sets
 wholly inside the candidate set); a floor that says how much a product-blind guess gets.
 
-Deviations from RetroSim: one fingerprint (Morgan r=2, 2048 bits; RetroSim picked among several
-by validation), 50 neighbours by default (RetroSim 100).
+Deviations from RetroSim and the RetCL paper:
+    * One fingerprint (Morgan r=2, 2048 bits; RetroSim picked among several by validation),
+      50 neighbours by default (RetroSim 100).
+    * The popularity floor is ours, not one of the paper's baselines.
 """
 
 from __future__ import annotations

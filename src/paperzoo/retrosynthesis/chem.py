@@ -2,7 +2,9 @@
 features.
 
 Paper: Lee, Ahn, Seo, Song, Yang, Hwang, Shin, "RetCL: A Selection-based Approach for
-Retrosynthesis via Contrastive Learning", IJCAI 2021, https://arxiv.org/abs/2105.00795.
+Retrosynthesis via Contrastive Learning", IJCAI 2021, https://arxiv.org/abs/2105.00795 (the
+molecule graphs the encoder reads). Official code https://github.com/hankook/RetCL
+(``datasets/molecule.py``; read only).
 
 A molecule is identified by its canonical SMILES without atom-map numbers and without explicit
 hydrogens (RDKit). Exact match, the field's top-k metric, compares *unordered multisets* of

@@ -2,8 +2,10 @@
 hard negatives and the halt key), taken at its best reactant ordering, and the hard-negative
 miner.
 
-Paper: Lee et al., "RetCL: A Selection-based Approach for Retrosynthesis via Contrastive
-Learning", IJCAI 2021, https://arxiv.org/abs/2105.00795 (Eq. 4-6).
+Paper: Lee, Ahn, Seo, Song, Yang, Hwang, Shin, "RetCL: A Selection-based Approach for
+Retrosynthesis via Contrastive Learning", IJCAI 2021, https://arxiv.org/abs/2105.00795
+(Eq. 4-6). Official code https://github.com/hankook/RetCL (``models/loss.py``,
+``trainers/retrosynthesis.py``, ``trainers/utils.py``; read only).
 
 For a query q with positive key set Pos and ignored set Ign, over the batch's keys K (every
 molecule of the batch, their mined neighbours, the halt key), with s(q, k) = cos(q, k) / tau:
@@ -23,6 +25,11 @@ Hard negatives (Section 3.3): every ``refresh_every`` steps the keys of the whol
 are recomputed and each molecule's N nearest keys (cosine) stored; a batch then adds the
 neighbours of every batch molecule as extra keys. N = 0 is the official code's default, N = 4
 the paper's setting.
+
+Deviations from the paper and the official code: none in the objective. The neighbours of a
+batch's molecules are looked up in the key bank of the last refresh when the batch is built
+(:func:`batch_table`), which gives the same neighbours as storing every molecule's list at the
+refresh; the refresh period is a setting of the caller.
 """
 
 from __future__ import annotations

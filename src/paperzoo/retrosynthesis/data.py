@@ -1,6 +1,12 @@
 """Reaction data for the reproduction: USPTO-50k (or a built-in toy set) canonicalised, the
 candidate set, and the unseen-template split of the test reactions.
 
+Paper: Lee, Ahn, Seo, Song, Yang, Hwang, Shin, "RetCL: A Selection-based Approach for
+Retrosynthesis via Contrastive Learning", IJCAI 2021, https://arxiv.org/abs/2105.00795
+(experiments: USPTO-50k with all 671k USPTO reactants as candidates; generalisation to unseen
+templates). Official code https://github.com/hankook/RetCL (``data/uspto_50k``,
+``data/uspto_50k_modified``, ``data/uspto_candidates``; read only).
+
 The candidate set is the union of every reactant in USPTO-50k's three splits (so every test
 ground truth is selectable, the paper's "all USPTO reactants" assumption on 7.9 % of its 671k
 molecules); ``distractors="products"`` adds every product. A test reaction has an *unseen
@@ -10,6 +16,12 @@ own re-split training set is not available here; its test set is the standard on
 The toy set (for smoke tests, no data root) is made here with RDKit: amide couplings, esters
 and Suzuki couplings of a few building blocks for training, plus sulfonamides seen only at test
 time (its unseen template).
+
+Deviations from the paper:
+    * Candidates: the reactants of USPTO-50k's three splits (plus, optionally, its products)
+      instead of the 671k reactants of all of USPTO, which are not available here.
+    * Unseen templates are flagged among the standard test reactions instead of re-splitting
+      the training set as RetCL's ``uspto_50k_modified`` does.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """RetCL's molecule encoder: a Structure2Vec message-passing network and three pooled heads
 (product query, reactant query, key), in plain torch.
 
-Paper: Lee et al., "RetCL: A Selection-based Approach for Retrosynthesis via Contrastive
-Learning", IJCAI 2021, https://arxiv.org/abs/2105.00795 (Section 3.2 and Appendix).
+Paper: Lee, Ahn, Seo, Song, Yang, Hwang, Shin, "RetCL: A Selection-based Approach for
+Retrosynthesis via Contrastive Learning", IJCAI 2021, https://arxiv.org/abs/2105.00795
+(Section 3.2 and Appendix). Official code https://github.com/hankook/RetCL (``models/graph.py``,
+``models/module.py``, ``models/utils.py``; read only).
 
 Encoder (per atom v, neighbours N(v), bond features e_uv; BN = batch norm over atoms):
 

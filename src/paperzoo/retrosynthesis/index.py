@@ -2,10 +2,17 @@
 an exact torch index (matrix product + top-k) and an optional FAISS index for candidate sets
 beyond a million molecules.
 
+Paper: Lee, Ahn, Seo, Song, Yang, Hwang, Shin, "RetCL: A Selection-based Approach for
+Retrosynthesis via Contrastive Learning", IJCAI 2021, https://arxiv.org/abs/2105.00795
+(inference: every candidate is scored by the cosine between the query and its key).
+
 At ~50k candidates x 128 dims the exact product takes a few milliseconds per query batch, so
 the default path does not use an index object at all; an index pays off when the full
 (beams x candidates) score matrix is too large or too slow (``faiss-flat`` is exact and
 multi-threaded, ``faiss-hnsw`` approximate: M = 32 links, efSearch = 128 by default).
+
+Deviations from the paper: none for the exact index, which scores every candidate as the
+paper does; the FAISS indexes are ours, and ``faiss-hnsw`` may miss a true nearest key.
 """
 
 from __future__ import annotations

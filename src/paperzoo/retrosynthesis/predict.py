@@ -1,12 +1,18 @@
 """The user-facing predictor: a trained RetCL model plus a candidate set (a stock) ->
 ranked reactant sets for any product SMILES.
 
-Paper: Lee et al., "RetCL: A Selection-based Approach for Retrosynthesis via Contrastive
-Learning", IJCAI 2021, https://arxiv.org/abs/2105.00795.
+Paper: Lee, Ahn, Seo, Song, Yang, Hwang, Shin, "RetCL: A Selection-based Approach for
+Retrosynthesis via Contrastive Learning", IJCAI 2021, https://arxiv.org/abs/2105.00795
+(inference: beam search over the candidate set, then rescoring; official ``evaluate.py`` in
+https://github.com/hankook/RetCL). The search itself is :mod:`.selection`.
 
 The candidate embeddings are computed once per candidate set; :meth:`Retrosynthesizer.
 set_candidates` swaps the stock without retraining. The product is never proposed as its own
 reactant.
+
+Deviations from the paper: the inference of :mod:`.selection` (a beam never picks a molecule
+twice; Eq. 7 rescoring by default); a product with several fragments is refused, and the
+stock can be swapped or searched with FAISS (a user-facing API the paper does not have).
 """
 
 from __future__ import annotations

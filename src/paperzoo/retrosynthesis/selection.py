@@ -1,8 +1,10 @@
 """Selecting reactants from a candidate set: the candidate index, beam search with a learned
 halt, and forward/backward rescoring.
 
-Paper: Lee et al., "RetCL: A Selection-based Approach for Retrosynthesis via Contrastive
-Learning", IJCAI 2021, https://arxiv.org/abs/2105.00795 (Section 3.1, 3.4).
+Paper: Lee, Ahn, Seo, Song, Yang, Hwang, Shin, "RetCL: A Selection-based Approach for
+Retrosynthesis via Contrastive Learning", IJCAI 2021, https://arxiv.org/abs/2105.00795
+(Section 3.1, 3.4). Official code https://github.com/hankook/RetCL
+(``trainers/retrosynthesis.py``; read only).
 
 Inference for a product P over candidates C (keys k(m), unit norm, plus the halt key):
 

@@ -14,6 +14,15 @@ score) and ``metadata["probability"]``: a softmax of the scores over the returne
 get a ranking-consistent value, normalised per call). The product is never its own reactant.
 Imports syntheseus when this module is imported (``pip install syntheseus``); the package's
 other modules never do.
+
+Paper: Lee, Ahn, Seo, Song, Yang, Hwang, Shin, "RetCL: A Selection-based Approach for
+Retrosynthesis via Contrastive Learning", IJCAI 2021, https://arxiv.org/abs/2105.00795
+(single-step retrosynthesis; the paper names multi-step planning as future work). syntheseus:
+Maziarz et al., "Re-evaluating Retrosynthesis Algorithms with Syntheseus", 2023,
+https://arxiv.org/abs/2310.19796.
+
+Deviations from the paper: the paper has no multi-step use; ``probability`` (a softmax of the
+scores at ``temperature``) is ours, for planners that need one.
 """
 
 from __future__ import annotations

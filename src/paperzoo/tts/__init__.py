@@ -45,6 +45,7 @@ _WHERE = {
     "fit_classifier": ".classifiers",
     "power_to_magnitude_log_mel": ".vocoder",
     "MonotonicAligner": ".aligner",
+    "beta_binomial_prior": ".aligner",
     "fit_aligner": ".aligner",
     "forward_sum": ".aligner",
     "viterbi_durations": ".aligner",
@@ -52,12 +53,14 @@ _WHERE = {
     "evaluate": ".evaluation",
     "fit_judges": ".evaluation",
     "style_separation": ".evaluation",
+    "DIGITS": ".data",
     "Corpus": ".data",
     "EvalItem": ".data",
     "Identity": ".data",
     "Utterance": ".data",
     "build_corpus": ".data",
     "collate": ".data",
+    "tone_clips": ".data",
 }
 _WHERE |= dict.fromkeys(
     [

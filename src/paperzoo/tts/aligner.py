@@ -2,6 +2,14 @@
 Badlani et al., "One TTS Alignment to Rule Them All", 2021), for corpora whose phone timings
 are unknown (the synthetic multi-speaker corpus).
 
+Paper: Min, Lee, Yang, Hwang, "Meta-StyleSpeech: Multi-Speaker Adaptive Text-to-Speech
+Generation", ICML 2021, https://arxiv.org/abs/2106.03153 (experimental setup: phoneme durations
+come from the Montreal Forced Aligner; official code https://github.com/KevinMIN95/StyleSpeech,
+``prepare_align.py`` and ``preprocess.py``). The aligner itself follows Badlani, Lancucki, Shih,
+Valle, Ping, Catanzaro, "One TTS Alignment to Rule Them All", ICASSP 2022,
+https://arxiv.org/abs/2108.10447 (its alignment learning framework: soft alignment from
+key/query distances, static beta-binomial prior, forward-sum loss).
+
 Model: token keys k_n = TextConv(embed(t))_n (B, N, a) and frame queries q_t = MelConv(X)_t
 (B, T, a); the soft alignment is
 
@@ -22,6 +30,16 @@ log p(n | t). Durations are then read from the single best monotonic alignment (
 "monotonic alignment search"). Both recursions are checked against brute-force enumeration in
 the tests; on FSDD concatenations, where word boundaries are exact, the README reports how far
 the aligner's word boundaries fall from the truth.
+
+Deviations from the papers:
+    * It stands in for the Montreal Forced Aligner of the official pipeline, so the reproduction
+      needs no external (Kaldi-based) tool.
+    * The forward-sum loss is an explicit forward recursion over monotonic alignments (each
+      token >= 1 frame, no blank); Badlani et al. compute it with a CTC loss and a blank symbol.
+    * No alignment binarisation loss (Badlani et al.'s L_bin, which pulls the soft alignment
+      towards the hard one later in training): durations are read once, by Viterbi, at the end.
+    * The aligner is trained on its own, not jointly with the TTS model, and the mel is
+      standardised per bin with training statistics (both ours, see above).
 """
 
 from __future__ import annotations
@@ -101,6 +119,11 @@ def viterbi_durations(log_p: np.ndarray) -> np.ndarray:
     return durations
 
 
+def _draw_seed(generator: torch.Generator) -> int:
+    """A seed for the initial weights, drawn from ``generator``."""
+    return int(torch.randint(2**62, (1,), generator=generator))
+
+
 class MonotonicAligner(nn.Module):
     """Token/frame encoders whose distances give log p(token | frame) (module docstring).
 
@@ -172,23 +195,35 @@ def fit_aligner(
     batch_size: int = 16,
     lr: float = 1e-3,
     seed: int = 0,
+    generator: torch.Generator | None = None,
     **kwargs: float,
 ) -> MonotonicAligner:
     """Train a :class:`MonotonicAligner` on (token ids (N,), log-mel (T, n_mels)) pairs with
-    Adam on the forward-sum loss; returns it in eval mode. ``kwargs``: the model's options."""
+    Adam on the forward-sum loss; returns it in eval mode.
+
+    Args:
+        tokens, mels: the utterances; steps, batch_size, lr: the optimisation.
+        seed: seeds the initial weights and the batches when ``generator`` is None.
+        generator: draws the initial weights' seed, then the batches, instead of ``seed``.
+        kwargs: the model's options (:class:`MonotonicAligner`).
+
+    The global RNG is left as it was (the model has no dropout).
+    """
     if len(tokens) != len(mels) or not tokens:
         raise ValueError("need one mel per token sequence and at least one utterance")
     bad = [i for i, (t, m) in enumerate(zip(tokens, mels)) if len(m) < len(t)]
     if bad:
         raise ValueError(f"utterances {bad[:5]} have fewer frames than tokens")
-    torch.manual_seed(seed)
     num_tokens = int(max(t.max() for t in tokens)) + 1
-    model = MonotonicAligner(num_tokens, mels[0].shape[1], **kwargs)  # type: ignore[arg-type]
+    init_seed = seed if generator is None else _draw_seed(generator)
+    with torch.random.fork_rng(devices=[]):  # seeded initial weights, global RNG restored
+        torch.random.default_generator.manual_seed(init_seed)
+        model = MonotonicAligner(num_tokens, mels[0].shape[1], **kwargs)  # type: ignore[arg-type]
     frames = np.concatenate(mels)
     model.mel_mean.copy_(torch.from_numpy(frames.mean(0)))
     model.mel_std.copy_(torch.from_numpy(frames.std(0) + 1e-5))
     opt = torch.optim.Adam(model.parameters(), lr)
-    g = torch.Generator().manual_seed(seed)
+    g = generator if generator is not None else torch.Generator().manual_seed(seed)
     for _ in range(steps):
         idx = torch.randint(len(tokens), (batch_size,), generator=g).tolist()
         n, t = max(len(tokens[i]) for i in idx), max(len(mels[i]) for i in idx)

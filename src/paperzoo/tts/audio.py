@@ -2,6 +2,13 @@
 references, log-mel features in one documented configuration per corpus, frame energy and
 pitch, and Griffin-Lim inversion.
 
+Paper: Min, Lee, Yang, Hwang, "Meta-StyleSpeech: Multi-Speaker Adaptive Text-to-Speech
+Generation", ICML 2021, https://arxiv.org/abs/2106.03153 (experimental setup: 80-bin mels of
+16 kHz LibriTTS; FastSpeech 2's pitch and energy targets). Official code
+https://github.com/KevinMIN95/StyleSpeech (``configs/config.json``, ``audio/``,
+``preprocessors/libritts.py``): 16 kHz, STFT 1024 / hop 256, 80 mels up to 8 kHz, pitch from
+WORLD (pyworld dio + stonemask), energy = L2 norm of each STFT magnitude frame.
+
 Configurations (``MEL_CONFIGS``):
 
 * ``fsdd_8k``: 8 kHz, n_fft 512, hop 128 (16 ms), 40 mels, fmax 4 kHz (FSDD; Griffin-Lim vocoder;
@@ -15,6 +22,16 @@ Log-mel = natural log of the mel power spectrogram clamped at 1e-5 (HiFi-GAN's c
 log of the magnitude; the conversion is stated where the vocoder is called). Energy = L2 norm of
 each STFT magnitude frame; pitch = librosa's pYIN F0 (Hz, 0 where unvoiced), both on the mel's
 frames (``center=True``).
+
+Deviations from the paper and the official code:
+    * Natural log of the *power* mel; the official ``audio/audio_processing.py`` takes log10
+      of the clamped *magnitude* mel (a fixed rescaling away from this one, apart from the
+      clamp: ln |X|^2 = 2 ln 10 * log10 |X|).
+    * Pitch from librosa's pYIN instead of WORLD (no pyworld dependency; pYIN also gives the
+      voicing decision).
+    * Configurations for 8 kHz FSDD and the 22.05 kHz HiFi-GAN input beside ``synth_16k``, which
+      has the official STFT sizes.
+    * Griffin-Lim stands in for the official MelGAN vocoder, for listening only (no MOS here).
 """
 
 from __future__ import annotations
@@ -121,12 +138,26 @@ def load_reference(
     return x
 
 
-def griffin_lim(log_mel: np.ndarray, cfg: MelConfig, n_iter: int = 60) -> np.ndarray:
-    """Invert a log-mel (frames, n_mels) to a waveform with Griffin-Lim (for listening)."""
+def griffin_lim(
+    log_mel: np.ndarray,
+    cfg: MelConfig,
+    n_iter: int = 60,
+    rng: np.random.Generator | int | None = None,
+) -> np.ndarray:
+    """Invert a log-mel (frames, n_mels) to a waveform with Griffin-Lim (for listening).
+
+    Args:
+        rng: draws the random initial phases (librosa's ``random_state``); None lets librosa
+            draw them from a fresh, unseeded generator, so the output then varies run to run.
+    """
     import librosa
 
     power = np.exp(np.asarray(log_mel, np.float32)).T
-    return librosa.feature.inverse.mel_to_audio(
-        power, sr=cfg.sample_rate, n_fft=cfg.n_fft, hop_length=cfg.hop, fmin=cfg.fmin,
-        fmax=cfg.fmax, power=2.0, n_iter=n_iter,
-    ).astype(np.float32)  # fmt: skip
+    stft = librosa.feature.inverse.mel_to_stft(
+        power, sr=cfg.sample_rate, n_fft=cfg.n_fft, power=2.0, fmin=cfg.fmin, fmax=cfg.fmax
+    )
+    wave = librosa.griffinlim(
+        stft, n_iter=n_iter, hop_length=cfg.hop, n_fft=cfg.n_fft, dtype=np.float32,
+        random_state=rng,
+    )  # fmt: skip
+    return wave.astype(np.float32)

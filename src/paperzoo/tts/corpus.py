@@ -2,10 +2,21 @@
 (FSDD digits) with word durations that are exact by construction, and pitch/rate
 pseudo-speakers that multiply the few real voices.
 
+Paper: Min, Lee, Yang, Hwang, "Meta-StyleSpeech: Multi-Speaker Adaptive Text-to-Speech
+Generation", ICML 2021, https://arxiv.org/abs/2106.03153 (experimental setup: multi-speaker
+LibriTTS, phoneme durations from the Montreal Forced Aligner; unseen speakers at test time).
+
 A pseudo-speaker (speaker, factor) plays every clip of the speaker at ``factor`` times its
 speed, tape-style (resampling by 1 / factor and keeping the sample rate), so pitch and rate
 scale together, as a different vocal-tract length and speaking rate would. Six FSDD speakers x
 five factors give 30 identities; the synthetic corpus' 14 training voices x 3 factors give 42.
+
+Deviations from the paper:
+    * FSDD digit clips (and a synthetic corpus) instead of LibriTTS, which is not available
+      here; word durations are exact by construction instead of forced-aligned.
+    * Pseudo-speakers change pitch and rate together, a narrower kind of speaker variation than
+      LibriTTS' 1,124 real voices; they are what makes unseen-identity tests possible with six
+      real FSDD speakers.
 """
 
 from __future__ import annotations

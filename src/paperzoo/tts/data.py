@@ -2,6 +2,12 @@
 FSDD digits, or a synthetic tone language for pipeline checks), utterances concatenated from
 them with exact word durations, their features, and the unseen-speaker evaluation items.
 
+Paper: Min, Lee, Yang, Hwang, "Meta-StyleSpeech: Multi-Speaker Adaptive Text-to-Speech
+Generation", ICML 2021, https://arxiv.org/abs/2106.03153 (experimental setup: LibriTTS
+train-clean-100/360 for training, unseen LibriTTS and VCTK speakers for adaptation from one
+1-3 s reference). Official preprocessing: https://github.com/KevinMIN95/StyleSpeech
+(``prepare_align.py``, ``preprocess.py``, ``preprocessors/libritts.py``).
+
 An utterance of words w_1..w_n spoken by identity (speaker, factor) is
 
     gap_0, clip(w_1), gap_1, ..., clip(w_n), gap_n        (clips played ``factor`` x faster)
@@ -15,6 +21,17 @@ speech and the gaps the only silence.
 Per-token targets follow FastSpeech2 / the official code: pitch = mean log-F0 over the token's
 frames (pYIN at 0.5-semitone bins on each original clip, scaled by the factor; unvoiced frames
 linearly interpolated), energy = mean frame L2 norm; both z-normalised with training statistics.
+
+Deviations from the paper and the official preprocessing:
+    * Corpus: FSDD digits with pitch/rate pseudo-speakers, or the synthetic multi-speaker
+      corpus, instead of LibriTTS (not available here); unseen identities are held-out
+      speaker x factor pairs rather than unseen real speakers.
+    * Durations: exact word boundaries with an even split over a word's phonemes (FSDD), or the
+      learned monotonic aligner (:mod:`.aligner`; the synthetic corpus), instead of the
+      Montreal Forced Aligner; each gap is one silence token (MFA gives ``sp`` / ``sil``).
+    * Pitch: pYIN at 0.5-semitone bins instead of WORLD, averaged per token as log-F0 (the
+      official code averages F0 in Hz); the normalising statistics are taken without the
+      official ``remove_outlier`` step.
 """
 
 from __future__ import annotations

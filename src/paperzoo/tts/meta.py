@@ -21,8 +21,16 @@ discriminators judge it.
 * L_G = alpha L_rec + (D_t(X~_q) - 1)^2 + (D_s(X~_q, i) - 1)^2, alpha = 10.
 The generator step comes first, then the discriminator step on detached fakes (official order).
 
-Deviations: the phoneme discriminator embeds the phoneme ids itself (the official one reads the
-generator's raw phoneme embeddings); sizes are arguments.
+Deviations from the paper and the official code:
+    * The phoneme discriminator embeds the phoneme ids itself (the official one reads the
+      generator's raw phoneme embeddings); sizes are arguments.
+    * alpha weights the whole reconstruction loss (mel L1 and the duration, pitch and energy
+      MSEs); official ``train_meta.py`` weights only the mel L1 and adds the variance losses
+      unweighted. Left as is: the reported runs used it.
+    * The query texts are a derangement of the batch's texts (no utterance keeps its own);
+      the official ``torch.randperm`` can leave one in place, making that query a
+      reconstruction without ground truth.
+    * The query permutation comes from ``generator``; the official code uses the global RNG.
 """
 
 from __future__ import annotations

@@ -1,6 +1,12 @@
 """Objective TTS metrics: mel-cepstral distortion after DTW alignment, and cosine speaker
 similarity between embeddings.
 
+Paper: Min, Lee, Yang, Hwang, "Meta-StyleSpeech: Multi-Speaker Adaptive Text-to-Speech
+Generation", ICML 2021, https://arxiv.org/abs/2106.03153 (experiments: MCD between generated
+and ground-truth speech of unseen speakers, and speaker similarity of embeddings). MCD:
+Kubichek, "Mel-cepstral distance measure for objective speech quality assessment", IEEE PACRIM
+1993.
+
 MCD (Kubichek 1993): with mel-cepstra c_d, d = 1..D (energy c_0 excluded), the Fourier-series
 coefficients of the natural-log *amplitude* mel spectrum over its M bands,
 
@@ -18,6 +24,10 @@ of a full spectral envelope; compare arms with each other, not with other papers
 
 The DTW cost is the Euclidean distance between cepstra (librosa.sequence.dtw), so a different
 speaking rate is not counted as distortion.
+
+Deviations from the paper: the cepstra come from a DCT of the model's own 40-80-band log mels
+(13 coefficients) rather than from a vocoder's mel-cepstral analysis of the waveform, so the
+values are only comparable between arms of this reproduction (see above).
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@ the variance adaptor with its length regulator, and the phoneme encoder / mel de
 
 Paper: Min, Lee, Yang, Hwang, "Meta-StyleSpeech: Multi-Speaker Adaptive Text-to-Speech
 Generation", ICML 2021, https://arxiv.org/abs/2106.03153 (Sections 3.1-3.2). Official code
-(read for defaults): KevinMIN95/StyleSpeech, MIT.
+(read for defaults): https://github.com/KevinMIN95/StyleSpeech, MIT (``models/StyleSpeech.py``,
+``models/Modules.py``, ``models/VarianceAdaptor.py``, ``models/Loss.py``, ``optimizer.py``).
 
 * Mel-style encoder: spectral block (2 x Linear, Mish, dropout), temporal block (2 x gated conv
   with residual), 2-head self-attention with residual, Linear, masked mean over time -> w.
@@ -16,8 +17,21 @@ Generation", ICML 2021, https://arxiv.org/abs/2106.03153 (Sections 3.1-3.2). Off
 * ``conditioning="add"`` replaces SALN by LayerNorm and adds a projection of w to the encoder
   output (the baseline A of the reproduction: ESPnet's ``spk_embed_integration_type=add``).
 
-Deviations: sizes are config arguments (the CPU reproduction uses d = 64-96 and 2 FFT blocks
-per stack; official 256 and 4); the pitch/energy embeddings are one Conv1d each.
+Deviations from the paper and the official code:
+    * Sizes are config arguments (the CPU reproduction uses d = 64-96 and 2 FFT blocks per
+      stack; official 256 and 4).
+    * The pitch/energy embeddings are one Conv1d each, as in the paper; the official code
+      replaced them in June 2021 by 2 x (Conv1d, ReLU, dropout) + Linear. The LayerNorm before
+      adding them and the position-within-phoneme encoding, which that same update added, are
+      kept.
+    * Attention is ``nn.MultiheadAttention``, whose logits are scaled by sqrt(d / heads); the
+      official ``MultiHeadAttention`` divides by sqrt(d).
+    * The mel decoder's prenet has a residual connection (x + prenet(x)); the official decoder
+      applies the prenet without one. Left as is: the reported runs used it.
+    * :func:`generator_loss` averages over every valid frame (token) of the batch; the official
+      ``StyleSpeechLoss`` averages per utterance, then over the batch, so there short
+      utterances weigh as much as long ones.
+    * ``conditioning="add"`` is the reproduction's baseline, not a model of the paper.
 """
 
 from __future__ import annotations

