@@ -2,10 +2,11 @@
 second of FedMix vs FedAvg on each engine, against Flower's own FedAvg strategy.
 
 Measures (this machine is shared and noisy: only ratios from interleaved runs mean anything)
-  1. ms per local SGD step (LeNet-5, batch 10, 28x28) of FedAvg, NaiveMix and FedMix, run
-     interleaved (A, B, C, A, B, C, ...) for ``--repeats`` rounds; per round the ratios
-     FedMix / FedAvg and FedMix / NaiveMix (the Taylor term's double backprop is the only
-     difference between NaiveMix-at-(1-λ)x and FedMix), then their medians.
+  1. ms per local SGD step (the quick preset's LeNet-5, batch, lr and λ; 28x28) of FedAvg,
+     NaiveMix and FedMix, run interleaved (A, B, C, A, B, C, ...) for ``--repeats`` rounds;
+     per round the ratios FedMix / FedAvg and FedMix / NaiveMix (the Taylor term's double
+     backprop is the only difference between NaiveMix-at-(1-λ)x and FedMix), then their
+     medians.
   2. rounds per second of one federation (LeNet-5, 10 clients x 100 random 28x28 images, 5 per
      round, 1 local epoch) for: Flower's own ``flwr.server.strategy.FedAvg``, our
      ``MeanAugmentedFedAvg`` as FedAvg, and FedMix; each in process (Flower's ``Server`` loop,
@@ -41,29 +42,38 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _config(overrides: list[str]) -> Any:
+    """The quick preset's config (model, batch, learning rate, λ) with the benchmark's sizes."""
+    from paperzoo.core.presets import build_config
+
+    return build_config("federated", "quick", overrides=overrides)
+
+
 def step_times(steps: int, repeats: int) -> dict[str, Any]:
     """Interleaved per-step times of the three local objectives; medians and median ratios."""
     from paperzoo.federated import LeNet5, local_sgd, make_objective
 
+    fl, width = (cfg := _config([])).fl, cfg.model_width
+
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(0)
-    x = torch.rand(steps * 10, 1, 28, 28, generator=g)
-    y = torch.randint(0, 10, (steps * 10,), generator=g)
+    x = torch.rand(steps * fl.batch_size, 1, 28, 28, generator=g)
+    y = torch.randint(0, 10, (steps * fl.batch_size,), generator=g)
     pool = (torch.rand(19, 1, 28, 28, generator=g), torch.softmax(torch.rand(19, 10), 1))
     arms = ("fedavg", "naivemix", "fedmix")
     ms: dict[str, list[float]] = {a: [] for a in arms}
     for rep in range(repeats + 1):  # the first pass warms up and is not counted
         for arm in arms:
             torch.manual_seed(0)
-            model = LeNet5(10, 1, 6)
+            model = LeNet5(10, 1, width)
             t = time.perf_counter()
             local_sgd(
                 model,
                 x,
                 y,
-                make_objective(arm, lam=0.05),
-                learning_rate=0.05,
-                batch_size=10,
+                make_objective(arm, lam=fl.fedmix_lam if arm == "fedmix" else fl.naivemix_lam),
+                learning_rate=fl.learning_rate,
+                batch_size=fl.batch_size,
                 local_epochs=1,
                 partners=pool,
                 generator=torch.Generator().manual_seed(rep),
@@ -76,30 +86,24 @@ def step_times(steps: int, repeats: int) -> dict[str, Any]:
         "fedmix_over_naivemix": statistics.median(
             f / n for f, n in zip(ms["fedmix"], ms["naivemix"])
         ),
-        "params": sum(p.numel() for p in LeNet5(10, 1, 6).parameters()),
+        "params": sum(p.numel() for p in LeNet5(10, 1, width).parameters()),
     }
 
 
 def _federation(rounds: int) -> Any:
     from paperzoo.federated.models import LeNet5
     from paperzoo.federated.partition import classes_per_client_partition
-    from paperzoo.federated.repro.config import Config, DataConfig, FederationConfig
     from paperzoo.federated.repro.federation import Federation
 
     g = torch.Generator().manual_seed(0)
     y = torch.arange(1000) % 10
     x = torch.rand(1000, 1, 28, 28, generator=g)
-    cfg = Config(
-        seeds=[0],
-        datasets=["synthetic"],
-        model="lenet5",
-        data=DataConfig(num_clients=10),
-        fl=FederationConfig(
-            num_rounds=rounds, clients_per_round=5, local_epochs=1, learning_rate=0.05
-        ),
-    )
+    sizes = ['datasets=["synthetic"]', "data.num_clients=10", "fl.clients_per_round=5",
+             f"fl.num_rounds={rounds}", "eval_every=1", "final_rounds=1"]  # fmt: skip
+    cfg = _config(sizes)
     parts = classes_per_client_partition(y.numpy(), 10, 2, seed=0)
-    return Federation(x, y, x[:200], y[:200], parts, 10, cfg, 0, lambda: LeNet5(10, 1, 6))
+    width = cfg.model_width
+    return Federation(x, y, x[:200], y[:200], parts, 10, cfg, 0, lambda: LeNet5(10, 1, width))
 
 
 def _flower_fedavg(fed: Any, evaluate_fn: Any) -> Any:
@@ -164,14 +168,19 @@ def round_rates(rounds: int, repeats: int, engine: str) -> dict[str, Any]:
 
 
 def deploy_rates(rounds: int) -> dict[str, Any]:
-    """FedAvg and FedMix on the Deployment Runtime (4 SuperNodes, 2 per round, digits MLP)."""
-    from paperzoo.federated import run_local
+    """FedAvg and FedMix on the Deployment Runtime (the ``deploy`` preset: digits MLP; 4
+    SuperNodes, 2 per round)."""
+    from paperzoo.federated.repro import run_local
 
     out: dict[str, Any] = {}
     for arm in ("fedavg", "fedmix"):
         t0 = time.time()
         s = run_local(
-            {"arm": arm, "num-clients": 4, "clients-per-round": 2, "num-rounds": rounds},
+            {
+                "preset": "deploy",
+                "set": f"data.num_clients=4; fl.clients_per_round=2; fl.num_rounds={rounds}",
+                "arm": arm,
+            },
             timeout=1800,
         )
         stamps = s["round_times"]

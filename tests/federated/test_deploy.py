@@ -14,7 +14,11 @@ from paperzoo.federated.repro.deploy import main as deploy_main
 from paperzoo.federated.repro.deploy import run_local, write_app
 from paperzoo.federated.repro.flower_app import RUN_CONFIG, config_from_run_config
 
-RUN = {"dataset": "synthetic", "num-clients": 3, "num-rounds": 2, "arm": "fedmix"}
+RUN = {
+    "preset": "deploy",
+    "set": 'datasets=["synthetic"]; data.num_clients=3; fl.clients_per_round=3',
+    "arm": "fedmix",
+}
 
 
 def _in_process(run_config, faults):
@@ -31,7 +35,9 @@ def _in_process(run_config, faults):
         min_available_clients=1,
     )
     faults = {str(k): m for k, m in faults.items()}
-    run_in_process(strategy, fed.client_fn("fedmix", faults), fed.num_clients, 2)
+    run_in_process(
+        strategy, fed.client_fn("fedmix", faults), fed.num_clients, fed.cfg.fl.num_rounds
+    )
     return [acc[r] for r in sorted(acc)], strategy.dropped
 
 
@@ -66,19 +72,59 @@ def test_written_app_is_a_flower_app_with_every_run_config_key(tmp_path):
 
 
 def test_run_config_is_checked_before_any_process_starts():
-    cfg = config_from_run_config({"num-clients": 4, "clients-per-round": 0, "lam": 0.2})
+    cfg = config_from_run_config(
+        {"set": "data.num_clients=4; fl.clients_per_round=4; fl.fedmix_lam=0.2"}
+    )
     assert cfg.fl.clients_per_round == 4 and cfg.fl.fedmix_lam == 0.2
     with pytest.raises(ValueError, match="unknown run config keys"):
-        config_from_run_config({"num_rounds": 3})
+        config_from_run_config({"num-rounds": 3})
     with pytest.raises(ValueError, match="only in simulation"):
         config_from_run_config({"arm": "global_mixup"})
+    with pytest.raises(ValueError, match="learning_rate"):
+        config_from_run_config({"set": "fl.learning_rate=-1"})
     with pytest.raises(ValueError, match="outside"):
         run_local(RUN, {5: "crash"})
     with pytest.raises(ValueError, match="unknown fault modes"):
         run_local(RUN, {1: "explode"})
 
 
+@pytest.mark.parametrize("preset", ["deploy", "smoke", "quick"])
+def test_app_config_is_reproduce_config(preset):
+    """The Flower App (and so the deployment) runs the config `paperzoo reproduce federated
+    --preset P --set ...` runs, field by field: one home for every hyperparameter."""
+    import dataclasses
+
+    from paperzoo.core.presets import build_config
+
+    sets = ["fl.learning_rate=0.05", "data.num_clients=20"]
+    got = config_from_run_config({"preset": preset, "set": "; ".join(sets)})
+    assert dataclasses.asdict(got) == dataclasses.asdict(
+        build_config("federated", preset, overrides=sets)
+    )
+
+
+def test_deploy_cli_builds_the_run_config_from_preset_and_set(monkeypatch):
+    import paperzoo.federated.repro.deploy as deploy
+
+    seen = {}
+
+    def fake_run_local(run_config, faults, **kw):
+        seen.update(run_config)
+        return {"finished": True}
+
+    monkeypatch.setattr(deploy, "run_local", fake_run_local)
+    argv = ["local", "--preset", "quick", "--set", "fl.num_rounds=3"]
+    argv += ["--set", "data.num_clients=25"]
+    assert deploy_main(argv) == 0
+    assert seen == {"preset": "quick", "set": "fl.num_rounds=3; data.num_clients=25",
+                    "arm": "fedmix", "data-root": ""}  # fmt: skip
+    cfg = config_from_run_config(seen)
+    assert cfg.fl.num_rounds == 3 and cfg.data.num_clients == 25 and cfg.model == "lenet5"
+
+
 def test_cli_bad_fault_exits_2(capsys):
     assert deploy_main(["local", "--fault", "x=crash"]) == 2
     assert "K=MODE" in capsys.readouterr().err
-    assert deploy_main(["local", "--num-clients", "2", "--fault", "3=crash"]) == 2
+    assert deploy_main(["local", "--set", "data.num_clients=2", "--fault", "3=crash"]) == 2
+    assert deploy_main(["local", "--set", "fl.learning_rate=-1"]) == 2
+    assert "learning_rate" in capsys.readouterr().err

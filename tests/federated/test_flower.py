@@ -175,6 +175,8 @@ def test_fedprox_stays_closer_to_the_global_model():
         "num_model_arrays": len(init),
         "learning_rate": 0.5,
         "local_epochs": 3,
+        "batch_size": 10,
+        "seed": 0,
     }
 
     def drift(arm, mu):
@@ -197,6 +199,20 @@ def test_client_errors():
     init = [v.numpy() for v in fed.model_fn().state_dict().values()]
     with pytest.raises(ValueError, match="pooled means"):
         c.fit(init, {"task": "train", "num_model_arrays": 4})
+
+
+@pytest.mark.parametrize("missing", ["learning_rate", "batch_size", "local_epochs", "seed"])
+def test_client_refuses_a_round_config_without_a_hyperparameter(missing):
+    """No hidden defaults: a training instruction without the learning rate (or batch size,
+    local epochs, seed) fails loudly instead of training at a fallback value."""
+    fed = _federation()
+    c = make_client("fedavg", fed.model_fn, fed.x_train[:20], fed.y_train[:20], 3)
+    init = [v.numpy() for v in fed.model_fn().state_dict().values()]
+    config = {"task": "train", "learning_rate": 0.1, "batch_size": 10, "local_epochs": 1,
+              "seed": 1}  # fmt: skip
+    del config[missing]
+    with pytest.raises(KeyError, match=missing):
+        c.fit(init, config)
 
 
 def test_in_process_and_flower_simulation_give_identical_rounds():

@@ -36,7 +36,14 @@ from torch import Tensor, nn
 from .local_training import LocalObjective, evaluate_accuracy, local_sgd, make_objective
 from .means import client_means, privatize_means
 
-__all__ = ["FaultyClient", "MeanAugmentedClient", "get_weights", "make_client", "set_weights"]
+__all__ = [
+    "FIT_KEYS",
+    "FaultyClient",
+    "MeanAugmentedClient",
+    "get_weights",
+    "make_client",
+    "set_weights",
+]
 
 
 def get_weights(model: nn.Module) -> NDArrays:
@@ -55,6 +62,21 @@ def set_weights(model: nn.Module, arrays: NDArrays) -> None:
             raise ValueError(f"weight {k}: expected shape {tuple(v.shape)}, got {tuple(a.shape)}")
         new[k] = torch.as_tensor(np.asarray(a), dtype=v.dtype)
     model.load_state_dict(new)
+
+
+#: the round config keys a training instruction must carry (the server's ``on_fit_config_fn``)
+FIT_KEYS = ("learning_rate", "batch_size", "local_epochs", "seed")
+
+
+def _required(config: dict[str, Scalar], key: str) -> Scalar:
+    """A hyperparameter of the round config; missing is an error, never a silent default (a
+    client that trained at a fallback learning rate would give wrong numbers without a word)."""
+    if key not in config:
+        raise KeyError(
+            f"the fit instruction has no {key!r}: the server must send {', '.join(FIT_KEYS)} "
+            f"(got {sorted(config)})"
+        )
+    return config[key]
 
 
 class MeanAugmentedClient(NumPyClient):
@@ -140,16 +162,16 @@ class MeanAugmentedClient(NumPyClient):
                     f"{type(self.objective).__name__} needs the pooled means, but the fit "
                     f"instruction carried {len(extra)} extra arrays (expected 2)"
                 )
-        g = torch.Generator().manual_seed(int(config.get("seed", 0)) * 100_003 + self.seed)
+        g = torch.Generator().manual_seed(int(_required(config, "seed")) * 100_003 + self.seed)
         start = time.perf_counter()
         stats = local_sgd(
             model,
             self.x,
             self.y,
             self.objective,
-            learning_rate=float(config.get("learning_rate", 0.01)),
-            batch_size=int(config.get("batch_size", 10)),
-            local_epochs=int(config.get("local_epochs", 1)),
+            learning_rate=float(_required(config, "learning_rate")),
+            batch_size=int(_required(config, "batch_size")),
+            local_epochs=int(_required(config, "local_epochs")),
             partners=partners,
             generator=g,
         )

@@ -5,10 +5,12 @@ Paper: FedMix (Yoon et al., ICLR 2021), https://arxiv.org/abs/2107.00233.
 
 Everything on one machine (loopback), in one command::
 
-    python -m paperzoo.federated.repro.deploy local --num-clients 3 --rounds 2 --arm fedmix \\
-        --fault 2=nan --out runs/federated/deploy.json
+    python -m paperzoo.federated.repro.deploy local --preset deploy --arm fedmix \\
+        --set data.num_clients=3 --fault 2=nan --out runs/federated/deploy.json
 
-starts ``flower-superlink``, ``--num-clients`` ``flower-supernode`` processes (each with
+builds the config exactly as ``paperzoo reproduce federated --preset P --set ...`` does (the
+``deploy`` preset by default: sklearn digits, 2 clients, 2 rounds), starts ``flower-superlink``,
+``data.num_clients`` ``flower-supernode`` processes (each with
 ``--node-config "partition-id=K"``), writes the Flower App to a temporary directory, submits it
 with ``flwr run --stream`` and stops everything when the run ends; the JSON summary has the
 per-round test accuracy and every dropped client with its reason. ``--fault K=MODE`` makes
@@ -22,13 +24,15 @@ everywhere::
         --host 0.0.0.0 --port 9091                                 # on the server host
     flower-supernode --insecure --superlink SERVER:9091 \
         --node-config "partition-id=0"                             # on client 0's host, etc.
-    flwr run ./fedmix-app my-superlink --stream --run-config "num-clients=2 arm='fedmix'"
+    flwr run ./fedmix-app my-superlink --stream \
+        --run-config "preset='deploy' arm='fedmix' set='data.num_clients=2'"
 
 where ``my-superlink`` names a connection in ``$FLWR_HOME/config.toml``
 (``[superlink.my-superlink] address = "SERVER:9091"``, ``insecure = true``; the port is the
 SuperLink's ``--port``, 9091 in the example). Use TLS (``--ssl-*``) outside a trusted network.
-``--dataset digits`` (default) and ``synthetic`` need no data; ``mnist`` / ``fashion_mnist`` read
-the run config's ``data-root`` on each node. The app ships no dependencies and runtime
+The data set is the config's first (``--set 'datasets=["mnist"]' --set model=lenet5``);
+``digits`` (the deploy preset's) and ``synthetic`` need no data, ``mnist`` / ``fashion_mnist``
+read the run config's ``data-root`` on each node. The app ships no dependencies and runtime
 installation is disabled, so a deployment can never pull another torch.
 """
 
@@ -46,6 +50,9 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from paperzoo.core.errors import UsageError
+from paperzoo.core.presets import add_config_arguments
 
 __all__ = ["main", "run_local", "write_app"]
 
@@ -170,10 +177,10 @@ def run_local(
         ``means_clients``, ``round_times``, ``seconds``, ``finished``.
     """
     from ..client import FaultyClient
-    from .flower_app import RUN_CONFIG, config_from_run_config
+    from .flower_app import config_from_run_config
 
-    config_from_run_config(run_config)  # bad keys or values fail here, before any process
-    n = int({**RUN_CONFIG, **run_config}["num-clients"])
+    cfg = config_from_run_config(run_config)  # bad keys or values fail here, before any process
+    n = cfg.data.num_clients
     faults = faults or {}
     bad = [k for k in faults if not 0 <= k < n]
     if bad:
@@ -231,11 +238,16 @@ def run_local(
                 cmd = [_bin("flower-supernode"), "--insecure", "--superlink", f"127.0.0.1:{port}"]
                 spawn([*cmd, "--port", str(_free_port()), "--node-config", node], f"supernode{k}")
             _wait_for_port(port, procs[0], timeout=120.0)  # `flwr run` does not retry
-            overrides = " ".join(
-                f"{k}={_toml_value(v)}" for k, v in {**run_config, "out": str(out)}.items()
+            # the run config as a TOML file: `set` holds quotes and spaces that Flower's inline
+            # `key=value` parser does not accept
+            overrides = work / "run_config.toml"
+            overrides.write_text(
+                "".join(
+                    f"{k} = {_toml_value(v)}\n" for k, v in {**run_config, "out": str(out)}.items()
+                )
             )
             run = spawn(
-                [_bin("flwr"), "run", str(app), "--stream", "--run-config", overrides],
+                [_bin("flwr"), "run", str(app), "--stream", "--run-config", str(overrides)],
                 "flwr_run",
             )
             start = time.time()
@@ -262,21 +274,9 @@ def parser() -> argparse.ArgumentParser:
     a = sub.add_parser("app", help="write the Flower App (pyproject.toml + module) to DIR")
     a.add_argument("directory")
     loc = sub.add_parser("local", help="SuperLink + SuperNodes + `flwr run` on loopback")
+    add_config_arguments(loc, default_preset="deploy")
     loc.add_argument("--arm", default="fedmix", choices=["fedavg", "fedprox", "naivemix", "fedmix"])
-    loc.add_argument(
-        "--dataset", default="digits", choices=["digits", "synthetic", "mnist", "fashion_mnist"]
-    )
     loc.add_argument("--data-root", default="", help="data root on every node (real data sets)")
-    loc.add_argument("--num-clients", type=int, default=2, help="SuperNodes, one per partition")
-    loc.add_argument("--clients-per-round", type=int, default=0, help="0 = all clients")
-    loc.add_argument("--classes-per-client", type=int, default=5)
-    loc.add_argument("--num-train", type=int, default=0, help="training subsample (0 = all)")
-    loc.add_argument("--rounds", type=int, default=2)
-    loc.add_argument("--learning-rate", type=float, default=0.1)
-    loc.add_argument("--lam", type=float, default=0.1, help="FedMix / NaiveMix λ")
-    loc.add_argument("--mean-dp-epsilon", type=float, default=0.0, help="0 = exact means")
-    loc.add_argument("--seed", type=int, default=0)
-    loc.add_argument("--round-timeout", type=float, default=60.0, help="seconds; 0 = none")
     loc.add_argument(
         "--fault",
         action="append",
@@ -304,19 +304,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         faults[int(k)] = mode
     run_config = {
+        "preset": args.preset,
+        "set": "; ".join(args.overrides),
         "arm": args.arm,
-        "dataset": args.dataset,
         "data-root": args.data_root,
-        "num-clients": args.num_clients,
-        "clients-per-round": args.clients_per_round,
-        "classes-per-client": args.classes_per_client,
-        "num-train": args.num_train,
-        "num-rounds": args.rounds,
-        "learning-rate": args.learning_rate,
-        "lam": args.lam,
-        "mean-dp-epsilon": args.mean_dp_epsilon,
-        "seed": args.seed,
-        "round-timeout": args.round_timeout,
     }
     try:
         summary = run_local(
@@ -326,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
             log_dir=args.logs or None,
             timeout=args.timeout,
         )
-    except ValueError as e:
+    except (ValueError, UsageError) as e:  # a bad preset, --set or --fault, before any process
         print(f"error: {e}", file=sys.stderr)
         return 2
     text = json.dumps(summary, indent=1)

@@ -6,7 +6,7 @@ from paperzoo.core.registry import register
 
 from .config import ClaimConfig, Config, DataConfig, FederationConfig
 
-__all__ = ["paper", "paper_femnist", "quick", "smoke"]
+__all__ = ["deploy", "paper", "paper_femnist", "quick", "smoke"]
 
 
 @register("federated", "smoke", cpu_minutes=0.2)
@@ -27,6 +27,32 @@ def smoke() -> Config:
             naivemix_lam=0.1,
         ),
         final_rounds=2,
+    )
+
+
+@register("federated", "deploy", cpu_minutes=0.2)
+def deploy() -> Config:
+    """The Flower deployment's default (``python -m paperzoo.federated.repro.deploy local``, the
+    Flower App's ``preset``): sklearn digits, 2 clients x 5 classes, both every round, 2 rounds
+    of one local epoch at lr 0.1, λ 0.1, a 60 s round timeout (a slow node is dropped), 500
+    test images; a wiring check of a real multi-process deployment, not a reproduction."""
+    return Config(
+        seeds=[0],
+        datasets=["digits"],
+        arms=["fedavg", "naivemix", "fedmix"],
+        model="mlp",
+        model_width=4,
+        final_rounds=1,
+        data=DataConfig(num_test=500, num_clients=2, partition="classes", classes_per_client=5),
+        fl=FederationConfig(
+            num_rounds=2,
+            clients_per_round=2,
+            local_epochs=1,
+            learning_rate=0.1,
+            fedmix_lam=0.1,
+            naivemix_lam=0.1,
+            round_timeout=60.0,
+        ),
     )
 
 

@@ -11,12 +11,15 @@ The ServerApp runs :class:`~paperzoo.federated.strategy.MeanAugmentedFedAvg` in 
 ``Server`` loop (Flower's compatibility layer for strategies); it writes a JSON summary (per-round
 test accuracy, dropped clients with reasons) to the run config's ``out`` when set.
 
-Run config keys (all optional; defaults in :data:`RUN_CONFIG`): ``arm``, ``dataset``,
-``data-root``, ``num-clients``, ``clients-per-round`` (0 = all), ``classes-per-client``,
-``num-train`` (0 = all), ``num-rounds``, ``local-epochs``, ``learning-rate``, ``lam``, ``seed``,
-``mean-dp-epsilon`` (0 = exact means), ``round-timeout`` (s, 0 = none), ``wait-timeout`` (s),
-``out``. Node config keys: ``partition-id`` (required), ``fault`` (``crash``, ``nan``,
-``shape``, ``slow``, ``exit``: misbehave in training rounds, for reliability drills),
+Run config keys (all optional; defaults in :data:`RUN_CONFIG`): ``preset`` (a ``paperzoo
+reproduce federated`` preset, default ``deploy``), ``set`` (``--set`` overrides separated by
+``;``, e.g. ``"fl.num_rounds=5; data.num_clients=4"``), ``arm``, ``data-root``,
+``wait-timeout`` (s) and ``out``. The federation is the preset's config with the overrides,
+validated as ``paperzoo reproduce`` does (:func:`paperzoo.core.presets.build_config`): its
+first data set and first seed, ``data.num_clients`` partitions, ``fl.*`` for rounds, local
+training, λ, privacy and the round timeout. Nothing is defaulted twice: a hyperparameter has
+one home, the config. Node config keys: ``partition-id`` (required), ``fault`` (``crash``,
+``nan``, ``shape``, ``slow``, ``exit``: misbehave in training rounds, for reliability drills),
 ``fault-delay`` (s, for ``slow``).
 
 This module imports ``flwr`` at import time; ``paperzoo.federated`` never imports it eagerly.
@@ -32,64 +35,51 @@ from typing import Any
 from flwr.client import ClientApp
 from flwr.server import ServerApp, ServerAppComponents, ServerConfig
 
-__all__ = ["RUN_CONFIG", "client_app", "config_from_run_config", "server_app"]
+__all__ = [
+    "RUN_CONFIG",
+    "client_app",
+    "config_from_run_config",
+    "server_app",
+    "split_overrides",
+]
 
 #: the app's run config and its defaults (the ``[tool.flwr.app.config]`` table)
 RUN_CONFIG: dict[str, Any] = {
+    "preset": "deploy",
+    "set": "",
     "arm": "fedmix",
-    "dataset": "digits",
     "data-root": "",
-    "num-clients": 2,
-    "clients-per-round": 0,
-    "classes-per-client": 5,
-    "num-train": 0,
-    "num-rounds": 2,
-    "local-epochs": 1,
-    "learning-rate": 0.1,
-    "lam": 0.1,
-    "seed": 0,
-    "mean-dp-epsilon": 0.0,
-    "round-timeout": 60.0,
     "wait-timeout": 300.0,
     "out": "",
 }
 
 
+def split_overrides(text: str) -> list[str]:
+    """``"a.b=1; c=[1, 2]"`` -> ``["a.b=1", "c=[1, 2]"]`` (the run config's ``set``)."""
+    return [s.strip() for s in str(text).split(";") if s.strip()]
+
+
 def config_from_run_config(run_config: dict[str, Any]) -> Any:
-    """A :class:`~paperzoo.federated.repro.config.Config` from a Flower run config (unknown keys are
-    refused, so a typo in ``--run-config`` fails instead of being ignored)."""
-    from .config import Config, DataConfig, FederationConfig
+    """The :class:`~paperzoo.federated.repro.config.Config` of a Flower run config: the preset
+    plus the ``set`` overrides, through the same validation as ``paperzoo reproduce``. Unknown
+    keys are refused (a typo in ``--run-config`` fails instead of being ignored), and so is an
+    arm that exists only in simulation."""
+    from paperzoo.core.presets import build_config
+
+    from .config import ARMS
 
     unknown = sorted(set(run_config) - set(RUN_CONFIG))
     if unknown:
-        raise ValueError(f"unknown run config keys {unknown}; known: {sorted(RUN_CONFIG)}")
+        raise ValueError(
+            f"unknown run config keys {unknown}; known: {sorted(RUN_CONFIG)} (hyperparameters "
+            "go in `set`, e.g. set='fl.num_rounds=5; data.num_clients=4')"
+        )
     rc = {**RUN_CONFIG, **run_config}
     if rc["arm"] == "global_mixup":
         raise ValueError("global_mixup shares raw samples; it exists only in simulation")
-    n = int(rc["num-clients"])
-    return Config(
-        seeds=[int(rc["seed"])],
-        datasets=[str(rc["dataset"])],
-        arms=[str(rc["arm"])],
-        model="lenet5" if rc["dataset"] in ("mnist", "fashion_mnist") else "mlp",
-        model_width=4,
-        data=DataConfig(
-            num_train=int(rc["num-train"]),
-            num_test=500,
-            num_clients=n,
-            classes_per_client=int(rc["classes-per-client"]),
-        ),
-        fl=FederationConfig(
-            num_rounds=int(rc["num-rounds"]),
-            clients_per_round=int(rc["clients-per-round"]) or n,
-            local_epochs=int(rc["local-epochs"]),
-            learning_rate=float(rc["learning-rate"]),
-            fedmix_lam=float(rc["lam"]),
-            naivemix_lam=float(rc["lam"]),
-            mean_dp_epsilon=float(rc["mean-dp-epsilon"]),
-            round_timeout=float(rc["round-timeout"]),
-        ),
-    )
+    if rc["arm"] not in ARMS:
+        raise ValueError(f"arm {rc['arm']!r} is not one of {', '.join(ARMS[:-1])}")
+    return build_config("federated", str(rc["preset"]), overrides=split_overrides(rc["set"]))
 
 
 def _federation(run_config: dict[str, Any]) -> Any:
@@ -103,10 +93,14 @@ def _federation(run_config: dict[str, Any]) -> Any:
     return build_federation(cfg, cfg.datasets[0], cfg.seeds[0], root)
 
 
+def _arm(run_config: dict[str, Any]) -> str:
+    return str({**RUN_CONFIG, **run_config}["arm"])
+
+
 def _server_fn(context: Any) -> ServerAppComponents:
     rc = dict(context.run_config)
     fed = _federation(rc)
-    cfg, arm = fed.cfg, fed.cfg.arms[0]
+    cfg, arm = fed.cfg, _arm(rc)
     out = str(rc.get("out", ""))
     acc: dict[int, float] = {}
     stamps: dict[int, float] = {}
@@ -165,7 +159,7 @@ def _client_fn(context: Any) -> Any:
     k = int(nc["partition-id"])
     if not 0 <= k < fed.num_clients:
         raise ValueError(f"partition-id {k} outside [0, {fed.num_clients})")
-    client = fed.client_fn(fed.cfg.arms[0])(str(k))
+    client = fed.client_fn(_arm(rc))(str(k))
     if nc.get("fault"):
         client = FaultyClient(client, str(nc["fault"]), delay=float(nc.get("fault-delay", 5.0)))
     return client.to_client()
