@@ -1,7 +1,9 @@
 """Speed of Neural Complexity's two hot loops, ours vs the official code, as interleaved ratios.
 
-Measures (CPU, 1 thread by default) at NC width 128 and 512 (encoder depth 3, decoder depth 2,
-8 heads, mean pooling):
+Measures (CPU, 1 thread by default) at the NC widths of the ``quick`` (128) and ``paper`` (512,
+official) presets; every other size and rate is the ``paper`` preset's config (``build_config``),
+which holds the official ``run.py`` defaults (encoder depth 3, decoder depth 2, 8 heads, mean
+pooling, Adam 5e-4, learners 1-40-40-1 trained 16 SGD steps at 1e-2 on 10 + 15 points):
   * ms per NC training step: sample 512 snapshots from a memory bank of 100k, NC forward, MSE,
     backward, Adam;
   * ms per learner update: one SGD step of 64 task learners (MLP 1-40-40-1, 10 train and 15
@@ -36,6 +38,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import torch
 
@@ -48,11 +51,12 @@ from paperzoo.complexity import (
     nc_penalty,
     train_learners,
 )
+from paperzoo.core.presets import build_config
 
 BANK = 100_000
-BATCH = 512
-TASKS = 64
-INNER = 16
+"""Snapshots in the memory bank sampled from: deliberately 100k, not the official 1M
+(``meta.memory_capacity``), so that both implementations' banks fit in memory together; a
+minibatch draw indexes the bank, so its cost hardly depends on the bank's size."""
 CLOCK = "cpu"
 
 
@@ -71,38 +75,50 @@ def _params(module: torch.nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-def ours(width: int) -> tuple[dict[str, Callable[[], None]], int]:
+def ours(width: int, cfg: Any) -> tuple[dict[str, Callable[[], None]], int]:
     """The three operations with our modules, and NC's parameter count."""
+    n, meta, reg, lc = cfg.nc, cfg.meta, cfg.official, cfg.learner
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(0)
-    nc = NeuralComplexity(width, 3, 2, 8, "mean")
-    opt = torch.optim.Adam(nc.parameters(), lr=5e-4)
-    bank = MemoryBank(BANK, 10, 15)
-    bank.add(torch.randn(BANK, 15, 2), torch.randn(BANK, 10, 3), torch.randn(BANK))
+    nc = NeuralComplexity(width, n.encoder_depth, n.decoder_depth, n.num_heads, n.pool)
+    opt = torch.optim.Adam(nc.parameters(), lr=meta.learning_rate)
+    bank = MemoryBank(BANK, reg.num_train, reg.num_test)
+    bank.add(
+        torch.randn(BANK, reg.num_test, 2),
+        torch.randn(BANK, reg.num_train, 3),
+        torch.randn(BANK),
+    )
 
     def nc_step() -> None:
-        te, tr, trxy, gap = bank.sample(BATCH, g)
+        te, tr, trxy, gap = bank.sample(meta.batch_size, g)
         loss = (nc.forward_snapshot(te, tr, trxy) - gap).pow(2).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
 
-    learner = LearnerMLP(40, 2)
-    tasks = SinusoidTasks(10, 15).sample(TASKS, g)
-    init = init_learner_params(learner, TASKS, g)
-    pen = nc_penalty(nc, 1.0)
+    learner = LearnerMLP(lc.hidden_dim, lc.num_layers)
+    tasks = SinusoidTasks(reg.num_train, reg.num_test).sample(meta.task_batch_size, g)
+    init = init_learner_params(learner, meta.task_batch_size, g)
+    pen = nc_penalty(nc, meta.nc_weight)
 
     def learners(penalty) -> Callable[[], None]:
         return lambda: train_learners(
-            learner, init, tasks, num_steps=INNER, learning_rate=1e-2, penalty=penalty
+            learner,
+            init,
+            tasks,
+            num_steps=reg.inner_steps,
+            learning_rate=reg.inner_learning_rate,
+            penalty=penalty,
         )
 
     ops = {"nc_step": nc_step, "learner_x16": learners(None), "learner_nc_x16": learners(pen)}
     return ops, _params(nc)
 
 
-def official(root: Path, width: int) -> tuple[dict[str, Callable[[], None]], int]:
+def official(root: Path, width: int, cfg: Any) -> tuple[dict[str, Callable[[], None]], int]:
     """The same operations with the official modules (run.py's loop body re-expressed)."""
+    n, meta, reg, lc = cfg.nc, cfg.meta, cfg.official, cfg.learner
+    batch_size, num_tasks = meta.batch_size, meta.task_batch_size
     if str(root / "1d_regression") not in sys.path:
         sys.path.insert(0, str(root / "1d_regression"))
     from model.neural_complexity import NeuralComplexity1D  # the official module
@@ -110,20 +126,25 @@ def official(root: Path, width: int) -> tuple[dict[str, Callable[[], None]], int
 
     torch.manual_seed(0)
     args = SimpleNamespace(
-        batch_size=BATCH, hid_dim=width, enc_depth=3, dec_depth=2, num_heads=8, pool="mean"
+        batch_size=batch_size,
+        hid_dim=width,
+        enc_depth=n.encoder_depth,
+        dec_depth=n.decoder_depth,
+        num_heads=n.num_heads,
+        pool=n.pool,
     )
     model = NeuralComplexity1D(args)
-    opt = torch.optim.Adam(model.parameters(), lr=5e-4)
+    opt = torch.optim.Adam(model.parameters(), lr=meta.learning_rate)
     mse = torch.nn.MSELoss(reduction="none")
     bank = {
-        "te_xp": torch.randn(BANK, 15, 2),
-        "tr_xp": torch.randn(BANK, 10, 2),
-        "tr_xyp": torch.randn(BANK, 10, 3),
+        "te_xp": torch.randn(BANK, reg.num_test, 2),
+        "tr_xp": torch.randn(BANK, reg.num_train, 2),
+        "tr_xyp": torch.randn(BANK, reg.num_train, 3),
     }
     gaps = torch.randn(BANK)
 
     def nc_step() -> None:  # run.py: memory_bank.get_batch + NC regression step
-        idxs = random.sample(range(BANK), k=BATCH)
+        idxs = random.sample(range(BANK), k=batch_size)
         batch = {k: v[idxs] for k, v in bank.items()}
         loss = mse(model(batch).squeeze(), gaps[idxs].squeeze()).mean()
         opt.zero_grad()
@@ -131,23 +152,28 @@ def official(root: Path, width: int) -> tuple[dict[str, Callable[[], None]], int
         opt.step()
 
     g = torch.Generator().manual_seed(0)
-    tasks = SinusoidTasks(10, 15).sample(TASKS, g)
+    tasks = SinusoidTasks(reg.num_train, reg.num_test).sample(num_tasks, g)
     x_tr, y_tr, x_te, _ = tasks.tensors()
 
-    def learners(regularize: bool) -> Callable[[], None]:  # run.py: run_regression, INNER steps
+    def learners(regularize: bool) -> Callable[[], None]:  # run.py: run_regression
         def run() -> None:
-            h = get_learner(batch_size=TASKS, layers=2, hidden_size=40, activation="relu")
-            h_opt = torch.optim.SGD(h.parameters(), lr=1e-2)
-            for _ in range(INNER):
+            h = get_learner(
+                batch_size=num_tasks,
+                layers=lc.num_layers,
+                hidden_size=lc.hidden_dim,
+                activation=lc.activation,
+            )
+            h_opt = torch.optim.SGD(h.parameters(), lr=reg.inner_learning_rate)
+            for _ in range(reg.inner_steps):
                 p_tr, p_te = h(x_tr), h(x_te)
-                meta = {
+                meta_batch = {
                     "te_xp": torch.cat([x_te, p_te], -1),
                     "tr_xp": torch.cat([x_tr, p_tr], -1),
                     "tr_xyp": torch.cat([x_tr, y_tr, p_tr], -1),
                 }
                 h_loss = mse(p_tr.squeeze(), y_tr.squeeze()).mean(-1).sum()
                 if regularize:
-                    h_loss = h_loss + model(meta).sum()
+                    h_loss = h_loss + model(meta_batch).sum()
                 h_opt.zero_grad()
                 h_loss.backward()
                 h_opt.step()
@@ -161,20 +187,29 @@ def official(root: Path, width: int) -> tuple[dict[str, Callable[[], None]], int
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--official", type=Path, required=True, help="yoonholee/neural-complexity")
-    ap.add_argument("--widths", type=int, nargs="+", default=[128, 512])
+    ap.add_argument(
+        "--widths",
+        type=int,
+        nargs="+",
+        default=None,
+        help="NC widths (default: the quick and paper presets', 128 and 512)",
+    )
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median ratio)")
     ap.add_argument("--repeats", type=int, default=5, help="calls timed per side and round")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/out/complexity.json"))
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    cfg = build_config("complexity", "paper")  # the official run.py's sizes and rates
+    widths = a.widths or [build_config("complexity", "quick").nc.hidden_dim, cfg.nc.hidden_dim]
     res: dict = {"widths": {}}
     print(
         f"{'width':>6} {'operation':<16}{'ours ms':>10}{'official ms':>13}{'ratio':>8}  per round"
     )
-    for width in a.widths:
-        mine, n_ours = ours(width)
-        theirs, n_official = official(a.official, width)
+    inner = cfg.official.inner_steps
+    for width in widths:
+        mine, n_ours = ours(width, cfg)
+        theirs, n_official = official(a.official, width, cfg)
         row: dict = {"params": {"ours": n_ours, "official": n_official}}
         for op in mine:
             t_o, t_f, ratios = [], [], []
@@ -182,7 +217,7 @@ def main() -> None:
                 t_o.append(_time(mine[op], a.repeats))
                 t_f.append(_time(theirs[op], a.repeats))
                 ratios.append(t_o[-1] / t_f[-1])
-            per = INNER if op != "nc_step" else 1
+            per = inner if op != "nc_step" else 1
             row[op] = {
                 "ours_ms": statistics.median(t_o) / per,
                 "official_ms": statistics.median(t_f) / per,
@@ -202,7 +237,12 @@ def main() -> None:
         "rounds": a.rounds,
         "repeats": a.repeats,
         "platform": platform.platform(),
-        "sizes": {"bank": BANK, "batch": BATCH, "tasks": TASKS, "inner_steps": INNER},
+        "sizes": {
+            "bank": BANK,
+            "batch": cfg.meta.batch_size,
+            "tasks": cfg.meta.task_batch_size,
+            "inner_steps": inner,
+        },
         "note": "learner_* ms are per learner SGD step (INNER steps per call); ratio = ours / "
         "official, median of per-round ratios",
     }

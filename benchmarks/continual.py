@@ -21,7 +21,9 @@ per-step memory-gradient computation (200 memory samples) that both implementati
     python benchmarks/continual.py [--official /tmp/continual-official] [--threads 1]
     python benchmarks/continual.py --figure docs/results/continual/benchmark_selection_step.png
 
-Prints a table and writes benchmarks/out/continual.json.
+Prints a table and writes benchmarks/out/continual.json. The sizes and hyperparameters (hidden
+width, dropout, stream batch, kappa, memory size, tau, SGD learning rate and momentum) are the
+``official`` preset's config (``build_config``), which holds the official ``ocs_mnist.py`` values.
 """
 
 from __future__ import annotations
@@ -48,16 +50,19 @@ def _worker(route: str, official: str | None, repeats: int, threads: int, memgra
     import torch
     import torch.nn.functional as F
 
+    from paperzoo.core.presets import build_config
+
+    t = build_config("continual", "official").train
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    x = torch.rand(100, 784)
-    y = torch.randint(0, 10, (100,))
-    mem_x, mem_y = torch.rand(200, 784), torch.randint(0, 10, (200,))
+    x = torch.rand(t.stream_size, 784)
+    y = torch.randint(0, 10, (t.stream_size,))
+    mem_x, mem_y = torch.rand(t.memory_size, 784), torch.randint(0, 10, (t.memory_size,))
 
     if route.startswith("ours"):
         from paperzoo.continual import OfficialMLP, gradient_gram, ocs_scores, select_top_k
 
-        model = OfficialMLP().train()
+        model = OfficialMLP(hidden=t.hidden_dim, dropout=t.dropout).train()
         params = list(model.parameters())
         ref_fixed = torch.randn(sum(p.numel() for p in params))
         method = route.split("-")[1]
@@ -68,7 +73,7 @@ def _worker(route: str, official: str | None, repeats: int, threads: int, memgra
                 loss = F.cross_entropy(model(mem_x), mem_y)
                 ref = torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, params)])
             gram = gradient_gram(model, x, y, ref, method=method)
-            return select_top_k(ocs_scores(gram, 1000.0).score, 10)
+            return select_top_k(ocs_scores(gram, t.tau).score, t.pick_size)
 
     else:
         sys.path.insert(0, official)
@@ -85,11 +90,11 @@ def _worker(route: str, official: str | None, repeats: int, threads: int, memgra
         ns: dict = {"torch": torch}
         exec(compile(ast.Module([fn], []), "official_sample_selection", "exec"), ns)
         sample_selection = ns["sample_selection"]
-        config = {"mlp_hiddens": 256, "dropout": 0.2, "tau": 1000.0}
+        config = {"mlp_hiddens": t.hidden_dim, "dropout": t.dropout, "tau": t.tau}
         model = MLP(config).train()
         autograd_hacks.add_hooks(model)
         criterion = torch.nn.CrossEntropyLoss()
-        opt = torch.optim.SGD(model.parameters(), lr=0.005, momentum=0.8)
+        opt = torch.optim.SGD(model.parameters(), lr=t.learning_rate, momentum=t.momentum)
         ref_fixed = torch.randn(sum(p.numel() for p in model.parameters()))
 
         def step() -> torch.Tensor:  # the body of train_ocs_single_step's selection branch
@@ -109,7 +114,7 @@ def _worker(route: str, official: str | None, repeats: int, threads: int, memgra
                 flatten_grads(model), flatten_example_grads(model), config, ref
             )
             autograd_hacks.clear_backprops(model)
-            return torch.as_tensor(order[:10])
+            return torch.as_tensor(order[: t.pick_size])
 
     rss0 = _maxrss_mb()
     pick = step()  # warm-up (first-call overheads)

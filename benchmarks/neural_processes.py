@@ -4,6 +4,11 @@ Usage::
 
     nice -n 10 .venv/bin/python benchmarks/neural_processes.py [--batch-size 32] [--steps 30]
         [--official /tmp/neural_processes-official/regression --extra-path /tmp/np_stubs]
+        [--preset quick]
+
+Sizes (hidden and latent width, depths, heads), K, the learning rate, the batch size and the GP
+tasks are the config of ``--preset`` (``build_config``; ``quick`` has the official architecture
+and K). The official models get the same hidden width.
 
 ``--official`` points at the ``regression/`` folder of a checkout of
 https://github.com/juho-lee/bnp (kept outside this repository); ``--extra-path`` is prepended to
@@ -39,37 +44,57 @@ def _rss_mb() -> float:
 
 
 def _worker(
-    impl: str, model: str, batch_size: int, steps: int, threads: int, official: str
+    impl: str,
+    model: str,
+    batch_size: int | None,
+    steps: int,
+    threads: int,
+    official: str,
+    preset: str,
 ) -> dict:
     import torch
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    from paperzoo.neural_processes import GPTaskSampler
+    from paperzoo.core.presets import build_config
+    from paperzoo.neural_processes import GPTaskSampler, make_kernel
 
+    cfg = build_config("neural_processes", preset)
+    mc, tc, tk = cfg.model, cfg.train, cfg.task
     g = torch.Generator().manual_seed(0)
-    sampler = GPTaskSampler()
-    tasks = [sampler.sample(batch_size, generator=g) for _ in range(steps + 3)]
+    kernel = make_kernel(tk.train_kernel, tk.length_range, tk.scale_range)
+    sampler = GPTaskSampler(kernel, max_num_points=tk.max_num_points)
+    tasks = [sampler.sample(batch_size or tc.batch_size, generator=g) for _ in range(steps + 3)]
     if impl == "ours":
         from paperzoo.neural_processes import make_model
 
-        net = make_model(model, hidden_dim=128, latent_dim=128)
+        net = make_model(
+            model,
+            hidden_dim=mc.hidden_dim,
+            latent_dim=mc.latent_dim,
+            enc_pre_depth=mc.enc_pre_depth,
+            enc_post_depth=mc.enc_post_depth,
+            enc_v_depth=mc.enc_v_depth,
+            enc_qk_depth=mc.enc_qk_depth,
+            dec_depth=mc.dec_depth,
+            num_heads=mc.num_heads,
+        )
 
         def step_loss(t):
-            return net.loss(t.xc, t.yc, t.x, t.y, 4)
+            return net.loss(t.xc, t.yc, t.x, t.y, tc.num_samples)
     else:
         sys.path.insert(0, official)
         from attrdict import AttrDict  # the caller's local stand-in
 
         mod = __import__(f"models.{model.lower()}", fromlist=[model])
-        net = getattr(mod, model)(dim_x=1, dim_y=1, dim_hid=128)
+        net = getattr(mod, model)(dim_x=1, dim_y=1, dim_hid=mc.hidden_dim)
 
         def step_loss(t):
             b = AttrDict(x=t.x, y=t.y, xc=t.xc, yc=t.yc, xt=t.xt, yt=t.yt)
-            return net(b, num_samples=4).loss
+            return net(b, num_samples=tc.num_samples).loss
 
     net.train()
-    opt = torch.optim.Adam(net.parameters(), lr=5e-4)
+    opt = torch.optim.Adam(net.parameters(), lr=tc.learning_rate)
 
     def one(t):
         opt.zero_grad()
@@ -90,7 +115,8 @@ def _worker(
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=int, default=None, help="default: the preset's")
+    p.add_argument("--preset", default="quick", help="neural_processes preset giving the sizes")
     p.add_argument("--steps", type=int, default=30, help="timed steps per round")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--threads", type=int, default=1)
@@ -102,7 +128,9 @@ def main() -> None:
     args = p.parse_args()
 
     if args.worker:
-        res = _worker(*args.worker, args.batch_size, args.steps, args.threads, args.official)
+        res = _worker(
+            *args.worker, args.batch_size, args.steps, args.threads, args.official, args.preset
+        )
         print(json.dumps(res))
         return
 
@@ -115,8 +143,10 @@ def main() -> None:
         for model in args.models.split(","):
             for impl in impls:
                 cmd = [sys.executable, __file__, WORKER, impl, model]
-                cmd += ["--batch-size", str(args.batch_size), "--steps", str(args.steps)]
+                cmd += ["--steps", str(args.steps), "--preset", args.preset]
                 cmd += ["--threads", str(args.threads), "--official", args.official]
+                if args.batch_size:
+                    cmd += ["--batch-size", str(args.batch_size)]
                 out = subprocess.run(
                     cmd, capture_output=True, text=True, env=env, cwd=args.official or None
                 )
@@ -141,7 +171,8 @@ def main() -> None:
             "params": slot["params"],
         }
     print(
-        f"\nbatch {args.batch_size}, hidden 128, K=4, {args.threads} thread(s), "
+        f"\nbatch {args.batch_size or 'of the preset'}, preset {args.preset}, "
+        f"{args.threads} thread(s), "
         f"load average {os.getloadavg()[0]:.1f}"
     )
     print(f"{'impl/model':16s} {'ms/step (median)':>17s} {'peak MB':>8s} {'params':>8s}")

@@ -12,10 +12,10 @@ SAC, ...) for ``--rounds`` rounds, and each agent's median environment steps per
 timed ``learn``, after construction) is reported with its ratio to SAC's. Parameter counts are
 reported too: the model-augmented critic's last layer has ``2 + obs_dim`` outputs instead of 1.
 
-Part 2: one ``sample(256)`` plus ``update_priorities`` of the sampled indices on a full
-:class:`~paperzoo.rl.PrioritizedReplayBuffer` of each size, median over repetitions, sizes
-interleaved across rounds; the per-operation time should grow like ``log2(size)`` (the tree
-depth), not like the size.
+Part 2: one ``sample(256)`` (the preset's batch) plus ``update_priorities`` of the sampled
+indices on a full :class:`~paperzoo.rl.PrioritizedReplayBuffer` of each size, median over
+repetitions, sizes interleaved across rounds; the per-operation time should grow like
+``log2(size)`` (the tree depth), not like the size.
 
 Writes ``benchmarks/out/rl.json``.
 """
@@ -41,12 +41,13 @@ def _agent_worker(arm: str, steps: int) -> dict:
     torch.set_num_threads(1)
     import gymnasium as gym
 
-    from paperzoo.rl.repro.experiments import quick
+    from paperzoo.core.presets import build_config
     from paperzoo.rl.repro.train import build_agent
 
-    cfg = quick()
-    cfg.agent.learning_starts = 500
-    model = build_agent(arm, gym.make("Pendulum-v1"), cfg, seed=0)
+    # The quick preset's agents, learning from step 500 instead of 1,000 so that most of a
+    # short timed run trains.
+    cfg = build_config("rl", "quick", overrides=["agent.learning_starts=500"])
+    model = build_agent(arm, gym.make(cfg.env.env_id), cfg, seed=0)
     params = sum(p.numel() for p in model.policy.parameters())
     critic = sum(p.numel() for p in model.critic.parameters())
     t0 = time.perf_counter()
@@ -59,8 +60,10 @@ def _buffer_worker(size: int, reps: int) -> dict:
     import numpy as np
     from gymnasium import spaces
 
+    from paperzoo.core.presets import build_config
     from paperzoo.rl import PrioritizedReplayBuffer
 
+    batch = build_config("rl", "quick").agent.batch_size
     obs = spaces.Box(-10, 10, (3,), np.float32)
     act = spaces.Box(-1, 1, (1,), np.float32)
     buf = PrioritizedReplayBuffer(size, obs, act, device="cpu")
@@ -75,8 +78,8 @@ def _buffer_worker(size: int, reps: int) -> dict:
     times = []
     for _ in range(reps):
         t0 = time.perf_counter()
-        s = buf.sample(256)
-        buf.update_priorities(s.indices, rng.random(256))
+        s = buf.sample(batch)
+        buf.update_priorities(s.indices, rng.random(batch))
         times.append(time.perf_counter() - t0)
     return {"size": size, "ms_per_sample_update": 1e3 * statistics.median(times)}
 

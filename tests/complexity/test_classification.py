@@ -147,7 +147,7 @@ def test_pca_features_fit_on_the_given_rows_only():
 def test_mixture_regime_runs_end_to_end_and_keeps_its_nc(tmp_path):
     import json
 
-    from paperzoo.core.reproduce import reproduce
+    from paperzoo.app.reproduce import reproduce
 
     run = reproduce(
         "complexity",

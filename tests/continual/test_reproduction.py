@@ -3,9 +3,9 @@
 import dataclasses
 import json
 
+from paperzoo.app.reproduce import reproduce
 from paperzoo.continual.repro.config import StreamConfig
 from paperzoo.continual.repro.experiments import smoke
-from paperzoo.core.reproduce import reproduce
 
 
 def test_datasets_stream_runs_with_masked_heads_and_reports(tmp_path, monkeypatch):

@@ -183,3 +183,22 @@ def test_ordered_pairs_and_divisibility():
         validate(apply_overrides(Pair(), ["span=[-1, 0.1]"]))
     with pytest.raises(ConfigError, match="width = 8 is not divisible by heads = 3"):
         validate(Pair(heads=3))
+
+
+def test_a_renamed_single_value_field_that_became_a_list_loads():
+    """``RENAMED`` maps an old key to its new name; a scalar stored under the old name of a
+    field that is now a list is read as a one-element list."""
+    import dataclasses as dc
+    from typing import ClassVar
+
+    from paperzoo.core.config import config_from_dict
+
+    @dc.dataclass
+    class Section:
+        RENAMED: ClassVar[dict[str, str]] = {"family": "families", "steps": "num_steps"}
+        families: list[str] = dc.field(default_factory=lambda: ["a", "b"])
+        num_steps: int = 3
+
+    got = config_from_dict(Section, {"family": "c", "steps": 7})
+    assert got.families == ["c"] and got.num_steps == 7
+    assert config_from_dict(Section, {"families": ["x"]}).families == ["x"]

@@ -1,14 +1,24 @@
 """A finished run keeps its models; `load_trained` + `evaluate` reproduce its recorded numbers
 and score them on other kernels and noise; the command line rejects bad input with exit 2."""
 
+import dataclasses
 import json
 
 import pytest
 import torch
 
-from paperzoo.core.reproduce import reproduce
+from paperzoo.app.reproduce import reproduce
+from paperzoo.core.config import ConfigError
+from paperzoo.core.presets import build_config
 from paperzoo.neural_processes import CNP
-from paperzoo.neural_processes.repro.evaluation import evaluate, gp_tasks, load_trained, main
+from paperzoo.neural_processes.repro.evaluation import (
+    evaluate,
+    evaluation_config,
+    gp_tasks,
+    load_trained,
+    main,
+    parser,
+)
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +111,35 @@ def test_run_evaluation_sets_follow_the_config():
     assert torch.equal(data.eval_sets["tnoise_random"][0].y, ref[0].y)
     cfg.task.random_t_noise = False
     assert "tnoise_random" not in _gp_data(cfg).eval_sets
+
+
+def test_command_line_config_is_the_presets_through_build_config():
+    """``--preset quick`` gives exactly ``build_config("neural_processes", "quick")``; the
+    shorthands and ``--set`` are overrides validated like ``paperzoo reproduce --set``."""
+    cfg = evaluation_config(parser().parse_args(["no-run-needed", "--preset", "quick"]))
+    ref = build_config("neural_processes", "quick")
+    for f in dataclasses.fields(ref):
+        assert getattr(cfg, f.name) == getattr(ref, f.name), f.name
+    args = ["x", "--preset", "quick", "--batches", "7", "--set", "eval.batch_size=8"]
+    cfg = evaluation_config(parser().parse_args(args))
+    assert cfg == build_config(
+        "neural_processes", "quick", overrides=["eval.batch_size=8", "eval.num_batches=7"]
+    )
+    with pytest.raises(ConfigError, match=r"eval\.num_samples"):
+        evaluation_config(parser().parse_args(["x", "--preset", "quick", "--samples", "0"]))
+
+
+def test_command_line_defaults_to_the_runs_preset(run, capsys):
+    assert evaluation_config(parser().parse_args([str(run)])) == build_config(
+        "neural_processes", "smoke"
+    )
+    assert main([str(run), "--arm", "CNP", "--set", "eval.num_batches=-1"]) == 2
+    assert "eval.num_batches" in capsys.readouterr().err
+
+
+def test_the_benchmark_is_a_component_with_the_old_import_path_kept():
+    import paperzoo.neural_processes as components
+    from paperzoo.neural_processes.repro import evaluation
+
+    assert evaluation.gp_tasks is components.gp_tasks
+    assert evaluation.evaluate is components.evaluate

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
+from paperzoo.app.reproduce import reproduce
 from paperzoo.core import DataMissingError
-from paperzoo.core.reproduce import reproduce
 from paperzoo.quantization.repro.config import (
     BitwidthConfig,
     DataConfig,

@@ -332,10 +332,12 @@ def config_from_dict(cls: type[T], data: dict[str, Any], *, _where: str = "") ->
     kwargs = {}
     for key, value in data.items():
         # Stored runs (config.json) may use a field's former name: read it under the new one.
-        key = renamed.get(key, key)
+        old, key = key, renamed.get(key, key)
         where = f"{_where}.{key}" if _where else key
         if key not in names:
             raise ConfigError(_unknown_key(where, _where, names))
+        if old != key and get_origin(_split(hints[key])[0]) is list and not isinstance(value, list):
+            value = [value]  # a former single-value field that became a list (``x`` -> ``xs``)
         kwargs[key] = _coerce(value, hints[key], where)
     try:
         return cls(**kwargs)

@@ -30,6 +30,8 @@ __all__ = [
     "Task",
     "add_t_noise",
     "context_target_log_likelihood",
+    "evaluate",
+    "gp_tasks",
     "interval_coverage",
     "logmeanexp",
     "make_kernel",
@@ -45,6 +47,8 @@ __all__ = [
 # Public names -> the module that defines them, imported on first use: importing the
 # package (as `paperzoo list` does for its presets) does not import torch.
 _WHERE = {
+    "evaluate": ".benchmark",
+    "gp_tasks": ".benchmark",
     "resample_with_replacement": ".bootstrap",
     "residual_bootstrap": ".bootstrap",
     "context_target_log_likelihood": ".metrics",

@@ -8,7 +8,11 @@ series' points, and splits it into context and targets with the official count r
 rescaled to ``[-2, 2]`` and outputs standardised with statistics of the whole collection, so the
 official GP architecture and learning rate apply unchanged.
 
-Deviations: none in the models; the sampling of points from finite series is ours.
+Randomness: ``fit`` and ``predict`` draw from a ``torch.Generator`` (seeded from ``seed`` unless
+one is passed); the initial weights are drawn inside ``torch.random.fork_rng``, so the global RNG
+state is the same after a call as before it.
+
+Deviations from the paper: none in the models; the sampling of points from finite series is ours.
 """
 
 from __future__ import annotations
@@ -62,7 +66,8 @@ class NeuralProcessRegressor:
         num_samples: K during training.
         predict_samples: K at prediction (latent samples / bootstraps).
         max_num_points: points drawn from a series per task (official 50).
-        seed: seeds initialisation, task sampling and prediction randomness.
+        seed: seeds initialisation, task sampling and prediction randomness where no
+            ``generator`` is passed to ``fit``/``predict``.
 
     Learned attributes: ``model_``, ``x_center_``, ``x_scale_``, ``y_mean_``, ``y_std_``,
     ``losses_``.
@@ -90,8 +95,15 @@ class NeuralProcessRegressor:
         self.max_num_points = max_num_points
         self.seed = seed
 
-    def fit(self, series: Sequence[tuple[Any, Any]]) -> NeuralProcessRegressor:
+    def fit(
+        self, series: Sequence[tuple[Any, Any]], generator: torch.Generator | None = None
+    ) -> NeuralProcessRegressor:
         """Train on a collection of series ``[(x_1, y_1), (x_2, y_2), ...]``.
+
+        Args:
+            series: the tasks, one ``(x, y)`` pair per series.
+            generator: source of the initial weights, the task sampling and the models'
+                sampling; None: a generator seeded with ``seed`` (the same numbers every fit).
 
         Shape: each ``x_i`` (points_i,) or (points_i, x_dim); ``y_i`` (points_i,) or
         (points_i, y_dim); every series needs at least 6 points.
@@ -119,16 +131,24 @@ class NeuralProcessRegressor:
         tx = [torch.from_numpy(self._scale_x(x)) for x in xs]
         ty = [torch.from_numpy(self._scale_y(y)) for y in ys]
 
-        g = torch.Generator().manual_seed(self.seed)
-        torch.manual_seed(self.seed)
-        net = make_model(
-            self.model,
-            x_dim=xs[0].shape[1],
-            y_dim=ys[0].shape[1],
-            hidden_dim=self.hidden_dim,
-            latent_dim=self.hidden_dim,
-            num_samples=self.predict_samples,
+        g = torch.Generator().manual_seed(self.seed) if generator is None else generator
+        # nn.Module initialisation draws from the global RNG: seed a fork of it, which is
+        # restored on exit, from ``seed`` (None) or from the caller's generator.
+        init_seed = (
+            self.seed
+            if generator is None
+            else int(torch.randint(2**62, (1,), generator=generator, device=generator.device))
         )
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(init_seed)
+            net = make_model(
+                self.model,
+                x_dim=xs[0].shape[1],
+                y_dim=ys[0].shape[1],
+                hidden_dim=self.hidden_dim,
+                latent_dim=self.hidden_dim,
+                num_samples=self.predict_samples,
+            )
         opt = torch.optim.Adam(net.parameters(), lr=self.learning_rate)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, self.num_steps))
         self.losses_ = []
@@ -158,9 +178,22 @@ class NeuralProcessRegressor:
         return ((y - self.y_mean_) / self.y_std_).astype(np.float32)
 
     def predict(
-        self, x_context: Any, y_context: Any, x_new: Any, level: float = 0.95
+        self,
+        x_context: Any,
+        y_context: Any,
+        x_new: Any,
+        level: float = 0.95,
+        generator: torch.Generator | None = None,
     ) -> Prediction:
         """Predictive mean and central ``level`` interval at ``x_new`` given one context series.
+
+        Args:
+            x_context: the context inputs.
+            y_context: the context outputs.
+            x_new: inputs to predict at.
+            level: probability of the central interval.
+            generator: source of the latent samples / bootstrap contexts; None: a generator
+                seeded with ``seed`` (the same prediction every call).
 
         Shape: x_context (points,) or (points, x_dim); y_context likewise; x_new (new,) or
         (new, x_dim).
@@ -174,7 +207,7 @@ class NeuralProcessRegressor:
         if len(xc) != len(yc):
             raise ValueError(f"x_context has {len(xc)} points, y_context has {len(yc)}")
         to_t = lambda a: torch.from_numpy(a).unsqueeze(0)  # noqa: E731 - add the batch axis
-        g = torch.Generator().manual_seed(self.seed)
+        g = torch.Generator().manual_seed(self.seed) if generator is None else generator
         with torch.no_grad():
             dist = self.model_.predict(
                 to_t(self._scale_x(xc)),

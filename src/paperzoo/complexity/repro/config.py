@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from paperzoo.core.config import (
     NonNegFloat,
+    NonNegInt,
     OneOf,
     Ordered,
     PosFloat,
@@ -123,6 +124,8 @@ class NCConfig:
 class MetaConfig:
     """Meta-training of NC (official ``run.py`` defaults)."""
 
+    RENAMED: ClassVar[dict[str, str]] = {"val_tasks": "num_val_tasks"}
+
     num_steps: PosInt = 500_000
     """NC regression steps (official 1000 epochs x 500 steps)."""
     batch_size: PosInt = 512
@@ -144,7 +147,7 @@ class MetaConfig:
     """Memory bank cap (FIFO)."""
     log_every: PosInt = 500
     """NC steps between two metrics.jsonl records (NC loss and the validation gap R)."""
-    val_tasks: Annotated[int, Range(ge=2)] = 64
+    num_val_tasks: Annotated[int, Range(ge=2)] = 64
     """Tasks whose unregularised learner snapshots give the validation gap R logged during
     meta-training (held-out classes for classification)."""
     checkpoint_every: PosInt = 5000
@@ -154,6 +157,9 @@ class MetaConfig:
 @dataclass
 class EvalConfig:
     """Held-out evaluation: gap prediction, and test MSE of learners under each regulariser."""
+
+    RENAMED: ClassVar[dict[str, str]] = {"transfer_family": "transfer_families"}
+    """Stored runs before the transfer study covered several families name one family."""
 
     num_test_tasks: Annotated[int, Range(ge=2)] = 2048
     """Held-out tasks per seed for test MSE and gap prediction."""
@@ -202,7 +208,7 @@ class EvalConfig:
 class Config:
     """Neural Complexity: meta-train NC on sinusoid tasks, then evaluate it on held-out tasks."""
 
-    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    seeds: list[NonNegInt] = field(default_factory=lambda: [0, 1, 2])
     """One full meta-training and evaluation per seed and regime."""
     regimes: list[Literal["official", "overfit", "mixture", "classification"]] = field(
         default_factory=lambda: ["official", "overfit"]
@@ -245,13 +251,13 @@ class Config:
 class TaskConfig:
     """The sinusoid family ``y = A sin(x - phi)`` (official MAML ranges)."""
 
-    amplitude_range: Annotated[tuple[float, float], Ordered()] = (0.1, 5.0)
+    amplitude_range: Annotated[tuple[PosFloat, PosFloat], Ordered()] = (0.1, 5.0)
     """Range of the amplitude A drawn per task (official U(0.1, 5))."""
     phase_range: Annotated[tuple[float, float], Ordered()] = (0.0, 3.141592653589793)
-    """Range of the phase phi drawn per task (official U(0, pi))."""
+    """Range of the phase phi drawn per task (official U(0, pi)); any finite numbers."""
     x_range: Annotated[tuple[float, float], Ordered()] = (-5.0, 5.0)
-    """Range of the inputs (official U(-5, 5))."""
-    shifted_amplitude_range: Annotated[tuple[float, float], Ordered()] = (5.0, 10.0)
+    """Range of the inputs (official U(-5, 5)); any finite numbers."""
+    shifted_amplitude_range: Annotated[tuple[PosFloat, PosFloat], Ordered()] = (5.0, 10.0)
     """Amplitudes of the ``shifted`` transfer family (beyond the training range)."""
     shifted_phase_range: Annotated[tuple[float, float], Ordered()] = (
         3.141592653589793,

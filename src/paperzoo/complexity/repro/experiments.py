@@ -54,7 +54,7 @@ def smoke() -> Config:
             memory_capacity=5000,
             log_every=8,
             checkpoint_every=100,
-            val_tasks=8,
+            num_val_tasks=8,
         ),
         eval=EvalConfig(
             num_test_tasks=16,

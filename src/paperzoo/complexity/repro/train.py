@@ -150,10 +150,10 @@ def _meta_train(cfg: Config, regime: str, seed: int, ctx: UnitContext, dist: Any
     # Fixed validation snapshots (unregularised learners of their own tasks) on which NC's gap
     # R is tracked during meta-training: the learning curve that sizes the preset.
     vg = make_generator(20_000 + seed * 100 + _REGIME_INDEX[regime])
-    val_tasks = val_dist.sample(mc.val_tasks, vg)
+    val_tasks = val_dist.sample(mc.num_val_tasks, vg)
     val_snaps, _ = collect_snapshots(
         learner,
-        init_learner_params(learner, mc.val_tasks, vg),
+        init_learner_params(learner, mc.num_val_tasks, vg),
         val_tasks,
         every=cfg.eval.snapshot_every,
         nc=nc,

@@ -7,7 +7,7 @@ stochastic drop 0.3 as in the README command); sizes are CPU-scale and say why.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from paperzoo.core.config import (
     Fraction,
@@ -55,7 +55,7 @@ class DataConfig:
     """Inclusive range of distractor fragments per image."""
     fragment_size: Annotated[tuple[PosInt, PosInt], Ordered()] = (5, 8)
     """Inclusive range of fragment sides in px."""
-    data_seed: int = 1234
+    data_seed: NonNegInt = 1234
     """Seed of the data generation (fixed across model seeds, so seeds vary training only)."""
 
     def check(self) -> None:
@@ -70,7 +70,9 @@ class DataConfig:
 class TeacherConfig:
     """The uncompressed network."""
 
-    widths: tuple[PosInt, ...] = (16, 32, 64, 64)
+    RENAMED: ClassVar[dict[str, str]] = {"widths": "conv_dims"}
+
+    conv_dims: tuple[PosInt, ...] = (16, 32, 64, 64)
     """Conv channels per block (the paper: VGG16-BN; the spec suggests 32-64-128-128)."""
     num_pooled: NonNegInt = 2
     """Leading blocks followed by a max-pool (32 px -> 8x8 matched map)."""
@@ -146,7 +148,7 @@ class PruneConfig:
 class Config:
     """Top-level config of ``paperzoo reproduce compression``."""
 
-    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    seeds: list[NonNegInt] = field(default_factory=lambda: [0, 1, 2])
     """Training seeds (teacher, students, channel drops)."""
     data: DataConfig = field(default_factory=DataConfig)
     """Cluttered data."""

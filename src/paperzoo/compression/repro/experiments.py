@@ -33,7 +33,7 @@ def smoke() -> Config:
             num_test=64,
             fragment_size=(4, 6),
         ),
-        teacher=TeacherConfig(widths=(8, 8, 16, 16), hidden_dim=32, num_epochs=2),
+        teacher=TeacherConfig(conv_dims=(8, 8, 16, 16), hidden_dim=32, num_epochs=2),
         distill=DistillConfig(num_epochs=1),
         prune=PruneConfig(num_iterations=2, epochs_per_iteration=0.5),
         num_eval_captum=32,
@@ -101,7 +101,7 @@ def paper() -> Config:
             digit_size=28, canvas_size=56, num_train=20000, num_test=2000, fragment_size=(9, 14)
         ),
         teacher=TeacherConfig(
-            widths=(32, 64, 128, 128), num_pooled=3, hidden_dim=128, num_epochs=10
+            conv_dims=(32, 64, 128, 128), num_pooled=3, hidden_dim=128, num_epochs=10
         ),
         distill=DistillConfig(width_divisor=8, num_epochs=30),
         prune=PruneConfig(final_sparsity=1 - 0.8**16, num_iterations=16, epochs_per_iteration=2.0),

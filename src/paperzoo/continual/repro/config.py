@@ -47,7 +47,7 @@ class StreamConfig:
     ``.npz`` (keys x_train, y_train, x_test, y_test)."""
     num_tasks: PosInt = 20
     """Number of tasks T (official 20)."""
-    angle_step: float = 9.0
+    angle_step: Annotated[float, Range(ge=-360, le=360)] = 9.0
     """Rotation added per task in degrees (official 9)."""
     train_per_task: NonNegInt = 0
     """Training images drawn per task; 0 = all 60k (official)."""
@@ -71,9 +71,10 @@ class TrainConfig:
         "lr": "learning_rate",
         "lr_decay": "learning_rate_decay",
         "imbalanced_lr_decay": "imbalanced_learning_rate_decay",
+        "hidden": "hidden_dim",
     }
 
-    hidden: PosInt = 256
+    hidden_dim: PosInt = 256
     """MLP hidden width (official 256)."""
     dropout: Annotated[float, Range(ge=0, lt=1)] = 0.2
     """Dropout after the first hidden layer (official 0.2)."""
@@ -130,7 +131,7 @@ class TrainConfig:
 class Config:
     """One reproduction: every (setting, arm, seed) is one resumable unit."""
 
-    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    seeds: list[NonNegInt] = field(default_factory=lambda: [0, 1, 2])
     """Seeds (data subset, noise, stream order, init, picks)."""
     settings: list[Annotated[str, OneOf(SETTINGS)]] = field(default_factory=lambda: list(SETTINGS))
     """Stream variants to run: balanced, noisy, imbalanced."""

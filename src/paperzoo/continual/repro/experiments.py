@@ -19,7 +19,7 @@ def smoke() -> Config:
         seeds=[0],
         stream=StreamConfig(source="digits", num_tasks=3, angle_step=30.0, train_per_task=300),
         train=TrainConfig(
-            hidden=64,
+            hidden_dim=64,
             learning_rate=0.05,  # 10x the official rate: only 12 SGD steps per task here
             stream_size=50,
             pick_size=10,

@@ -7,8 +7,6 @@ sequence of different data sets (one masked head per data set, :func:`.scenarios
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -18,7 +16,7 @@ from paperzoo.core import Unit, UnitContext, seed_everything
 
 from ..metrics import average_accuracy, forgetting, noise_share
 from ..models import OfficialMLP
-from ..scenarios import Task, dataset_sequence, rotated_stream
+from ..scenarios import Task
 from ..strategies import (
     AGEM,
     OCS,
@@ -29,6 +27,7 @@ from ..strategies import (
     UniformBalanced,
 )
 from .config import ARMS, SETTINGS, Config
+from .recipe import build_stream, cached_stream, stream_sources
 
 __all__ = [
     "make_strategy",
@@ -38,83 +37,6 @@ __all__ = [
 ]
 
 _COST = {"OCS": 4.0, "A-GEM": 2.0}  # per-sample gradients and reference gradients cost more
-
-# Streams built in this worker process, newest last. A full rotated-MNIST stream is ~1 GB of
-# float32 and a quick run visits 9 (setting, seed) streams in longest-first order, so an
-# unbounded per-process memo grows to ~6 GB per worker; rebuilding one takes seconds.
-_STREAMS: OrderedDict[Any, list[Task]] = OrderedDict()
-_MAX_STREAMS = 2
-
-
-def _cached_stream(key: Any, build: Callable[[], list[Task]]) -> list[Task]:
-    if key in _STREAMS:
-        _STREAMS.move_to_end(key)
-        return _STREAMS[key]
-    while len(_STREAMS) >= _MAX_STREAMS:
-        _STREAMS.popitem(last=False)
-    _STREAMS[key] = build()
-    return _STREAMS[key]
-
-
-def _sources(cfg: Config) -> list[str]:
-    return list(cfg.stream.sources) if cfg.stream.kind == "datasets" else [cfg.stream.source]
-
-
-def _variant_kwargs(cfg: Config, setting: str, seed: int) -> dict[str, Any]:
-    """The stream options both stream builders take: subset sizes, variant and its profile."""
-    s = cfg.stream
-    return dict(
-        variant=setting,
-        train_per_task=s.train_per_task or None,
-        test_per_task=s.test_per_task or None,
-        noise_fraction=s.noise_fraction,
-        noise_style=s.noise_style,
-        majority_classes=s.majority_classes,
-        minority_fraction=s.minority_fraction,
-        seed=seed,
-    )
-
-
-def _datasets_stream(cfg: Config, setting: str, seed: int, data_root: Any) -> list[Task]:
-    from paperzoo.datasets import load_images
-
-    s = cfg.stream
-    sets = []
-    for name in s.sources:
-        train, test = load_images(name, data_root)
-        if train.image_shape[0] != 1:
-            raise ValueError(f"{name}: the datasets stream needs grayscale images")
-        sets.append((name, train.x, train.y, test.x, test.y))
-    return dataset_sequence(
-        sets,
-        image_size=s.image_size,
-        shuffle_order=s.shuffle_order,
-        **_variant_kwargs(cfg, setting, seed),
-    )
-
-
-def _stream(cfg: Config, setting: str, seed: int, data_root: Any) -> list[Task]:
-    from paperzoo.datasets import load_images
-
-    s = cfg.stream
-    if s.kind == "datasets":
-        return _datasets_stream(cfg, setting, seed, data_root)
-    train, test = load_images(s.source, data_root)
-    if train.image_shape[0] != 1:
-        raise ValueError(
-            f"{s.source}: rotated streams need grayscale images, got "
-            f"{train.image_shape[0]} channels"
-        )
-    return rotated_stream(
-        train.x[:, 0],
-        train.y,
-        test.x[:, 0],
-        test.y,
-        num_tasks=s.num_tasks,
-        angle_step=s.angle_step,
-        pixel_scale=1.0,
-        **_variant_kwargs(cfg, setting, seed),
-    )
 
 
 def make_strategy(arm: str, model: torch.nn.Module, config: Config, setting: str, seed: int):
@@ -208,7 +130,7 @@ def preflight(cfg: Config, data_root: Any) -> None:
     """Load the images once, so a missing data set fails before any unit runs."""
     from paperzoo.datasets import load_images
 
-    for name in _sources(cfg):
+    for name in stream_sources(cfg):
         load_images(name, data_root)
 
 
@@ -232,10 +154,10 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
     """Train the arm through every task; evaluate all tasks after each one."""
     setting, arm = unit.params["setting"], unit.params["arm"]
     key = ("continual", setting, unit.seed, repr(cfg.stream), str(ctx.data_root))
-    tasks = _cached_stream(key, lambda: _stream(cfg, setting, unit.seed, ctx.data_root))
+    tasks = cached_stream(key, lambda: build_stream(cfg, setting, unit.seed, ctx.data_root))
     seed_everything(unit.seed)  # the same state whether the stream was built or cached
     classes = num_outputs(tasks)
-    model = OfficialMLP(tasks[0].in_dim, cfg.train.hidden, classes, cfg.train.dropout)
+    model = OfficialMLP(tasks[0].in_dim, cfg.train.hidden_dim, classes, cfg.train.dropout)
     model.to(ctx.device)
     strategy = make_strategy(arm, model, cfg, setting, unit.seed)
     acc_rows: list[list[float]] = []

@@ -7,7 +7,7 @@ https://github.com/juho-lee/bnp.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from paperzoo.core.config import (
     NonNegFloat,
@@ -141,6 +141,8 @@ class TaskConfig:
 class TrainConfig:
     """Optimisation (official: Adam 5e-4, cosine annealing, 100k steps, batch 100, K = 4)."""
 
+    RENAMED: ClassVar[dict[str, str]] = {"val_batches": "num_val_batches"}
+
     num_steps: PosInt = 100_000
     """Gradient steps per model."""
     batch_size: PosInt = 100
@@ -151,7 +153,7 @@ class TrainConfig:
     """K during training: importance samples (NP/ANP) or bootstrap contexts (BNP/BANP)."""
     val_every: PosInt = 5000
     """Evaluate a small fixed validation set every this many steps (learning curves)."""
-    val_batches: PosInt = 4
+    num_val_batches: PosInt = 4
     """Batches of 16 tasks in that validation set."""
     checkpoint_every: PosInt = 1000
     """Save model/optimiser/RNG state every this many steps so ``--resume`` continues there."""
@@ -167,7 +169,7 @@ class EvalConfig:
     """Tasks per evaluation batch."""
     num_samples: PosInt = 50
     """K at evaluation: latent samples (NP/ANP) or bootstrap contexts (BNP/BANP)."""
-    seed: int = 42
+    seed: NonNegInt = 42
     """Seed of the evaluation tasks and of the models' evaluation randomness."""
 
 
@@ -184,9 +186,10 @@ class ClaimConfig:
     many nats below CNP's."""
 
     reference_tar_ll: dict[Annotated[str, OneOf(MODEL_NAMES)], float] = field(default_factory=dict)
-    """Quality gate: in-distribution target log-likelihood each baseline must reach (minus
-    ``quality_tolerance``), by model name; the level the official code reaches at the same
-    steps and configuration (measured outside the repository, see the README). Empty: no gate."""
+    """Quality gate: in-distribution target log-likelihood (any finite number, in nats) each
+    baseline must reach (minus ``quality_tolerance``), by model name; the level the official code
+    reaches at the same steps and configuration (measured outside the repository, see the
+    README). Empty: no gate."""
 
     quality_tolerance: NonNegFloat = 0.05
     """Slack of the quality gate in nats (the reference and our run use different seeds and
@@ -206,7 +209,7 @@ class ClaimConfig:
 class Config:
     """Top-level configuration of one reproduction run."""
 
-    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    seeds: list[NonNegInt] = field(default_factory=lambda: [0, 1, 2])
     """Training seeds; every arm is trained once per seed on the same task stream."""
     models: list[str] = field(default_factory=lambda: ["CNP", "NP", "CANP", "ANP", "BNP", "BANP"])
     """Arms, any of CNP, NP, CANP, ANP, BNP, BANP."""

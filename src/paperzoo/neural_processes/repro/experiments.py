@@ -22,7 +22,7 @@ def smoke() -> Config:
         model=ModelConfig(hidden_dim=32, latent_dim=32),
         # A higher learning rate than the paper's 5e-4 (a pipeline check, not a fit).
         train=TrainConfig(
-            num_steps=80, batch_size=16, learning_rate=2e-3, val_every=20, val_batches=2
+            num_steps=80, batch_size=16, learning_rate=2e-3, val_every=20, num_val_batches=2
         ),
         eval=EvalConfig(num_batches=4, batch_size=16, num_samples=10),
     )
@@ -45,7 +45,7 @@ def demo() -> Config:
         # Only the fixed-gamma t-noise set (the random-gamma set is in `quick`).
         task=TaskConfig(length_range=(0.5, 1.0), random_t_noise=False),
         train=TrainConfig(
-            num_steps=2000, batch_size=32, learning_rate=2e-3, val_every=100, val_batches=4
+            num_steps=2000, batch_size=32, learning_rate=2e-3, val_every=100, num_val_batches=4
         ),
         eval=EvalConfig(num_batches=30, batch_size=16, num_samples=20),
     )
@@ -86,7 +86,11 @@ def quick() -> Config:
         seeds=[0, 1, 2],
         models=["CNP", "NP", "BNP"],
         train=TrainConfig(
-            num_steps=10_000, batch_size=32, val_every=500, val_batches=16, checkpoint_every=1000
+            num_steps=10_000,
+            batch_size=32,
+            val_every=500,
+            num_val_batches=16,
+            checkpoint_every=1000,
         ),
         eval=EvalConfig(num_batches=200, batch_size=16, num_samples=50),
         claims=ClaimConfig(reference_tar_ll=dict(REFERENCE_TAR_LL_10K)),
@@ -136,7 +140,7 @@ def mnist() -> Config:
         model=ModelConfig(enc_pre_depth=5, enc_post_depth=3, dec_depth=4),
         task=TaskConfig(kind="images", dataset="mnist", max_num_points=200),
         train=TrainConfig(
-            num_steps=3000, batch_size=16, val_every=250, val_batches=8, checkpoint_every=500
+            num_steps=3000, batch_size=16, val_every=250, num_val_batches=8, checkpoint_every=500
         ),
         eval=EvalConfig(num_batches=100, batch_size=16, num_samples=50),
         claims=ClaimConfig(min_baseline_drop=0.05),
@@ -162,7 +166,7 @@ def predator_prey() -> Config:
         models=["CNP", "NP", "BNP"],
         task=TaskConfig(kind="lotka_volterra", max_num_points=50, num_series=2000),
         train=TrainConfig(
-            num_steps=5000, batch_size=32, val_every=250, val_batches=16, checkpoint_every=500
+            num_steps=5000, batch_size=32, val_every=250, num_val_batches=16, checkpoint_every=500
         ),
         eval=EvalConfig(num_batches=200, batch_size=16, num_samples=50),
         claims=ClaimConfig(min_baseline_drop=0.05),

@@ -16,12 +16,13 @@ import torch
 from paperzoo.core import Unit, UnitContext, make_generator
 from paperzoo.core.engine import absolute_change
 
+from ..benchmark import CALIBRATION_GRID, evaluate, gp_tasks
 from ..metrics import predictive_quantile
 from ..models import MODELS, NeuralProcess
 from ..tasks import GPTaskSampler, ImageCompletionSampler, Task, add_t_noise, make_kernel
 from .claims import clean_and_shifts
 from .config import Config
-from .evaluation import CALIBRATION_GRID, MODEL_FILE, build_model, evaluate, gp_tasks
+from .evaluation import MODEL_FILE, build_model
 
 __all__ = [
     "CALIBRATION_GRID",
@@ -83,7 +84,7 @@ def _gp_data(cfg: Config) -> _Data:
     train = GPTaskSampler(
         make_kernel(t.train_kernel, t.length_range, t.scale_range), max_num_points=m
     )
-    val = _fixed(train, cfg.train.val_batches, 16, ev.seed + 1)
+    val = _fixed(train, cfg.train.num_val_batches, 16, ev.seed + 1)
     g = make_generator(ev.seed + 2)  # the figure: the same functions clean and with t-noise
     clean = train.sample(2, num_context=10, num_target=30, generator=g)
     noisy = Task(clean.x, add_t_noise(clean.y, t.t_noise, generator=g), clean.num_context)
@@ -113,7 +114,7 @@ def _image_data(cfg: Config, ctx: UnitContext) -> _Data:
             seen_test, max_num_points=m, t_noise=None, t_noise_mode=t.random_t_noise_mode
         )
     eval_sets = {k: _fixed(s, ev.num_batches, ev.batch_size, ev.seed) for k, s in samplers.items()}
-    val = _fixed(samplers["seen"], cfg.train.val_batches, 16, ev.seed + 1)
+    val = _fixed(samplers["seen"], cfg.train.num_val_batches, 16, ev.seed + 1)
     c, h, w = train_split.image_shape
     g = make_generator(ev.seed + 2)
     plot = {
@@ -140,7 +141,7 @@ def _lotka_volterra_data(cfg: Config) -> _Data:
         "mismatch": sampler(t.mismatch_theta, n_eval, 2),
     }
     eval_sets = {k: _fixed(s, ev.num_batches, ev.batch_size, ev.seed) for k, s in samplers.items()}
-    val = _fixed(samplers["sim"], cfg.train.val_batches, 16, ev.seed + 1)
+    val = _fixed(samplers["sim"], cfg.train.num_val_batches, 16, ev.seed + 1)
     g = make_generator(ev.seed + 2)
     plot = {k: s.sample(2, num_context=20, num_target=29, generator=g) for k, s in samplers.items()}
     return _Data(train, eval_sets, val, plot, 1, 2)
@@ -151,7 +152,7 @@ def _data(cfg: Config, ctx: UnitContext) -> _Data:
         "neural_processes",
         repr(cfg.task),
         repr(cfg.eval),
-        cfg.train.val_batches,
+        cfg.train.num_val_batches,
         str(ctx.data_root),
     )
     builders = {

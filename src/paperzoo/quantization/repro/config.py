@@ -149,7 +149,7 @@ class BitwidthConfig:
 
 @dataclass
 class Config:
-    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    seeds: list[NonNegInt] = field(default_factory=lambda: [0, 1, 2])
     """Seeds; every arm runs once per seed."""
     data: DataConfig = field(default_factory=DataConfig)
     """Data set and sizes."""

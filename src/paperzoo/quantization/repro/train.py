@@ -7,8 +7,6 @@ Every quantized unit of a seed starts from that seed's FP32 weights (a file arti
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from typing import Any
 
 import numpy as np
@@ -16,23 +14,13 @@ import torch
 from torch import nn
 
 from paperzoo.core import Unit, UnitContext, make_generator
-from paperzoo.datasets import ArraySplit, stratified_subset
 
 from ..bitwidth import allocate_bits, expected_average_bits
 from ..convert import quantize_model, quantized_layers
 from ..gradient_study import estimator_study
-from ..recipes import (
-    METHODS,
-    build_float_model,
-    first_last_layers,
-    hidden_layers,
-    optimizer_with_gate_group,
-    paper_layer_specs,
-    qat_epochs,
-    quantization_metrics,
-    test_error,
-)
+from ..recipes import METHODS, first_last_layers, hidden_layers, quantization_metrics, test_error
 from .config import Config
+from .recipe import bit_experiment_specs, build_model, layer_specs, load_data, train_epochs
 
 __all__ = [
     "pick_learned",
@@ -40,116 +28,6 @@ __all__ = [
     "run_unit",
     "units",
 ]
-
-
-# --- data and models -----------------------------------------------------------------------------
-def _data(cfg: Config, root: Any) -> tuple[torch.Tensor, ...]:
-    """(x_train, y_train, x_test, y_test); x float (N, C, H, W) in [0, 1]."""
-    from paperzoo.datasets import load_images
-
-    d = cfg.data
-    out = []
-    for split, size in zip(load_images(d.dataset, root), (d.train_size, d.test_size)):
-        if size and size < len(split):  # stratified on the labels only, seed 0
-            keep = stratified_subset(ArraySplit(np.arange(len(split)), split.y.numpy()), size, 0)
-            split = split.subset(keep.x)
-        x = split.x
-        if x.shape[-1] < 16:  # scikit-learn's 8x8 digits -> 16x16 so LeNet-5's convs fit
-            f = math.ceil(16 / x.shape[-1])
-            x = x.repeat_interleave(f, 2).repeat_interleave(f, 3)
-        out += [x.contiguous(), split.y]
-    return tuple(out)
-
-
-def _model(cfg: Config, data: tuple) -> nn.Module:
-    return build_float_model(cfg.model, tuple(data[0].shape[1:]), int(data[1].max()) + 1)
-
-
-def _specs(cfg: Config, method: str, weight_bits: Any, act_bits: int, learn: bool = False):
-    q = cfg.quant
-    first, last = first_last_layers(cfg.model)
-    return paper_layer_specs(
-        method,
-        weight_bits,
-        act_bits,
-        first=first,
-        last=last,
-        first_last_bits=q.first_last_bits,
-        learn_bits=learn,
-        drop_rate=q.drop_rate,
-        noise_ratio=q.noise_ratio,
-        temperature=q.rq_temperature_start,
-        ste_normalization=q.ste_normalization,
-    )
-
-
-def _bits_specs(cfg: Config, weight_bits: Any, learn: bool = False):
-    """The bit-width experiment: CPQ+DropBits weights (learned or fixed bits), CPQ activations
-    at ``act_bits`` without DropBits, identical in every arm."""
-    bw = cfg.bitwidth
-    specs = _specs(cfg, "cpq_dropbits", weight_bits, bw.act_bits, learn)
-    plain = _specs(cfg, "cpq", weight_bits, bw.act_bits)
-    for name, spec in specs.items():
-        if spec.input is not None and name in plain:
-            specs[name] = dataclasses.replace(spec, input=plain[name].input)
-    return specs
-
-
-def _train(
-    model: nn.Module,
-    data: tuple,
-    epochs: int,
-    cfg: Config,
-    ctx: UnitContext,
-    regularizer: Any = None,
-    name: str = "train",
-) -> list[dict[str, float]]:
-    """QAT (or FP32) training, resumable per epoch through ``ctx.steps`` (checkpoints under
-    ``name``, so one unit can train in several phases). Returns the per-epoch log (loss and,
-    for CPQ/RQ, sigma/step)."""
-    opt = optimizer_with_gate_group(
-        model.named_parameters(), cfg.train.learning_rate, cfg.train.weight_decay
-    )
-    if ctx.load_checkpoint(name) is not None:  # lazily initialised quantizers need a forward
-        model.train()
-        model(data[0][:2].to(ctx.device))
-    curve: list[dict[str, float]] = []
-    steps = ctx.steps(
-        epochs,
-        {"model": model, "opt": opt, "curve": curve},
-        name=name,
-        every=cfg.train.checkpoint_every or epochs,
-        desc=f"{name} epochs",
-    )
-
-    def log(rec: dict[str, Any]) -> None:
-        curve.append({k: float(v) for k, v in rec.items()})
-        ctx.log({"phase": name, **rec})
-
-    qat_epochs(
-        model,
-        opt,
-        data[0],
-        data[1],
-        steps,
-        epochs,
-        batch_size=cfg.data.batch_size,
-        seed=ctx.unit.seed,
-        regularizer=regularizer,
-        device=ctx.device,
-        log=log,
-        rq_temperatures=(cfg.quant.rq_temperature_start, cfg.quant.rq_temperature_end),
-        noise_caps=_noise_caps(cfg),
-        lr_schedule=cfg.train.lr_schedule,
-    )
-    return curve
-
-
-def _noise_caps(cfg: Config) -> tuple[float, float, float] | None:
-    q = cfg.quant
-    if q.noise_ratio_end <= 0:
-        return None
-    return (q.noise_ratio, q.noise_ratio_end, q.noise_anneal_fraction)
 
 
 # --- units -------------------------------------------------------------------------------------
@@ -245,11 +123,11 @@ def _estimator(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, dict[str,
 
 def _quant(cfg: Config, unit: Unit, ctx: UnitContext, data: tuple, model: nn.Module):
     m, b = unit.params["method"], unit.params["bits"]
-    model = quantize_model(model, _specs(cfg, m, b, b))
-    curve = _train(model, data, cfg.train.quant_epochs, cfg, ctx)
+    model = quantize_model(model, layer_specs(cfg, m, b, b))
+    curve = train_epochs(model, data, cfg.train.quant_epochs, cfg, ctx)
     ctx.artifact("curve", curve)
     hidden = sorted(hidden_layers(model, *first_last_layers(cfg.model)))
-    plain = _model(cfg, data).to(ctx.device)
+    plain = build_model(cfg, data).to(ctx.device)
     metrics, hists = quantization_metrics(model, plain, hidden, data[2], data[3], ctx.device)
     ctx.artifact("histogram", hists.get(cfg.quant.histogram_layer))
     return metrics
@@ -303,12 +181,12 @@ def _bits(cfg: Config, unit: Unit, ctx: UnitContext, data: tuple, model: nn.Modu
         return {k: v for k, v in picked.items() if k.startswith(("eval/", "bits/"))}
     if kind == "learned_sweep":
         lam = float(unit.params["penalty"])
-        model = quantize_model(model, _bits_specs(cfg, bw.max_bits, learn=True))
+        model = quantize_model(model, bit_experiment_specs(cfg, bw.max_bits, learn=True))
         layers = dict(quantized_layers(model))
         gates = [layers[n].weight_quantizer.gates for n in hidden]
         weights = [float(sizes[n]) for n in hidden]
         # lambda * E[parameter-weighted average bits]: a large layer's bits cost more
-        _train(
+        train_epochs(
             model,
             data,
             bw.gate_epochs,
@@ -331,7 +209,7 @@ def _bits(cfg: Config, unit: Unit, ctx: UnitContext, data: tuple, model: nn.Modu
         for g, n in zip(gates, hidden):
             g.set_bits(per[n])
             g.log_alpha.requires_grad_(False)
-        _train(model, data, bw.finetune_epochs, cfg, ctx, name="finetune")
+        train_epochs(model, data, bw.finetune_epochs, cfg, ctx, name="finetune")
         ctx.artifact("keep_probability", keep)
     else:
         per = (
@@ -339,13 +217,13 @@ def _bits(cfg: Config, unit: Unit, ctx: UnitContext, data: tuple, model: nn.Modu
             if kind == "learned_scratch"
             else dict.fromkeys(hidden, bw.target_bits)
         )
-        model = quantize_model(model, _bits_specs(cfg, per))
+        model = quantize_model(model, bit_experiment_specs(cfg, per))
         epochs = (
             bw.scratch_epochs
             if kind.endswith("scratch")
             else bw.gate_epochs + bw.finetune_epochs  # the learned arms' total
         )
-        _train(model, data, epochs, cfg, ctx)
+        train_epochs(model, data, epochs, cfg, ctx)
     ctx.artifact("per_layer", per)
     metrics = {
         "eval/test_error": test_error(model, data[2], data[3], ctx.device),
@@ -364,12 +242,12 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> Any:
     if kind == "estimator":
         return _estimator(cfg, unit, ctx)
     data = ctx.cache(
-        ("quantization", repr(cfg.data), str(ctx.data_root)), lambda: _data(cfg, ctx.data_root)
+        ("quantization", repr(cfg.data), str(ctx.data_root)), lambda: load_data(cfg, ctx.data_root)
     )
     torch.manual_seed(unit.seed)  # the same initialisation whether data were cached or not
-    model = _model(cfg, data).to(ctx.device)
+    model = build_model(cfg, data).to(ctx.device)
     if kind == "fp32":
-        _train(model, data, cfg.train.fp_epochs, cfg, ctx)
+        train_epochs(model, data, cfg.train.fp_epochs, cfg, ctx)
         torch.save({"model": model.state_dict()}, ctx.file("fp32.pt"))
         return {"eval/test_error": test_error(model, data[2], data[3], ctx.device)}
     if not kind.endswith("scratch"):
