@@ -213,11 +213,12 @@ def test_rejected_config_exits_2_and_leaves_nothing(tmp_path):
         "--preset",
         "smoke",
         "--set",
-        'models=["XNP"]',
+        'arms=["XNP"]',
         "--out",
         str(tmp_path),
     )
-    assert r.returncode == 2 and "unknown models" in r.stderr, r.stderr
+    assert r.returncode == 2 and "'XNP' is not allowed" in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert not any(tmp_path.iterdir())
 
 

@@ -72,7 +72,7 @@ def test_mismatch_gate_needs_the_baselines_to_lose_likelihood():
 
 def test_claims_follow_the_arms_and_sets_present():
     cfg = _config()
-    cfg.models = ["CNP", "BNP"]
+    cfg.arms = ["CNP", "BNP"]
     cfg.task = dataclasses.replace(cfg.task, random_t_noise=False)
     arms = _arms([0.1, 0.1, 0.1], [1, 1, 1])
     del arms["NP"]

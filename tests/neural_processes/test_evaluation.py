@@ -29,7 +29,7 @@ def run(tmp_path_factory):
         "smoke",
         out=out,
         device="cpu",
-        overrides=["models=['CNP', 'BNP']", "eval.num_batches=2"],
+        overrides=["arms=['CNP', 'BNP']", "eval.num_batches=2"],
     )
 
 
@@ -37,7 +37,7 @@ def test_loaded_model_reproduces_the_recorded_metrics(run):
     res = json.loads((run / "results.json").read_text())
     for arm in ("CNP", "BNP"):
         model, cfg = load_trained(run, arm, seed=0)
-        assert not model.training and cfg.models == ["CNP", "BNP"]
+        assert not model.training and cfg.arms == ["CNP", "BNP"]
         ec = cfg.eval
         for name, gamma in (("rbf", None), ("tnoise", 0.1)):
             tasks = gp_tasks("rbf", gamma, num_batches=2, batch_size=ec.batch_size, seed=ec.seed)

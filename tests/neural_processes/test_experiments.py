@@ -14,7 +14,7 @@ def test_presets_build_and_roundtrip(preset):
     cfg = exp.make_config()
     assert isinstance(cfg, Config) and cfg.seeds
     assert config_from_dict(Config, config_to_dict(cfg)) == cfg
-    assert set(cfg.models) <= {"CNP", "NP", "CANP", "ANP", "BNP", "BANP"}
+    assert set(cfg.arms) <= {"CNP", "NP", "CANP", "ANP", "BNP", "BANP"}
 
 
 def test_paper_preset_is_the_official_configuration():

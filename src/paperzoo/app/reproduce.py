@@ -117,8 +117,12 @@ def render_report(
 
 
 def _figures_module(exp: Experiment) -> ModuleType | None:
-    """The method's ``figures`` module: a sibling of its train module (``repro/figures.py``)."""
-    name = f"{exp.module.rpartition('.')[0]}.figures"
+    """The method's ``figures`` module: a sibling of its train module (``repro/figures.py``);
+    None for a train module outside a package (such a method draws no figures)."""
+    package = exp.module.rpartition(".")[0]
+    if not package:
+        return None
+    name = f"{package}.figures"
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as e:

@@ -45,6 +45,7 @@ T = TypeVar("T")
 
 __all__ = [
     "ConfigError",
+    "FiniteFloat",
     "Fraction",
     "NonNegFloat",
     "NonNegInt",
@@ -162,6 +163,8 @@ PosInt = Annotated[int, Range(ge=1)]
 """An int >= 1 (sizes, steps, counts)."""
 NonNegInt = Annotated[int, Range(ge=0)]
 """An int >= 0 (counts where 0 means none or "all")."""
+FiniteFloat = Annotated[float, Range()]
+"""Any finite float (a reference level that may be negative, an input interval's ends)."""
 
 
 def _is_dataclass_type(tp: Any) -> bool:

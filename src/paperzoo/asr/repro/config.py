@@ -122,7 +122,7 @@ class ClaimConfig:
 class Config:
     """One reproduction: every (arm, seed) is one resumable unit."""
 
-    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    seeds: list[NonNegInt] = field(default_factory=lambda: [0, 1, 2])
     arms: list[Annotated[str, OneOf(ARMS)]] = field(
         default_factory=lambda: ["offline", "mma", "mcmma_eps1", "mcmma_eps2"]
     )

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, ClassVar, Literal
 
 from paperzoo.core.config import (
+    FiniteFloat,
     NonNegFloat,
     NonNegInt,
     OneOf,
@@ -253,13 +254,13 @@ class TaskConfig:
 
     amplitude_range: Annotated[tuple[PosFloat, PosFloat], Ordered()] = (0.1, 5.0)
     """Range of the amplitude A drawn per task (official U(0.1, 5))."""
-    phase_range: Annotated[tuple[float, float], Ordered()] = (0.0, 3.141592653589793)
+    phase_range: Annotated[tuple[FiniteFloat, FiniteFloat], Ordered()] = (0.0, 3.141592653589793)
     """Range of the phase phi drawn per task (official U(0, pi)); any finite numbers."""
-    x_range: Annotated[tuple[float, float], Ordered()] = (-5.0, 5.0)
+    x_range: Annotated[tuple[FiniteFloat, FiniteFloat], Ordered()] = (-5.0, 5.0)
     """Range of the inputs (official U(-5, 5)); any finite numbers."""
     shifted_amplitude_range: Annotated[tuple[PosFloat, PosFloat], Ordered()] = (5.0, 10.0)
     """Amplitudes of the ``shifted`` transfer family (beyond the training range)."""
-    shifted_phase_range: Annotated[tuple[float, float], Ordered()] = (
+    shifted_phase_range: Annotated[tuple[FiniteFloat, FiniteFloat], Ordered()] = (
         3.141592653589793,
         6.283185307179586,
     )

@@ -79,7 +79,7 @@ class FederationConfig:
 class Config:
     """One reproduction: several data sets x arms x seeds (+ an optional FedMix λ sweep)."""
 
-    seeds: list[int] = field(default_factory=lambda: [0, 1])
+    seeds: list[NonNegInt] = field(default_factory=lambda: [0, 1])
     """Seeds; each seeds model init, partition, client sampling and local shuffling."""
     datasets: list[str] = field(default_factory=lambda: ["cifar10"])
     """Data sets: ``synthetic``, any image set of the catalog (``digits``, ``mnist``,

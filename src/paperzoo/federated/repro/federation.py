@@ -173,8 +173,9 @@ class Federation:
         from ..client import get_weights
         from ..strategy import MeanAugmentedFedAvg
 
-        torch.manual_seed(self.seed)
-        init = get_weights(self.model_fn())
+        with torch.random.fork_rng(devices=[]):  # seeded init; the caller's RNG is left alone
+            torch.manual_seed(self.seed)
+            init = get_weights(self.model_fn())
         kwargs.setdefault("expected_clients", self.num_clients)
         kwargs.setdefault("min_available_clients", self.num_clients)
         return MeanAugmentedFedAvg(

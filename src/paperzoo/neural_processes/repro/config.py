@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, ClassVar, Literal
 
 from paperzoo.core.config import (
+    FiniteFloat,
     NonNegFloat,
     NonNegInt,
     OneOf,
@@ -185,7 +186,9 @@ class ClaimConfig:
     """Non-inferiority margin: in distribution, BNP's target log-likelihood may be at most this
     many nats below CNP's."""
 
-    reference_tar_ll: dict[Annotated[str, OneOf(MODEL_NAMES)], float] = field(default_factory=dict)
+    reference_tar_ll: dict[Annotated[str, OneOf(MODEL_NAMES)], FiniteFloat] = field(
+        default_factory=dict
+    )
     """Quality gate: in-distribution target log-likelihood (any finite number, in nats) each
     baseline must reach (minus ``quality_tolerance``), by model name; the level the official code
     reaches at the same steps and configuration (measured outside the repository, see the
@@ -209,9 +212,14 @@ class ClaimConfig:
 class Config:
     """Top-level configuration of one reproduction run."""
 
+    RENAMED: ClassVar[dict[str, str]] = {"models": "arms"}
+    """Stored runs before 2026-12-07 name the arms ``models``."""
+
     seeds: list[NonNegInt] = field(default_factory=lambda: [0, 1, 2])
     """Training seeds; every arm is trained once per seed on the same task stream."""
-    models: list[str] = field(default_factory=lambda: ["CNP", "NP", "CANP", "ANP", "BNP", "BANP"])
+    arms: list[Annotated[str, OneOf(MODEL_NAMES)]] = field(
+        default_factory=lambda: list(MODEL_NAMES)
+    )
     """Arms, any of CNP, NP, CANP, ANP, BNP, BANP."""
     model: ModelConfig = field(default_factory=ModelConfig)
     """Architecture."""

@@ -228,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             scale_range=t.scale_range,
             max_num_points=t.max_num_points,
         )
-        arms = [a.upper() for a in (args.arm or run_cfg.models)]
+        arms = [a.upper() for a in (args.arm or run_cfg.arms)]
         bad = [a for a in arms if a not in MODELS]
         if bad:
             raise ValueError(f"unknown models {bad}; choose from {sorted(MODELS)}")

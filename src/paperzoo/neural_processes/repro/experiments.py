@@ -18,7 +18,7 @@ def smoke() -> Config:
     """
     return Config(
         seeds=[0],
-        models=["CNP", "NP", "BNP"],
+        arms=["CNP", "NP", "BNP"],
         model=ModelConfig(hidden_dim=32, latent_dim=32),
         # A higher learning rate than the paper's 5e-4 (a pipeline check, not a fit).
         train=TrainConfig(
@@ -40,7 +40,7 @@ def demo() -> Config:
     """
     return Config(
         seeds=[0, 1, 2],
-        models=["CNP", "BNP"],
+        arms=["CNP", "BNP"],
         model=ModelConfig(hidden_dim=64, latent_dim=64),
         # Only the fixed-gamma t-noise set (the random-gamma set is in `quick`).
         task=TaskConfig(length_range=(0.5, 1.0), random_t_noise=False),
@@ -84,7 +84,7 @@ def quick() -> Config:
     """
     return Config(
         seeds=[0, 1, 2],
-        models=["CNP", "NP", "BNP"],
+        arms=["CNP", "NP", "BNP"],
         train=TrainConfig(
             num_steps=10_000,
             batch_size=32,
@@ -107,7 +107,7 @@ def quick_attentive() -> Config:
     CANP and ANP with the official code at the same 2,000 steps.
     """
     cfg = quick()
-    cfg.models = ["CANP", "ANP", "BANP"]
+    cfg.arms = ["CANP", "ANP", "BANP"]
     cfg.train.num_steps = 2000
     cfg.train.val_every = 100
     cfg.train.checkpoint_every = 250
@@ -136,7 +136,7 @@ def mnist() -> Config:
     """
     return Config(
         seeds=[0, 1, 2],
-        models=["CNP", "NP", "BNP"],
+        arms=["CNP", "NP", "BNP"],
         model=ModelConfig(enc_pre_depth=5, enc_post_depth=3, dec_depth=4),
         task=TaskConfig(kind="images", dataset="mnist", max_num_points=200),
         train=TrainConfig(
@@ -163,7 +163,7 @@ def predator_prey() -> Config:
     """
     return Config(
         seeds=[0, 1, 2],
-        models=["CNP", "NP", "BNP"],
+        arms=["CNP", "NP", "BNP"],
         task=TaskConfig(kind="lotka_volterra", max_num_points=50, num_series=2000),
         train=TrainConfig(
             num_steps=5000, batch_size=32, val_every=250, num_val_batches=16, checkpoint_every=500

@@ -176,13 +176,13 @@ def preflight(cfg: Config, data_root: Any) -> None:
 
 def units(cfg: Config) -> list[Unit]:
     """One unit per arm and seed."""
-    unknown = [a for a in cfg.models if a.upper() not in MODELS]
+    unknown = [a for a in cfg.arms if a.upper() not in MODELS]
     if unknown:
         raise ValueError(f"unknown models {unknown}; choose from {sorted(MODELS)}")
     return [
         Unit(f"{a.upper()}/seed{s}", a.upper(), s, cost=_COST.get(a.upper(), 1.0))
         for s in cfg.seeds
-        for a in cfg.models
+        for a in cfg.arms
     ]
 
 

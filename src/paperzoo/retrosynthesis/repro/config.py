@@ -115,7 +115,7 @@ class ClaimConfig:
 class Config:
     """One reproduction: every (arm, seed) is one resumable unit."""
 
-    seeds: list[int] = field(default_factory=lambda: [0, 1])
+    seeds: list[NonNegInt] = field(default_factory=lambda: [0, 1])
     """Seeds (initialisation, batch order)."""
     arms: list[Annotated[str, OneOf(ARMS)]] = field(default_factory=lambda: list(ARMS))
     """Arms to run."""

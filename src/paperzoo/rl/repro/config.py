@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 from paperzoo.core.config import (
+    FiniteFloat,
     Fraction,
     NonNegFloat,
     NonNegInt,
@@ -123,7 +124,7 @@ class ClaimConfig:
     training) that counts."""
     bias_effect: NonNegFloat = 1.0
     """Smallest reduction of |mean Q - soft MC return| that counts (return units)."""
-    reference_return: float = -250.0
+    reference_return: FiniteFloat = -250.0
     """SAC's final return must reach this, any finite number (Pendulum-v1 is considered solved
     near -150 to -200; a SAC below -250 did not learn)."""
     max_priority_ess: Fraction = 0.9

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, ClassVar, Literal
 
-from paperzoo.core.config import Fraction, NonNegFloat, OneOf, PosFloat, PosInt, Range
+from paperzoo.core.config import Fraction, NonNegFloat, NonNegInt, OneOf, PosFloat, PosInt, Range
 
 __all__ = [
     "ClaimConfig",
@@ -151,7 +151,7 @@ class Config:
     """One reproduction: every (arm, seed) is one resumable unit; ``meta`` depends on the same
     seed's ``saln`` unit (it starts from that checkpoint, as the official code does)."""
 
-    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    seeds: list[NonNegInt] = field(default_factory=lambda: [0, 1, 2])
     arms: list[Annotated[str, OneOf(ARMS)]] = field(default_factory=lambda: list(ARMS))
     """``add`` (style vector added to the encoder output, LayerNorm everywhere), ``saln``
     (StyleSpeech), ``meta`` (Meta-StyleSpeech: the episodic stage from ``saln``)."""
