@@ -20,15 +20,8 @@ RUNS = sorted(
     (Path(__file__).resolve().parents[2] / "docs" / "results" / "complexity").glob("*/config.toml")
 )
 
-# Written before eval.transfer_family (one string) became eval.transfer_families (a list):
-# a change of type, which RENAMED (a change of name) cannot map.
-STALE = {"smoke"}
-
-
 @pytest.mark.parametrize("path", RUNS, ids=lambda p: p.parent.name)
 def test_committed_run_config_loads(path):
-    if path.parent.name in STALE:
-        pytest.skip("committed before eval.transfer_family became a list")
     cfg = config_from_dict(Config, tomllib.loads(path.read_text(encoding="utf-8")))
     validate(cfg)
 
