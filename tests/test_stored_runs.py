@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from paperzoo.core.config import config_from_dict
+from paperzoo.core.config import config_from_dict, validate
 from paperzoo.core.registry import get_experiment
 
 RESULTS = Path(__file__).resolve().parents[1] / "docs" / "results"
@@ -20,6 +20,7 @@ def test_committed_config_loads(run):
     cls = type(exp.make_config())
     stored = tomllib.loads((run / "config.toml").read_text())
     cfg = config_from_dict(cls, stored)
+    validate(cfg)  # still inside every field's declared range
     assert cfg.seeds == stored["seeds"], preset
 
 

@@ -1,29 +1,10 @@
-"""The committed runs' configs (``docs/results/rl/*/config.toml``) load into today's Config,
-and every field's declared range is enforced when a config is built from a preset."""
-
-import sys
-from pathlib import Path
+"""Every field's declared range is enforced when a config is built from a preset (that every
+committed run's config loads: tests/test_stored_runs.py)."""
 
 import pytest
 
-from paperzoo.core.config import ConfigError, config_from_dict, validate
+from paperzoo.core.config import ConfigError, validate
 from paperzoo.core.presets import build_config
-from paperzoo.rl.repro.config import Config
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
-RUNS = sorted(
-    (Path(__file__).resolve().parents[2] / "docs" / "results" / "rl").glob("*/config.toml")
-)
-
-
-@pytest.mark.parametrize("path", RUNS, ids=lambda p: p.parent.name)
-def test_committed_run_config_loads(path):
-    cfg = config_from_dict(Config, tomllib.loads(path.read_text(encoding="utf-8")))
-    validate(cfg)
 
 
 @pytest.mark.parametrize("preset", ["smoke", "quick", "inverted_double_pendulum", "paper"])

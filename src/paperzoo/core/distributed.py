@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from typing import Any
 
-__all__ = ["process_group"]
+__all__ = ["local_batch_size", "process_group", "replica_checksum"]
 
 
 @contextlib.contextmanager
@@ -26,3 +27,19 @@ def process_group(device: str) -> Iterator[str]:
         yield device
     finally:
         dist.destroy_process_group()
+
+
+def local_batch_size(global_batch: int) -> int:
+    """This rank's share of a global batch (``global_batch / world size``); refuses a batch the
+    ranks cannot split evenly, which would make the replicas average unequal shares."""
+    import torch.distributed as dist
+
+    world = dist.get_world_size()
+    if global_batch % world:
+        raise ValueError(f"train.batch_size {global_batch} is not divisible by {world} processes")
+    return global_batch // world
+
+
+def replica_checksum(model: Any) -> float:
+    """The sum of every parameter in float64: equal on every rank while the replicas agree."""
+    return float(sum(p.detach().double().sum() for p in model.parameters()))

@@ -25,7 +25,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from paperzoo.core.distributed import process_group
+from paperzoo.core.distributed import local_batch_size, process_group, replica_checksum
 from paperzoo.core.presets import add_config_arguments, config_from_args
 
 from ..model import MMARecognizer, save_recognizer
@@ -64,10 +64,8 @@ def parser() -> argparse.ArgumentParser:
 def train_distributed(args: argparse.Namespace, cfg: Any) -> dict[str, Any]:
     """One process's part (the process group must be initialised); returns its rank, the
     final loss and a parameter checksum (equal on every rank when the replicas agree)."""
-    rank, world = dist.get_rank(), dist.get_world_size()
-    t = cfg.train
-    if t.batch_size % world:
-        raise ValueError(f"train.batch_size {t.batch_size} is not divisible by {world}")
+    rank, t = dist.get_rank(), cfg.train
+    per_rank = local_batch_size(t.batch_size)
     seed = cfg.seeds[0] if args.seed is None else args.seed
     data = build_corpus(cfg, args.data_root, seed)  # the same utterances on every rank
     vocab = data["vocab"]
@@ -80,7 +78,7 @@ def train_distributed(args: argparse.Namespace, cfg: Any) -> dict[str, Any]:
     gen = torch.Generator().manual_seed(seed + 1000 * (rank + 1))
     loss = torch.zeros(())
     for _ in range(t.num_steps):
-        idx = torch.randint(len(data["train"]), (t.batch_size // world,), generator=gen)
+        idx = torch.randint(len(data["train"]), (per_rank,), generator=gen)
         utts = [data["train"][i] for i in idx.tolist()]
         x, lens, targets = batch_features(utts, data["features"], vocab, data["cache"])
         loss = ddp(x.to(dev), lens, targets, gen)
@@ -92,7 +90,7 @@ def train_distributed(args: argparse.Namespace, cfg: Any) -> dict[str, Any]:
         sched.step()
     if rank == 0:
         save_recognizer(model, data["features"], args.out, **kwargs)
-    checksum = float(sum(p.detach().double().sum() for p in model.parameters()))
+    checksum = replica_checksum(model)
     return {"rank": rank, "loss": float(loss.detach()), "checksum": checksum}
 
 

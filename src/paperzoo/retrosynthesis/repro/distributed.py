@@ -33,7 +33,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
-from paperzoo.core.distributed import process_group
+from paperzoo.core.distributed import local_batch_size, process_group, replica_checksum
 from paperzoo.core.presets import add_config_arguments, config_from_args
 
 from ..chem import MolGraph, batch_graphs, mol_graph
@@ -104,10 +104,8 @@ def train_distributed(args: argparse.Namespace, cfg: Any) -> dict[str, Any]:
     Returns ``{"rank", "steps", "val_top1" (rank 0's curve), "checksum"}``: the checksum is
     the sum of every parameter after training (equal on all ranks when replicas agree).
     """
-    rank, world = dist.get_rank(), dist.get_world_size()
-    t = cfg.train
-    if t.batch_size % world:
-        raise ValueError(f"train.batch_size {t.batch_size} is not divisible by {world} processes")
+    rank, t = dist.get_rank(), cfg.train
+    per_rank = local_batch_size(t.batch_size)
     negatives = num_negatives(args.arm)
     if negatives is None:
         raise ValueError(f"--arm {args.arm!r} is not a RetCL arm (RetCL-N<k>)")
@@ -137,7 +135,7 @@ def train_distributed(args: argparse.Namespace, cfg: Any) -> dict[str, Any]:
                     save_model(model, args.out)
         if step == t.num_steps:
             break
-        idx = torch.randint(len(rows_of), (t.batch_size // world,), generator=gen)
+        idx = torch.randint(len(rows_of), (per_rank,), generator=gen)
         rows, batch = batch_table([rows_of[i] for i in idx.tolist()], bank, negatives)
         loss = ddp(batch_graphs([graphs[r] for r in rows]).to(dev), batch)
         opt.zero_grad()
@@ -146,7 +144,7 @@ def train_distributed(args: argparse.Namespace, cfg: Any) -> dict[str, Any]:
             torch.nn.utils.clip_grad_norm_(ddp.parameters(), t.grad_clip)
         opt.step()
         sched.step()
-    checksum = float(sum(p.detach().double().sum() for p in model.parameters()))
+    checksum = replica_checksum(model)
     return {"rank": rank, "steps": t.num_steps, "val_top1": curve, "checksum": checksum}
 
 

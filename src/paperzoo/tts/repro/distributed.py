@@ -26,7 +26,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from paperzoo.core.distributed import process_group
+from paperzoo.core.distributed import local_batch_size, process_group, replica_checksum
 from paperzoo.core.presets import add_config_arguments, config_from_args
 
 from ..data import build_corpus, collate
@@ -72,10 +72,8 @@ def parser() -> argparse.ArgumentParser:
 def train_distributed(args: argparse.Namespace, cfg: Any) -> dict[str, Any]:
     """One process's part (the process group must be initialised); returns its rank, the
     final loss and a parameter checksum (equal on every rank when the replicas agree)."""
-    rank, world = dist.get_rank(), dist.get_world_size()
-    t = cfg.train
-    if t.batch_size % world:
-        raise ValueError(f"train.batch_size {t.batch_size} is not divisible by {world}")
+    rank, t = dist.get_rank(), cfg.train
+    per_rank = local_batch_size(t.batch_size)
     seed = cfg.seeds[0] if args.seed is None else args.seed
     corpus = build_corpus(cfg.data, args.data_root, seed)  # the same on every rank
     kwargs = model_kwargs(cfg, args.arm, corpus.mel_config.n_mels)
@@ -89,7 +87,7 @@ def train_distributed(args: argparse.Namespace, cfg: Any) -> dict[str, Any]:
     gen = torch.Generator().manual_seed(seed + 1000 * (rank + 1))
     loss = torch.zeros(())
     for _ in range(t.num_steps):
-        idx = torch.randint(len(corpus.train), (t.batch_size // world,), generator=gen)
+        idx = torch.randint(len(corpus.train), (per_rank,), generator=gen)
         b = {k: v.to(dev) for k, v in collate([corpus.train[i] for i in idx.tolist()]).items()}
         loss = ddp(b)
         opt.zero_grad()
@@ -100,7 +98,7 @@ def train_distributed(args: argparse.Namespace, cfg: Any) -> dict[str, Any]:
         sched.step()
     if rank == 0:
         save_tts(model.cpu(), args.out, corpus.mel_config_name, **kwargs)
-    checksum = float(sum(p.detach().double().sum() for p in model.parameters()))
+    checksum = replica_checksum(model)
     return {"rank": rank, "loss": float(loss.detach()), "checksum": checksum}
 
 
