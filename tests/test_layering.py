@@ -152,3 +152,11 @@ def test_help_list_and_data_status_do_not_import_torch(tmp_path):
     )
     r = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_train_module_stays_readable(method):
+    """A method's ``repro/train.py`` (units and run_unit) is at most 300 lines: glue that turns
+    the config into component calls goes to ``repro/recipe.py``."""
+    lines = (SRC / method / "repro" / "train.py").read_text().count("\n")
+    assert lines <= 300, f"{method}/repro/train.py has {lines} lines (at most 300)"

@@ -5,6 +5,10 @@ Paper: FedMix (Yoon et al., ICLR 2021), https://arxiv.org/abs/2107.00233, Sec. 5
 McMahan et al. 2017); Dirichlet label skew (Hsu et al. 2019) is the other common non-IID split.
 
 All functions return a list of index arrays, one per client, and are deterministic given ``seed``.
+
+Deviations from the paper: the paper does not say how its shards are drawn;
+``classes_per_client_partition`` uses McMahan et al.'s method (label-sorted equal shards dealt at
+random), so a client can get two shards of one label and then sees fewer than k classes.
 """
 
 from __future__ import annotations

@@ -18,6 +18,10 @@ Paper: FedMix: Approximation of Mixup under Mean Augmented Federated Learning
 * **Deterministic sampling and aggregation.** Clients are sampled with the strategy's own seeded
   RNG, and results are averaged in client-id order, so a seeded run repeats exactly.
 
+Deviations from the paper: Algorithm 1 assumes every client is reachable; the robust
+aggregation and the round-0 mean collection over Flower's protocol are ours (the paper's
+simulation passes means in memory).
+
 This module imports ``flwr``; ``paperzoo.federated`` exposes it lazily.
 """
 
