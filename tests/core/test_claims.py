@@ -75,7 +75,8 @@ def test_gates_make_a_verdict_inconclusive_with_the_reason():
     bad = Gate("reference", "ref", 0.95, "min", reason="baseline under its known level")
     c = judge(ClaimSpec("g", "", "acc", "new", ("tie",), gates=(bad,)), ARMS)
     assert c.verdict == "inconclusive" and "baseline under its known level" in c.reason
-    assert c.gates[0] == {
+    assert c.gates[0]["name"] == "finite" and c.gates[0]["passed"]  # the standard gate
+    assert c.gates[1] == {
         "name": "reference",
         "value": 0.5,
         "reference": 0.95,
@@ -104,3 +105,40 @@ def test_bad_specs():
         judge_all([ClaimSpec("x", "", "acc", "new", ("old",))] * 2, ARMS)
     with pytest.raises(KeyError, match="metric"):
         judge(ClaimSpec("x", "", "nope", "new", ("old",)), ARMS)
+
+
+def test_one_bad_seed_fails_a_gate_its_mean_would_pass():
+    arms = {"a": {"m": [1.0, 1.1, 1.2, 1.3], "q": [0.9, 0.9, 0.2, 0.9]},
+            "b": {"m": [0.0, 0.1, 0.0, 0.1], "q": [0.9, 0.9, 0.9, 0.9]}}  # fmt: skip
+    every = Gate("intelligible", "q", 0.5, "min", arms=("a",))
+    c = judge(ClaimSpec("x", "", "m", "a", ("b",), gates=(every,)), arms)
+    assert c.verdict == "inconclusive" and "a, seed #2" in c.reason  # mean 0.725 would pass
+    mean = Gate("intelligible", "q", 0.5, "min", arms=("a",), per_seed=False,
+                mean_reason="a pooled rate")  # fmt: skip
+    assert judge(ClaimSpec("x", "", "m", "a", ("b",), gates=(mean,)), arms).verdict == "holds"
+    with pytest.raises(ValueError, match="must say why"):
+        Gate("g", "q", 0.5, per_seed=False)
+
+
+def test_a_diverged_baseline_makes_the_claim_inconclusive_not_a_huge_effect():
+    arms = {"nc": {"mse": [1.0, 1.1, 0.9, 1.0]}, "base": {"mse": [1.2, 1.1e9, 1.3, 1.2]}}
+    spec = ClaimSpec("x", "", "mse", "nc", ("base",), higher_is_better=False, bounds=(0, 1e3))
+    c = judge(spec, arms)
+    assert c.verdict == "inconclusive" and "base seed #1" in c.reason
+    assert c.gates[0]["name"] == "finite" and c.gates[0]["value"] == 1.0
+    arms["base"]["mse"][1] = float("nan")  # not finite fails even without declared bounds
+    c = judge(ClaimSpec("x", "", "mse", "nc", ("base",), higher_is_better=False), arms)
+    assert c.verdict == "inconclusive" and "diverged" in c.reason
+
+
+def test_a_headline_needs_four_paired_seeds():
+    three = {"a": {"m": [1.0, 1.1, 1.2]}, "b": {"m": [0.0, 0.1, 0.0]}}
+    head = ClaimSpec("h", "", "m", "a", ("b",), role="headline")
+    c = judge(head, three)
+    assert c.verdict == "inconclusive" and "at least 4 paired seeds" in c.reason
+    assert c.role == "headline"
+    assert judge(ClaimSpec("s", "", "m", "a", ("b",), role="secondary"), three).verdict == "holds"
+    four = {"a": {"m": [1.0, 1.1, 1.2, 1.0]}, "b": {"m": [0.0, 0.1, 0.0, 0.1]}}
+    assert judge(head, four).verdict == "holds"
+    with pytest.raises(ValueError, match="role"):
+        ClaimSpec("x", "", "m", "a", ("b",), role="main")

@@ -20,6 +20,17 @@ always favours the claim. With threshold :math:`\\tau` (the smallest effect that
 A claim against several baselines ("BNP beats CNP and NP") holds when it holds against each,
 fails when it fails against any, and is inconclusive otherwise. A claim with no baseline compares
 the arm with a fixed ``reference`` value (e.g. "the correlation exceeds 0.5").
+
+Every claim has a **role**: ``headline`` (the paper's abstract claim, in its words and
+magnitude), ``secondary`` (another claim of the paper) or ``check`` (a sanity check, a
+non-inferiority margin the paper does not make, context). A headline is never judged on fewer
+than :data:`MIN_HEADLINE_SEEDS` paired seeds (at 3 seeds the t factor is 4.30).
+
+**Gates read every seed.** A gate passes only if every seed of every arm it covers passes; a
+gate meant as a seed mean says so (``per_seed=False``) and why. Every claim also carries the
+standard ``finite`` gate: each seed's value of the claim's metric, for the arm and every
+baseline, is finite and inside the metric's declared ``bounds`` (a diverged baseline makes the
+claim inconclusive, never a huge effect).
 """
 
 from __future__ import annotations
@@ -32,6 +43,8 @@ from typing import Any, Literal
 import numpy as np
 
 __all__ = [
+    "MIN_HEADLINE_SEEDS",
+    "ROLES",
     "VERDICTS",
     "Claim",
     "ClaimSpec",
@@ -45,6 +58,11 @@ __all__ = [
 
 VERDICTS = ("holds", "fails", "inconclusive")
 Verdict = Literal["holds", "fails", "inconclusive"]
+ROLES = ("headline", "secondary", "check")
+Role = Literal["headline", "secondary", "check"]
+MIN_HEADLINE_SEEDS = 4
+"""Fewest paired seeds a headline claim is judged on (the CI95 t factor is 4.30 at 3 seeds,
+3.18 at 4)."""
 Arms = Mapping[str, Mapping[str, Sequence[float]]]
 
 
@@ -52,10 +70,12 @@ Arms = Mapping[str, Mapping[str, Sequence[float]]]
 class Gate:
     """A validity condition: the claim is only judged when ``value`` passes against ``reference``.
 
-    ``value`` is the seed-mean of ``metric`` for each arm in ``arms`` (the claim's arm and
-    baselines when empty); every arm must pass. ``kind="min"``: value >= reference (e.g. the
-    FP32 model's accuracy reaches its known level); ``kind="max"``: value <= reference (e.g. the
-    relative change of the validation loss over the last 20% of steps, a convergence check).
+    Every seed's value of ``metric`` for each arm in ``arms`` (the claim's arm and baselines
+    when empty) must pass: one broken seed fails the gate. ``kind="min"``: value >= reference
+    (e.g. the FP32 model's accuracy reaches its known level); ``kind="max"``: value <= reference
+    (e.g. the relative change of the validation loss over the last 20% of steps, a convergence
+    check). The reported value is the worst seed's. ``per_seed=False`` judges the seed mean
+    instead; such a gate must say why in ``mean_reason``.
 
     Attributes:
         name: short name shown in reports (``"fp32_reference"``, ``"converged"``).
@@ -64,6 +84,8 @@ class Gate:
         kind: ``"min"`` or ``"max"``.
         arms: arms the gate applies to; empty means the claim's arm and its baselines.
         reason: what a failed gate means, in words (printed with the verdict).
+        per_seed: every seed must pass (default); False: the seed mean must.
+        mean_reason: why a mean gate reads the mean (required when ``per_seed`` is False).
     """
 
     name: str
@@ -72,10 +94,14 @@ class Gate:
     kind: Literal["min", "max"] = "min"
     arms: tuple[str, ...] = ()
     reason: str = ""
+    per_seed: bool = True
+    mean_reason: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in ("min", "max"):
             raise ValueError(f"gate {self.name}: kind must be 'min' or 'max', got {self.kind!r}")
+        if not self.per_seed and not self.mean_reason:
+            raise ValueError(f"gate {self.name}: a gate on the seed mean must say why")
 
 
 @dataclass(frozen=True)
@@ -105,6 +131,15 @@ class ClaimSpec:
             non-inferiority claim ("at most 0.05 nats worse").
         reference: the fixed level to compare with when there is no baseline.
         gates: validity gates; any failed gate makes the verdict ``inconclusive``.
+        role: ``headline`` (the paper's abstract claim), ``secondary`` (another claim of the
+            paper) or ``check`` (sanity checks, margins the paper does not state, context).
+        paper: the paper's own number for this comparison, with where it stands ("+7.4
+            points on CIFAR-10, Table 1"); empty when the paper states none.
+        threshold_reason: why the threshold has its size (a known noise level, a fraction of
+            the paper's effect, the resolution of the test set...).
+        bounds: ``(low, high)``: the values the metric can take when training worked (an error
+            rate in [0, 1], an MSE below a divergence level); a seed outside them, or not
+            finite, in any compared arm makes the claim inconclusive (the ``finite`` gate).
     """
 
     id: str
@@ -116,12 +151,22 @@ class ClaimSpec:
     threshold: float = 0.0
     reference: float | None = None
     gates: tuple[Gate, ...] = ()
+    role: Role = "check"
+    paper: str = ""
+    threshold_reason: str = ""
+    bounds: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.baselines, str):
             object.__setattr__(self, "baselines", (self.baselines,))
         if not self.baselines and self.reference is None:
             raise ValueError(f"claim {self.id}: give baselines or a reference value")
+        if self.role not in ROLES:
+            raise ValueError(f"claim {self.id}: role must be one of {ROLES}, got {self.role!r}")
+        if self.bounds is not None and not self.bounds[0] <= self.bounds[1]:
+            raise ValueError(f"claim {self.id}: bounds {self.bounds} have low > high")
+        if any(g.name == "finite" for g in self.gates):
+            raise ValueError(f"claim {self.id}: the gate name 'finite' is the standard gate's")
 
 
 @dataclass(frozen=True)
@@ -149,6 +194,11 @@ class Claim:
     metric: str = ""
     direction: str = ""
     reason: str = ""
+    role: str = "check"
+    paper: str = ""
+    threshold_reason: str = ""
+    post_hoc: list[str] = field(default_factory=list)
+    second_look: str = ""
 
 
 def paired_effect(a: Sequence[float], b: Sequence[float] | float, sign: float = 1.0) -> Effect:
@@ -179,21 +229,43 @@ def _values(arms: Arms, arm: str, metric: str) -> list[float]:
 
 
 def _check_gate(gate: Gate, spec: ClaimSpec, arms: Arms) -> GateResult:
+    """The gate over every seed of every covered arm (or their seed means for a mean gate); the
+    value reported is the worst one."""
     names = gate.arms or (spec.arm, *spec.baselines)
     worst: float | None = None
+    where = ""
     for a in names:
         if a not in arms or gate.metric not in arms[a]:
             return GateResult(
                 gate.name, None, gate.reference, gate.kind, False, f"{gate.metric} of {a} missing"
             )
-        v = float(np.mean(arms[a][gate.metric]))
-        if not math.isfinite(v):
-            return GateResult(gate.name, v, gate.reference, gate.kind, False, f"{a} not finite")
-        if worst is None or (v < worst if gate.kind == "min" else v > worst):
-            worst = v
+        seeds = [float(v) for v in arms[a][gate.metric]]
+        vals = seeds if gate.per_seed else [float(np.mean(seeds))]
+        for k, v in enumerate(vals):
+            if not math.isfinite(v):
+                what = f"{a} seed #{k}" if gate.per_seed else a
+                return GateResult(
+                    gate.name, v, gate.reference, gate.kind, False, f"{what} not finite"
+                )
+            if worst is None or (v < worst if gate.kind == "min" else v > worst):
+                worst, where = v, (f"{a}, seed #{k}" if gate.per_seed else f"{a}, seed mean")
     assert worst is not None
     passed = worst >= gate.reference if gate.kind == "min" else worst <= gate.reference
-    return GateResult(gate.name, worst, gate.reference, gate.kind, passed)
+    return GateResult(gate.name, worst, gate.reference, gate.kind, passed, where)
+
+
+def _standard_gate(spec: ClaimSpec, arms: Arms) -> GateResult:
+    """``finite``: every seed of the claim's metric, for the arm and every baseline, is finite
+    and inside ``spec.bounds``; the value is the number of seeds that are not."""
+    bad = []
+    for a in (spec.arm, *spec.baselines):
+        for k, v in enumerate(_values(arms, a, spec.metric)):
+            out = spec.bounds is not None and not spec.bounds[0] <= v <= spec.bounds[1]
+            if not math.isfinite(v) or out:
+                bad.append(f"{a} seed #{k} = {v:.4g}")
+    bounds = "" if spec.bounds is None else f" in [{spec.bounds[0]:g}, {spec.bounds[1]:g}]"
+    detail = f"{spec.metric}{bounds}: " + ", ".join(bad) if bad else ""
+    return GateResult("finite", float(len(bad)), 0.0, "max", not bad, detail)
 
 
 def _fmt(x: float) -> str:
@@ -222,10 +294,15 @@ def _gate_reasons(spec: ClaimSpec, gates: list[GateResult]) -> list[str]:
         if g.value is None:  # the run did not record what the gate reads
             reasons.append(f"gate {g.name}: {g.detail} (not recorded)")
             continue
+        if g.name == "finite":
+            reasons.append(f"gate finite: a compared arm diverged or left its bounds ({g.detail})")
+            continue
         why = next((x.reason for x in spec.gates if x.name == g.name), "")
         op = ">=" if g.kind == "min" else "<="
+        at = f" at {g.detail}" if g.detail else ""
         reasons.append(
-            f"gate {g.name}: {g.value:.4g} not {op} {g.reference:g}" + (f" ({why})" if why else "")
+            f"gate {g.name}: {g.value:.4g}{at} not {op} {g.reference:g}"
+            + (f" ({why})" if why else "")
         )
     return reasons
 
@@ -260,10 +337,14 @@ def judge(spec: ClaimSpec, arms: Arms) -> Claim:
         else int(np.argmin([e.low - spec.threshold for _, e in comps]))
     )
     effect = comps[i][1]
-    gates = [_check_gate(g, spec, arms) for g in spec.gates]
+    gates = [_standard_gate(spec, arms)] + [_check_gate(g, spec, arms) for g in spec.gates]
     reasons = (["one seed: no confidence interval"] if effect.n < 2 else []) + _gate_reasons(
         spec, gates
     )
+    if spec.role == "headline" and 2 <= effect.n < MIN_HEADLINE_SEEDS:
+        reasons.append(
+            f"a headline claim needs at least {MIN_HEADLINE_SEEDS} paired seeds (has {effect.n})"
+        )
     if reasons:
         verdict: Verdict = "inconclusive"
     elif all(p == "holds" for p in per):
@@ -300,6 +381,9 @@ def judge(spec: ClaimSpec, arms: Arms) -> Claim:
         metric=spec.metric,
         direction="higher" if spec.higher_is_better else "lower",
         reason="; ".join(reasons),
+        role=spec.role,
+        paper=spec.paper,
+        threshold_reason=spec.threshold_reason,
     )
 
 
