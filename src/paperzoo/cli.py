@@ -133,6 +133,30 @@ def _add_finalize(sub: Any) -> None:
     fin.add_argument("run_dir", type=Path, help="a run directory (runs/METHOD/PRESET/STAMP)")
 
 
+def _add_plan(sub: Any) -> None:
+    pl = sub.add_parser(
+        "plan",
+        help="seeds a preset needs, sized by power from a pilot run's per-seed numbers",
+        description="For each claim of METHOD's preset (its current claims code and thresholds), "
+        "judged on the per-seed numbers of a pilot run: the paired seeds needed for 80% power "
+        "that the CI95 of mean d excludes the threshold, if the true mean and sd of d are the "
+        "pilot's (noncentral t; headline claims at least 4), with the CPU time estimated from "
+        "the pilot's cost per seed.",
+    )
+    pl.add_argument("method", help="method package name (see `paperzoo list`)")
+    pl.add_argument("--preset", default="quick", help="the preset to plan (default: quick)")
+    pl.add_argument(
+        "--from",
+        dest="pilot",
+        type=Path,
+        required=True,
+        metavar="PILOT_RUN",
+        help="a finished run directory with results.json (docs/results/METHOD/PRESET or "
+        "runs/METHOD/PRESET/STAMP)",
+    )
+    pl.add_argument("--json", action="store_true", help="print the plan as JSON instead")
+
+
 def _add_report(sub: Any) -> None:
     rpt = sub.add_parser(
         "report",
@@ -140,7 +164,8 @@ def _add_report(sub: Any) -> None:
         description="Copy results.json, report.md, config and figures of the newest run of each "
         "method and preset under --runs into a destination folder and write its README.md "
         "(the claims table). Name the destination with --out; the repository's tracked "
-        "docs/results/ is only written with --update-docs.",
+        "docs/results/ is only written with --update-docs, which refuses a run with units "
+        "computed from uncommitted code unless --allow-dirty is given.",
     )
     rpt.add_argument("--runs", type=Path, default=Path("runs"), help="run root (default: runs)")
     dest = rpt.add_mutually_exclusive_group(required=True)
@@ -149,6 +174,13 @@ def _add_report(sub: Any) -> None:
         "--update-docs",
         action="store_true",
         help="write into docs/results/ (the committed reports; maintainers)",
+    )
+    dest.add_argument(
+        "--rejudge-docs",
+        action="store_true",
+        help="re-judge every run in docs/results/ from its stored per-seed numbers with "
+        "today's claims code and the run's pre-registration ledger (verdicts changed since "
+        "are marked post hoc), then rewrite the index; nothing is retrained",
     )
     rpt.add_argument(
         "--method",
@@ -161,6 +193,12 @@ def _add_report(sub: Any) -> None:
         action="append",
         dest="presets",
         help="only this preset (repeatable; default: all)",
+    )
+    rpt.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help="with --update-docs: copy runs with units computed from a git tree with "
+        "uncommitted changes too; their copied meta.json and the index say so",
     )
 
 
@@ -240,7 +278,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"paperzoo {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in (_add_list, _add_reproduce, _add_finalize, _add_report, _add_data):
+    for add in (_add_list, _add_reproduce, _add_finalize, _add_plan, _add_report, _add_data):
         add(sub)
     _add_method_commands(sub)
     return p
@@ -359,9 +397,27 @@ def _cmd_finalize(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_report(args: argparse.Namespace) -> int:
-    from paperzoo.app.report import collect_reports
+def _cmd_plan(args: argparse.Namespace) -> int:
+    import json
 
+    from paperzoo.app.plan import plan, render_plan
+
+    p = plan(args.method, args.preset, args.pilot)
+    print(json.dumps(p, indent=2) if args.json else render_plan(p), end="\n" if args.json else "")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from paperzoo.app.report import collect_reports, write_index
+
+    if args.rejudge_docs:
+        from paperzoo.app.reproduce import rejudge_stored
+
+        docs = Path("docs/results")
+        for res in sorted(docs.glob("*/*/results.json")):
+            rejudge_stored(res.parent)
+        print(write_index(docs))
+        return 0
     if not args.runs.is_dir():
         raise UsageError(f"no run root {args.runs}; run `paperzoo reproduce` first or give --runs")
     out = collect_reports(
@@ -369,6 +425,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         Path("docs/results") if args.update_docs else args.out,
         tuple(args.presets) if args.presets else None,
         tuple(args.methods) if args.methods else None,
+        refuse_dirty=bool(args.update_docs and not args.allow_dirty),
     )
     print(out)
     return 0
@@ -439,6 +496,7 @@ def main(argv: list[str] | None = None) -> int:
         "list": _cmd_list,
         "reproduce": _cmd_reproduce,
         "finalize": _cmd_finalize,
+        "plan": _cmd_plan,
         "report": _cmd_report,
         "data": _cmd_data,
     }

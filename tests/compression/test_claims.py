@@ -1,43 +1,93 @@
-"""Compression claims on hand-made per-seed results: holds, fails, inconclusive (teacher gate)."""
+"""Compression claims on hand-made per-seed results: holds, fails, inconclusive (teacher gate,
+a single seed's student, the finite gate), and the declared roles."""
 
 import dataclasses
+import math
 
 from paperzoo.compression.repro.claims import claims
 from paperzoo.compression.repro.experiments import quick
-from paperzoo.core.claims import judge_all
+from paperzoo.core.claims import ROLES, judge_all
 from paperzoo.core.engine import Results
 
+SEEDS = [0, 1, 2, 3]  # a headline is judged on at least 4 paired seeds
 
-def _arm(auc, pointing, acc, gap=(2.0, 2.0, 2.0)):
+
+def _arm(auc, pointing, acc, gap=(2.0, 2.0, 2.0, 2.0)):
     return {
-        "eval/auc": auc,
-        "eval/pointing": pointing,
-        "eval/accuracy": acc,
+        "eval/auc": list(auc),
+        "eval/pointing": list(pointing),
+        "eval/accuracy": list(acc),
         "eval/accuracy_gap": list(gap),
     }
 
 
-def _verdicts(wcam_auc, teacher_acc=(97.0, 97.5, 98.0), kd_gap=(2.0, 2.0, 2.0)):
-    cfg = dataclasses.replace(quick(), seeds=[0, 1, 2], arms=["plain", "wcam"])
+def _results(wcam_auc, teacher_acc=(97.0, 97.5, 98.0, 97.2), kd_gap=(2.0, 2.0, 2.0, 2.0)):
+    cfg = dataclasses.replace(quick(), seeds=SEEDS, arms=["plain", "wcam"])
     cfg.prune.enabled = False
     arms = {
-        "teacher": _arm([0.80, 0.81, 0.82], [70.0, 71.0, 72.0], list(teacher_acc)),
-        "kd": _arm([0.70, 0.71, 0.72], [60.0, 61.0, 62.0], [95.0, 95.5, 96.0], kd_gap),
-        "kd+wcam": _arm(wcam_auc, [66.0, 67.0, 68.0], [95.2, 95.4, 96.1]),
+        "teacher": _arm([0.80, 0.81, 0.82, 0.81], [70.0, 71.0, 72.0, 71.0], list(teacher_acc)),
+        "kd": _arm(
+            [0.70, 0.71, 0.72, 0.71], [60.0, 61.0, 62.0, 61.0], [95.0, 95.5, 96.0, 95.5], kd_gap
+        ),
+        "kd+wcam": _arm(wcam_auc, [66.0, 67.0, 68.0, 67.0], [95.2, 95.4, 96.1, 95.6]),
     }
-    res = Results(cfg, cfg.seeds, arms)
-    return {c.id: c.verdict for c in judge_all(claims(res), arms)}
+    return Results(cfg, cfg.seeds, arms)
+
+
+def _judged(*args, **kw):
+    res = _results(*args, **kw)
+    return {c.id: c for c in judge_all(claims(res), res.arms)}
+
+
+def _verdicts(*args, **kw):
+    return {i: c.verdict for i, c in _judged(*args, **kw).items()}
 
 
 def test_holds_fails_inconclusive():
-    v = _verdicts([0.76, 0.77, 0.78])
+    v = _verdicts([0.76, 0.77, 0.78, 0.77])
     assert v["kd_degrades_maps"] == "holds" and v["kd_wcam_auc"] == "holds"
     assert v["kd_wcam_pointing"] == "holds" and v["kd_wcam_accuracy"] == "holds"
-    assert _verdicts([0.60, 0.61, 0.62])["kd_wcam_auc"] == "fails"
-    assert _verdicts([0.90, 0.60, 0.75])["kd_wcam_auc"] == "inconclusive"
-    weak_teacher = _verdicts([0.76, 0.77, 0.78], teacher_acc=(50.0, 55.0, 60.0))
+    assert _verdicts([0.60, 0.61, 0.62, 0.61])["kd_wcam_auc"] == "fails"
+    assert _verdicts([0.90, 0.60, 0.75, 0.80])["kd_wcam_auc"] == "inconclusive"
+    weak_teacher = _verdicts([0.76, 0.77, 0.78, 0.77], teacher_acc=(50.0, 55.0, 60.0, 55.0))
     assert set(weak_teacher.values()) == {"inconclusive"}
 
     # a student far below its teacher (gap 30 points) makes every KD claim inconclusive
-    untrained = _verdicts([0.76, 0.77, 0.78], kd_gap=(30.0, 28.0, 31.0))
+    untrained = _verdicts([0.76, 0.77, 0.78, 0.77], kd_gap=(30.0, 28.0, 31.0, 29.0))
     assert set(untrained.values()) == {"inconclusive"}
+
+
+def test_gates_read_every_seed():
+    # one seed's teacher below 88 % (the mean, 92.6 %, is above it) fails the teacher gate
+    c = _judged([0.76, 0.77, 0.78, 0.77], teacher_acc=(97.0, 97.5, 98.0, 78.0))
+    assert c["kd_wcam_auc"].verdict == "inconclusive"
+    assert "teacher_accuracy" in c["kd_wcam_auc"].reason
+    # one seed's plain student 7 points below its teacher (mean gap 3.25) fails student_learned
+    c = _judged([0.76, 0.77, 0.78, 0.77], kd_gap=(2.0, 2.0, 2.0, 7.0))
+    assert set(x.verdict for x in c.values()) == {"inconclusive"}
+    assert "student_learned" in c["kd_wcam_pointing"].reason
+
+
+def test_finite_gate_on_the_claim_metric():
+    c = _judged([0.76, 0.77, 0.78, 0.77])["kd_wcam_auc"]
+    assert c.gates[0]["name"] == "finite" and c.gates[0]["passed"]
+    for bad in (math.nan, 1.5):  # a diverged or impossible AUC is never an effect
+        c = _judged([0.76, 0.77, 0.78, bad])["kd_wcam_auc"]
+        assert c.verdict == "inconclusive" and not c.gates[0]["passed"]
+        assert "gate finite" in c.reason
+
+
+def test_roles():
+    specs = claims(_results([0.76, 0.77, 0.78, 0.77]))
+    assert {s.role for s in specs} <= set(ROLES)
+    assert [s.id for s in specs if s.role == "headline"] == ["kd_wcam_auc"]
+    assert all(s.threshold_reason and s.bounds for s in specs)
+    # three seeds are too few for the headline, whatever the numbers
+    res = _results([0.76, 0.77, 0.78, 0.77])
+    arms = {a: {k: v[:3] for k, v in m.items()} for a, m in res.arms.items()}
+    res3 = Results(dataclasses.replace(res.config, seeds=[0, 1, 2]), [0, 1, 2], arms)
+    v = {c.id: c for c in judge_all(claims(res3), arms)}
+    assert (
+        v["kd_wcam_auc"].verdict == "inconclusive" and "4 paired seeds" in v["kd_wcam_auc"].reason
+    )
+    assert v["kd_wcam_pointing"].verdict == "holds"

@@ -1,54 +1,107 @@
-"""OCS claims on hand-made per-seed results: holds, fails, inconclusive."""
+"""OCS claims on hand-made per-seed results (4 paired seeds, the fewest a headline claim is
+judged on): holds, fails, inconclusive; gates per seed, the finite gate, roles."""
 
 import dataclasses
 
 from paperzoo.continual.repro.claims import claims
 from paperzoo.continual.repro.config import ClaimConfig
 from paperzoo.continual.repro.experiments import quick
-from paperzoo.core.claims import judge_all
+from paperzoo.core.claims import ROLES, judge_all
 from paperzoo.core.engine import Results
 
+SEEDS = [0, 1, 2, 3]
 
-def _verdicts(ocs_acc, ocs_noise, learn=(90.0, 91.0, 92.0), gain=(0.5, 0.2, 0.1)):
+
+def _specs_and_arms(
+    ocs_acc, ocs_noise, learn=(90.0, 91.0, 92.0, 91.0), gain=(0.5, 0.2, 0.1, 0.3), settings=None
+):
     cfg = dataclasses.replace(
         quick(),
-        seeds=[0, 1, 2],
-        settings=["noisy"],
+        seeds=SEEDS,
+        settings=settings or ["noisy"],
         arms=["OCS", "Uniform", "ER-Reservoir", "Finetune"],
         claims=ClaimConfig(min_learn_acc=85.0, max_plateau_gain=1.0),
     )
     arms = {
-        "noisy/OCS": {"eval/avg_acc": ocs_acc, "memory/noise_share": ocs_noise},
-        "noisy/Uniform": {"eval/avg_acc": [60.0, 61.0, 62.0], "memory/noise_share": [0.6] * 3},
-        "noisy/ER-Reservoir": {
-            "eval/avg_acc": [58.0, 59.0, 60.0],
-            "memory/noise_share": [0.55, 0.6, 0.65],
+        "noisy/OCS": {"eval/avg_acc": list(ocs_acc), "memory/noise_share": list(ocs_noise)},
+        "noisy/Uniform": {
+            "eval/avg_acc": [60.0, 61.0, 62.0, 61.0],
+            "memory/noise_share": [0.6] * 4,
         },
-        "noisy/Finetune": {"eval/avg_acc": [40.0, 41.0, 39.0]},
+        "noisy/ER-Reservoir": {
+            "eval/avg_acc": [58.0, 59.0, 60.0, 59.5],
+            "memory/noise_share": [0.55, 0.6, 0.65, 0.6],
+        },
+        "noisy/Finetune": {"eval/avg_acc": [40.0, 41.0, 39.0, 40.5]},
     }
     for name, metrics in arms.items():
         ok = name != "noisy/Uniform"  # the gates' values of one baseline vary
-        metrics["eval/learn_acc"] = list(learn) if not ok else [95.0] * 3
-        metrics["train/plateau_gain"] = list(gain) if not ok else [0.0] * 3
-    res = Results(cfg, cfg.seeds, arms)
-    return {c.id: c.verdict for c in judge_all(claims(res), arms)}
+        metrics["eval/learn_acc"] = list(learn) if not ok else [95.0] * 4
+        metrics["train/plateau_gain"] = list(gain) if not ok else [0.0] * 4
+    return claims(Results(cfg, cfg.seeds, arms)), arms
+
+
+def _verdicts(ocs_acc, ocs_noise, **kw):
+    specs, arms = _specs_and_arms(ocs_acc, ocs_noise, **kw)
+    return {c.id: c.verdict for c in judge_all(specs, arms)}
+
+
+CLEAR_WIN = ([70.0, 71.0, 72.5, 71.5], [0.1, 0.12, 0.08, 0.1])
 
 
 def test_holds_fails_and_inconclusive():
-    v = _verdicts([70.0, 71.0, 72.5], [0.1, 0.12, 0.08])
+    v = _verdicts(*CLEAR_WIN)
     assert v == {"ocs_accuracy_noisy": "holds", "ocs_cleaner_coreset_noisy": "holds"}
-    v = _verdicts([50.0, 51.0, 52.0], [0.7, 0.72, 0.71])
+    v = _verdicts([50.0, 51.0, 52.0, 51.0], [0.7, 0.72, 0.71, 0.7])
     assert v == {"ocs_accuracy_noisy": "fails", "ocs_cleaner_coreset_noisy": "fails"}
-    v = _verdicts([80.0, 55.0, 66.0], [0.2, 0.9, 0.5])
+    v = _verdicts([80.0, 55.0, 66.0, 50.0], [0.2, 0.9, 0.5, 0.95])
     assert v == {"ocs_accuracy_noisy": "inconclusive", "ocs_cleaner_coreset_noisy": "inconclusive"}
 
 
 def test_gates_make_every_claim_inconclusive():
-    clear_win = ([70.0, 71.0, 72.5], [0.1, 0.12, 0.08])
-    under_trained = _verdicts(*clear_win, learn=(60.0, 62.0, 58.0))
+    under_trained = _verdicts(*CLEAR_WIN, learn=(60.0, 62.0, 58.0, 61.0))
     assert set(under_trained.values()) == {"inconclusive"}
-    still_climbing = _verdicts(*clear_win, gain=(3.0, 2.5, 4.0))
+    still_climbing = _verdicts(*CLEAR_WIN, gain=(3.0, 2.5, 4.0, 3.5))
     assert set(still_climbing.values()) == {"inconclusive"}
+    # Gates read every seed: one seed still climbing (mean 0.55 <= 1) is enough.
+    one_seed = _verdicts(*CLEAR_WIN, gain=(0.1, 0.1, 1.9, 0.1))
+    assert set(one_seed.values()) == {"inconclusive"}
+    one_weak = _verdicts(*CLEAR_WIN, learn=(95.0, 95.0, 80.0, 95.0))  # mean 91.25 >= 85
+    assert set(one_weak.values()) == {"inconclusive"}
+
+
+def test_headline_needs_four_seeds_and_a_diverged_baseline_is_inconclusive():
+    specs, arms = _specs_and_arms(*CLEAR_WIN)
+    three = {a: {k: v[:3] for k, v in m.items()} for a, m in arms.items()}
+    v = {c.id: c for c in judge_all(specs, three)}
+    c = v["ocs_accuracy_noisy"]
+    assert c.verdict == "inconclusive" and "at least 4 paired seeds" in c.reason
+    assert v["ocs_cleaner_coreset_noisy"].verdict == "holds"  # a check is judged on 3
+    arms["noisy/ER-Reservoir"]["eval/avg_acc"][3] = float("nan")
+    arms["noisy/Uniform"]["memory/noise_share"][0] = 1.7  # not a fraction
+    v = {c.id: c for c in judge_all(specs, arms)}
+    for cid, who in (
+        ("ocs_accuracy_noisy", "ER-Reservoir seed #3"),
+        ("ocs_cleaner_coreset_noisy", "Uniform seed #0"),
+    ):
+        assert v[cid].verdict == "inconclusive" and v[cid].gates[0]["name"] == "finite"
+        assert who in v[cid].reason
+
+
+def test_roles_and_the_papers_numbers():
+    specs, _ = _specs_and_arms(*CLEAR_WIN, settings=["balanced", "noisy", "imbalanced"])
+    roles = {s.id: s.role for s in specs}
+    assert all(r in ROLES for r in roles.values())
+    assert {k for k, r in roles.items() if r == "headline"} == {
+        "ocs_accuracy_balanced",
+        "ocs_accuracy_noisy",
+        "ocs_accuracy_imbalanced",
+    }
+    assert roles["finetune_forgets_balanced"] == "check"
+    paper = {s.id: s.paper for s in specs}
+    assert paper["ocs_accuracy_balanced"].startswith("+2.6 points over Uniform (82.5 vs 79.9 %)")
+    assert paper["ocs_accuracy_noisy"] == ""  # the noisy table was not recalled
+    assert all(s.threshold_reason and s.bounds is not None for s in specs)
 
 
 def _official(ocs_acc):
@@ -58,7 +111,7 @@ def _official(ocs_acc):
     cfg = dataclasses.replace(cfg, seeds=list(range(len(ocs_acc))))
     arms = {"balanced/OCS": {"eval/avg_acc": list(ocs_acc)}}
     (c,) = judge_all(claims(Results(cfg, cfg.seeds, arms)), arms)
-    assert c.id == "ocs_matches_official"
+    assert c.id == "ocs_matches_official" and c.role == "check"
     return c
 
 

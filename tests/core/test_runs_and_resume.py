@@ -195,3 +195,50 @@ def test_resume_ignores_a_folder_without_finished_work(fake_method, tmp_path, ca
     (empty / "config.json").write_text("{}")  # a failed start: config, nothing else
     run = reproduce("fake", "smoke", out=out, device="cpu", resume=True)
     assert run != empty and "no unfinished run" in capsys.readouterr().err
+
+
+def test_sessions_and_units_record_their_git_state_and_report_refuses_dirty(
+    fake_method, tmp_path, monkeypatch, capsys
+):
+    from paperzoo.cli import main
+    from paperzoo.core import runs
+
+    state = {"commit": "a" * 40, "dirty": True}  # the first session runs uncommitted code
+    monkeypatch.setattr(runs, "git_state", lambda cwd=None: dict(state))
+    out = tmp_path / "runs"
+    monkeypatch.setenv("CRASH_AT", "bad-0:3")
+    with pytest.raises(KeyboardInterrupt):
+        reproduce("fake", "smoke", out=out, device="cpu")
+    state.update(commit="b" * 40, dirty=False)  # committed, then resumed
+    run = reproduce("fake", "smoke", out=out, device="cpu", resume=True)
+
+    assert json.loads((run / "meta.json").read_text())["git_sha"] == "a" * 40 + "+dirty"
+    first, second = json.loads((run / "engine.json").read_text())["sessions"]
+    assert (first["commit"], first["dirty"]) == ("a" * 40, True)
+    assert (second["commit"], second["dirty"]) == ("b" * 40, False)
+    for s in (first, second):
+        assert s["started"] <= s["ended"] and s["wall_s"] >= 0
+    assert first["ended"] <= second["started"]
+    units = {p.stem: json.loads(p.read_text()) for p in (run / "units").glob("*.json")}
+    assert {k: (u["commit"][0], u["dirty"]) for k, u in units.items()} == {
+        "good-0": ("a", True),
+        "good-1": ("a", True),
+        "bad-0": ("b", False),
+        "bad-1": ("b", False),
+    }
+
+    # --update-docs refuses the run, naming it and its dirty units, before writing anything
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert main(["report", "--runs", str(out), "--update-docs"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(run) in err and "(good-0, good-1)" in err
+    assert "--allow-dirty" in err and not (tmp_path / "docs").exists()
+    # --allow-dirty publishes it, marked
+    assert main(["report", "--runs", str(out), "--update-docs", "--allow-dirty"]) == 0
+    meta = json.loads((tmp_path / "docs/results/fake/smoke/meta.json").read_text())
+    assert meta["allow_dirty"] is True and meta["dirty_units"] == ["good-0", "good-1"]
+    index = (tmp_path / "docs/results/README.md").read_text()
+    assert "[fake/smoke](fake/smoke/report.md) (uncommitted code: 2 units)" in index
+    # a folder of one's own (--out) is never refused
+    assert main(["report", "--runs", str(out), "--out", str(tmp_path / "mine")]) == 0

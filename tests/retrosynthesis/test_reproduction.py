@@ -10,7 +10,7 @@ import torch
 pytest.importorskip("rdkit")
 
 from paperzoo.cli import main
-from paperzoo.core.claims import judge_all
+from paperzoo.core.claims import ROLES, judge_all
 from paperzoo.core.engine import Results
 from paperzoo.retrosynthesis import RetCLModel, load_model, save_model
 from paperzoo.retrosynthesis.data import ReactionData, toy_reactions
@@ -45,32 +45,45 @@ def test_toy_data_has_an_unseen_template_and_full_candidates():
     assert with_products.candidates > data.candidates
 
 
-def _judge(n4, n0, rs=(0.3, 0.3), drop4=(0.1, 0.12), dropsim=(0.5, 0.5), unseen=(0.2, 0.21),
-           change=(0.0, 0.01), refreshes=(8.0, 8.0), coverage=1.0):  # fmt: skip
-    cfg = dataclasses.replace(quick(), seeds=[0, 1])
+N = 4  # a headline is judged on at least 4 paired seeds
+
+
+def _four(v):
+    """Two hand-made seeds repeated (N = 4 paired seeds); a scalar for every seed."""
+    return list(v) * 2 if isinstance(v, (list, tuple)) else [v] * N
+
+
+def _claims(n4, n0, rs=(0.3, 0.3), drop4=(0.1, 0.12), dropsim=(0.5, 0.5), unseen=(0.2, 0.21),
+            change=(0.0, 0.01), refreshes=(8.0, 8.0), coverage=1.0, seeds=N):  # fmt: skip
+    cfg = dataclasses.replace(quick(), seeds=list(range(seeds)))
 
     def arm(top1, top10, drop, extra):
         return {
-            "eval/top1": list(top1),
-            "eval/top10": [v + 0.2 for v in top10],
-            "eval/top10_drop": list(drop),
-            "data/gt_coverage": [coverage] * 2,
+            "eval/top1": _four(top1),
+            "eval/top10": [v + 0.2 for v in _four(top10)],
+            "eval/top10_drop": _four(drop),
+            "data/gt_coverage": _four(coverage),
             **extra,
         }
 
-    retcl = {"train/val_top1_change": list(change)}
+    retcl = {"train/val_top1_change": _four(change)}
     arms = {
         "RetCL-N4": arm(
             n4,
             n4,
             drop4,
-            {**retcl, "train/refreshes": list(refreshes), "eval/top10_unseen": list(unseen)},
+            {**retcl, "train/refreshes": _four(refreshes), "eval/top10_unseen": _four(unseen)},
         ),
-        "RetCL-N0": arm(n0, n0, drop4, {**retcl, "train/refreshes": [0.0, 0.0]}),
+        "RetCL-N0": arm(n0, n0, drop4, {**retcl, "train/refreshes": _four(0.0)}),
         "RetroSim": arm(rs, rs, dropsim, {}),
         "Popularity": arm((0.0, 0.0), (0.0, 0.0), (0.0, 0.0), {}),
     }
-    return {c.id: c.verdict for c in judge_all(claims(Results(cfg, cfg.seeds, arms)), arms)}
+    arms = {a: {k: v[:seeds] for k, v in m.items()} for a, m in arms.items()}
+    return {c.id: c for c in judge_all(claims(Results(cfg, cfg.seeds, arms)), arms)}
+
+
+def _judge(*args, **kw):
+    return {i: c.verdict for i, c in _claims(*args, **kw).items()}
 
 
 def test_claims_hold_fail_and_inconclusive():
@@ -92,11 +105,43 @@ def test_claims_hold_fail_and_inconclusive():
 
 @pytest.mark.parametrize(
     "gate",
-    [{"change": (0.05, 0.06)}, {"refreshes": (0.0, 0.0)}, {"coverage": 0.98}],
+    [
+        {"change": (0.05, 0.06)},
+        {"refreshes": (0.0, 0.0)},
+        {"coverage": 0.98},
+        # one seed is enough: gates read every seed (the means would pass)
+        {"change": [0.0, 0.01, 0.0, 0.06]},
+        {"refreshes": [8.0, 8.0, 8.0, 0.0]},
+    ],
 )
 def test_every_gate_makes_the_negatives_claim_inconclusive(gate):
     v = _judge(n4=(0.45, 0.46), n0=(0.40, 0.41), **gate)
     assert v["negatives_help_top1"] == "inconclusive"
+
+
+def test_claims_finite_gate_and_roles():
+    c = _claims(n4=(0.45, 0.46), n0=(0.40, 0.41))
+    assert c["retcl_beats_retrosim_top1"].gates[0]["name"] == "finite"
+    assert c["retcl_beats_retrosim_top1"].gates[0]["passed"]
+    for bad in (float("nan"), 1.2):  # not a top-1 fraction: never an effect
+        c = _claims(n4=(0.45, 0.46), n0=(0.40, 0.41), rs=[0.3, 0.3, 0.3, bad])
+        assert c["retcl_beats_retrosim_top1"].verdict == "inconclusive"
+        assert not c["retcl_beats_retrosim_top1"].gates[0]["passed"]
+
+    cfg = dataclasses.replace(quick(), seeds=[0, 1])
+    specs = claims(Results(cfg, cfg.seeds, {a: {} for a in cfg.arms}))
+    assert {s.role for s in specs} <= set(ROLES)
+    assert {s.id for s in specs if s.role == "headline"} == {
+        "retcl_beats_retrosim_top1",
+        "smaller_unseen_drop_than_retrosim",
+    }
+    assert all(s.threshold_reason and s.bounds for s in specs)
+    assert "71.3" in next(s.paper for s in specs if s.id == "retcl_beats_retrosim_top1")
+    # two seeds (the committed quick run): the headlines are inconclusive, the others judged
+    v = _judge(n4=(0.45, 0.46), n0=(0.40, 0.41), seeds=2)
+    assert v["retcl_beats_retrosim_top1"] == "inconclusive"
+    assert v["smaller_unseen_drop_than_retrosim"] == "inconclusive"
+    assert v["negatives_help_top1"] == v["unseen_templates_found"] == "holds"
 
 
 def test_saved_model_round_trips(tmp_path):

@@ -11,7 +11,7 @@ import torch
 
 pytest.importorskip("librosa")
 
-from paperzoo.core.claims import judge_all
+from paperzoo.core.claims import ROLES, judge_all
 from paperzoo.core.engine import Results
 from paperzoo.tts.data import DIGITS, Utterance, build_corpus, collate, word_frame_spans
 from paperzoo.tts.evaluation import _word_segments, style_separation
@@ -120,19 +120,37 @@ def test_noam_schedule():
     assert noam(1600, 64, 400) == pytest.approx(noam(400, 64, 400) / 2)
 
 
-def _judge(sim_add=(0.50, 0.52), sim_saln=(0.60, 0.63), sim_meta=(0.70, 0.73),
-           mcd_add=(6.0, 6.1), mcd_saln=(6.1, 6.2), change=0.01, sep=0.5, intel=0.9):  # fmt: skip
-    cfg = dataclasses.replace(quick(), seeds=[0, 1])
+N = 4  # a headline is judged on at least 4 paired seeds
+
+
+def _per_seed(v):
+    return list(v) if isinstance(v, (list, tuple)) else [v] * N
+
+
+def _results(sim_add=(0.50, 0.52, 0.51, 0.53), sim_saln=(0.60, 0.63, 0.61, 0.62),
+             sim_meta=(0.70, 0.73, 0.71, 0.72), mcd_add=(6.0, 6.1, 6.0, 6.1),
+             mcd_saln=(6.1, 6.2, 6.1, 6.2), change=0.01, sep=0.5, intel=0.9, seeds=N):  # fmt: skip
+    cfg = dataclasses.replace(quick(), seeds=list(range(seeds)))
 
     def arm(sim, mcd):
         return {"eval/similarity": list(sim), "eval/mcd": list(mcd),
                 "eval/resemblyzer": [s + 0.1 for s in sim],
-                "train/val_mel_change": [change] * 2, "eval/style_separation": [sep] * 2,
-                "eval/intelligibility_ratio": [intel] * 2}  # fmt: skip
+                "train/val_mel_change": _per_seed(change), "eval/style_separation": _per_seed(sep),
+                "eval/intelligibility_ratio": _per_seed(intel)}  # fmt: skip
 
     arms = {"add": arm(sim_add, mcd_add), "saln": arm(sim_saln, mcd_saln),
             "meta": arm(sim_meta, mcd_saln)}  # fmt: skip
-    return {c.id: c.verdict for c in judge_all(claims(Results(cfg, cfg.seeds, arms)), arms)}
+    arms = {a: {k: v[:seeds] for k, v in m.items()} for a, m in arms.items()}
+    return Results(cfg, cfg.seeds, arms)
+
+
+def _claims(**kw):
+    res = _results(**kw)
+    return {c.id: c for c in judge_all(claims(res), res.arms)}
+
+
+def _judge(**kw):
+    return {i: c.verdict for i, c in _claims(**kw).items()}
 
 
 def test_claims_hold_fail_and_inconclusive():
@@ -142,11 +160,12 @@ def test_claims_hold_fail_and_inconclusive():
         "saln_more_similar_resemblyzer": "holds",
         "meta_more_similar": "holds",
     }
-    v = _judge(sim_saln=(0.40, 0.41), mcd_saln=(7.0, 7.2), sim_meta=(0.30, 0.31))
+    v = _judge(sim_saln=(0.40, 0.41, 0.40, 0.42), mcd_saln=(7.0, 7.2, 7.0, 7.2),
+               sim_meta=(0.30, 0.31, 0.30, 0.32))  # fmt: skip
     assert v["saln_more_similar"] == "fails"
     assert v["saln_mcd_within_margin"] == "fails"  # 1 dB worse
     assert v["meta_more_similar"] == "fails"
-    v = _judge(sim_saln=(0.60, 0.45))  # +0.10 and -0.07: the CI spans the threshold
+    v = _judge(sim_saln=(0.60, 0.45, 0.61, 0.44))  # about +0.1 and -0.07: the CI spans it
     assert v["saln_more_similar"] == "inconclusive"
     assert "saln_more_similar_resemblyzer" not in _judge_no_resemblyzer()
 
@@ -160,10 +179,41 @@ def _judge_no_resemblyzer():
     return {c.id for c in claims(Results(cfg, cfg.seeds, arms))}
 
 
-@pytest.mark.parametrize("gate", [{"change": 0.2}, {"sep": 0.05}, {"intel": 0.3}])
+@pytest.mark.parametrize(
+    "gate",
+    [
+        {"change": 0.2},
+        {"sep": 0.05},
+        {"intel": 0.3},
+        # one seed is enough: gates read every seed (the means would pass)
+        {"change": [0.01, 0.01, 0.01, 0.09]},
+        {"intel": [0.9, 0.9, 0.9, 0.3]},
+    ],
+)
 def test_every_gate_makes_the_claims_inconclusive(gate):
     v = _judge(**gate)
     assert set(v.values()) == {"inconclusive"}
+
+
+def test_claims_finite_gate_and_roles():
+    c = _claims()["saln_mcd_within_margin"]
+    assert c.gates[0]["name"] == "finite" and c.gates[0]["passed"]
+    bad = _claims(mcd_add=(6.0, 6.1, 6.0, float("nan")))["saln_mcd_within_margin"]
+    assert bad.verdict == "inconclusive" and not bad.gates[0]["passed"]
+    bad = _claims(sim_add=(0.50, 0.52, 0.51, 1.5))["saln_more_similar"]  # not a cosine
+    assert bad.verdict == "inconclusive" and not bad.gates[0]["passed"]
+
+    specs = claims(_results())
+    assert {s.role for s in specs} <= set(ROLES)
+    assert {s.id for s in specs if s.role == "headline"} == {
+        "saln_more_similar",
+        "meta_more_similar",
+    }
+    assert all(s.threshold_reason and s.bounds for s in specs)
+    # three seeds: the headlines are inconclusive whatever the numbers, the others are judged
+    v = _judge(seeds=3)
+    assert v["saln_more_similar"] == v["meta_more_similar"] == "inconclusive"
+    assert v["saln_mcd_within_margin"] == v["saln_more_similar_resemblyzer"] == "holds"
 
 
 def test_quick_preset_states_its_identities():

@@ -27,13 +27,16 @@ from paperzoo.core.io import atomic_write_json, atomic_write_text
 from paperzoo.core.presets import build_config
 from paperzoo.core.registry import Experiment, get_experiment, measured_minutes
 from paperzoo.core.results import summarize, validate_results
-from paperzoo.core.runs import RunDir, package_versions
+from paperzoo.core.runs import RunDir, new_session, package_versions
+
+from .ledger import post_hoc, read_ledger, write_ledger
 
 __all__ = [
     "build_config",
     "finalize",
     "judge_results",
     "refinalize",
+    "rejudge_stored",
     "render_claims",
     "render_report",
     "reproduce",
@@ -47,23 +50,43 @@ def _fmt(mean: float, ci: float | None) -> str:
 _MARK = {"holds": "holds", "fails": "**fails**", "inconclusive": "*inconclusive*"}
 
 
+_ROLE_ORDER = {"headline": 0, "secondary": 1, "check": 2}
+
+
+def _cell(text: str) -> str:
+    """Table-safe text: a ``|`` would end the cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
 def render_claims(claims: list[dict[str, Any]]) -> list[str]:
-    """The report's "## Claims" section: counts, then one row per claim with its verdict,
-    effect, threshold, gates and evidence."""
+    """The report's "## Claims" section: the headline claims' verdicts first, then every claim
+    by role (headline, secondary, check) with its verdict, effect, threshold and why, the
+    paper's number, gates and evidence; post-hoc changes and second looks are marked."""
     lines: list[str] = []
-    counts = {v: sum(c["verdict"] == v for c in claims) for v in _MARK}
+    ordered = sorted(claims, key=lambda c: _ROLE_ORDER.get(c.get("role", "check"), 2))
+
+    def count(cs: list[dict[str, Any]]) -> str:
+        n = {v: sum(c["verdict"] == v for c in cs) for v in _MARK}
+        return f"{n['holds']} hold, {n['fails']} fail, {n['inconclusive']} inconclusive"
+
+    heads = [c for c in claims if c.get("role") == "headline"]
+    marked = [c for c in claims if c.get("post_hoc")]
     lines += [
         "## Claims",
         "",
-        f"{counts['holds']} hold, {counts['fails']} fail, {counts['inconclusive']} inconclusive. "
-        "Verdicts come from paired per-seed differences d (positive favours the claim): "
+        f"Headline claims: {count(heads) if heads else 'none declared'}. All claims: "
+        f"{count(claims)}"
+        + (f"; {len(marked)} marked post hoc (changed after pre-registration)" if marked else "")
+        + ". Verdicts come from paired per-seed differences d (positive favours the claim): "
         "*holds* when the whole CI95 of mean d is above the threshold, *fails* when it is below, "
-        "otherwise (or when a validity gate fails, or with one seed) *inconclusive*.",
+        "otherwise (or when a validity gate fails on any seed, with one seed, or a headline with "
+        "fewer than 4 seeds) *inconclusive*.",
         "",
-        "| id | claim | verdict | mean d [CI95] | threshold | gates | evidence |",
-        "|---|---|---|---|---|---|---|",
+        "| role | id | claim (paper) | verdict | mean d [CI95] | threshold (why) | gates "
+        "| evidence |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for c in claims:
+    for c in ordered:
         e = c["effect"]
         ci = (
             f"{e['mean']:+.4g} [{e['low']:+.4g}, {e['high']:+.4g}]"
@@ -76,10 +99,17 @@ def render_claims(claims: list[dict[str, Any]]) -> list[str]:
             for g in c["gates"]
         )
         verdict = _MARK[c["verdict"]] + (f": {c['reason']}" if c["reason"] else "")
-        lines.append(
-            f"| {c['id']} | {c['statement']} | {verdict} | {ci} | {c['threshold']:g} "
-            f"| {gates or '-'} | {c['evidence']} |"
+        if c.get("post_hoc"):
+            verdict += " — **post hoc**: " + "; ".join(c["post_hoc"])
+        if c.get("second_look"):
+            verdict += f" — second look at {c['second_look']}"
+        claim = c["statement"] + (f" (paper: {c['paper']})" if c.get("paper") else "")
+        threshold = f"{c['threshold']:g}" + (
+            f" ({c['threshold_reason']})" if c.get("threshold_reason") else ""
         )
+        row = [c.get("role", "check"), c["id"], claim, verdict, ci, threshold, gates or "-",
+               c["evidence"]]  # fmt: skip
+        lines.append("| " + " | ".join(_cell(x) for x in row) + " |")
     return lines
 
 
@@ -131,9 +161,20 @@ def _figures_module(exp: Experiment) -> ModuleType | None:
         raise
 
 
-def judge_results(exp: Experiment, results: Results) -> list[Claim]:
-    """The method's declared claims, judged from the results' per-seed arms."""
-    return judge_all(exp.load_claims()(results), results.arms)
+def judge_results(
+    exp: Experiment, results: Results, ledger: dict[str, Any] | None = None, *, marked: bool = False
+) -> list[Claim]:
+    """The method's declared claims, judged from the results' per-seed arms; with
+    ``marked``, each verdict also says what changed since the run's pre-registration
+    (``post_hoc``) and which earlier judged runs this one is a second look at."""
+    specs = exp.load_claims()(results)
+    claims = judge_all(specs, results.arms)
+    if marked:
+        changes = post_hoc(ledger, specs, results.config)
+        second = ", ".join(ledger.get("second_look_of", [])) if ledger else ""
+        for c in claims:
+            c.post_hoc, c.second_look = changes[c.id], second
+    return claims
 
 
 def _sessions(run: RunDir) -> list[dict[str, Any]]:
@@ -153,7 +194,7 @@ def finalize(
     """Judge the claims, draw the figures and write ``results.json`` and ``report.md``."""
     module = exp.load_module()
     results = Results.from_records(config, config.seeds, records)
-    claims = judge_results(exp, results)
+    claims = judge_results(exp, results, read_ledger(run.path), marked=True)
     fig_mod = _figures_module(exp)
     tables: dict[str, str] = {}
     if fig_mod is not None:
@@ -264,14 +305,17 @@ def _run(
         f"paperzoo: {method}/{preset} -> {run.path} ({len(units)} units; {when})", file=sys.stderr
     )
 
+    # Pre-registration: the claims as declared now, before any unit (a resume keeps the first).
+    write_ledger(run.path, exp, cfg, run.path.parents[2])
     sessions = _sessions(run)
-    session = {"started": time.time(), "wall_s": 0.0, "workers": workers, "executor": executor}
+    session = new_session(workers=workers, executor=executor)  # with its git commit, dirty
     sessions.append(session)
     t0 = time.perf_counter()
 
     def note_time(record: dict[str, Any] | None = None) -> None:
         # Kept current after every unit so a killed session still counts in runtime_s.
         session["wall_s"] = round(time.perf_counter() - t0, 2)
+        session["ended"] = time.time()
         atomic_write_json(run.path / "engine.json", {"sessions": sessions})
         if record is not None:
             run.log(record)
@@ -289,6 +333,7 @@ def _run(
             executor=executor,
             address=address,
             log=note_time,
+            provenance={k: session[k] for k in ("commit", "dirty")},
         )
     finally:
         note_time()  # results.json and report.md read runtime_s from engine.json
@@ -327,3 +372,35 @@ def refinalize(run_path: str | Path) -> dict[str, Any]:
         workers=int(s[-1]["workers"]) if s else 1,
         executor=s[-1]["executor"] if s else "local",
     )
+
+
+def rejudge_stored(run_path: str | Path) -> dict[str, Any]:
+    """Re-judge a run from the per-seed numbers in its ``results.json`` (no unit records needed:
+    committed runs keep none) with today's claims code and the run's ledger; rewrites the
+    claims in ``results.json`` and the report's "## Claims" section, nothing else."""
+    path = Path(run_path)
+    stored = json.loads((path / "results.json").read_text())
+    exp = get_experiment(stored["method"], stored["preset"])
+    cls = type(exp.make_config())
+    if (path / "config.json").is_file():
+        raw = json.loads((path / "config.json").read_text())
+    else:
+        import tomllib
+
+        raw = tomllib.loads((path / "config.toml").read_text())
+    cfg = config_from_dict(cls, raw)
+    results = Results(cfg, list(stored["seeds"]), stored["arms"])
+    claims = judge_results(exp, results, read_ledger(path), marked=True)
+    stored["claims"] = [dataclasses.asdict(c) for c in claims]
+    validate_results(stored)
+    atomic_write_json(path / "results.json", stored)
+    report = path / "report.md"
+    if report.is_file():
+        text = report.read_text()
+        start = text.find("## Claims")
+        if start >= 0:
+            end = text.find("\n## ", start + 1)
+            rest = text[end:] if end >= 0 else "\n"
+            text = text[:start] + "\n".join(render_claims(stored["claims"])) + "\n" + rest
+            atomic_write_text(report, text)
+    return stored

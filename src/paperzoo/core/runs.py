@@ -8,11 +8,20 @@ Layout::
     units/<key>.json            finished units' records (core.engine); --resume skips them
     checkpoints/<key>__<n>.pt   mid-unit checkpoints (weights_only-loadable)
     artifacts/<key>/            files a unit leaves for later units (a teacher's weights)
-    engine.json                 wall time and workers of every session (runtime_s sums them)
+    engine.json                 every session (the first run and each --resume): start and end
+                                time, wall time (runtime_s sums them), workers, executor, and
+                                the git commit with whether the tree was dirty
     failures.json               tracebacks of units that failed twice (until a resume fixes them)
     run.lock                    the pid of the process running it (a second --resume exits 2)
     figures/*.png               figures; report.md embeds them
     results.json, report.md     written last, atomically
+
+**Provenance.** :func:`git_state` reads the checkout paperzoo runs from: its commit and whether
+tracked files have uncommitted changes (``git status --porcelain --untracked-files=no``; one
+``git`` call, ``None`` for both when there is no git or no repository). Every session of a run
+records it in ``engine.json`` (:func:`new_session`), and every unit record
+(``units/<key>.json``) carries the ``commit`` and ``dirty`` flag of the session that computed
+it, so ``paperzoo report --update-docs`` can refuse results computed from uncommitted code.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -33,7 +43,7 @@ from paperzoo.core.config import config_to_dict, to_toml
 from paperzoo.core.errors import UsageError
 from paperzoo.core.io import append_jsonl, atomic_write_json, atomic_write_text, to_jsonable
 
-__all__ = ["RunDir", "git_sha", "hardware", "package_versions"]
+__all__ = ["RunDir", "git_sha", "git_state", "hardware", "new_session", "package_versions"]
 
 _PACKAGES = (
     "paperzoo",
@@ -64,28 +74,57 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def git_sha() -> str:
-    """SHA of the checkout paperzoo runs from, with ``+dirty`` when it has local changes."""
-    here = Path(__file__).resolve().parent
+def git_state(cwd: str | os.PathLike | None = None) -> dict[str, Any]:
+    """``{"commit": sha, "dirty": bool}`` of the git checkout at ``cwd`` (default: the one
+    paperzoo runs from).
+
+    ``dirty`` is True when tracked files have uncommitted changes (untracked files do not
+    count). One ``git status`` call; both are None when git is missing, the folder is no
+    checkout, it has no commit yet, or git does not answer within 5 s.
+    """
+    where = Path(cwd) if cwd is not None else Path(__file__).resolve().parent
     try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=here,
+        out = subprocess.run(
+            ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=no"],
+            cwd=where,
             capture_output=True,
             text=True,
             timeout=5,
             check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        ).stdout.strip()
-        return sha + ("+dirty" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
+            # a status that only reads: never rewrite the index (another git may hold its lock)
+            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
+        ).stdout
+    except (OSError, subprocess.SubprocessError, UnicodeDecodeError):
+        return {"commit": None, "dirty": None}
+    commit = None
+    dirty = False
+    for line in out.splitlines():
+        if line.startswith("# branch.oid "):
+            oid = line.split()[-1]
+            commit = oid if oid != "(initial)" else None
+        elif line and not line.startswith("#"):
+            dirty = True
+    if commit is None:
+        return {"commit": None, "dirty": None}
+    return {"commit": commit, "dirty": dirty}
+
+
+def git_sha() -> str:
+    """SHA of the checkout paperzoo runs from, with ``+dirty`` when it has local changes
+    (``"unknown"`` without git); ``meta.json``'s ``git_sha``, the run's first session."""
+    state = git_state()
+    if state["commit"] is None:
         return "unknown"
+    return state["commit"] + ("+dirty" if state["dirty"] else "")
+
+
+def new_session(**fields: Any) -> dict[str, Any]:
+    """A new entry of ``engine.json``'s ``sessions``: ``started`` and ``ended`` (Unix time;
+    ``ended`` is brought up to date while the session runs, so a killed session keeps the last
+    time it was seen), ``wall_s``, the given ``fields`` (workers, executor) and the checkout's
+    ``commit`` and ``dirty`` flag (:func:`git_state`)."""
+    now = time.time()
+    return {"started": now, "ended": now, "wall_s": 0.0, **fields, **git_state()}
 
 
 def hardware(device: torch.device | None = None) -> dict[str, Any]:

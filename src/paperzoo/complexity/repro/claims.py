@@ -1,6 +1,16 @@
 """The complexity reproduction's claims, declared: metric, arms, direction, the
 pre-registered smallest effect (``config.claims``) and validity gates. The engine judges them
 from paired per-seed differences (:mod:`paperzoo.core.claims`).
+
+Roles: the paper's two claims (its abstract and results, as the spec reads them: NC predicts the
+generalisation gap; adding NC to the training loss prevents overfitting) are the headlines,
+``gap_r_<regime>`` and ``nc_below_noreg_<regime>``, in the regimes that stand for the paper's
+settings: ``official`` (its 1-D sinusoid regression), ``overfit`` (the same tasks where the
+learners overfit, the spec's testable regime) and ``classification``. In the ``mixture`` regime
+(NC meta-trained on sinusoids and cubics, the issue's remedy for transfer) the same two claims
+are ``secondary``. Beating every tuned baseline ("not claimed by the spec") and transfer to
+other task families ("not a claim of the paper") are ``check``. The paper's numbers were not
+retrieved (its tables were inaccessible), so no claim quotes one.
 """
 
 from __future__ import annotations
@@ -13,6 +23,24 @@ from .config import Config
 
 __all__ = ["claims"]
 
+_NO_RATIONALE = "set before the run; no stated rationale"
+_PAPER_REGIMES = ("official", "overfit", "classification")
+"""Regimes whose gap and test-loss claims are the paper's headline (see the module docstring)."""
+# A Pearson R lies in [-1, 1]. A test cross-entropy is non-negative; 1e3 nats per query is far
+# beyond any trained or chance-level classifier (ln 5 = 1.6 for five ways).
+_R = (-1.0, 1.0)
+_CROSS_ENTROPY = (0.0, 1e3)
+
+
+def _mse_bounds(cfg: Config) -> tuple[float, float]:
+    """(0, divergence level) of a test MSE: 1e3 times the largest output variance of any task
+    family here (a sinusoid of amplitude A has variance A^2/2: 12.5 for the official A <= 5, 50
+    for the shifted family's A <= 10; a random cubic's is at most 4 x 1.5^2 = 9). Trained
+    learners sit at 0.4-53 in the committed runs; an unregularised learner that ran away (1.1e9,
+    mixture seed 2 on shifted sinusoids) is outside, and its claim inconclusive."""
+    amp = max(cfg.tasks.amplitude_range[1], cfg.tasks.shifted_amplitude_range[1])
+    return (0.0, 1e3 * max(amp**2 / 2, 9.0))
+
 
 def claims(results: Results) -> list[ClaimSpec]:
     """NC predicts gaps (R above the stated level) and its learners beat no regularisation and
@@ -21,11 +49,23 @@ def claims(results: Results) -> list[ClaimSpec]:
     and on the unregularised learners overfitting."""
     cfg: Config = results.config
     cc = cfg.claims
+    mse_bounds = _mse_bounds(cfg)
+    gain_reason = (
+        f"{cc.min_mse_gain:g} absolute: {_NO_RATIONALE} (one value for every regime, for MSE "
+        "and for cross-entropy alike)"
+    )
     out = []
     for regime in cfg.regimes:
+        role = "headline" if regime in _PAPER_REGIMES else "secondary"
+        in_paper = (
+            "the paper's claim"
+            if regime in _PAPER_REGIMES
+            else "the paper's claim, in a setting of ours"
+        )
         # Meta-training is long enough once NC's gap prediction on fixed validation learners
         # stops improving; the regression loss on the (changing) memory bank keeps falling long
-        # after that, so it is reported but not gated on.
+        # after that, so it is reported but not gated on. Per seed (the default): each seed
+        # meta-trains its own NC.
         converged = Gate(
             "nc_converged",
             "meta/val_R_change",
@@ -37,11 +77,17 @@ def claims(results: Results) -> list[ClaimSpec]:
         out.append(
             ClaimSpec(
                 f"gap_r_{regime}",
-                f"NC predicts held-out gaps with Pearson R > {cc.min_gap_r:g} ({regime} regime)",
+                f"NC predicts held-out gaps with Pearson R > {cc.min_gap_r:g} ({regime} regime; "
+                f"{in_paper}: NC predicts the generalisation gap)",
                 "gap/R",
                 f"{regime}/predict:nc",
                 reference=cc.min_gap_r,
                 gates=(converged,),
+                role=role,
+                threshold_reason=(
+                    f"R > {cc.min_gap_r:g}: {_NO_RATIONALE} (the paper's R was not retrieved)"
+                ),
+                bounds=_R,
             )
         )
         others = tuple(
@@ -53,6 +99,9 @@ def claims(results: Results) -> list[ClaimSpec]:
             and a != f"{regime}/nc"
         )
         loss = "test/loss" if regime == "classification" else "test/mse"
+        bounds = _CROSS_ENTROPY if regime == "classification" else mse_bounds
+        # Per seed: a seed whose unregularised learners do not overfit has nothing for NC to
+        # prevent (the gap is a mean over that seed's held-out learners).
         overfit = Gate(
             "learners_overfit",
             "test/gap",
@@ -63,7 +112,8 @@ def claims(results: Results) -> list[ClaimSpec]:
         )
         what = "test cross-entropy" if regime == "classification" else "test MSE"
         # Learners that NC drove to NaN are frozen, not dropped: their MSE would flatter or
-        # sink NC's mean arbitrarily, so the MSE claims need every NC learner finite.
+        # sink NC's mean arbitrarily, so the MSE claims need every NC learner finite, in every
+        # seed.
         stable = Gate(
             "nc_stable",
             "test/diverged",
@@ -76,13 +126,16 @@ def claims(results: Results) -> list[ClaimSpec]:
             ClaimSpec(
                 f"nc_below_noreg_{regime}",
                 f"NC's {what} is below no regularisation's by at least {cc.min_mse_gain:g} "
-                f"({regime} regime)",
+                f"({regime} regime; {in_paper}: adding NC to the loss prevents overfitting)",
                 loss,
                 f"{regime}/nc",
                 (f"{regime}/none",),
                 higher_is_better=False,
                 threshold=cc.min_mse_gain,
                 gates=(converged, stable, overfit),
+                role=role,
+                threshold_reason=gain_reason,
+                bounds=bounds,
             )
         )
         out.append(
@@ -96,6 +149,9 @@ def claims(results: Results) -> list[ClaimSpec]:
                 higher_is_better=False,
                 threshold=cc.min_mse_gain,
                 gates=(converged, stable, overfit),
+                role="check",
+                threshold_reason=gain_reason,
+                bounds=bounds,
             )
         )
         for family in cfg.eval.transfer_families if regime != "classification" else []:
@@ -117,6 +173,9 @@ def claims(results: Results) -> list[ClaimSpec]:
                         dataclasses.replace(converged, arms=(arm,)),
                         dataclasses.replace(stable, arms=(arm,)),
                     ),
+                    role="check",
+                    threshold_reason=gain_reason,
+                    bounds=mse_bounds,
                 )
             )
     return out

@@ -37,7 +37,7 @@ from ..tasks import (
 from ..trainer import NeuralComplexityTrainer, collect_snapshots, gap_prediction_metrics
 from .config import Config, RegimeConfig
 
-__all__ = ["preflight", "run_unit", "units"]
+__all__ = ["declared_arms", "preflight", "run_unit", "units"]
 
 _REGIME_INDEX = {"official": 0, "overfit": 1, "mixture": 2, "classification": 3}
 NC_FILE = "nc.pt"
@@ -50,6 +50,20 @@ def units(cfg: Config) -> list[Unit]:
         if regime not in _REGIME_INDEX:
             raise ValueError(f"unknown regime {regime!r}; known: {sorted(_REGIME_INDEX)}")
     return [Unit(f"{r}/seed{s}", r, s, {"regime": r}) for r in cfg.regimes for s in cfg.seeds]
+
+
+def declared_arms(cfg: Config) -> list[str]:
+    """Every arm the units will report (a unit measures many), for the pre-registration ledger:
+    per regime the regularisers (none, L2, dropout, each measure, NC), the gap predictors and,
+    for regression, NC and no regulariser on each transfer family."""
+    ec, out = cfg.eval, []
+    for r in cfg.regimes:
+        out += [f"{r}/{a}" for a in ("none", "l2", "dropout", *ec.measures, "nc")]
+        preds = ("nc", "train_loss", "param_norm", *ec.predictors, "mean_gap")
+        out += [f"{r}/predict:{p}" for p in dict.fromkeys(preds)]
+        if r != "classification":
+            out += [f"{r}/transfer:{f}:{a}" for f in ec.transfer_families for a in ("nc", "none")]
+    return out
 
 
 def preflight(cfg: Config, data_root: Path | None) -> None:

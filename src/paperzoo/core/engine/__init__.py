@@ -20,9 +20,10 @@ deviations for the report).
 
 Every unit runs with the global RNGs seeded from ``unit.seed`` and a fixed number of torch
 threads, so the same seeds give the same per-unit numbers with one worker, N workers or Ray.
-A finished unit's record is written atomically to ``units/<key>.json`` by the driver; a resumed
-run never redoes it. A unit that raises, or whose worker process dies, is retried once and then
-reported as failed with its traceback, while the other units carry on.
+A finished unit's record is written atomically to ``units/<key>.json`` by the driver, with the
+git commit and dirty flag of the session that computed it; a resumed run never redoes it. A
+unit that raises, or whose worker process dies, is retried once and then reported as failed
+with its traceback, while the other units carry on.
 
 The pieces, one module each:
 

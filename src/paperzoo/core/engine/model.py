@@ -56,7 +56,12 @@ class Unit:
 
 @dataclass
 class UnitRecord:
-    """What a finished unit left: its metrics, small JSON artifacts and its cost."""
+    """What a finished unit left: its metrics, small JSON artifacts, its cost and provenance.
+
+    ``commit`` and ``dirty`` are the git commit and the uncommitted-changes flag of the session
+    that computed the unit (:func:`paperzoo.core.runs.git_state`; None without git, and in
+    records written before they were kept).
+    """
 
     key: str
     arm: str
@@ -70,9 +75,12 @@ class UnitRecord:
     wall_s: float = 0.0
     cpu_s: float = 0.0
     attempts: int = 1
+    commit: str | None = None
+    dirty: bool | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> UnitRecord:
+        """A record from its JSON; fields an older record lacks take their defaults."""
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 

@@ -1,7 +1,7 @@
 """Scheduling: :func:`run_units` runs every unit of a run not finished yet, in dependency
-order and longest first, on the chosen executor; it writes each finished unit's record, retries
-a failed unit once and reports the units that failed twice (:class:`UnitsFailed`) after the
-others have finished.
+order and longest first, on the chosen executor; it writes each finished unit's record (stamped
+with the session's git commit and dirty flag), retries a failed unit once and reports the units
+that failed twice (:class:`UnitsFailed`) after the others have finished.
 
 :func:`check_units` validates a method's unit list before anything runs; :func:`compact_log`
 keeps ``metrics.jsonl`` free of the lines a resumed unit logged twice.
@@ -14,7 +14,7 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+import paperzoo.core.runs as _runs
 from paperzoo.core.engine.executors import _Job, _Processes, _Ray, _Serial
 from paperzoo.core.engine.model import Unit, UnitRecord, UnitsFailed, _checkpoints, record_path
 from paperzoo.core.errors import UsageError
@@ -104,6 +105,7 @@ def run_units(
     executor: str = "local",
     address: str | None = None,
     log: Callable[[dict[str, Any]], None] | None = None,
+    provenance: Mapping[str, Any] | None = None,
 ) -> list[UnitRecord]:
     """Run every unit not finished yet; return all records in the order of ``units``.
 
@@ -115,6 +117,8 @@ def run_units(
             thread counts (a reduction's order can depend on them).
         executor: ``"local"`` or ``"ray"`` (``address`` of an existing cluster, or a new local
             one of ``workers * threads`` CPUs when None).
+        provenance: ``{"commit", "dirty"}`` of this session, stamped on every record it
+            writes (default: :func:`paperzoo.core.runs.git_state` now, once).
 
     Raises:
         UnitsFailed: after every runnable unit has finished, if any failed twice.
@@ -137,6 +141,7 @@ def run_units(
         bar.close()
         return [records[u.key] for u in units]
 
+    prov = dict(provenance) if provenance is not None else _runs.git_state()
     in_process = in_process or (executor == "local" and len(todo) == 1)
     if executor == "ray":
         ex: Any = _Ray(address, threads, workers)
@@ -205,6 +210,7 @@ def run_units(
                             log({"event": "unit_failed", "unit": u.key, "traceback": tb})
                     continue
                 rec.attempts = attempts[u.key]
+                rec.commit, rec.dirty = prov.get("commit"), prov.get("dirty")
                 atomic_write_json(record_path(run_path, u.key), asdict(rec))
                 # The unit is final: its mid-unit checkpoints are no longer needed.
                 for p in _checkpoints(run_path, u.key):

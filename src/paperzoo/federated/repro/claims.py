@@ -1,6 +1,13 @@
 """The federated reproduction's claims, declared: metric, arms, direction, the
 pre-registered smallest effect (``config.claims``) and validity gates. The engine judges them
 from paired per-seed differences (:mod:`paperzoo.core.claims`).
+
+Roles: the headline is the paper's claim (abstract and Table 1) that under non-IID data FedMix
+beats NaiveMix and FedAvg in final test accuracy: ``<ds>_fedmix_beats_fedavg`` and
+``<ds>_fedmix_beats_naivemix``. The same ordering over the whole accuracy curve (its area) is
+``secondary``: the paper reports final accuracy; the spec expects the signal in early and middle
+rounds. The paper's numbers (Table 1, as quoted in Flower's baseline README, not verified here)
+exist only for FEMNIST, CIFAR-10 and CIFAR-100; other data sets quote none.
 """
 
 from __future__ import annotations
@@ -9,7 +16,30 @@ from paperzoo.core import ClaimSpec, Gate, Results
 
 from .config import Config
 
-__all__ = ["claims"]
+__all__ = ["PAPER_TABLE1", "claims"]
+
+PAPER_TABLE1 = {
+    "femnist": (85.3, 85.9, 86.5),
+    "cifar10": (73.8, 77.4, 81.2),
+    "cifar100": (50.4, 53.8, 56.7),
+}
+"""The paper's Table 1 final accuracies (%), FedAvg / NaiveMix / FedMix, as quoted in Flower's
+FedMix baseline README (the spec, section c); not verified against the PDF here."""
+
+# Accuracies and their curve areas are fractions: a seed outside [0, 1] is a broken evaluation.
+_FRACTION = (0.0, 1.0)
+
+
+def _paper(ds: str, worse: str) -> str:
+    """The paper's gain of FedMix over ``worse`` on ``ds`` (Table 1), or "" when it has none."""
+    if ds not in PAPER_TABLE1:
+        return ""
+    fedavg, naivemix, fedmix = PAPER_TABLE1[ds]
+    base = fedavg if worse == "fedavg" else naivemix
+    return (
+        f"{fedmix - base:+.1f} points on {ds} ({fedmix:g} vs {base:g} %), Table 1 as quoted in "
+        "Flower's baseline README (not verified)"
+    )
 
 
 def claims(results: Results) -> list[ClaimSpec]:
@@ -32,9 +62,18 @@ def claims(results: Results) -> list[ClaimSpec]:
                     "max",
                     arms=(f"{ds}/fedavg",),
                     reason="FedAvg still improving",
+                    per_seed=False,
+                    mean_reason=(
+                        "pre-registered on the seed mean (the README: 'converged_change = "
+                        "0.02, mean over seeds'): it asks whether the round budget lets FedAvg "
+                        "plateau in this setting, and one seed's late window also carries the "
+                        "noise of which few clients were sampled in its last rounds"
+                    ),
                 )
             )
             if ds in cc.reference_acc:
+                # Per seed (the default): the preset pre-registered it as "every seed trains
+                # as well as the pilot did".
                 gates.append(
                     Gate(
                         "fedavg_reference",
@@ -60,19 +99,37 @@ def claims(results: Results) -> list[ClaimSpec]:
             ),
         )
         for short, metric, what, effect in metrics:
+            headline = short == "final_acc"
             for worse in ("fedavg", "naivemix"):
                 if f"{ds}/{worse}" not in results.arms:
                     continue
-                suffix = "" if short == "final_acc" else f"_{short}"
+                suffix = "" if headline else f"_{short}"
+                why = (
+                    "the paper's claim (abstract, Table 1): under non-IID data FedMix beats "
+                    "NaiveMix and FedAvg; Table 1's gains, as quoted by Flower's baseline, are "
+                    "+1.2 to +7.4 points over FedAvg and +0.6 to +3.8 over NaiveMix"
+                    if headline
+                    else "the paper's ordering over the whole curve (the paper reports final "
+                    "accuracy; the spec expects the signal in early and middle rounds)"
+                )
                 out.append(
                     ClaimSpec(
                         f"{ds}_fedmix_beats_{worse}{suffix}",
-                        f"{ds}: FedMix's {what} exceeds {worse}'s by at least {effect:g}",
+                        f"{ds}: FedMix's {what} exceeds {worse}'s by at least {effect:g} ({why})",
                         metric,
                         f"{ds}/fedmix",
                         (f"{ds}/{worse}",),
                         threshold=effect,
                         gates=tuple(gates),
+                        role="headline" if headline else "secondary",
+                        paper=_paper(ds, worse) if headline else "",
+                        threshold_reason=(
+                            f"{effect:g} accuracy: set before the run; no stated rationale (for "
+                            "scale: 10 of the quick preset's 2,000 test images; the paper's "
+                            "smallest Table 1 gain is +0.6 points, FedMix over NaiveMix on "
+                            "FEMNIST)"
+                        ),
+                        bounds=_FRACTION,
                     )
                 )
     return out

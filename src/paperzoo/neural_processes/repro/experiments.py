@@ -28,7 +28,7 @@ def smoke() -> Config:
     )
 
 
-@register("neural_processes", "demo", cpu_minutes=4)
+@register("neural_processes", "demo", cpu_minutes=7)
 def demo() -> Config:
     """`make demo`: CNP and BNP on smooth 1-D GP functions, 3 seeds, about 4 minutes.
 

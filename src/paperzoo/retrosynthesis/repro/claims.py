@@ -1,6 +1,13 @@
 """The RetCL reproduction's claims, declared before a run: metric, arms, direction, the smallest
 effect that counts (``config.claims``) and validity gates. The engine judges them from paired
 per-seed differences (:mod:`paperzoo.core.claims`).
+
+Roles: the headlines are the abstract's two claims, as far as this setting tests them: RetCL's
+top-1 beats the baselines (the abstract: 71.3 % against 59.6 % for a Transformer; the baseline
+run here is RetroSim, under the same candidate restriction), and RetCL generalises to unseen
+templates unlike template-based methods (its top-10 drop on unseen-template reactions is
+smaller than RetroSim's). The hard-negative ablation (N = 4 vs N = 0) is ``secondary``; "RetCL
+finds unseen-template reactions at all" at a 1 % bar is a ``check``.
 """
 
 from __future__ import annotations
@@ -11,6 +18,12 @@ from paperzoo.core.claims import Gate
 from .config import Config
 
 __all__ = ["claims", "gates"]
+
+TOP_K = (0.0, 1.0)
+"""Exact-match top-k accuracies are fractions in [0, 1]."""
+DROP = (-1.0, 1.0)
+"""A difference of two top-10 fractions (seen minus unseen) lies in [-1, 1]."""
+_NO_RATIONALE = "set before any quick run; no stated rationale"
 
 
 def gates(cfg: Config, retcl: tuple[str, ...]) -> tuple[Gate, ...]:
@@ -70,6 +83,10 @@ def claims(results: Results) -> list[ClaimSpec]:
                     ("RetCL-N0",),
                     threshold=cc.min_negatives_gain,
                     gates=g,
+                    role="secondary",
+                    threshold_reason=f"{cc.min_negatives_gain:g} (one point of exact match): "
+                    + _NO_RATIONALE,
+                    bounds=TOP_K,
                 )
             )
     if "RetCL-N4" in arms:
@@ -77,12 +94,16 @@ def claims(results: Results) -> list[ClaimSpec]:
             ClaimSpec(
                 "unseen_templates_found",
                 "RetCL's top-10 exact match on test reactions with templates unseen in training "
-                f"exceeds {cc.min_unseen_top10:g}",
+                f"exceeds {cc.min_unseen_top10:g} (a floor: it finds such reactions at all)",
                 "eval/top10_unseen",
                 "RetCL-N4",
                 threshold=cc.min_unseen_top10,
                 reference=0.0,
                 gates=gates(cfg, ("RetCL-N4",)),
+                role="check",
+                threshold_reason=f"{cc.min_unseen_top10:g}: a bar just above zero (finding "
+                f"unseen-template reactions at all); {_NO_RATIONALE}",
+                bounds=TOP_K,
             )
         )
     if {"RetCL-N4", "RetroSim"} <= arms:
@@ -91,25 +112,37 @@ def claims(results: Results) -> list[ClaimSpec]:
             ClaimSpec(
                 "smaller_unseen_drop_than_retrosim",
                 "RetCL's top-10 drop from seen- to unseen-template reactions is smaller than "
-                f"RetroSim's by at least {cc.min_drop_gap:g}",
+                f"RetroSim's by at least {cc.min_drop_gap:g}: RetCL generalises to unseen "
+                "templates, unlike template-based methods (the paper's abstract)",
                 "eval/top10_drop",
                 "RetCL-N4",
                 ("RetroSim",),
                 higher_is_better=False,
                 threshold=cc.min_drop_gap,
                 gates=g,
+                role="headline",
+                threshold_reason=f"{cc.min_drop_gap:g} (two points of top-10): {_NO_RATIONALE}",
+                bounds=DROP,
             )
         )
         out.append(
             ClaimSpec(
                 "retcl_beats_retrosim_top1",
                 "RetCL's top-1 exact match over all test reactions beats RetroSim's under the "
-                f"same candidate restriction by at least {cc.min_negatives_gain:g}",
+                f"same candidate restriction by at least {cc.min_negatives_gain:g}: RetCL's "
+                "top-1 beats the baselines (the paper's abstract claim)",
                 "eval/top1",
                 "RetCL-N4",
                 ("RetroSim",),
                 threshold=cc.min_negatives_gain,
                 gates=g,
+                role="headline",
+                paper="RetCL 71.3 % top-1 against 59.6 % for a Transformer baseline (+11.7 "
+                "points), USPTO-50k, reaction class unknown, all 671k USPTO reactants as "
+                "candidates (abstract); the paper's RetroSim row (Table 1) was not retrieved",
+                threshold_reason=f"{cc.min_negatives_gain:g} (one point of top-1; the N = 4 vs "
+                f"N = 0 threshold reused): {_NO_RATIONALE}",
+                bounds=TOP_K,
             )
         )
     return out
