@@ -142,3 +142,28 @@ def test_a_headline_needs_four_paired_seeds():
     assert judge(head, four).verdict == "holds"
     with pytest.raises(ValueError, match="role"):
         ClaimSpec("x", "", "m", "a", ("b",), role="main")
+
+
+def test_a_reference_gate_without_a_level_for_the_data_set_never_passes_silently():
+    from paperzoo.core.claims import reference_gate
+
+    arms = {"a": {"m": [1.0, 1.1, 1.2, 1.3], "err": [11.6] * 4},
+            "b": {"m": [0.0, 0.1, 0.0, 0.1], "err": [11.6] * 4}}  # fmt: skip
+    levels = {"mnist": 1.0, "cifar10": 10.0}
+    gate = reference_gate("fp32_reference", "err", levels, "fashion_mnist",
+                          "claims.fp32_max_error", kind="max")  # fmt: skip
+    c = judge(ClaimSpec("x", "", "m", "a", ("b",), gates=(gate,)), arms)
+    assert c.verdict == "inconclusive"
+    assert "no reference level for fashion_mnist: set `claims.fp32_max_error.fashion_mnist`" in (
+        c.reason
+    )
+    assert c.gates[1]["reference"] is None and c.gates[1]["value"] is None
+    # a level the user declares for the set is used (and can fail on its own)
+    ok = reference_gate("fp32_reference", "err", {**levels, "fashion_mnist": 13.0},
+                        "fashion_mnist", "claims.fp32_max_error", kind="max")  # fmt: skip
+    assert judge(ClaimSpec("x", "", "m", "a", ("b",), gates=(ok,)), arms).verdict == "holds"
+    low = reference_gate("fp32_reference", "err", {"fashion_mnist": 10.0}, "fashion_mnist",
+                         "claims.fp32_max_error", kind="max")  # fmt: skip
+    assert judge(ClaimSpec("x", "", "m", "a", ("b",), gates=(low,)), arms).verdict == (
+        "inconclusive"
+    )

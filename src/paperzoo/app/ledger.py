@@ -113,7 +113,8 @@ def spec_record(spec: ClaimSpec) -> dict[str, Any]:
             {
                 "name": g.name,
                 "metric": g.metric,
-                "reference": float(g.reference),
+                "reference": None if g.reference is None else float(g.reference),
+                "dataset": g.dataset,
                 "kind": g.kind,
                 "arms": list(g.arms),
                 "per_seed": g.per_seed,

@@ -54,6 +54,7 @@ __all__ = [
     "judge",
     "judge_all",
     "paired_effect",
+    "reference_gate",
 ]
 
 VERDICTS = ("holds", "fails", "inconclusive")
@@ -86,29 +87,65 @@ class Gate:
         reason: what a failed gate means, in words (printed with the verdict).
         per_seed: every seed must pass (default); False: the seed mean must.
         mean_reason: why a mean gate reads the mean (required when ``per_seed`` is False).
+        dataset: the data set the level belongs to, for a reference level that depends on it
+            (a known accuracy, a baseline's plateau); see :func:`reference_gate`.
+        setting: the config key that holds the levels by data set (``claims.fp32_max_error``):
+            a ``reference`` of None means none is declared for ``dataset``, and the gate fails
+            saying which key to set, never passes silently nor borrows another set's bar.
     """
 
     name: str
     metric: str
-    reference: float
+    reference: float | None
     kind: Literal["min", "max"] = "min"
     arms: tuple[str, ...] = ()
     reason: str = ""
     per_seed: bool = True
     mean_reason: str = ""
+    dataset: str = ""
+    setting: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in ("min", "max"):
             raise ValueError(f"gate {self.name}: kind must be 'min' or 'max', got {self.kind!r}")
         if not self.per_seed and not self.mean_reason:
             raise ValueError(f"gate {self.name}: a gate on the seed mean must say why")
+        if self.reference is None and not self.setting:
+            raise ValueError(f"gate {self.name}: no reference level and no setting to declare it")
+
+    def missing(self) -> str:
+        """Why a gate without a level for its data set cannot pass."""
+        ds = self.dataset or "this data set"
+        key = f"{self.setting}.{self.dataset}" if self.dataset else self.setting
+        return (
+            f"no reference level for {ds}: set `{key}` (e.g. --set {key}=...) or run the "
+            "reference arm's pilot (`paperzoo plan --reference`)"
+        )
+
+
+def reference_gate(
+    name: str,
+    metric: str,
+    levels: Mapping[str, float],
+    dataset: str,
+    setting: str,
+    kind: Literal["min", "max"] = "min",
+    arms: tuple[str, ...] = (),
+    reason: str = "",
+) -> Gate:
+    """A gate whose level is known per data set (``levels``: ``{data set: level}``, the
+    config's ``setting``): the level of ``dataset``, or a gate that fails with "no reference
+    level for <dataset>" when none is declared (the user sets one with ``--set
+    <setting>.<dataset>=...``, and the run's pre-registration ledger records it)."""
+    return Gate(name, metric, levels.get(dataset), kind, arms, reason, dataset=dataset,
+                setting=setting)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class GateResult:
     name: str
     value: float | None
-    reference: float
+    reference: float | None
     kind: str
     passed: bool
     detail: str = ""
@@ -232,6 +269,8 @@ def _check_gate(gate: Gate, spec: ClaimSpec, arms: Arms) -> GateResult:
     """The gate over every seed of every covered arm (or their seed means for a mean gate); the
     value reported is the worst one."""
     names = gate.arms or (spec.arm, *spec.baselines)
+    if gate.reference is None:  # no level declared for this data set: never a silent pass
+        return GateResult(gate.name, None, None, gate.kind, False, gate.missing())
     worst: float | None = None
     where = ""
     for a in names:
@@ -290,6 +329,9 @@ def _gate_reasons(spec: ClaimSpec, gates: list[GateResult]) -> list[str]:
     reasons = []
     for g in gates:
         if g.passed:
+            continue
+        if g.value is None and g.detail.startswith("no reference level"):
+            reasons.append(f"gate {g.name}: {g.detail}")
             continue
         if g.value is None:  # the run did not record what the gate reads
             reasons.append(f"gate {g.name}: {g.detail} (not recorded)")
