@@ -183,3 +183,23 @@ def test_bad_input_exits_2_with_one_line(argv, edit, says, tmp_path, capsys):
     assert main(["plan", *argv]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and says in err, err
+
+
+def test_reference_proposes_a_level_for_the_pilots_data_set(capsys):
+    """`plan --reference`: a reference gate's level from the pilot's per-seed values (mean - 2
+    sd for a min gate), as a --set line keyed by the pilot's data set (here: its env id)."""
+    import json as _json
+
+    import numpy as _np
+
+    from paperzoo.app.plan import reference_levels
+
+    pilot = RESULTS / "rl" / "quick"
+    r = reference_levels("rl", "quick", pilot)
+    (g,) = [g for g in r["gates"] if g["setting"] == "claims.reference_return"]
+    arms = _json.loads((pilot / "results.json").read_text())["arms"]
+    vals = [v for a in g["arms"] for v in arms[a][g["metric"]]]
+    assert g["dataset"] == "Pendulum-v1" and g["kind"] == "min"
+    assert g["proposed"] == pytest.approx(_np.mean(vals) - 2 * _np.std(vals, ddof=1))
+    assert main(["plan", "rl", "--reference", "--from", str(pilot)]) == 0
+    assert "--set claims.reference_return.Pendulum-v1=" in capsys.readouterr().out

@@ -155,6 +155,13 @@ def _add_plan(sub: Any) -> None:
         "runs/METHOD/PRESET/STAMP)",
     )
     pl.add_argument("--json", action="store_true", help="print the plan as JSON instead")
+    pl.add_argument(
+        "--reference",
+        action="store_true",
+        help="instead: propose the per-data-set levels of the reference gates (a baseline's "
+        "known accuracy, ...) from a pilot run on a new data set, as --set lines to "
+        "pre-register",
+    )
 
 
 def _add_report(sub: Any) -> None:
@@ -400,8 +407,12 @@ def _cmd_finalize(args: argparse.Namespace) -> int:
 def _cmd_plan(args: argparse.Namespace) -> int:
     import json
 
-    from paperzoo.app.plan import plan, render_plan
+    from paperzoo.app.plan import plan, reference_levels, render_plan, render_reference
 
+    if args.reference:
+        r = reference_levels(args.method, args.preset, args.pilot)
+        print(json.dumps(r, indent=2) if args.json else render_reference(r), end="")
+        return 0
     p = plan(args.method, args.preset, args.pilot)
     print(json.dumps(p, indent=2) if args.json else render_plan(p), end="\n" if args.json else "")
     return 0

@@ -105,3 +105,18 @@ def test_synthetic_corpus_has_no_latency_claim_and_no_alignment_gate():
     (claim,) = claims(Results(cfg, cfg.seeds, {"mma": {}, "mcmma_eps1": {}}))
     assert claim.id == "mcmma_lower_wer_eps1"
     assert "heads_aligned" not in {g.name for g in claim.gates}
+
+
+@pytest.mark.parametrize("source", ["fsdd", "tones"])
+def test_no_gate_needs_a_level_per_corpus(source):
+    """MMA's WER floor is headroom for the claimed gain, the other gates are shares, a relative
+    change and a correlation: none is a level known on one corpus, so every ``data.source`` is
+    judged by the same gates, with no reference level to declare."""
+    from paperzoo.core.presets import build_config
+
+    arms = _results().arms
+    cfg = build_config("asr", "smoke", overrides=[f"data.source={source}", "seeds=0,1,2,3",
+                                                  "claims.claim_eps=1"])  # fmt: skip
+    specs = claims(Results(cfg, cfg.seeds, arms))
+    assert specs and all(not g.setting for s in specs for g in s.gates)
+    assert {c.id: c.verdict for c in judge_all(specs, arms)} == _judge()

@@ -103,3 +103,23 @@ def test_roles_per_regime():
     assert bounds["nc_below_noreg_official"] == (0.0, 5e4)  # 1e3 x the shifted family's 50
     assert bounds["nc_below_noreg_classification"] == (0.0, 1e3)
     assert all(s.threshold_reason for s in specs)
+
+
+def test_no_gate_needs_a_level_per_data_set():
+    """The gates are a change in R, a diverged share and the smallest gap that counts as
+    overfitting: none is a level known on one data set, so another image set (or task family)
+    is judged by the same gates, with no reference level to declare."""
+    from paperzoo.core.presets import build_config
+
+    def judged(dataset):
+        cfg = build_config("complexity", "smoke", overrides=[
+            "seeds=0,1,2,3", "regimes=official,classification",
+            f"classification.dataset={dataset}"])  # fmt: skip
+        _, arms = _specs_and_arms(R_GOOD, MSE_GOOD, regimes=("official", "classification"))
+        specs = claims(Results(cfg, cfg.seeds, arms))
+        assert all(not g.setting for s in specs for g in s.gates)
+        return {c.id: c.verdict for c in judge_all(specs, arms)}
+
+    v = judged("mnist")
+    assert v["nc_below_noreg_classification"] == "holds"
+    assert judged("fashion_mnist") == judged("digits") == v

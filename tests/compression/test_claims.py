@@ -1,13 +1,17 @@
 """Compression claims on hand-made per-seed results: holds, fails, inconclusive (teacher gate,
-a single seed's student, the finite gate), and the declared roles."""
+a single seed's student, the finite gate, a data source without a declared teacher level), and
+the declared roles."""
 
 import dataclasses
 import math
+
+import pytest
 
 from paperzoo.compression.repro.claims import claims
 from paperzoo.compression.repro.experiments import quick
 from paperzoo.core.claims import ROLES, judge_all
 from paperzoo.core.engine import Results
+from paperzoo.core.presets import build_config
 
 SEEDS = [0, 1, 2, 3]  # a headline is judged on at least 4 paired seeds
 
@@ -21,8 +25,8 @@ def _arm(auc, pointing, acc, gap=(2.0, 2.0, 2.0, 2.0)):
     }
 
 
-def _results(wcam_auc, teacher_acc=(97.0, 97.5, 98.0, 97.2), kd_gap=(2.0, 2.0, 2.0, 2.0)):
-    cfg = dataclasses.replace(quick(), seeds=SEEDS, arms=["plain", "wcam"])
+def _results(wcam_auc, teacher_acc=(97.0, 97.5, 98.0, 97.2), kd_gap=(2.0, 2.0, 2.0, 2.0), cfg=None):
+    cfg = dataclasses.replace(cfg or quick(), seeds=SEEDS, arms=["plain", "wcam"])
     cfg.prune.enabled = False
     arms = {
         "teacher": _arm([0.80, 0.81, 0.82, 0.81], [70.0, 71.0, 72.0, 71.0], list(teacher_acc)),
@@ -91,3 +95,44 @@ def test_roles():
         v["kd_wcam_auc"].verdict == "inconclusive" and "4 paired seeds" in v["kd_wcam_auc"].reason
     )
     assert v["kd_wcam_pointing"].verdict == "holds"
+
+
+WIN = [0.76, 0.77, 0.78, 0.77]
+FASHION_TEACHER = (85.0, 86.0, 84.5, 85.5)  # below MNIST's 88-90 %
+
+
+@pytest.mark.parametrize(
+    ("preset", "source"), [("smoke", "fashion_mnist"), ("quick", "fashion_mnist"), ("smoke", None)]
+)
+def test_a_source_without_a_declared_teacher_level_is_inconclusive(preset, source):
+    # the teacher level was set on MNIST: on another source (the quick preset's plain 88 is
+    # MNIST's level too) every claim is inconclusive with the key to set, never MNIST's bar
+    overrides = [f"data.source={source}"] if source else []
+    cfg = build_config("compression", preset, overrides=overrides)
+    source = cfg.data.source  # the smoke preset's own: digits
+    judged = _judged(WIN, teacher_acc=FASHION_TEACHER, cfg=cfg)
+    assert judged and {c.verdict for c in judged.values()} == {"inconclusive"}
+    for c in judged.values():
+        assert (
+            f"gate teacher_accuracy: no reference level for {source}: set "
+            f"`claims.teacher_min_accuracy.{source}`" in c.reason
+        )
+
+
+DECLARE = {
+    "dotted": ["claims.teacher_min_accuracy.fashion_mnist=80"],
+    "table": ["claims.teacher_min_accuracy={fashion_mnist = 80}"],
+}
+
+
+@pytest.mark.parametrize("form", ["dotted", "table"])
+def test_a_teacher_level_the_user_declares_is_used(form):
+    cfg = build_config(
+        "compression", "smoke", overrides=["data.source=fashion_mnist", *DECLARE[form]]
+    )
+    judged = _judged(WIN, teacher_acc=FASHION_TEACHER, cfg=cfg)
+    assert judged["kd_wcam_auc"].verdict == "holds"
+    gate = next(g for g in judged["kd_wcam_auc"].gates if g["name"] == "teacher_accuracy")
+    assert gate["passed"] and gate["reference"] == 80.0
+    weak = _judged(WIN, teacher_acc=(85.0, 86.0, 79.0, 85.5), cfg=cfg)["kd_wcam_auc"]
+    assert weak.verdict == "inconclusive" and "79 at teacher, seed #2 not >= 80" in weak.reason

@@ -1,26 +1,35 @@
 """OCS claims on hand-made per-seed results (4 paired seeds, the fewest a headline claim is
-judged on): holds, fails, inconclusive; gates per seed, the finite gate, roles."""
+judged on): holds, fails, inconclusive; gates per seed (the learning level per stream data,
+inconclusive on data without one), the finite gate, roles."""
 
 import dataclasses
+
+import pytest
 
 from paperzoo.continual.repro.claims import claims
 from paperzoo.continual.repro.config import ClaimConfig
 from paperzoo.continual.repro.experiments import quick
 from paperzoo.core.claims import ROLES, judge_all
 from paperzoo.core.engine import Results
+from paperzoo.core.presets import build_config
 
 SEEDS = [0, 1, 2, 3]
 
 
 def _specs_and_arms(
-    ocs_acc, ocs_noise, learn=(90.0, 91.0, 92.0, 91.0), gain=(0.5, 0.2, 0.1, 0.3), settings=None
+    ocs_acc,
+    ocs_noise,
+    learn=(90.0, 91.0, 92.0, 91.0),
+    gain=(0.5, 0.2, 0.1, 0.3),
+    settings=None,
+    cfg=None,
 ):
     cfg = dataclasses.replace(
-        quick(),
+        cfg or quick(),
         seeds=SEEDS,
         settings=settings or ["noisy"],
         arms=["OCS", "Uniform", "ER-Reservoir", "Finetune"],
-        claims=ClaimConfig(min_learn_acc=85.0, max_plateau_gain=1.0),
+        claims=cfg.claims if cfg else ClaimConfig(min_learn_acc=85.0, max_plateau_gain=1.0),
     )
     arms = {
         "noisy/OCS": {"eval/avg_acc": list(ocs_acc), "memory/noise_share": list(ocs_noise)},
@@ -41,9 +50,13 @@ def _specs_and_arms(
     return claims(Results(cfg, cfg.seeds, arms)), arms
 
 
-def _verdicts(ocs_acc, ocs_noise, **kw):
+def _judged(ocs_acc, ocs_noise, **kw):
     specs, arms = _specs_and_arms(ocs_acc, ocs_noise, **kw)
-    return {c.id: c.verdict for c in judge_all(specs, arms)}
+    return {c.id: c for c in judge_all(specs, arms)}
+
+
+def _verdicts(ocs_acc, ocs_noise, **kw):
+    return {i: c.verdict for i, c in _judged(ocs_acc, ocs_noise, **kw).items()}
 
 
 CLEAR_WIN = ([70.0, 71.0, 72.5, 71.5], [0.1, 0.12, 0.08, 0.1])
@@ -125,3 +138,56 @@ def test_official_non_inferiority():
     # no official number, no such claim
     cfg = dataclasses.replace(quick(), settings=["balanced"], arms=["OCS"])
     assert claims(Results(cfg, cfg.seeds, {})) == []
+
+
+def _learn_gate(claim):
+    return next(g for g in claim.gates if g["name"] == "learned_each_task")
+
+
+@pytest.mark.parametrize(
+    ("preset", "overrides", "data"),
+    [
+        ("quick", ["stream.source=fashion_mnist"], "fashion_mnist"),  # 80 % was set on MNIST
+        ("datasets", ["stream.sources=mnist,digits"], "mnist+digits"),
+    ],
+)
+def test_stream_data_without_a_declared_learning_level_is_inconclusive(preset, overrides, data):
+    cfg = build_config("continual", preset, overrides=overrides)
+    judged = _judged(*CLEAR_WIN, cfg=cfg)
+    assert judged and {c.verdict for c in judged.values()} == {"inconclusive"}
+    for c in judged.values():
+        assert (
+            f"gate learned_each_task: no reference level for {data}: set "
+            f"`claims.min_learn_acc.{data}`" in c.reason
+        )
+
+
+def test_a_plain_learning_level_is_the_default_stream_of_its_kind():
+    # the presets' plain 80 %: rotated MNIST for `quick`, the three-set stream for `datasets`
+    for preset in ("quick", "datasets"):
+        judged = _judged(*CLEAR_WIN, cfg=build_config("continual", preset))
+        gate = _learn_gate(judged["ocs_accuracy_noisy"])
+        assert gate["passed"] and gate["reference"] == 80.0, preset
+        assert judged["ocs_accuracy_noisy"].verdict == "holds", preset
+
+
+DECLARE = {
+    "dotted": ["claims.min_learn_acc.digits=85"],
+    "table": ["claims.min_learn_acc={digits = 85}"],
+}
+
+
+@pytest.mark.parametrize("form", ["dotted", "table"])
+def test_a_learning_level_the_user_declares_is_used(form):
+    # the smoke preset (rotated digits) has no learning gate until the user declares a level
+    plain = _judged(*CLEAR_WIN, cfg=build_config("continual", "smoke"))
+    assert all(g["name"] != "learned_each_task" for c in plain.values() for g in c.gates)
+    cfg = build_config("continual", "smoke", overrides=DECLARE[form])
+    judged = _judged(*CLEAR_WIN, cfg=cfg)
+    assert judged["ocs_accuracy_noisy"].verdict == "holds"
+    gate = _learn_gate(judged["ocs_accuracy_noisy"])
+    assert gate["passed"] and gate["reference"] == 85.0
+    weak = _judged(*CLEAR_WIN, cfg=cfg, learn=(90.0, 84.0, 92.0, 91.0))["ocs_accuracy_noisy"]
+    assert (
+        weak.verdict == "inconclusive" and "84 at noisy/Uniform, seed #1 not >= 85" in weak.reason
+    )

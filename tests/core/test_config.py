@@ -202,3 +202,29 @@ def test_a_renamed_single_value_field_that_became_a_list_loads():
     got = config_from_dict(Section, {"family": "c", "steps": 7})
     assert got.families == ["c"] and got.num_steps == 7
     assert config_from_dict(Section, {"families": ["x"]}).families == ["x"]
+
+
+def test_one_entry_of_a_table_field_is_set_by_its_key():
+    """``--set section.table.name=value`` adds or replaces one entry of a dict field (a level
+    per data set), keeping the others; a table stored as a plain number must be set whole."""
+    import dataclasses as dc
+    from typing import Annotated
+
+    from paperzoo.core.config import ConfigError, Range, apply_overrides
+
+    @dc.dataclass
+    class Claims:
+        levels: dict[str, Annotated[float, Range(gt=0)]] | float = dc.field(
+            default_factory=lambda: {"mnist": 1.0}
+        )
+
+    @dc.dataclass
+    class Cfg:
+        claims: Claims = dc.field(default_factory=Claims)
+
+    got = apply_overrides(Cfg(), ["claims.levels.fashion_mnist=13", "claims.levels.mnist=2"])
+    assert got.claims.levels == {"mnist": 2.0, "fashion_mnist": 13.0}
+    with pytest.raises(ConfigError, match="out of range"):
+        apply_overrides(Cfg(), ["claims.levels.fashion_mnist=-1"])
+    with pytest.raises(ConfigError, match="not a table"):
+        apply_overrides(Cfg(claims=Claims(levels=3.0)), ["claims.levels.cifar10=5"])

@@ -1,5 +1,6 @@
 """NP claims on hand-made per-seed results (4 paired seeds, the fewest a headline claim is
-judged on): one holds, one fails, gates make one inconclusive; roles and the finite gate."""
+judged on): one holds, one fails, gates make one inconclusive (a task without a declared quality
+level among them); roles and the finite gate."""
 
 import dataclasses
 
@@ -7,7 +8,8 @@ import pytest
 
 from paperzoo.core.claims import ROLES, judge_all
 from paperzoo.core.engine import Results
-from paperzoo.neural_processes.repro.claims import claims
+from paperzoo.core.presets import build_config
+from paperzoo.neural_processes.repro.claims import claims, clean_and_shifts
 from paperzoo.neural_processes.repro.experiments import quick
 
 SEEDS = [0, 1, 2, 3]
@@ -156,3 +158,66 @@ def test_image_claims_cover_unseen_classes_and_the_official_image_t_noise():
     cfg.task = dataclasses.replace(cfg.task, random_t_noise=True)
     assert "U(0, 0.09)" in _describe(cfg, "tnoise_random")  # the official image maximum
     assert "U(0, 0.15)" in _describe(quick(), "tnoise_random")
+
+
+def _task_arms(cfg, ll=(1.0, 1.1, 1.2, 1.1)):
+    """CNP and NP lose 0.5 / 0.4 nats under every shift of ``cfg``'s task, BNP 0.1."""
+    clean, shifts = clean_and_shifts(cfg)
+
+    def arm(drop):
+        return {
+            f"{clean}/tar_ll": list(ll),
+            **{f"{s}/tar_ll_drop": [drop] * 4 for s in shifts},
+            "val/tar_ll_change": [0.0] * 4,
+        }
+
+    return {"CNP": arm(0.5), "NP": arm(0.4), "BNP": arm(0.1)}
+
+
+def _judged_on(cfg, **kw):
+    cfg = dataclasses.replace(cfg, seeds=SEEDS)
+    arms = _task_arms(cfg, **kw)
+    return {c.id: c for c in judge_all(claims(Results(cfg, cfg.seeds, arms)), arms)}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "task"),
+    [
+        (["task.train_kernel=matern"], "matern"),  # the official level is on RBF tasks
+        (["task.kind=images", "task.dataset=fashion_mnist"], "fashion_mnist"),
+    ],
+)
+def test_a_task_without_a_declared_quality_level_is_inconclusive(overrides, task):
+    # `quick` declares CNP's and NP's official levels (plain numbers: GP RBF tasks)
+    judged = _judged_on(build_config("neural_processes", "quick", overrides=overrides))
+    assert judged and {c.verdict for c in judged.values()} == {"inconclusive"}
+    for c in judged.values():
+        for model in ("CNP", "NP"):
+            assert (
+                f"gate {model.lower()}_quality: no reference level for {task}: set "
+                f"`claims.reference_tar_ll.{model}.{task}`" in c.reason
+            )
+    # on its own task the same numbers pass the quality gates
+    rbf = _judged_on(build_config("neural_processes", "quick"))
+    assert rbf["bnp_robust_tnoise"].verdict == "holds"
+
+
+DECLARE = {
+    "dotted": ["claims.reference_tar_ll.CNP.matern=1.0"],
+    "model": ["claims.reference_tar_ll.CNP={matern = 1.0}"],
+    "table": ["claims.reference_tar_ll={CNP = {matern = 1.0}}"],
+}
+
+
+@pytest.mark.parametrize("form", ["dotted", "model", "table"])
+def test_a_quality_level_the_user_declares_is_used(form):
+    cfg = build_config(
+        "neural_processes", "smoke", overrides=["task.train_kernel=matern", *DECLARE[form]]
+    )
+    judged = _judged_on(cfg)  # CNP's mean matern/tar_ll 1.10 >= 1.0 - 0.05
+    assert judged["bnp_robust_tnoise"].verdict == "holds"
+    gate = next(g for g in judged["bnp_robust_tnoise"].gates if g["name"] == "cnp_quality")
+    assert gate["passed"] and abs(gate["reference"] - 0.95) < 1e-12
+    assert all(g["name"] != "np_quality" for g in judged["bnp_robust_tnoise"].gates)  # not listed
+    low = _judged_on(cfg, ll=(0.8, 0.9, 1.0, 0.9))["bnp_robust_tnoise"]  # mean 0.9 < 0.95
+    assert low.verdict == "inconclusive" and "cnp_quality" in low.reason

@@ -1,11 +1,15 @@
 """CPQ claims on hand-made per-seed results (4 paired seeds, the fewest a headline claim is
-judged on): holds, fails, inconclusive (FP32 and heterogeneous-bits gates, read per seed), the
-standard finite gate, and the declared roles."""
+judged on): holds, fails, inconclusive (FP32 and heterogeneous-bits gates, read per seed; a data
+set without a declared FP32 level), the standard finite gate, and the declared roles."""
 
 import dataclasses
 
+import pytest
+
+from paperzoo.app.ledger import spec_record
 from paperzoo.core.claims import ROLES, judge_all
 from paperzoo.core.engine import Results
+from paperzoo.core.presets import build_config
 from paperzoo.quantization.repro.claims import claims
 from paperzoo.quantization.repro.config import EstimatorConfig, QuantConfig
 from paperzoo.quantization.repro.experiments import quick
@@ -21,9 +25,10 @@ def _specs_and_arms(
     learned_bits=(2.6, 2.9, 2.7, 2.8),
     scratch=(1.2, 1.25, 1.3, 1.22),
     rq_err=(2.5, 2.4, 2.6, 2.45),
+    cfg=None,
 ):
     cfg = dataclasses.replace(
-        quick(),
+        cfg or quick(),
         seeds=SEEDS,
         quant=QuantConfig(bit_widths=[2], methods=["lsq", "rq", "cpq", "cpq_dropbits"]),
         estimator=EstimatorConfig(bit_widths=[2], drop_rates=[0.1]),
@@ -133,3 +138,64 @@ def test_roles_are_declared():
     assert roles["learned_bits_match_uniform"] == "check"
     assert all(s.threshold_reason for s in specs)
     assert all(s.bounds is not None for s in specs)
+
+
+WIN = [1.2, 1.3, 1.25, 1.28]
+SMOKE_BITS = (1.6, 1.9, 1.7, 1.8)  # the smoke preset's budget is 2 bits
+FP32_GATED = ("cpq_beats_rq_b2", "cpq_dropbits_beats_lsq_rq_b2", "learned_bits_match_uniform")
+
+
+def test_a_data_set_without_a_declared_level_is_inconclusive_never_ungated():
+    # fp32_max_error declares mnist and cifar10 only: on Fashion-MNIST the FP32 and from-scratch
+    # gates fail with the key to set, whatever the numbers (no other set's bar either).
+    cfg = build_config("quantization", "smoke", overrides=["data.dataset=fashion_mnist"])
+    v = _verdicts(WIN, cfg=cfg, learned_bits=SMOKE_BITS)
+    for cid in FP32_GATED:
+        c = v[cid]
+        assert c.verdict == "inconclusive", cid
+        assert (
+            "gate fp32_reference: no reference level for fashion_mnist: set "
+            "`claims.fp32_max_error.fashion_mnist`" in c.reason
+        )
+    c = v["heterogeneous_scratch_beats_fixed"]
+    assert c.verdict == "inconclusive"
+    assert "no reference level for fashion_mnist: set `claims.scratch_max_error." in c.reason
+    assert v["dropbits_lowers_ste_bias_b2"].verdict == "holds"  # the toy has no FP32 gate
+    gate = next(g for g in v["cpq_beats_rq_b2"].gates if g["name"] == "fp32_reference")
+    assert not gate["passed"] and gate["reference"] is None
+
+
+DOTTED = ["claims.fp32_max_error.fashion_mnist=13", "claims.scratch_max_error.fashion_mnist=13"]
+TABLE = [
+    "claims.fp32_max_error={fashion_mnist = 13}",
+    "claims.scratch_max_error={fashion_mnist = 13}",
+]
+
+
+@pytest.mark.parametrize(
+    "declare",
+    [pytest.param(DOTTED, id="dotted"), pytest.param(TABLE, id="table")],
+)
+def test_a_level_the_user_declares_is_used(declare):
+    cfg = build_config("quantization", "smoke", overrides=["data.dataset=fashion_mnist", *declare])
+    assert cfg.claims.fp32_max_error["fashion_mnist"] == 13.0
+    fp32 = (10.0, 11.0, 12.0, 12.5)  # Fashion-MNIST-like errors
+    v = _verdicts(WIN, cfg=cfg, fp32_err=fp32, learned_bits=SMOKE_BITS)
+    for cid in (*FP32_GATED, "heterogeneous_scratch_beats_fixed"):
+        assert v[cid].verdict == "holds", cid
+    gate = next(g for g in v["cpq_beats_rq_b2"].gates if g["name"] == "fp32_reference")
+    assert gate["passed"] and gate["reference"] == 13.0
+    # the pre-registration ledger records the declared level and the data set it is for
+    specs, _ = _specs_and_arms(WIN, cfg=cfg, learned_bits=SMOKE_BITS)
+    (rec,) = [
+        g
+        for s in specs
+        if s.id == "cpq_beats_rq_b2"
+        for g in spec_record(s)["gates"]
+        if g["name"] == "fp32_reference"
+    ]
+    assert rec["reference"] == 13.0 and rec["dataset"] == "fashion_mnist"
+    # the declared level is a bar like any other: one seed above it fails the gate
+    worse = _verdicts(WIN, cfg=cfg, fp32_err=(10.0, 11.0, 13.5, 12.5), learned_bits=SMOKE_BITS)
+    worse = worse["cpq_beats_rq_b2"]
+    assert worse.verdict == "inconclusive" and "13.5 at fp32, seed #2 not <= 13" in worse.reason

@@ -1,5 +1,6 @@
 """RL claims on hand-made per-seed results: holds, fails, gates (read seed by seed) that make
-them inconclusive, the finite gate, and the declared roles."""
+them inconclusive, the finite gate, the declared roles, and SAC's reference return declared per
+env."""
 
 import dataclasses
 import math
@@ -119,3 +120,51 @@ def test_report_only_declares_nothing():
     cfg = dataclasses.replace(quick(), seeds=[0, 1, 2])
     cfg.claims = dataclasses.replace(cfg.claims, report_only=True)
     assert claims(Results(cfg, cfg.seeds, {"SAC": _arm([1, 2, 3], [1, 2, 3])})) == []
+
+
+def _judged_on(env_id, *overrides):
+    """The hand-made results judged with the smoke preset's config on ``env_id``, built as
+    ``paperzoo reproduce rl --preset smoke --set ...`` builds it."""
+    from paperzoo.core.presets import build_config
+
+    cfg = build_config("rl", "smoke", overrides=[f"env.env_id={env_id}", "seeds=0,1,2,3",
+                                                 *overrides])  # fmt: skip
+    arms = _results().arms
+    return {c.id: c for c in judge_all(claims(Results(cfg, cfg.seeds, arms)), arms)}
+
+
+def test_a_return_level_is_declared_per_env_never_borrowed():
+    on_pendulum = _judged_on("Pendulum-v1")
+    assert on_pendulum["mql_auc_vs_sac"].verdict == "holds"  # SAC at -150 reaches -250
+    # Pendulum-v1's -250 is no bar on Hopper-v5: every claim gated on SAC is inconclusive
+    v = _judged_on("Hopper-v5")
+    assert all(c.verdict == "inconclusive" for c in v.values())
+    reason = v["mql_auc_vs_sac"].reason
+    assert "no reference level for Hopper-v5: set `claims.reference_return.Hopper-v5`" in reason
+    gate = next(g for g in v["mql_auc_vs_sac"].gates if g["name"] == "sac_learned")
+    assert gate["reference"] is None and not gate["passed"]
+
+
+def test_a_plain_reference_return_is_pendulums_level():
+    # stored runs before the levels were keyed by env hold one number: Pendulum-v1's
+    for env_id, verdict in (("Pendulum-v1", "holds"), ("Hopper-v5", "inconclusive")):
+        v = _judged_on(env_id, "claims.reference_return=-250.0")
+        assert v["mql_auc_vs_sac"].verdict == verdict
+    v = _judged_on("Pendulum-v1", "claims.reference_return=-100.0")  # SAC at -150 misses it
+    assert "sac_learned" in v["mql_auc_vs_sac"].reason
+
+
+def test_a_user_declared_level_for_another_env_is_used():
+    # a TOML inline table sets the whole table of levels
+    v = _judged_on("Hopper-v5", "claims.reference_return={Hopper-v5 = -200.0}")
+    assert {i: c.verdict for i, c in v.items()} == {
+        i: c.verdict for i, c in _judged_on("Pendulum-v1").items()
+    }
+    v = _judged_on("Hopper-v5", "claims.reference_return={Hopper-v5 = 3000.0}")
+    assert all(c.verdict == "inconclusive" for c in v.values())
+    assert "gate sac_learned: -150 at SAC, seed #0 not >= 3000" in v["mql_auc_vs_sac"].reason
+
+
+def test_a_level_for_one_env_is_set_by_its_key():
+    v = _judged_on("Hopper-v5", "claims.reference_return.Hopper-v5=-200.0")
+    assert v["mql_auc_vs_sac"].verdict == "holds"

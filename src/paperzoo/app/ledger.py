@@ -40,6 +40,8 @@ from paperzoo.core.runs import git_state
 
 __all__ = [
     "LEDGER_FILE",
+    "NoNumbers",
+    "arm_names",
     "build_ledger",
     "declare",
     "post_hoc",
@@ -64,7 +66,7 @@ MATERIAL = (
 )
 
 
-class _NoNumbers(Mapping[str, list[float]]):
+class NoNumbers(Mapping[str, list[float]]):
     """An arm's metrics before the run: every metric is there, every value NaN."""
 
     def __init__(self, seeds: int) -> None:
@@ -83,7 +85,9 @@ class _NoNumbers(Mapping[str, list[float]]):
         return 0
 
 
-def _arm_names(exp: Experiment, config: Any) -> list[str]:
+def arm_names(exp: Experiment, config: Any) -> list[str]:
+    """The arms the units of ``config`` will report (the train module's ``declared_arms``
+    when a unit measures several)."""
     module = exp.load_module()
     if hasattr(module, "declared_arms"):  # units that measure several arms each
         return list(module.declared_arms(config))
@@ -92,7 +96,7 @@ def _arm_names(exp: Experiment, config: Any) -> list[str]:
 
 def declare(exp: Experiment, config: Any) -> list[ClaimSpec]:
     """The claims ``exp`` declares for ``config``, before any number exists."""
-    arms = {a: _NoNumbers(len(config.seeds)) for a in _arm_names(exp, config)}
+    arms = {a: NoNumbers(len(config.seeds)) for a in arm_names(exp, config)}
     return list(exp.load_claims()(Results(config, list(config.seeds), arms)))
 
 
@@ -216,6 +220,8 @@ def _gate_changes(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[
             now.pop("per_seed", None)
         elif "per_seed" not in was:
             now.pop("per_seed", None)
+        if "dataset" not in was:  # ledgers from before per-data-set levels: a label, no rule
+            now.pop("dataset", None)
         out += [f"gate {c}" for c in _diff(was, now, f"{n}.")]
     return out
 

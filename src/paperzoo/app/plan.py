@@ -41,7 +41,9 @@ __all__ = [
     "POWER",
     "plan",
     "power",
+    "reference_levels",
     "render_plan",
+    "render_reference",
     "seeds_needed",
 ]
 
@@ -392,4 +394,98 @@ def render_plan(p: dict[str, Any]) -> str:
     lines.append(line)
     if p["config_note"]:
         lines.append(f"note: {p['config_note']}")
+    return "\n".join(lines) + "\n"
+
+
+def reference_levels(method: str, preset: str, pilot: str | Path) -> dict[str, Any]:
+    """Gate levels to pre-register for a new data set, from a pilot run on it.
+
+    The pilot (typically ``paperzoo reproduce METHOD --preset P --set <data set>=X --set
+    'arms=[<reference arm>]'``) is judged with its own config, so each reference gate names the
+    pilot's data set; for every gate whose level is declared per data set (its ``setting``),
+    the pilot's per-seed values of the gate's metric over the gate's arms give the proposal:
+    mean - 2 sd for a ``min`` gate (mean + 2 sd for ``max``), with the spread and worst seed
+    shown, for the user to pre-register with ``--set <setting>.<data set>=<level>``.
+    """
+    from paperzoo.core.engine import Results
+
+    from .ledger import NoNumbers, arm_names
+
+    exp = get_experiment(method, preset)
+    res = _load_pilot(Path(pilot), method)
+    folder: Path = res["_folder"]
+    cls = type(exp.make_config())
+    try:
+        raw = (
+            json.loads((folder / "config.json").read_text())
+            if (folder / "config.json").is_file()
+            else tomllib.loads((folder / "config.toml").read_text())
+        )
+        cfg = config_from_dict(cls, raw)
+    except (OSError, ValueError, ConfigError) as e:
+        raise UsageError(f"{folder}: the pilot's config cannot be read ({e})") from None
+    seeds = [int(s) for s in res["seeds"]]
+    cfg = dataclasses.replace(cfg, seeds=seeds)
+    arms: dict[str, Any] = {a: NoNumbers(len(seeds)) for a in arm_names(exp, cfg)}
+    arms.update(res["arms"])
+    specs = list(exp.load_claims()(Results(cfg, seeds, arms)))
+    found: dict[tuple[str, str, str, tuple[str, ...]], dict[str, Any]] = {}
+    for spec in specs:
+        for g in spec.gates:
+            if not g.setting:
+                continue
+            names = g.arms or (spec.arm, *spec.baselines)
+            key = (g.setting, g.dataset, g.metric, tuple(names))
+            if key in found:
+                continue
+            vals = [
+                float(v)
+                for a in names
+                if a in res["arms"] and g.metric in res["arms"][a]
+                for v in res["arms"][a][g.metric]
+            ]
+            row: dict[str, Any] = {
+                "gate": g.name,
+                "setting": g.setting,
+                "dataset": g.dataset,
+                "metric": g.metric,
+                "arms": list(names),
+                "kind": g.kind,
+                "declared": g.reference,
+                "values": vals,
+            }
+            finite = [v for v in vals if math.isfinite(v)]
+            if len(finite) >= 2:
+                mean, sd = float(np.mean(finite)), float(np.std(finite, ddof=1))
+                worst = min(finite) if g.kind == "min" else max(finite)
+                level = mean - 2 * sd if g.kind == "min" else mean + 2 * sd
+                row.update(mean=mean, sd=sd, worst=worst, proposed=level)
+            found[key] = row
+    if not found:
+        raise UsageError(
+            f"{method}/{preset} declares no gate with a per-data-set level on the pilot's config"
+        )
+    return {"method": method, "preset": preset, "pilot": str(folder), "seeds": len(seeds),
+            "gates": list(found.values())}  # fmt: skip
+
+
+def render_reference(p: dict[str, Any]) -> str:
+    """The proposals as lines a user can paste after ``paperzoo reproduce``."""
+    lines = [
+        f"Reference levels for {p['method']}/{p['preset']} from the pilot {p['pilot']} "
+        f"({p['seeds']} seeds): mean -/+ 2 sd of the pilot's per-seed values (worst seed shown);",
+        "pre-register one by adding it to the command line before the run:",
+        "",
+    ]
+    for g in p["gates"]:
+        what = f"{g['gate']} ({g['kind']}) on {g['metric']} of {', '.join(g['arms'])}"
+        now = "none" if g["declared"] is None else f"{g['declared']:g}"
+        if "proposed" not in g:
+            lines.append(f"  {what}: the pilot has fewer than 2 finite values; declared: {now}")
+            continue
+        key = f"{g['setting']}.{g['dataset']}" if g["dataset"] else g["setting"]
+        lines.append(
+            f"  --set {key}={g['proposed']:.4g}    # {what}: mean {g['mean']:.4g}, sd "
+            f"{g['sd']:.2g}, worst seed {g['worst']:.4g}; declared now: {now}"
+        )
     return "\n".join(lines) + "\n"

@@ -414,10 +414,44 @@ def apply_overrides(cfg: T, overrides: list[str] | tuple[str, ...]) -> T:
                     raise ConfigError(f"'{where}' is a section; set one of its keys instead")
                 node[key] = _coerce(_parse_for(text, tp), tp, where)
             else:
+                if _dict_type(tp) is not None:
+                    # ``section.table.name=value`` (or ``table.a.b=value`` for a table of
+                    # tables): one entry of a dict field (a level per data set, say), the
+                    # others kept
+                    node[key] = _set_entry(node.get(key), tp, keys[depth + 1 :], text, where)
+                    break
                 if not _is_dataclass_type(tp):
                     raise ConfigError(f"'{where}' is not a section (it is a {_type_name(tp)})")
                 cls, node = tp, node[key]
     return config_from_dict(type(cfg), data)
+
+
+def _set_entry(current: Any, tp: Any, names: list[str], text: str, where: str) -> Any:
+    """``current`` (a value of the dict type inside ``tp``) with the entry at ``names`` set."""
+    table = _dict_type(tp)
+    name = names[0]
+    if table is None or not isinstance(current, dict):
+        raise ConfigError(
+            f"'{where}' holds {current!r}, not a table: set it whole, e.g. "
+            f"--set '{where}={{{name} = ...}}'"
+        )
+    value_tp = get_args(table)[1]
+    here = f"{where}.{name}"
+    if len(names) == 1:
+        return {**current, name: _coerce(_parse_for(text, value_tp), value_tp, here)}
+    inner = current.get(name, {} if _dict_type(value_tp) is not None else None)
+    return {**current, name: _set_entry(inner, value_tp, names[1:], text, here)}
+
+
+def _dict_type(tp: Any) -> Any:
+    """The ``dict[K, V]`` annotation inside ``tp`` (itself, in a union, or annotated), else
+    None."""
+    base, _ = _split(tp)
+    if get_origin(base) is dict:
+        return base
+    if get_origin(base) in (Union, types.UnionType):
+        return next((a for a in get_args(base) if get_origin(_split(a)[0]) is dict), None)
+    return None
 
 
 def validate(cfg: Any, *, _where: str = "") -> None:

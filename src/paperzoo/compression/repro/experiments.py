@@ -69,7 +69,7 @@ def quick() -> Config:
         prune=PruneConfig(
             num_iterations=4, epochs_per_iteration=3.0, filter_fraction=0.3, structured_epochs=5.0
         ),
-        claims=ClaimConfig(teacher_min_accuracy=88.0, student_max_gap=5.0),
+        claims=ClaimConfig(teacher_min_accuracy={"mnist": 88.0}, student_max_gap=5.0),
     )
 
 

@@ -14,11 +14,11 @@ its noisy and imbalanced tables were not recalled.
 from __future__ import annotations
 
 from paperzoo.core import ClaimSpec, Results
-from paperzoo.core.claims import Gate
+from paperzoo.core.claims import Gate, reference_gate
 
-from .config import Config
+from .config import DEFAULT_SOURCE, DEFAULT_SOURCES, Config
 
-__all__ = ["PAPER_TABLE1_BALANCED", "claims", "gates"]
+__all__ = ["PAPER_TABLE1_BALANCED", "claims", "gates", "learn_levels", "stream_data"]
 
 PAPER_TABLE1_BALANCED = {"OCS": 82.5, "Uniform": 79.9, "ER-Reservoir": 69.2}
 """Average accuracy (%) on balanced rotated MNIST (20 tasks x 9 degrees), the paper's Table 1
@@ -33,19 +33,43 @@ _FORGETTING = (-1.0, 1.0)
 _NO_RATIONALE = "set before the run; no stated rationale"
 
 
+def stream_data(cfg: Config) -> str:
+    """The key of the stream's data in per-data-set levels: the rotated set (``stream.source``)
+    or, for a ``datasets`` stream, its sources joined with ``+`` in their listed order."""
+    st = cfg.stream
+    return "+".join(st.sources) if st.kind == "datasets" else st.source
+
+
+def learn_levels(cfg: Config) -> dict[str, float] | None:
+    """``claims.min_learn_acc`` by stream data, or None for no gate (empty, or a plain 0). A
+    plain number (configs before per-data-set levels) is the level of the default stream of the
+    run's kind: rotated MNIST, or the default ``datasets`` stream."""
+    level = cfg.claims.min_learn_acc
+    if isinstance(level, dict):
+        return dict(level) or None
+    if level <= 0:
+        return None
+    default = "+".join(DEFAULT_SOURCES) if cfg.stream.kind == "datasets" else DEFAULT_SOURCE
+    return {default: float(level)}
+
+
 def gates(cfg: Config) -> tuple[Gate, ...]:
     """Validity gates shared by every claim (pre-registered in ``config.claims``): each compared
-    arm learned every task (diagonal accuracy) and had stopped improving by the end of it.
+    arm learned every task (diagonal accuracy; the level of the stream's data, inconclusive on
+    data without one) and had stopped improving by the end of it.
 
     Both read every seed (the default): each seed trains its own arms, so a seed whose arm did
     not learn or had not converged spoils that seed's paired difference."""
     cc, out = cfg.claims, []
-    if cc.min_learn_acc > 0:
+    levels = learn_levels(cfg)
+    if levels is not None:
         out.append(
-            Gate(
+            reference_gate(
                 "learned_each_task",
                 "eval/learn_acc",
-                cc.min_learn_acc,
+                levels,
+                stream_data(cfg),
+                "claims.min_learn_acc",
                 "min",
                 reason="an arm does not learn its tasks to the reference level: too few steps",
             )

@@ -20,7 +20,24 @@ from paperzoo.core.config import (
     Range,
 )
 
-__all__ = ["ARMS", "SETTINGS", "ClaimConfig", "Config", "StreamConfig", "TrainConfig"]
+__all__ = [
+    "ARMS",
+    "DEFAULT_SOURCE",
+    "DEFAULT_SOURCES",
+    "SETTINGS",
+    "ClaimConfig",
+    "Config",
+    "StreamConfig",
+    "TrainConfig",
+]
+
+DEFAULT_SOURCE = "mnist"
+"""The default rotated set (``stream.source``)."""
+DEFAULT_SOURCES = ("mnist", "fashion_mnist", "digits")
+"""The default ``datasets`` stream (``stream.sources``)."""
+
+Percent = Annotated[float, Range(ge=0, le=100)]
+"""An accuracy in percent."""
 
 ARMS = ("Finetune", "ER-Reservoir", "A-GEM", "Uniform", "Uniform-balanced", "OCS")
 SETTINGS = ("balanced", "noisy", "imbalanced")
@@ -34,14 +51,14 @@ class StreamConfig:
     """``rotated``: one image set rotated by ``angle_step`` per task (domain-incremental, one
     head); ``datasets``: one task per data set in ``sources`` (the paper's multiple-datasets
     benchmark; task-incremental, one masked head per data set as the official mixture code)."""
-    sources: list[str] = field(default_factory=lambda: ["mnist", "fashion_mnist", "digits"])
+    sources: list[str] = field(default_factory=lambda: list(DEFAULT_SOURCES))
     """Data sets of the ``datasets`` stream, one task each (grayscale; resized to
     ``image_size``)."""
     image_size: PosInt = 28
     """Side of the common image size of the ``datasets`` stream (sklearn digits are 8x8)."""
     shuffle_order: bool = True
     """``datasets``: permute the task order with the seed (official ``shuffle(idata, seed)``)."""
-    source: str = "mnist"
+    source: str = DEFAULT_SOURCE
     """Grayscale square images to rotate: ``mnist`` (official), ``fashion_mnist``, ``digits``
     (scikit-learn's 8x8, always there), another set under the data root, or a path to your own
     ``.npz`` (keys x_train, y_train, x_test, y_test)."""
@@ -158,9 +175,17 @@ class ClaimConfig:
     """Smallest reduction of the coreset's noise share (a fraction) that counts as cleaner."""
     min_forgetting_gap: NonNegFloat = 0.01
     """Smallest forgetting gap (fraction) that counts as "Finetune forgets more than OCS"."""
-    min_learn_acc: Annotated[float, Range(ge=0, le=100)] = 0.0
+    min_learn_acc: dict[str, Percent] | Percent = field(default_factory=dict)
     """Gate: every compared arm's mean accuracy on each task right after learning it (the
-    diagonal of the accuracy matrix, %) must reach this; 0 = no gate."""
+    diagonal of the accuracy matrix, %) must reach this level of the stream's data: keyed by
+    ``stream.source`` for a rotated stream (a path to your own ``.npz`` is its own key), by the
+    ``stream.sources`` joined with ``+`` in their listed order for a ``datasets`` stream
+    (``mnist+fashion_mnist+digits``). A plain number is the level of the default stream of the
+    run's kind (rotated ``mnist``, or ``mnist+fashion_mnist+digits``; configs written before
+    per-data-set levels). Empty (or a plain 0): no gate. With levels declared for other data
+    only, the claims are inconclusive ("no reference level for <data>"): declare one with ``--set
+    claims.min_learn_acc.<data>=...`` (or from a pilot, ``paperzoo plan continual --reference
+    --from PILOT``)."""
     max_plateau_gain: NonNegFloat = 100.0
     """Gate: every compared arm's mean current-task accuracy gain over the last 20 % of each
     task's steps (points) must not exceed this (still climbing = not converged); 100 = off."""

@@ -145,8 +145,12 @@ class ClaimConfig:
     min_effect_auc: NonNegFloat = 0.005
     """Smallest gain in the area under the accuracy curve that counts."""
     reference_acc: dict[str, Fraction] = field(default_factory=dict)
-    """Per data set: the final accuracy FedAvg must reach for the claims to be judged (a
-    baseline under its known level makes every verdict inconclusive); absent = no gate."""
+    """Per data set (each entry of ``datasets``; a path to your own ``.npz`` is its own key): the
+    final accuracy FedAvg must reach for the claims to be judged (a baseline under its known
+    level makes every verdict inconclusive). A data set without a level here has its claims
+    inconclusive too ("no reference level for <data set>"), never judged ungated: declare one
+    with ``--set claims.reference_acc.<data set>=...`` (or from a pilot, ``paperzoo plan
+    federated --reference --from PILOT``)."""
     converged_change: PosFloat = 0.02
     """Convergence gate: FedAvg's test accuracy (10%-of-rounds windows) may still move by at
     most this fraction between 80% of the rounds and the end."""

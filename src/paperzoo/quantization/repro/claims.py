@@ -18,7 +18,7 @@ import math
 from functools import partial
 
 from paperzoo.core import ClaimSpec, Gate, Results
-from paperzoo.core.claims import Role
+from paperzoo.core.claims import Role, reference_gate
 
 from .config import Config
 
@@ -69,7 +69,8 @@ def claims(results: Results) -> list[ClaimSpec]:
     the cluster-promoting regime); learned bits match uniform ones within the budget, and
     retrained from scratch beat uniform ones (the paper's lottery-ticket hypothesis). Gated on
     the FP32 model's error and, for learned bits, on a heterogeneous allocation within the
-    parameter-weighted budget."""
+    parameter-weighted budget. The FP32 and from-scratch levels are per data set: on a data set
+    without one (``claims.fp32_max_error.<data set>``) the gated claims are inconclusive."""
     cfg: Config = results.config
     cc, q, bw = cfg.claims, cfg.quant, cfg.bitwidth
     error_reason = (
@@ -101,14 +102,22 @@ def claims(results: Results) -> list[ClaimSpec]:
                 bounds=_SQUARED,
             )
         )
-    ref = cc.fp32_max_error.get(cfg.data.dataset)
-    why = "the FP32 model misses its known error"
+    ds = cfg.data.dataset
     # Per seed (the default): each seed's quantized arms fine-tune that seed's FP32 model, so
-    # a weak FP32 seed spoils that seed's paired differences.
-    gates = (
-        ()
-        if ref is None
-        else (Gate("fp32_reference", "eval/test_error", ref, "max", ("fp32",), why),)
+    # a weak FP32 seed spoils that seed's paired differences. The level is the data set's
+    # (``claims.fp32_max_error``); a data set without one makes the claims inconclusive, never
+    # ungated nor judged against another set's bar.
+    gates: tuple[Gate, ...] = (
+        reference_gate(
+            "fp32_reference",
+            "eval/test_error",
+            cc.fp32_max_error,
+            ds,
+            "claims.fp32_max_error",
+            "max",
+            ("fp32",),
+            "the FP32 model misses its known error",
+        ),
     )
     methods = set(q.methods)
     for b in q.bit_widths:
@@ -237,22 +246,23 @@ def claims(results: Results) -> list[ClaimSpec]:
                 )
             )
         else:  # the paper's "quantized lottery ticket" hypothesis
-            scratch_ref = cc.scratch_max_error.get(cfg.data.dataset)
-            if scratch_ref is not None:
-                # Per seed: a seed whose uniform baseline did not train from scratch to its
-                # level compares a converged allocation with an unconverged one.
-                engaged = (
-                    *engaged,
-                    Gate(
-                        "scratch_converged",
-                        "eval/test_error",
-                        scratch_ref,
-                        "max",
-                        (f"bits/{base}",),
-                        "uniform bits trained from scratch miss their reference error "
-                        "(from-scratch training too short)",
-                    ),
-                )
+            # Per seed: a seed whose uniform baseline did not train from scratch to its
+            # level compares a converged allocation with an unconverged one. The level is the
+            # data set's (``claims.scratch_max_error``), missing = inconclusive.
+            engaged = (
+                *engaged,
+                reference_gate(
+                    "scratch_converged",
+                    "eval/test_error",
+                    cc.scratch_max_error,
+                    ds,
+                    "claims.scratch_max_error",
+                    "max",
+                    (f"bits/{base}",),
+                    "uniform bits trained from scratch miss their reference error "
+                    "(from-scratch training too short)",
+                ),
+            )
             out.append(
                 ClaimSpec(
                     "heterogeneous_scratch_beats_fixed",

@@ -192,11 +192,18 @@ class ClaimConfig:
     scratch_max_error: dict[str, Annotated[float, Range(ge=0, le=100)]] = field(
         default_factory=lambda: {"mnist": 1.5, "cifar10": 12.0}
     )
-    """Gate of the from-scratch claim: uniform bits trained from scratch must reach this test
-    error (%), i.e. be trained to near the fine-tuned level, before the lottery-ticket claim is
-    judged (MNIST: the FP32 gate + 0.5 points)."""
+    """Gate of the from-scratch claim, per data set (keyed by ``data.dataset``; a path to your
+    own ``.npz`` is its own key): uniform bits trained from scratch must reach this test error
+    (%), i.e. be trained to near the fine-tuned level, before the lottery-ticket claim is judged
+    (MNIST: the FP32 gate + 0.5 points). On a data set without a level the claim is
+    inconclusive ("no reference level for <data set>"): declare one with ``--set
+    claims.scratch_max_error.<data set>=...``."""
     fp32_max_error: dict[str, Annotated[float, Range(ge=0, le=100)]] = field(
         default_factory=lambda: {"mnist": 1.0, "cifar10": 8.75}
     )
-    """Validity gate per data set: the FP32 model's test error (%) must be at most this (a
-    well-trained LeNet-5 on MNIST is under 1%, ResNet-20 on CIFAR-10 about 8.3%)."""
+    """Validity gate per data set (keyed by ``data.dataset``; a path to your own ``.npz`` is its
+    own key): the FP32 model's test error (%) must be at most this (a well-trained LeNet-5 on
+    MNIST is under 1%, ResNet-20 on CIFAR-10 about 8.3%). On a data set without a level every
+    claim that fine-tunes from FP32 is inconclusive ("no reference level for <data set>"), never
+    judged ungated: declare one with ``--set claims.fp32_max_error.<data set>=...`` (or from a
+    pilot, ``paperzoo plan quantization --reference --from PILOT``)."""

@@ -29,6 +29,10 @@ _NO_RATIONALE = "set before any quick run; no stated rationale"
 def gates(cfg: Config, retcl: tuple[str, ...]) -> tuple[Gate, ...]:
     """Every test ground truth is selectable; the RetCL arms' validation top-1 has plateaued;
     the neighbour refresh fed the hard-negative arms."""
+    # Plain gates on every ``data.source`` (uspto50k, toy), none a level known on one data set:
+    # a coverage fraction that must be 1 (a sanity check), an absolute change of top-1 over the
+    # last 20% of training (a plateau test sized to the validation set's noise, not the level
+    # the plateau sits at) and a count of refreshes.
     out = [
         Gate(
             "ground_truth_in_candidates",

@@ -12,10 +12,11 @@ were not retrieved (spec, README), so no claim quotes a number of the paper.
 from __future__ import annotations
 
 from paperzoo.core import ClaimSpec, Gate, Results
+from paperzoo.core.claims import reference_gate
 
-from .config import Config
+from .config import Config, EnvConfig
 
-__all__ = ["claims"]
+__all__ = ["claims", "reference_returns"]
 
 _PRIORITIZED = ("SAC+PER", "MaPER")
 _MODEL = ("MQL", "MaPER")
@@ -29,6 +30,16 @@ _BIAS_CAP = 10_000.0
 return lies within 16.27 / (1 - gamma) of 0 (814 at the copy's gamma 0.98), and the untrained
 critics of the quick run overestimate by 200-290 at the first checkpoint; a critic 10^4 off has
 diverged."""
+
+
+def reference_returns(cfg: Config) -> dict[str, float]:
+    """SAC's reference return per env id (``claims.reference_return``); a plain number, as in
+    stored runs before the levels were keyed by env, is the default config's env's
+    (Pendulum-v1), never a level for another env."""
+    levels = cfg.claims.reference_return
+    if isinstance(levels, dict):
+        return {k: float(v) for k, v in levels.items()}
+    return {EnvConfig().env_id: float(levels)}
 
 
 def _auc_reason(cfg: Config) -> str:
@@ -57,16 +68,23 @@ def _gates(cfg: Config, arm: str, baselines: tuple[str, ...], arms: set[str]) ->
     cc = cfg.claims
     gates = []
     if "SAC" in arms:
+        # A return level belongs to one env (Pendulum-v1's -250 is no bar on Hopper): keyed by
+        # env id, and an env without a declared level makes the claims inconclusive.
         gates.append(
-            Gate(
+            reference_gate(
                 "sac_learned",
                 "eval/final_return",
-                cc.reference_return,
+                reference_returns(cfg),
+                cfg.env.env_id,
+                "claims.reference_return",
                 "min",
                 arms=("SAC",),
                 reason="the SAC baseline did not reach its reference return",
             )
         )
+    # The other gates stay plain: a priority ESS (a fraction of the buffer), the reward head's
+    # error relative to its own first value and the relative return change are shares and
+    # ratios that mean the same on every env.
     for a in (arm, *baselines):
         if a in _PRIORITIZED:
             gates.append(
@@ -103,11 +121,12 @@ def claims(results: Results) -> list[ClaimSpec]:
       magnitude of the mean Q-estimation bias, averaged over the fixed checkpoints, is smaller
       for MQL and for MaPER than for SAC by ``bias_effect``.
 
-    Gates: SAC reaches ``reference_return``; every prioritized arm compared has priorities whose
-    effective sample size is below ``max_priority_ess``; every model-augmented arm compared has
-    a reward-head error that fell below ``max_model_error_ratio`` of its first value; for the
-    bias claims, the compared arms converged (return change over the last 20% of evaluations
-    at most ``max_return_change``).
+    Gates: SAC reaches ``reference_return`` of the run's env (none declared for it: the claims
+    are inconclusive); every prioritized arm compared has priorities whose effective sample size
+    is below ``max_priority_ess``; every model-augmented arm compared has a reward-head error
+    that fell below ``max_model_error_ratio`` of its first value; for the bias claims, the
+    compared arms converged (return change over the last 20% of evaluations at most
+    ``max_return_change``).
     """
     cfg: Config = results.config
     cc = cfg.claims

@@ -124,9 +124,16 @@ class ClaimConfig:
     training) that counts."""
     bias_effect: NonNegFloat = 1.0
     """Smallest reduction of |mean Q - soft MC return| that counts (return units)."""
-    reference_return: FiniteFloat = -250.0
-    """SAC's final return must reach this, any finite number (Pendulum-v1 is considered solved
-    near -150 to -200; a SAC below -250 did not learn)."""
+    reference_return: dict[str, FiniteFloat] | FiniteFloat = field(
+        default_factory=lambda: {"Pendulum-v1": -250.0}
+    )
+    """Per gymnasium env id (``env.env_id``): SAC's final return must reach this, any finite
+    number (Pendulum-v1 is considered solved near -150 to -200; a SAC below -250 did not
+    learn). A return level only means something on its own env: on an env with none here the
+    claims are inconclusive until one is declared (``--set
+    claims.reference_return.<env id>=...``, or proposed from a pilot by ``paperzoo plan rl
+    --reference --from PILOT``). A plain number (stored runs before the levels were keyed by
+    env) is the level of Pendulum-v1, the env of the default config."""
     max_priority_ess: Fraction = 0.9
     """Effective sample size of the priorities (fraction of the buffer) at the end must be
     below this, or prioritization never engaged."""

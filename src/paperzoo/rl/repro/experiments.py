@@ -80,5 +80,5 @@ def paper() -> Config:
         env=EnvConfig(env_id="Hopper-v5", total_timesteps=1_000_000, eval_every=10_000),
         agent=AgentConfig(net_arch=[400, 300], learning_starts=10_000),
         bias=BiasConfig(every=100_000),
-        claims=ClaimConfig(reference_return=2_500.0),
+        claims=ClaimConfig(reference_return={"Hopper-v5": 2_500.0}),
     )

@@ -39,6 +39,9 @@ _NO_RATIONALE = "set before the run; no stated rationale"
 
 
 def _gates(cfg: Config, arms: tuple[str, ...]) -> tuple[Gate, ...]:
+    # Plain gates on every ``data.source`` (fsdd, synth, tones), none a level known on one
+    # corpus: a relative change of the mel loss, a share of the style vectors' variance, and
+    # the words' accuracy as a fraction of real speech's on the same corpus (normalised there).
     cc = cfg.claims
     return (
         Gate("converged", "train/val_mel_change", cc.max_loss_change, "max", arms,
