@@ -36,6 +36,10 @@ def quick() -> Config:
     every head's boundary follows the word ends (correlation 0.95-0.96). So 5,000 steps (a
     margin over the ~3,000-step plateau against the 5 % convergence gate); neural_sp trains its
     LibriSpeech MMA for ~100 epochs of 100 h, which this tiny task does not compare to.
+
+    Seeds: 3, set before `paperzoo plan` existed; `paperzoo plan asr --preset quick --from
+    docs/results/asr/quick` (2026-12-07, the committed run as pilot) asks for 115 paired seeds,
+    ~71 h CPU to resolve every headline and secondary claim at 80 % power.
     """
     return Config(seeds=[0, 1, 2], train=TrainConfig(num_steps=5000))
 

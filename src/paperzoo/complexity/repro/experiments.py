@@ -89,6 +89,10 @@ def quick() -> Config:
     defaults): R > 0.5; NC's test loss below no regularisation's (and every tuned baseline's)
     by >= 0.01; gates: R plateaued (change <= 0.02 over the last 20%), no NC learner diverged,
     unregularised learners overfit (gap >= 0.05).
+
+    Seeds: 3, set before `paperzoo plan` existed; `paperzoo plan complexity --preset quick
+    --from docs/results/complexity/quick` (2026-12-07, the committed run as pilot) asks for 4
+    paired seeds, ~1 h CPU to resolve every headline and secondary claim at 80 % power.
     """
     return Config(
         seeds=[0, 1, 2],

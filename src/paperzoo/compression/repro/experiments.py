@@ -62,6 +62,10 @@ def quick() -> Config:
     Pre-registered (before the run): localisation AUC gain >= 0.005, pointing gain >= 1 point,
     WCAM accuracy cost <= 1 point (non-inferiority); gates: teacher >= 88 % (the pilot's
     plateau, 91 %, less a seed margin) and each plain student within 5 points of its teacher.
+
+    Seeds: 3, set before `paperzoo plan` existed; `paperzoo plan compression --preset quick
+    --from docs/results/compression/quick` (2026-12-07, the committed run as pilot) asks for >
+    200 paired seeds to resolve every headline and secondary claim at 80 % power.
     """
     return Config(
         teacher=TeacherConfig(num_epochs=15),
@@ -84,6 +88,11 @@ def quick_prune() -> Config:
     thresholds and gates; only the fine-tuning is longer (the paper: 30 epochs per iteration,
     16 iterations; 6 x 4 here is 5 % of it). KD and structured pruning are off (their plain
     students passed the gate in `quick`).
+
+    Seeds: 3, set before `paperzoo plan` existed; `paperzoo plan compression --preset
+    quick_prune --from docs/results/compression/quick_prune` (2026-12-07, the committed run as
+    pilot) asks for 4 paired seeds, ~2 h CPU to resolve every headline and secondary claim at 80
+    % power.
     """
     cfg = quick()
     cfg.distill.enabled = False

@@ -55,6 +55,10 @@ def quick() -> Config:
     quick run (2026-12-05) failed the ``converged`` gate there (Uniform +2.2 points over the last
     20 %), so every task now gets at least the official 6,000 steps (``min_steps_per_task``; more
     passes over the smaller stream). Balanced and noisy already have 6,000 and are unchanged.
+
+    Seeds: 3, set before `paperzoo plan` existed; `paperzoo plan continual --preset quick --from
+    docs/results/continual/quick` (2026-12-07, the committed run as pilot) asks for 14 paired
+    seeds, ~6 h CPU to resolve every headline and secondary claim at 80 % power.
     """
     return Config(
         seeds=[0, 1, 2],
@@ -79,6 +83,10 @@ def official() -> Config:
     earlier 3-seed measurement of ours (86.64 / 87.69 / 87.73, README), so this check confirms a
     known result on 1 new seed rather than testing a blind prediction. The official
     configuration proper (20 tasks x 6,000 steps) would take the official code ~21 h here.
+
+    Seeds: 4, set before `paperzoo plan` existed; `paperzoo plan continual --preset official
+    --from docs/results/continual/official` (2026-12-07, the committed run as pilot) asks for 3
+    paired seeds, ~0 h CPU to resolve every headline and secondary claim at 80 % power.
     """
     return Config(
         seeds=[0, 1, 2, 3],
@@ -117,6 +125,10 @@ def datasets() -> Config:
     and all 1,347 of digits, replayed for the same 6,000 steps (``min_steps_per_task``): a pilot
     of Uniform (seed 0, digits first) with digits' own 10 passes (135 steps) reached 61.8 % on it
     and was still gaining 7 points over its last 20 % of steps. 2,000 test images per task.
+
+    Seeds: 3, set before `paperzoo plan` existed; `paperzoo plan continual --preset datasets
+    --from docs/results/continual/datasets` (2026-12-07, the committed run as pilot) asks for
+    114 paired seeds, ~38 h CPU to resolve every headline and secondary claim at 80 % power.
     """
     return Config(
         seeds=[0, 1, 2],

@@ -80,6 +80,10 @@ def quick() -> Config:
     3 paired seeds) and FedMix with (ε = 1, δ = 1e-5)-DP means (3 paired seeds).
     3 seeds (each fixes partition, initial weights, client sampling and local shuffling for
     every arm). About 75 min with ``--workers 2`` on the 2-core machine.
+
+    Seeds: 3, set before `paperzoo plan` existed; `paperzoo plan federated --preset quick --from
+    docs/results/federated/quick` (2026-12-07, the committed run as pilot) asks for > 200 paired
+    seeds to resolve every headline and secondary claim at 80 % power.
     """
     return Config(
         seeds=[0, 1, 2],

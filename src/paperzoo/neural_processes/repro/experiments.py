@@ -37,6 +37,10 @@ def demo() -> Config:
     Student-t noise). Deviations, all for speed: no NP arm; length scales U(0.5, 1.0) instead
     of the official U(0.1, 0.6) (smoother functions are learned in fewer steps), hidden 64,
     batch 32, 2000 steps at Adam 2e-3: 0.06% of the paper's training tasks (100k x 100).
+
+    Seeds: 3, set before `paperzoo plan` existed; `paperzoo plan neural_processes --preset demo
+    --from docs/results/neural_processes/demo` (2026-12-07, the committed run as pilot) asks for
+    175 paired seeds, ~7 h CPU to resolve every headline and secondary claim at 80 % power.
     """
     return Config(
         seeds=[0, 1, 2],
@@ -81,6 +85,10 @@ def quick() -> Config:
     RBF + t-noise with gamma ~ U(0, 0.15) per point (the paper's two robustness settings).
     Pre-registered: BNP's drop smaller than CNP's and NP's by >= 0.05 nats; in distribution
     at most 0.05 nats below CNP; gates within 0.05 nats of the official level.
+
+    Seeds: 3, set before `paperzoo plan` existed; `paperzoo plan neural_processes --preset quick
+    --from docs/results/neural_processes/quick` (2026-12-07, the committed run as pilot) asks
+    for 5 paired seeds, ~3 h CPU to resolve every headline and secondary claim at 80 % power.
     """
     return Config(
         seeds=[0, 1, 2],
@@ -105,6 +113,11 @@ def quick_attentive() -> Config:
     batches: the attentive models cost 81 (CANP), 117 (ANP) and 386 (BANP) ms a step on one
     thread, so three seeds of 2,000 steps fill ~60 min on 2 cores. The quality gate compares
     CANP and ANP with the official code at the same 2,000 steps.
+
+    Seeds: 3, set before `paperzoo plan` existed; `paperzoo plan neural_processes --preset
+    quick_attentive --from docs/results/neural_processes/quick_attentive` (2026-12-07, the
+    committed run as pilot) asks for 22 paired seeds, ~11 h CPU to resolve every headline and
+    secondary claim at 80 % power.
     """
     cfg = quick()
     cfg.arms = ["CANP", "ANP", "BANP"]
@@ -133,6 +146,10 @@ def mnist() -> Config:
     0.05) plus the mismatch gate: CNP and NP must lose at least 0.05 nats on the shifted set,
     else "robust" has nothing to measure. No official reference level: the official EMNIST
     script needs torchvision's EMNIST download, which this machine has neither of.
+
+    Seeds: 3, set before `paperzoo plan` existed; `paperzoo plan neural_processes --preset mnist
+    --from docs/results/neural_processes/mnist` (2026-12-07, the committed run as pilot) asks
+    for 12 paired seeds, ~8 h CPU to resolve every headline and secondary claim at 80 % power.
     """
     return Config(
         seeds=[0, 1, 2],
@@ -160,6 +177,11 @@ def predator_prey() -> Config:
     simulated series. Pre-registered as `quick`: BNP's drop smaller than CNP's and NP's by
     >= 0.05 nats, in distribution at most 0.05 nats below CNP, and the mismatch gate: CNP and
     NP lose at least 0.05 nats on the mismatched simulator.
+
+    Seeds: 3, set before `paperzoo plan` existed; `paperzoo plan neural_processes --preset
+    predator_prey --from docs/results/neural_processes/predator_prey` (2026-12-07, the committed
+    run as pilot) asks for 4 paired seeds, ~1 h CPU to resolve every headline and secondary
+    claim at 80 % power.
     """
     return Config(
         seeds=[0, 1, 2],

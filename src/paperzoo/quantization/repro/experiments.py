@@ -67,6 +67,10 @@ def quick() -> Config:
     is gated on uniform-from-scratch reaching 1.5%). The paper's training lengths could not be
     checked (RQ's MNIST recipe is 100 epochs: this is 2-10% of it). About 55 min on 2 cores
     (``--workers 2``).
+
+    Seeds: 3, set before `paperzoo plan` existed; `paperzoo plan quantization --preset quick
+    --from docs/results/quantization/quick` (2026-12-07, the committed run as pilot) asks for 54
+    paired seeds, ~30 h CPU to resolve every headline and secondary claim at 80 % power.
     """
     return Config(
         seeds=[0, 1, 2],

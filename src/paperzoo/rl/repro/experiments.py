@@ -47,6 +47,10 @@ def quick() -> Config:
     |Q bias| reduction >= 5 (about 8% of SAC's); gates: SAC final return >= -250; priority
     ESS <= 0.9; reward-head error falls to <= 0.5 of its first value; return change over the
     last 20% <= 0.1 (bias claims).
+
+    Seeds: 8, set before `paperzoo plan` existed; `paperzoo plan rl --preset quick --from
+    docs/results/rl/quick` (2026-12-07, the committed run as pilot) asks for 96 paired seeds,
+    ~16 h CPU to resolve every headline and secondary claim at 80 % power.
     """
     return Config(seeds=list(range(8)), claims=ClaimConfig(bias_effect=5.0))
 

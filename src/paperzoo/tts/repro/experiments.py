@@ -54,6 +54,10 @@ def quick() -> Config:
     separation 0.92, intelligibility 1.20 x real speech's, MCD 1.6 dB. Fraction of the paper's
     training: 4 % of its 100k StyleSpeech steps at a third of its batch (1.3 % of the samples)
     and 2 % of its 40k meta episodes.
+
+    Seeds: 3, set before `paperzoo plan` existed; `paperzoo plan tts --preset quick --from
+    docs/results/tts/quick` (2026-12-07, the committed run as pilot) asks for 79 paired seeds,
+    ~51 h CPU to resolve every headline and secondary claim at 80 % power.
     """
     return Config(
         seeds=[0, 1, 2], train=TrainConfig(num_steps=4000), meta=MetaConfig(num_episodes=800)
