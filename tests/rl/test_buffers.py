@@ -88,7 +88,7 @@ def test_bad_inputs_are_refused():
         buf.update_priorities(np.array([0, 1]), np.array([1.0]))
     with pytest.raises(ValueError):
         buf.update_priorities(np.array([0]), np.array([np.nan]))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="handle_timeout_termination"):  # SB3's own rule
         _buffer(optimize_memory_usage=True)
     with pytest.raises(ValueError):
         _buffer(beta=1.5)

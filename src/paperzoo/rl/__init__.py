@@ -3,9 +3,11 @@
 Paper: Model-augmented Prioritized Experience Replay (Youngmin Oh, Jinwoo Shin, Eunho Yang,
 Sung Ju Hwang; ICLR 2022), first as "Model-augmented Q-learning", https://arxiv.org/abs/2102.03866
 
-* :class:`PrioritizedReplayBuffer`: proportional prioritized replay for SB3's SAC/TD3/DDPG
-  (vectorised sum/min trees, importance weights, ``n_envs > 1``, save/load keeping priorities).
-* :class:`PrioritizedSAC`, :class:`PrioritizedTD3`: SAC/TD3 with TD-error priorities (PER).
+* :class:`PrioritizedReplayBuffer`: proportional prioritized replay for SB3's SAC/TD3/DDPG and
+  DQN (vectorised sum/min trees, importance weights, ``n_envs > 1``, save/load keeping
+  priorities).
+* :class:`PrioritizedSAC`, :class:`PrioritizedTD3`: SAC/TD3 with TD-error priorities (standard
+  PER, ``(|delta| + eps)^0.6``; the MaPER copy's ``(delta^2 + eps)^0.7`` as a variant).
 * :class:`MQLSAC`, :class:`MQLTD3`: the model-augmented critic (Q, reward and next-state heads on
   one trunk), the estimated-reward target and model-error priorities (MaPER).
 * :func:`q_estimation_bias`, :func:`evaluate_returns`, :func:`learning_curve_area`: metrics.

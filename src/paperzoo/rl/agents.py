@@ -4,14 +4,21 @@ Paper: Model-augmented Prioritized Experience Replay (Youngmin Oh, Jinwoo Shin, 
 Sung Ju Hwang; ICLR 2022; first as "Model-augmented Q-learning", https://arxiv.org/abs/2102.03866).
 
 * :class:`PrioritizedSAC` / :class:`PrioritizedTD3`: SB3's SAC/TD3 whose critic loss is
-  importance-weighted and which report squared TD errors as priorities to a
-  :class:`~.buffers.PrioritizedReplayBuffer` (the default buffer). With SB3's plain
-  ``ReplayBuffer`` they are SAC/TD3 (same losses, same numbers).
+  importance-weighted and which report TD errors as priorities to a
+  :class:`~.buffers.PrioritizedReplayBuffer` (the default buffer). By default the rule is
+  standard proportional PER (Schaul, Quan, Antonoglou, Silver, "Prioritized Experience
+  Replay", ICLR 2016, https://arxiv.org/abs/1511.05952, Sec. 3.3):
+  ``p_i = (|delta_i| + eps)^alpha`` with ``alpha = 0.6`` and ``|delta_i|`` the absolute TD
+  error averaged over the twin critics (``per_priority="td_abs"``); ``per_priority=
+  "td_squared"`` is the MaPER copy's TD-only rule, ``p_i = (delta_i^2 + eps)^0.7`` (about
+  ``|delta_i|^1.4``). With SB3's plain ``ReplayBuffer`` they are SAC/TD3 (same losses, same
+  numbers). ``CnnPolicy`` (image observations) works.
 * :class:`MQLSAC` / :class:`MQLTD3`: the model-augmented critic (:mod:`.networks`) trained on the
   estimated-reward target with the reward and transition losses (:mod:`.losses`). With the
   default :class:`~.buffers.PrioritizedReplayBuffer` and ``priority="model_error"`` this is MaPER;
   with ``replay_buffer_class=ReplayBuffer`` it is MQL with uniform replay; ``priority="td"``
-  prioritizes by the TD error alone.
+  prioritizes by the (squared) TD error alone. Image observations (``CnnPolicy``) are refused
+  at construction: the transition head would have to predict every pixel of ``s'``.
 
 All are used like SB3's own: ``model = MQLSAC("MlpPolicy", env); model.learn(10_000)``;
 ``save``/``load``, callbacks, loggers and ``n_envs > 1`` work unchanged. The importance-weight
@@ -34,15 +41,26 @@ import torch as th
 from stable_baselines3 import SAC, TD3
 from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.preprocessing import is_image_space
 from stable_baselines3.common.utils import polyak_update
 
 from .buffers import PrioritizedReplayBuffer, PrioritizedReplayBufferSamples
 from .losses import balanced_lambdas, model_augmented_errors, td_errors
 from .networks import ModelAugmentedCritic, MQLSACPolicy, MQLTD3Policy
 
-__all__ = ["MQLSAC", "MQLTD3", "PrioritizedSAC", "PrioritizedTD3"]
+__all__ = ["MQLSAC", "MQLTD3", "PER_ALPHA", "PERPriority", "PrioritizedSAC", "PrioritizedTD3"]
 
 Priority = Literal["model_error", "td"]
+
+PERPriority = Literal["td_abs", "td_squared"]
+"""The PER agents' priority error ``e_i`` (the buffer sets ``p_i = (e_i + eps)^alpha``):
+``"td_abs"``, ``|delta_i|``, standard proportional PER (Schaul et al. 2016); ``"td_squared"``,
+``delta_i^2``, the MaPER copy's TD-only rule. Both average over the twin critics."""
+
+PER_ALPHA: dict[str, float] = {"td_abs": 0.6, "td_squared": 0.7}
+"""The buffer's default ``alpha`` for each :data:`PERPriority` rule: 0.6 is the exponent
+Schaul et al. (2016) chose for their proportional variant (with ``beta0 = 0.4``); 0.7 the
+MaPER copy's."""
 
 
 class _ReplayMixin:
@@ -63,10 +81,15 @@ class _ReplayMixin:
         lambda_reward: float | None,
         lambda_state: float | None,
         lambda_warmup_updates: int = 64,
+        per_priority: PERPriority = "td_abs",
     ) -> None:
         if priority not in ("model_error", "td"):
             raise ValueError(f"priority must be 'model_error' or 'td', got {priority!r}")
+        if per_priority not in PER_ALPHA:
+            raise ValueError(f"per_priority must be 'td_abs' or 'td_squared', got {per_priority!r}")
         self.priority = priority
+        # The rule of a plain (not model-augmented) critic's priorities: PER agents only.
+        self.per_priority = per_priority
         # None = scale-balanced once, after the warm-up updates (losses.balanced_lambdas).
         self.lambda_reward = lambda_reward
         self.lambda_state = lambda_state
@@ -80,13 +103,40 @@ class _ReplayMixin:
         # (SB3's logger clears its values when it dumps).
         self.last_train_stats: dict[str, float] = {}
 
+    @staticmethod
+    def _refuse_cnn_policy(name: str, policy: Any) -> None:
+        """The MQL agents have no image critic: refuse ``"CnnPolicy"`` before SB3 looks it up."""
+        if policy == "CnnPolicy":
+            raise ValueError(
+                f"{name} does not support CnnPolicy (image observations): its transition head "
+                "would predict every pixel of s'; use MlpPolicy on vector observations, or "
+                "PrioritizedSAC/PrioritizedTD3 for prioritized replay on images"
+            )
+
     def _require_model_critic(self, kwargs: dict[str, Any]) -> None:
-        """The MQL agents need a :class:`ModelAugmentedCritic` (SB3's ``load`` builds later)."""
-        if kwargs.get("_init_setup_model", True) and not isinstance(
-            self.critic, ModelAugmentedCritic
-        ):
-            name = type(self).__name__
+        """The MQL agents need vector observations and a :class:`ModelAugmentedCritic`
+        (SB3's ``load`` builds the policy later: nothing to check then)."""
+        if not kwargs.get("_init_setup_model", True):
+            return
+        name = type(self).__name__
+        space = getattr(self, "observation_space", None)
+        if space is not None and is_image_space(space, check_channels=False):
+            raise ValueError(
+                f"{name} does not support image observations {space.shape}: its transition "
+                "head would predict every pixel of s'; use PrioritizedSAC/PrioritizedTD3 "
+                "(CnnPolicy works there) for prioritized replay on images"
+            )
+        if not isinstance(self.critic, ModelAugmentedCritic):
             raise TypeError(f"{name} needs a policy whose critic is a ModelAugmentedCritic")
+
+    @staticmethod
+    def _per_defaults(kwargs: dict[str, Any], per_priority: PERPriority) -> dict[str, Any]:
+        """The buffer's ``alpha`` defaults to the rule's (:data:`PER_ALPHA`) unless given."""
+        cls = kwargs.get("replay_buffer_class")
+        if isinstance(cls, type) and issubclass(cls, PrioritizedReplayBuffer):
+            given = kwargs.get("replay_buffer_kwargs") or {}
+            kwargs["replay_buffer_kwargs"] = {"alpha": PER_ALPHA[per_priority], **given}
+        return kwargs
 
     @staticmethod
     def _buffer_defaults(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -124,8 +174,12 @@ class _ReplayMixin:
             self._record("state_error", ds.mean())
         else:
             target = target_fn(data.rewards)
-            total = dq = td_errors(self.critic(data.observations, data.actions), target)
-            error = dq.mean(0)
+            q_values = self.critic(data.observations, data.actions)
+            total = dq = td_errors(q_values, target)
+            if self.per_priority == "td_abs":  # PER: e_i = mean_k |Q_k - y|
+                error = th.stack([(q - target).abs() for q in q_values]).mean(0)
+            else:  # "td_squared", the MaPER copy: e_i = mean_k (Q_k - y)^2
+                error = dq.mean(0)
         self._record("td_error", dq.mean())
         if prioritized:
             assert isinstance(self.replay_buffer, PrioritizedReplayBuffer)
@@ -237,16 +291,30 @@ class _SACBase(_ReplayMixin, SAC):
 class PrioritizedSAC(_SACBase):
     """SAC with prioritized replay by TD error (PER), for SB3.
 
-    Args: those of ``stable_baselines3.SAC``; the buffer defaults to
-    :class:`~.buffers.PrioritizedReplayBuffer` (set its ``alpha``, ``beta``, ``eps`` through
-    ``replay_buffer_kwargs``).
+    Args:
+        policy, env, **kwargs: those of ``stable_baselines3.SAC`` (``"CnnPolicy"`` works); the
+            buffer defaults to :class:`~.buffers.PrioritizedReplayBuffer` (set its ``alpha``,
+            ``beta``, ``eps`` through ``replay_buffer_kwargs``; ``alpha`` defaults to the
+            rule's, :data:`PER_ALPHA`).
+        per_priority: ``"td_abs"`` (default): standard proportional PER (Schaul et al. 2016),
+            ``p_i = (|delta_i| + eps)^0.6``; ``"td_squared"``: the MaPER copy's TD rule,
+            ``p_i = (delta_i^2 + eps)^0.7``. ``delta_i`` is averaged over the twin critics
+            (as ``|delta|`` or ``delta^2``).
 
-    >>> model = PrioritizedSAC("MlpPolicy", "Pendulum-v1", replay_buffer_kwargs={"alpha": 0.6})
+    >>> model = PrioritizedSAC("MlpPolicy", "Pendulum-v1")  # PER: (|delta| + eps)^0.6
+    >>> copy = PrioritizedSAC("MlpPolicy", "Pendulum-v1", per_priority="td_squared")
     """
 
-    def __init__(self, policy: str | type[BasePolicy], env: Any, **kwargs: Any) -> None:
-        self._init_replay("td", None, None)
-        super().__init__(policy, env, **self._buffer_defaults(kwargs))
+    def __init__(
+        self,
+        policy: str | type[BasePolicy],
+        env: Any,
+        per_priority: PERPriority = "td_abs",
+        **kwargs: Any,
+    ) -> None:
+        self._init_replay("td", None, None, per_priority=per_priority)
+        kwargs = self._per_defaults(self._buffer_defaults(kwargs), per_priority)
+        super().__init__(policy, env, **kwargs)
 
 
 class MQLSAC(_SACBase):
@@ -264,6 +332,10 @@ class MQLSAC(_SACBase):
             that update's batch (:func:`~.losses.balanced_lambdas`; the MaPER copy balances
             after its first call of 64 gradient steps).
         lambda_warmup_updates: see above.
+
+    Raises:
+        ValueError: for ``"CnnPolicy"`` or image observations (not supported: the transition
+            head would predict every pixel of ``s'``).
     """
 
     policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {"MlpPolicy": MQLSACPolicy}
@@ -279,6 +351,7 @@ class MQLSAC(_SACBase):
         lambda_warmup_updates: int = 64,
         **kwargs: Any,
     ) -> None:
+        self._refuse_cnn_policy(type(self).__name__, policy)
         self._init_replay(priority, lambda_reward, lambda_state, lambda_warmup_updates)
         super().__init__(policy, env, **self._buffer_defaults(kwargs))
         self._require_model_critic(kwargs)
@@ -338,11 +411,22 @@ class _TD3Base(_ReplayMixin, TD3):
 
 
 class PrioritizedTD3(_TD3Base):
-    """TD3 with prioritized replay by TD error (PER), for SB3; arguments as ``TD3``."""
+    """TD3 with prioritized replay by TD error (PER), for SB3.
 
-    def __init__(self, policy: str | type[BasePolicy], env: Any, **kwargs: Any) -> None:
-        self._init_replay("td", None, None)
-        super().__init__(policy, env, **self._buffer_defaults(kwargs))
+    Args: those of ``stable_baselines3.TD3`` (``"CnnPolicy"`` works) and ``per_priority`` as
+    :class:`PrioritizedSAC` (default ``"td_abs"``, standard PER with ``alpha = 0.6``).
+    """
+
+    def __init__(
+        self,
+        policy: str | type[BasePolicy],
+        env: Any,
+        per_priority: PERPriority = "td_abs",
+        **kwargs: Any,
+    ) -> None:
+        self._init_replay("td", None, None, per_priority=per_priority)
+        kwargs = self._per_defaults(self._buffer_defaults(kwargs), per_priority)
+        super().__init__(policy, env, **kwargs)
 
 
 class MQLTD3(_TD3Base):
@@ -361,6 +445,7 @@ class MQLTD3(_TD3Base):
         lambda_warmup_updates: int = 64,
         **kwargs: Any,
     ) -> None:
+        self._refuse_cnn_policy(type(self).__name__, policy)
         self._init_replay(priority, lambda_reward, lambda_state, lambda_warmup_updates)
         super().__init__(policy, env, **self._buffer_defaults(kwargs))
         self._require_model_critic(kwargs)

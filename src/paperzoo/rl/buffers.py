@@ -21,9 +21,21 @@ unmerged). This one subclasses ``ReplayBuffer``: pass it as ``replay_buffer_clas
 :class:`~.agents.MQLSAC`, ...) calls :meth:`PrioritizedReplayBuffer.update_priorities`. Plain SB3
 SAC also runs with it but never updates priorities, so it then samples uniformly.
 
+Zero total priority: a buffer whose priorities sum to 0 (SB3's own tests and some host code
+set ``full = True`` before any ``add``; a loaded file may hold only zeros) samples uniformly,
+like SB3's ``ReplayBuffer``, with unit importance weights, instead of dividing by the total.
+
+``optimize_memory_usage=True`` (SB3's shared observation array; it needs
+``handle_timeout_termination=False``, SB3's own rule) is supported: the transition at ``pos``,
+whose observation the last ``add`` overwrote, holds priority 0 (never sampled) until it is
+written again. Discrete action spaces work, so the buffer is also a ``replay_buffer_class``
+for SB3's DQN; but SB3's DQN never calls :meth:`PrioritizedReplayBuffer.update_priorities`
+nor reads ``weights`` (its loss is unweighted), so with plain DQN every transition keeps the
+priority it entered with and sampling stays uniform.
+
 Deviations: the MaPER copy hard-codes ``beta = 1`` at sampling time; here ``beta`` is an
 attribute the agents anneal from ``beta0`` to 1 over training (PER's schedule). Dict
-observations and ``optimize_memory_usage`` are not supported (a clear error says so).
+observations are not supported (a clear error says so).
 """
 
 from __future__ import annotations
@@ -80,8 +92,11 @@ class PrioritizedReplayBuffer(ReplayBuffer):
         buffer_size: transitions kept (over all envs), as in ``ReplayBuffer``.
         observation_space, action_space, device, n_envs, handle_timeout_termination: as in
             SB3's ``ReplayBuffer``.
-        optimize_memory_usage: must be False (the shared obs array cannot carry priorities).
-        alpha: priority exponent ``a`` (MaPER 0.7; PER proportional 0.6).
+        optimize_memory_usage: SB3's memory-saving layout (needs
+            ``handle_timeout_termination=False``); the overwritten transition at ``pos`` gets
+            priority 0 until it is written again.
+        alpha: priority exponent ``a`` (MaPER copy 0.7; PER proportional 0.6, Schaul et al.
+            2016).
         beta: initial importance-weight exponent ``beta0`` (MaPER/PER 0.4); agents anneal it.
         eps: ``eps`` added to every error before the exponent (MaPER 1e-6), so no transition
             is starved.
@@ -100,8 +115,6 @@ class PrioritizedReplayBuffer(ReplayBuffer):
         beta: float = 0.4,
         eps: float = 1e-6,
     ) -> None:
-        if optimize_memory_usage:
-            raise ValueError("PrioritizedReplayBuffer does not support optimize_memory_usage=True")
         if isinstance(observation_space, spaces.Dict):
             raise ValueError("PrioritizedReplayBuffer supports Box observations, not Dict")
         if alpha < 0 or not 0 <= beta <= 1 or eps <= 0:
@@ -114,7 +127,7 @@ class PrioritizedReplayBuffer(ReplayBuffer):
             action_space,
             device=device,
             n_envs=n_envs,
-            optimize_memory_usage=False,
+            optimize_memory_usage=optimize_memory_usage,
             handle_timeout_termination=handle_timeout_termination,
         )
         self.alpha, self.beta, self.eps = float(alpha), float(beta), float(eps)
@@ -139,6 +152,24 @@ class PrioritizedReplayBuffer(ReplayBuffer):
         super().add(obs, next_obs, action, reward, done, infos)
         self._sum.update(flat, self.max_priority)
         self._min.update(flat, self.max_priority)
+        self._mask_overwritten()
+
+    def _overwritten(self) -> np.ndarray:
+        """Flat indices of the transitions whose observation the shared array overwrote.
+
+        With ``optimize_memory_usage``, ``observations[pos]`` holds the next observation of the
+        last transition, so a stored transition at ``pos`` (once the buffer is full) has lost
+        its own observation; without it, none. Shape: (0,) or (n_envs,).
+        """
+        if not (self.optimize_memory_usage and self.full):
+            return np.zeros(0, dtype=np.int64)
+        return self.pos * self.n_envs + np.arange(self.n_envs, dtype=np.int64)
+
+    def _mask_overwritten(self) -> None:
+        """Give the overwritten transitions priority 0 (never drawn) and no say in the min."""
+        bad = self._overwritten()
+        self._sum.update(bad, 0.0)
+        self._min.update(bad, np.inf)
 
     def reset(self) -> None:
         """Empty the buffer and its priorities."""
@@ -162,6 +193,8 @@ class PrioritizedReplayBuffer(ReplayBuffer):
         if n == 0:
             raise RuntimeError("cannot sample from an empty PrioritizedReplayBuffer")
         total = self._sum.total()
+        if not total > 0:  # marked full before any add, or all-zero priorities
+            return self._sample_uniform(batch_size, n, env)
         segment = total / batch_size
         # SB3 seeds NumPy's global generator (``set_random_seed``); use it for reproducibility.
         u = (np.arange(batch_size) + np.random.random_sample(batch_size)) * segment
@@ -172,15 +205,34 @@ class PrioritizedReplayBuffer(ReplayBuffer):
         weights = (probs / p_min) ** (-self.beta)
         return self._get_prioritized_samples(flat, weights, env)
 
+    def _sample_uniform(
+        self, batch_size: int, n: int, env: VecNormalize | None
+    ) -> PrioritizedReplayBufferSamples:
+        """SB3's uniform sample (over the valid transitions) with unit importance weights.
+
+        The fallback when the priorities sum to 0, where proportional sampling is undefined.
+        """
+        bad = self._overwritten()
+        valid = n - bad.size  # the valid ones are contiguous (mod n), right after ``bad``
+        if valid < 1:
+            raise RuntimeError("no valid transition to sample (optimize_memory_usage, size 1)")
+        start = (int(bad[-1]) + 1) if bad.size else 0
+        flat = (start + np.random.randint(0, valid, size=batch_size)) % n
+        return self._get_prioritized_samples(flat, np.ones(batch_size), env)
+
     def _get_prioritized_samples(
         self, flat: np.ndarray, weights: np.ndarray, env: VecNormalize | None
     ) -> PrioritizedReplayBufferSamples:
         pos, env_idx = flat // self.n_envs, flat % self.n_envs
         done = self.dones[pos, env_idx] * (1 - self.timeouts[pos, env_idx])
+        if self.optimize_memory_usage:
+            next_obs = self.observations[(pos + 1) % self.buffer_size, env_idx, :]
+        else:
+            next_obs = self.next_observations[pos, env_idx, :]
         data = (
             self._normalize_obs(self.observations[pos, env_idx, :], env),
             self.actions[pos, env_idx, :],
-            self._normalize_obs(self.next_observations[pos, env_idx, :], env),
+            self._normalize_obs(next_obs, env),
             done.reshape(-1, 1),
             self._normalize_reward(self.rewards[pos, env_idx].reshape(-1, 1), env),
         )
@@ -208,8 +260,10 @@ class PrioritizedReplayBuffer(ReplayBuffer):
             raise ValueError("priorities need finite, non-negative errors")
         p = (e + self.eps) ** self.alpha
         self._sum.update(indices, p)
-        self._min.update(indices, p)
+        # A priority that underflows to 0 is never drawn, so it has no say in the min either.
+        self._min.update(indices, np.where(p > 0, p, np.inf))
         self.max_priority = max(self.max_priority, float(p.max()))
+        self._mask_overwritten()  # an overwritten transition stays out of reach
 
     def priorities(self) -> np.ndarray:
         """Current ``p_i`` of every stored transition, in flat order, shape (num_stored,)."""
@@ -223,13 +277,18 @@ class PrioritizedReplayBuffer(ReplayBuffer):
 
     _ARRAYS = ("observations", "next_observations", "actions", "rewards", "dones", "timeouts")
 
+    def _arrays(self) -> tuple[str, ...]:
+        """The stored arrays (no ``next_observations`` with ``optimize_memory_usage``)."""
+        shared = self.optimize_memory_usage
+        return tuple(k for k in self._ARRAYS if not (shared and k == "next_observations"))
+
     def save(self, path: str | Path) -> None:
         """Write transitions and priorities to an ``.npz`` (no pickled objects).
 
         SB3's ``model.save_replay_buffer`` (a pickle) also keeps the priorities; this file can be
         read back with ``allow_pickle=False``.
         """
-        arrays = {k: getattr(self, k) for k in self._ARRAYS}
+        arrays = {k: getattr(self, k) for k in self._arrays()}
         meta = np.array(
             [self.pos, int(self.full), self.alpha, self.beta, self.eps, self.max_priority]
         )
@@ -240,7 +299,9 @@ class PrioritizedReplayBuffer(ReplayBuffer):
     def load(self, path: str | Path) -> PrioritizedReplayBuffer:
         """Read back :meth:`save`'s file into this (same-shaped) buffer; returns ``self``."""
         with np.load(Path(path), allow_pickle=False) as z:
-            for k in self._ARRAYS:
+            for k in self._arrays():
+                if k not in z:
+                    raise ValueError(f"{path}: no {k} (saved with another optimize_memory_usage)")
                 if z[k].shape != getattr(self, k).shape:
                     raise ValueError(
                         f"{path}: {k} has shape {z[k].shape}, this buffer {getattr(self, k).shape}"
@@ -253,5 +314,6 @@ class PrioritizedReplayBuffer(ReplayBuffer):
         self._sum, self._min = SumTree(leaves.size), MinTree(leaves.size)
         stored = idx[: self.num_stored()]
         self._sum.update(stored, leaves[stored])
-        self._min.update(stored, leaves[stored])
+        # A zero leaf (an overwritten transition, or a file of zeros) has no say in the min.
+        self._min.update(stored, np.where(leaves[stored] > 0, leaves[stored], np.inf))
         return self

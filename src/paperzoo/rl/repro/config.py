@@ -8,7 +8,7 @@ paper's code is not public; this third-party copy is the only code read, see the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Literal
 
 from paperzoo.core.config import (
     FiniteFloat,
@@ -91,9 +91,21 @@ class ReplayConfig:
     """Prioritized replay (PER and MaPER arms)."""
 
     alpha: NonNegFloat = 0.7
-    """Priority exponent (copy; PER proportional 0.6)."""
+    """Priority exponent of the MaPER arm (copy), and of the SAC+PER arm under
+    ``per_priority = "td_squared"``."""
+    per_priority: Literal["td_abs", "td_squared"] = "td_abs"
+    """The SAC+PER arm's priority rule. ``td_abs`` (default): standard proportional PER
+    (Schaul et al., ICLR 2016, Sec. 3.3), ``p = (|delta| + eps)^per_alpha``, ``|delta|`` the
+    absolute TD error averaged over the twin critics. ``td_squared``: the MaPER copy's TD-only
+    rule, ``p = (delta^2 + eps)^alpha`` (about ``|delta|^1.4``), which every run committed before
+    this field existed used (their config.toml has no ``per_priority``: re-run them with
+    ``--set replay.per_priority=td_squared``). MaPER's model-error rule is not affected."""
+    per_alpha: NonNegFloat = 0.6
+    """Priority exponent of the SAC+PER arm under ``td_abs`` (PER's proportional variant
+    0.6, Schaul et al. 2016)."""
     beta0: Fraction = 0.4
-    """Initial importance-weight exponent, annealed to 1 over the run (copy and PER)."""
+    """Initial importance-weight exponent, annealed to 1 over the run (copy and PER; both
+    prioritized arms)."""
     eps: PosFloat = 1e-6
     """Added to every error before the exponent (copy)."""
     lambda_warmup_updates: NonNegInt = 64

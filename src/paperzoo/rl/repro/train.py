@@ -60,8 +60,10 @@ def build_agent(arm: str, env: Any, cfg: Config, seed: int, device: str = "cpu")
     per = {"replay_buffer_kwargs": {"alpha": r.alpha, "beta": r.beta0, "eps": r.eps}}
     if arm == "SAC":
         return SAC("MlpPolicy", env, **common)
-    if arm == "SAC+PER":
-        return PrioritizedSAC("MlpPolicy", env, **common, **per)
+    if arm == "SAC+PER":  # standard PER (td_abs, per_alpha) or the copy's (td_squared, alpha)
+        alpha = r.per_alpha if r.per_priority == "td_abs" else r.alpha
+        kw = {"replay_buffer_kwargs": {"alpha": alpha, "beta": r.beta0, "eps": r.eps}}
+        return PrioritizedSAC("MlpPolicy", env, per_priority=r.per_priority, **common, **kw)
     warm = {"lambda_warmup_updates": r.lambda_warmup_updates}
     if arm == "MQL":
         return MQLSAC("MlpPolicy", env, replay_buffer_class=ReplayBuffer, **warm, **common)
