@@ -162,3 +162,41 @@ def test_mixture_regime_runs_end_to_end_and_keeps_its_nc(tmp_path):
     nc = NeuralComplexity.load(run / "artifacts" / "mixture__seed0" / "nc.pt")
     lo, hi = nc.gap_range.tolist()
     assert lo <= hi  # meta-training recorded the range of gaps it regressed on
+
+
+@pytest.mark.slow
+def test_the_kept_nc_is_the_one_with_the_best_validation_r(tmp_path):
+    """``meta.select_best``: the unit reports the step whose validation R was highest in
+    metrics.jsonl and keeps that NC (its prediction differs from the last NC's when the best
+    is not last); with ``select_best=false`` it keeps the last."""
+    import json
+
+    from paperzoo.app.reproduce import reproduce
+
+    def run(select: bool, out):
+        sets = ['regimes=["overfit"]', "meta.num_steps=24", "meta.log_every=3"]
+        run = reproduce(
+            "complexity",
+            "smoke",
+            overrides=[*sets, f"meta.select_best={str(select).lower()}"],
+            out=out,
+            device="cpu",
+            data_root=tmp_path / "no-data",
+        )
+        rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+        curve = [(r["val/gap_R"], r["step"]) for r in rows if "val/gap_R" in r]
+        res = json.loads((run / "results.json").read_text())
+        chosen = res["arms"]["overfit/nc"]["meta/selected_step"][0]
+        nc = NeuralComplexity.load(run / "artifacts" / "overfit__seed0" / "nc.pt")
+        return curve, chosen, nc
+
+    curve, chosen, best = run(True, tmp_path / "best")
+    assert len(curve) == 8
+    r_max = max(r for r, _ in curve)
+    assert chosen == min(s for r, s in curve if r == r_max)  # the first step reaching the max
+    _, last_step, last = run(False, tmp_path / "last")
+    assert last_step == 24
+    same = all(
+        torch.equal(a, b) for a, b in zip(best.state_dict().values(), last.state_dict().values())
+    )
+    assert same == (chosen == 24)

@@ -204,6 +204,33 @@ def test_a_renamed_single_value_field_that_became_a_list_loads():
     assert config_from_dict(Section, {"families": ["x"]}).families == ["x"]
 
 
+def test_a_retired_key_loads_from_a_stored_run_and_is_refused_by_set():
+    """``RETIRED`` keys of a stored config are skipped (not mapped onto a new field); setting
+    one names the reason, and an unknown key is still an error."""
+    import dataclasses as dc
+    from typing import ClassVar
+
+    import pytest
+
+    from paperzoo.core.config import ConfigError, apply_overrides, config_from_dict
+
+    @dc.dataclass
+    class Section:
+        RETIRED: ClassVar[dict[str, str]] = {"gain": "absolute gains became relative"}
+        rel_gain: float = 0.05
+
+    @dc.dataclass
+    class Top:
+        section: Section = dc.field(default_factory=Section)
+
+    got = config_from_dict(Top, {"section": {"gain": 0.01}})
+    assert got.section.rel_gain == 0.05
+    with pytest.raises(ConfigError, match="retired: absolute gains became relative"):
+        apply_overrides(Top(), ["section.gain=0.2"])
+    with pytest.raises(ConfigError, match=r"unknown config key 'section\.gian'"):
+        config_from_dict(Top, {"section": {"gian": 0.01}})
+
+
 def test_one_entry_of_a_table_field_is_set_by_its_key():
     """``--set section.table.name=value`` adds or replaces one entry of a dict field (a level
     per data set), keeping the others; a table stored as a plain number must be set whole."""

@@ -14,6 +14,7 @@ from paperzoo.core.engine import (
     UnitRecord,
     UnitsFailed,
     check_units,
+    late_new_high,
     relative_change,
     run_units,
 )
@@ -65,6 +66,18 @@ def test_check_units_rejects_bad_plans():
     with pytest.raises(ValueError, match="seeds"):
         check_units([Unit("a", "x", 0)], [0, 1])
     check_units([Unit("t", "t", 5, role="aux"), Unit("a", "x", 0, deps=("t",))], [0])
+
+
+def test_late_new_high():
+    """0 for a plateau or a fall after a peak; the rise above the earlier best otherwise."""
+    assert late_new_high([0.5, 0.8, 0.8, 0.8, 0.8]) == 0.0
+    assert late_new_high([0.5, 0.9, 0.8, 0.7, 0.6]) == 0.0  # fell after the peak
+    # 10 points: cut at 8; the last two reach 0.95 against an earlier best of 0.9
+    v = [0.5, 0.9, 0.6, 0.7, 0.7, 0.7, 0.7, 0.7, 0.95, 0.8]
+    assert late_new_high(v) == pytest.approx(0.05)
+    assert late_new_high(v, fraction=0.5) == pytest.approx(0.05)
+    assert late_new_high([0.1, 0.2]) == pytest.approx(0.1)
+    assert late_new_high([1.0]) == float("inf")
 
 
 def test_relative_change():

@@ -70,12 +70,15 @@ def render_claims(claims: list[dict[str, Any]]) -> list[str]:
         return f"{n['holds']} hold, {n['fails']} fail, {n['inconclusive']} inconclusive"
 
     heads = [c for c in claims if c.get("role") == "headline"]
+    secondary = [c for c in claims if c.get("role") == "secondary"]
+    checks = [c for c in claims if c.get("role", "check") not in ("headline", "secondary")]
     marked = [c for c in claims if c.get("post_hoc")]
     lines += [
         "## Claims",
         "",
-        f"Headline claims: {count(heads) if heads else 'none declared'}. All claims: "
-        f"{count(claims)}"
+        f"Headline claims: {count(heads) if heads else 'none declared'}. Secondary claims: "
+        f"{count(secondary) if secondary else 'none declared'}. Checks (not claims of the "
+        f"paper, counted apart): {count(checks) if checks else 'none'}"
         + (f"; {len(marked)} marked post hoc (changed after pre-registration)" if marked else "")
         + ". Verdicts come from paired per-seed differences d (positive favours the claim): "
         "*holds* when the whole CI95 of mean d is above the threshold, *fails* when it is below, "

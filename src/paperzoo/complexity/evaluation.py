@@ -36,7 +36,7 @@ from .model import NeuralComplexity
 from .tasks import RegressionTasks
 from .trainer import collect_snapshots, gap_prediction_metrics, nc_penalty
 
-__all__ = ["compare_regularisers", "gap_prediction", "nc_predict", "transfer"]
+__all__ = ["compare_regularisers", "gap_prediction", "gap_r_by_step", "nc_predict", "transfer"]
 
 TasksAndInit = tuple[RegressionTasks, Params]
 
@@ -61,6 +61,27 @@ def _affine_mae(val_x: torch.Tensor, val_gap: torch.Tensor, x: torch.Tensor, gap
     return float(np.abs(a * x.double().numpy() + b - gap.double().numpy()).mean())
 
 
+def gap_r_by_step(
+    pred: torch.Tensor, gap: torch.Tensor, step: torch.Tensor
+) -> tuple[list[int], list[float]]:
+    """Pearson R between predicted and true gaps among the snapshots of each training step.
+
+    R over all snapshots mixes steps: early snapshots have small gaps and late ones large,
+    so a predictor that only tracks the step (how long a learner has trained) scores well.
+    R within one step asks whether it ranks learners *at the same point of training*, which
+    is what a regulariser needs to push the right learners.
+
+    Shape: pred, gap, step (snapshots,) -> (steps in increasing order, R at each; 0 where a
+    step's predictions or gaps are constant).
+    """
+    steps = sorted({int(s) for s in step.tolist()})
+    rs = []
+    for s in steps:
+        at = step == s
+        rs.append(gap_prediction_metrics(pred[at], gap[at])["R"] if int(at.sum()) >= 2 else 0.0)
+    return steps, rs
+
+
 def gap_prediction(
     nc: NeuralComplexity,
     learner: LearnerMLP,
@@ -75,8 +96,10 @@ def gap_prediction(
 ) -> tuple[dict[str, dict[str, float]], dict[str, list[float]]]:
     """Pearson R, R at the final step and MAE of NC and simple gap predictors on test snapshots.
 
-    Returns ``({predictor: {"R", "R_final", "mae", ...}}, {"pred", "gap"})``: the metrics and a
-    subsample of NC's (prediction, true gap) pairs for a scatter plot.
+    Returns ``({predictor: {"R", "R_final", "mae", ...}}, {"pred", "gap", "steps",
+    "R_by_step"})``: the metrics; a subsample of NC's (prediction, true gap) pairs for a
+    scatter plot; and, per predictor, R among the snapshots of each inner step
+    (:func:`gap_r_by_step`) at the snapshot steps ``steps``.
     """
     measures = tuple(dict.fromkeys(["L2", *predictors]))
     kw = dict(num_steps=inner_steps, learning_rate=inner_learning_rate, every=snapshot_every, nc=nc)
@@ -92,7 +115,10 @@ def gap_prediction(
         "param_norm": (sv["L2"].sqrt(), st["L2"].sqrt()),
         **{m: (sv[m], st[m]) for m in predictors},
     }
+    steps, r_nc = gap_r_by_step(pred, st["gap"], st["step"])
+    by_step = {"nc": r_nc}
     for name, (xv, xt) in simple.items():
+        by_step[name] = gap_r_by_step(xt, st["gap"], st["step"])[1]
         m = gap_prediction_metrics(xt, st["gap"])
         m["mae"] = _affine_mae(xv, sv["gap"], xt, st["gap"])
         m["R_final"] = gap_prediction_metrics(xt[final], st["gap"][final])["R"]
@@ -103,7 +129,12 @@ def gap_prediction(
         "R_final": 0.0,
     }
     idx = torch.linspace(0, len(pred) - 1, min(scatter_points, len(pred))).long()
-    return out, {"pred": pred[idx].tolist(), "gap": st["gap"][idx].tolist()}
+    return out, {
+        "pred": pred[idx].tolist(),
+        "gap": st["gap"][idx].tolist(),
+        "steps": steps,
+        "R_by_step": by_step,
+    }
 
 
 def compare_regularisers(

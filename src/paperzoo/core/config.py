@@ -290,12 +290,18 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
 
 
 def _unknown_key(
-    where: str, parent: str, names: list[str], renamed: dict[str, str] | None = None
+    where: str,
+    parent: str,
+    names: list[str],
+    renamed: dict[str, str] | None = None,
+    retired: dict[str, str] | None = None,
 ) -> str:
     """``unknown config key 'train.lr' (did you mean 'learning_rate'?); valid keys in ...``."""
     import difflib
 
     key = where.rsplit(".", 1)[-1]
+    if key in (retired or {}):
+        return f"config key '{where}' was retired: {retired[key]}"  # type: ignore[index]
     guess = (renamed or {}).get(key) or next(iter(difflib.get_close_matches(key, names, 1)), None)
     hint = f" (did you mean '{guess}'?)" if guess else ""
     return (
@@ -324,6 +330,10 @@ def config_to_dict(cfg: Any) -> dict[str, Any]:
 def config_from_dict(cls: type[T], data: dict[str, Any], *, _where: str = "") -> T:
     """Build ``cls`` from a (possibly partial) nested dict; missing keys keep their defaults.
 
+    A section's ``RENAMED`` ClassVar maps a stored run's former key to its field's new name;
+    ``RETIRED`` maps a removed key to why it went: stored runs that carry it still load (the
+    key is skipped), and ``--set`` with it is refused with that reason.
+
     Raises:
         ConfigError: for an unknown key (the message lists the valid keys) or a mistyped value.
     """
@@ -332,8 +342,14 @@ def config_from_dict(cls: type[T], data: dict[str, Any], *, _where: str = "") ->
     hints = _hints(cls)
     names = [f.name for f in dataclasses.fields(cls) if f.init]
     renamed: dict[str, str] = getattr(cls, "RENAMED", {})
+    retired: dict[str, str] = getattr(cls, "RETIRED", {})
     kwargs = {}
     for key, value in data.items():
+        if key in retired and key not in names:
+            # A stored run's field that no longer exists (``RETIRED`` says why): its value
+            # meant something the current code does not measure, so it is not mapped onto a
+            # new field; the run's ledger keeps what it was.
+            continue
         # Stored runs (config.json) may use a field's former name: read it under the new one.
         old, key = key, renamed.get(key, key)
         where = f"{_where}.{key}" if _where else key
@@ -406,7 +422,13 @@ def apply_overrides(cfg: T, overrides: list[str] | tuple[str, ...]) -> T:
             names = [f.name for f in dataclasses.fields(cls)]
             if key not in names:
                 raise ConfigError(
-                    _unknown_key(where, ".".join(keys[:depth]), names, getattr(cls, "RENAMED", {}))
+                    _unknown_key(
+                        where,
+                        ".".join(keys[:depth]),
+                        names,
+                        getattr(cls, "RENAMED", {}),
+                        getattr(cls, "RETIRED", {}),
+                    )
                 )
             tp = _hints(cls)[key]
             if depth == len(keys) - 1:

@@ -2,15 +2,21 @@
 pre-registered smallest effect (``config.claims``) and validity gates. The engine judges them
 from paired per-seed differences (:mod:`paperzoo.core.claims`).
 
-Roles: the paper's two claims (its abstract and results, as the spec reads them: NC predicts the
-generalisation gap; adding NC to the training loss prevents overfitting) are the headlines,
-``gap_r_<regime>`` and ``nc_below_noreg_<regime>``, in the regimes that stand for the paper's
+Roles: the paper's abstract claims (NC predicts the generalisation gap; adding NC to the training
+loss "consistently accelerat[es] training and prevent[s] overfitting") are the headlines,
+``gap_r_<regime>``, ``nc_accelerates_<regime>`` and ``nc_below_noreg_<regime>``, in the regimes
+that stand for the paper's
 settings: ``official`` (its 1-D sinusoid regression), ``overfit`` (the same tasks where the
 learners overfit, the spec's testable regime) and ``classification``. In the ``mixture`` regime
 (NC meta-trained on sinusoids and cubics, the issue's remedy for transfer) the same two claims
 are ``secondary``. Beating every tuned baseline ("not claimed by the spec") and transfer to
 other task families ("not a claim of the paper") are ``check``. The paper's numbers were not
 retrieved (its tables were inaccessible), so no claim quotes one.
+
+Effects are relative (2026-12-07; before: an absolute 0.01 for every regime): test losses are
+divided by the unregularised learners' of the same seed (``test/loss_rel``), and a claim needs
+NC at least ``claims.min_rel_gain`` (5 %) lower; acceleration reads the same ratio after
+``eval.early_fraction`` of the inner steps (``test/loss_rel_early``).
 """
 
 from __future__ import annotations
@@ -23,36 +29,32 @@ from .config import Config
 
 __all__ = ["claims"]
 
-_NO_RATIONALE = "set before the run; no stated rationale"
 _PAPER_REGIMES = ("official", "overfit", "classification")
 """Regimes whose gap and test-loss claims are the paper's headline (see the module docstring)."""
-# A Pearson R lies in [-1, 1]. A test cross-entropy is non-negative; 1e3 nats per query is far
-# beyond any trained or chance-level classifier (ln 5 = 1.6 for five ways).
+# A Pearson R lies in [-1, 1].
 _R = (-1.0, 1.0)
-_CROSS_ENTROPY = (0.0, 1e3)
 
 
-def _mse_bounds(cfg: Config) -> tuple[float, float]:
-    """(0, divergence level) of a test MSE: 1e3 times the largest output variance of any task
-    family here (a sinusoid of amplitude A has variance A^2/2: 12.5 for the official A <= 5, 50
-    for the shifted family's A <= 10; a random cubic's is at most 4 x 1.5^2 = 9). Trained
-    learners sit at 0.4-53 in the committed runs; an unregularised learner that ran away (1.1e9,
-    mixture seed 2 on shifted sinusoids) is outside, and its claim inconclusive."""
-    amp = max(cfg.tasks.amplitude_range[1], cfg.tasks.shifted_amplitude_range[1])
-    return (0.0, 1e3 * max(amp**2 / 2, 9.0))
+# A test loss relative to no regularisation's (same seed): trained learners sit at 0.3-3 in the
+# committed runs; beyond 1000x either way one of the two arms ran away (the mixture run's
+# unregularised shifted-sinusoid learners, seed 2: MSE 1.1e9, a ratio of 2e-8 for NC), and
+# the claim is inconclusive rather than judged on a runaway.
+_LOSS_RATIO = (1e-3, 1e3)
 
 
 def claims(results: Results) -> list[ClaimSpec]:
-    """NC predicts gaps (R above the stated level) and its learners beat no regularisation and
-    every tuned baseline on test MSE; gated on NC's meta-training having converged (validation R
-    at its plateau) and, for the test-loss claims, on no NC-regularised learner having diverged
-    and on the unregularised learners overfitting."""
+    """Per regime: NC predicts gaps (R above the stated level); its learners end with a test
+    loss at least ``min_rel_gain`` below no regularisation's (prevents overfitting) and reach
+    a loss that much lower early (accelerates training); gated on NC's meta-training having
+    converged (validation R at its plateau), no NC-regularised learner having diverged and,
+    for the final-loss claims, the unregularised learners overfitting."""
     cfg: Config = results.config
     cc = cfg.claims
-    mse_bounds = _mse_bounds(cfg)
+    pct = f"{cc.min_rel_gain:.0%}"
     gain_reason = (
-        f"{cc.min_mse_gain:g} absolute: {_NO_RATIONALE} (one value for every regime, for MSE "
-        "and for cross-entropy alike)"
+        f"{pct} of no regularisation's test loss (ClaimConfig.min_rel_gain: below it NC buys "
+        "less than choosing among the standard tuned regularisers; the paper's numbers were "
+        "not retrieved)"
     )
     out = []
     for regime in cfg.regimes:
@@ -64,19 +66,19 @@ def claims(results: Results) -> list[ClaimSpec]:
         )
         # No gate here has a level measured on one data set (no reference_gate): each reads the
         # same on MNIST, Fashion-MNIST, digits or any regression task family. This one is a
-        # change in R (scale-free), ``nc_stable`` a diverged share (0), ``learners_overfit`` the
-        # smallest gap that leaves room for the min_mse_gain effect (one value for every regime).
+        # rise in R (scale-free), ``nc_stable`` a diverged share (0), ``learners_overfit`` the
+        # smallest gap that leaves room for the effect (one value for every regime).
         # Meta-training is long enough once NC's gap prediction on fixed validation learners
-        # stops improving; the regression loss on the (changing) memory bank keeps falling long
-        # after that, so it is reported but not gated on. Per seed (the default): each seed
-        # meta-trains its own NC.
+        # sets no new high (the best NC is kept); the regression loss on the (changing) memory
+        # bank keeps falling long after that, so it is reported but not gated on. Per seed (the
+        # default): each seed meta-trains its own NC.
         converged = Gate(
             "nc_converged",
-            "meta/val_R_change",
-            cc.converged_r_change,
+            "meta/val_R_new_high",
+            cc.converged_r_rise,
             "max",
             arms=(f"{regime}/nc",),
-            reason="NC's validation gap R still improving at the end of meta-training",
+            reason="NC's validation gap R still climbing in the last 20% of meta-training",
         )
         out.append(
             ClaimSpec(
@@ -89,7 +91,8 @@ def claims(results: Results) -> list[ClaimSpec]:
                 gates=(converged,),
                 role=role,
                 threshold_reason=(
-                    f"R > {cc.min_gap_r:g}: {_NO_RATIONALE} (the paper's R was not retrieved)"
+                    f"R > {cc.min_gap_r:g}: a large correlation by convention (Cohen; "
+                    "ClaimConfig.min_gap_r); the paper's R was not retrieved"
                 ),
                 bounds=_R,
             )
@@ -102,12 +105,10 @@ def claims(results: Results) -> list[ClaimSpec]:
             and "transfer:" not in a
             and a != f"{regime}/nc"
         )
-        loss = "test/loss" if regime == "classification" else "test/mse"
-        bounds = _CROSS_ENTROPY if regime == "classification" else mse_bounds
+        what = "test cross-entropy" if regime == "classification" else "test MSE"
         # Per seed: a seed whose unregularised learners do not overfit has nothing for NC to
         # prevent (the gap is a mean over that seed's held-out learners). A plain gate: the level
-        # is "overfitting at all", headroom for the claim's threshold in the same loss units, not
-        # a gap known from one data set or task family.
+        # is "overfitting at all", not a gap known from one data set or task family.
         overfit = Gate(
             "learners_overfit",
             "test/gap",
@@ -116,9 +117,8 @@ def claims(results: Results) -> list[ClaimSpec]:
             arms=(f"{regime}/none",),
             reason="the unregularised learners barely overfit: nothing for NC to prevent",
         )
-        what = "test cross-entropy" if regime == "classification" else "test MSE"
-        # Learners that NC drove to NaN are frozen, not dropped: their MSE would flatter or
-        # sink NC's mean arbitrarily, so the MSE claims need every NC learner finite, in every
+        # Learners that NC drove to NaN are frozen, not dropped: their loss would flatter or
+        # sink NC's mean arbitrarily, so the loss claims need every NC learner finite, in every
         # seed.
         stable = Gate(
             "nc_stable",
@@ -131,33 +131,54 @@ def claims(results: Results) -> list[ClaimSpec]:
         out.append(
             ClaimSpec(
                 f"nc_below_noreg_{regime}",
-                f"NC's {what} is below no regularisation's by at least {cc.min_mse_gain:g} "
-                f"({regime} regime; {in_paper}: adding NC to the loss prevents overfitting)",
-                loss,
+                f"NC's final {what} is at least {pct} below no regularisation's ({regime} "
+                f"regime; {in_paper}: adding NC to the loss prevents overfitting)",
+                "test/loss_rel",
                 f"{regime}/nc",
                 (f"{regime}/none",),
                 higher_is_better=False,
-                threshold=cc.min_mse_gain,
+                threshold=cc.min_rel_gain,
                 gates=(converged, stable, overfit),
                 role=role,
                 threshold_reason=gain_reason,
-                bounds=bounds,
+                bounds=_LOSS_RATIO,
+            )
+        )
+        early = max(1, round(cfg.eval.early_fraction * _inner_steps(cfg, regime)))
+        out.append(
+            ClaimSpec(
+                f"nc_accelerates_{regime}",
+                f"After {early} of {_inner_steps(cfg, regime)} learner steps, NC's {what} is at "
+                f"least {pct} below no regularisation's ({regime} regime; {in_paper}: adding "
+                "NC to the loss accelerates training)",
+                "test/loss_rel_early",
+                f"{regime}/nc",
+                (f"{regime}/none",),
+                higher_is_better=False,
+                threshold=cc.min_rel_gain,
+                gates=(converged, stable),
+                role=role,
+                threshold_reason=gain_reason
+                + f"; read at EvalConfig.early_fraction = {cfg.eval.early_fraction:g} of the "
+                "inner steps, where the unregularised learners are still at or near their best",
+                bounds=_LOSS_RATIO,
             )
         )
         out.append(
             ClaimSpec(
                 f"nc_below_all_{regime}",
-                f"NC's {what} is below every baseline's by at least {cc.min_mse_gain:g} "
-                f"({regime} regime; not claimed by the spec, reported for context)",
-                loss,
+                f"NC's final {what} is below every tuned baseline's by at least {pct} of no "
+                f"regularisation's ({regime} regime; not claimed by the spec, reported for "
+                "context)",
+                "test/loss_rel",
                 f"{regime}/nc",
                 others,
                 higher_is_better=False,
-                threshold=cc.min_mse_gain,
+                threshold=cc.min_rel_gain,
                 gates=(converged, stable, overfit),
                 role="check",
                 threshold_reason=gain_reason,
-                bounds=bounds,
+                bounds=_LOSS_RATIO,
             )
         )
         for family in cfg.eval.transfer_families if regime != "classification" else []:
@@ -168,20 +189,25 @@ def claims(results: Results) -> list[ClaimSpec]:
                 ClaimSpec(
                     f"transfer_{family}_{regime}",
                     f"Applied to {family} tasks (not meta-trained on them unless the regime "
-                    f"mixes them in), NC's test MSE is below no regularisation's by at least "
-                    f"{cc.min_mse_gain:g} ({regime} regime; transfer, not a claim of the paper)",
-                    "test/mse",
+                    f"mixes them in), NC's final test MSE is at least {pct} below no "
+                    f"regularisation's ({regime} regime; transfer, not a claim of the paper)",
+                    "test/loss_rel",
                     arm,
                     (f"{regime}/transfer:{family}:none",),
                     higher_is_better=False,
-                    threshold=cc.min_mse_gain,
+                    threshold=cc.min_rel_gain,
                     gates=(
                         dataclasses.replace(converged, arms=(arm,)),
                         dataclasses.replace(stable, arms=(arm,)),
                     ),
                     role="check",
                     threshold_reason=gain_reason,
-                    bounds=mse_bounds,
+                    bounds=_LOSS_RATIO,
                 )
             )
     return out
+
+
+def _inner_steps(cfg: Config, regime: str) -> int:
+    rc = cfg.classification if regime == "classification" else getattr(cfg, regime)
+    return rc.inner_steps

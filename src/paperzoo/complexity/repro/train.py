@@ -9,16 +9,18 @@ Regimes: sinusoid regression ``official`` (10 points, 16 steps) and ``overfit`` 
 
 from __future__ import annotations
 
+import copy
+import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from paperzoo.core import (
     Unit,
     UnitContext,
     absolute_change,
+    late_new_high,
     make_generator,
     relative_change,
     seed_everything,
@@ -27,15 +29,10 @@ from paperzoo.core import (
 from ..evaluation import compare_regularisers, gap_prediction, nc_predict, transfer
 from ..learners import LearnerMLP, init_learner_params
 from ..model import NeuralComplexity
-from ..tasks import (
-    FewShotClassification,
-    MixtureTasks,
-    PolynomialTasks,
-    SinusoidTasks,
-    pca_features,
-)
+from ..tasks import MixtureTasks
 from ..trainer import NeuralComplexityTrainer, collect_snapshots, gap_prediction_metrics
 from .config import Config, RegimeConfig
+from .recipe import classification_data, inner_schedule, regression_family
 
 __all__ = ["declared_arms", "preflight", "run_unit", "units"]
 
@@ -74,53 +71,6 @@ def preflight(cfg: Config, data_root: Path | None) -> None:
         load_images(cfg.classification.dataset, data_root)
 
 
-def _inner(cfg: Config, regime: str) -> dict[str, Any]:
-    rc = cfg.classification if regime == "classification" else getattr(cfg, regime)
-    return dict(inner_steps=rc.inner_steps, inner_learning_rate=rc.inner_learning_rate)
-
-
-def _regression_family(cfg: Config, rc: RegimeConfig, family: str):
-    tc = cfg.tasks
-    if family == "sinusoid":
-        return SinusoidTasks(
-            rc.num_train, rc.num_test, tc.amplitude_range, tc.phase_range, tc.x_range
-        )
-    if family == "shifted":
-        return SinusoidTasks(
-            rc.num_train,
-            rc.num_test,
-            tc.shifted_amplitude_range,
-            tc.shifted_phase_range,
-            tc.x_range,
-        )
-    if family == "polynomial":
-        return PolynomialTasks(rc.num_train, rc.num_test, x_range=tc.x_range)
-    raise ValueError(f"unknown task family {family!r}")
-
-
-def _classification_data(cfg: Config, ctx: UnitContext):
-    """(meta-training, validation, test) few-shot samplers on PCA features of the images."""
-    from paperzoo.datasets import load_images
-
-    cc = cfg.classification
-    train, test = load_images(cc.dataset, ctx.data_root)
-    x = torch.cat([train.x.flatten(1), test.x.flatten(1)])
-    y = torch.cat([train.y, test.y])
-    n_tr = train.x.shape[0]
-    in_train = torch.isin(train.y, torch.tensor(cc.train_classes))
-    feats = pca_features(x, torch.nonzero(in_train).flatten(), cc.feature_dim)
-    shape = dict(num_ways=cc.num_ways, num_shots=cc.num_shots, num_queries=cc.num_queries)
-
-    def sampler(rows: slice, classes: list[int]) -> FewShotClassification:
-        return FewShotClassification(feats[rows], y[rows], classes, **shape)
-
-    return (
-        sampler(slice(0, n_tr), cc.train_classes),
-        sampler(slice(0, n_tr), cc.test_classes),
-        sampler(slice(n_tr, None), cc.test_classes),
-    )
-
-
 def _meta_train(cfg: Config, regime: str, seed: int, ctx: UnitContext, dist: Any, val_dist: Any):
     mc, ncc, lc = cfg.meta, cfg.nc, cfg.learner
     if regime == "classification":
@@ -157,7 +107,7 @@ def _meta_train(cfg: Config, regime: str, seed: int, ctx: UnitContext, dist: Any
         warmup_steps=mc.warmup_steps,
         memory_capacity=mc.memory_capacity,
         generator=make_generator(seed * 100 + _REGIME_INDEX[regime]),
-        **_inner(cfg, regime),
+        **inner_schedule(cfg, regime),
     )
     if ctx.load_checkpoint("meta") is None:  # a resumed unit restores the filled memory instead
         trainer.populate(mc.populate_batches)
@@ -172,24 +122,30 @@ def _meta_train(cfg: Config, regime: str, seed: int, ctx: UnitContext, dist: Any
         every=cfg.eval.snapshot_every,
         nc=nc,
         on_diverge="freeze",
-        num_steps=_inner(cfg, regime)["inner_steps"],
-        learning_rate=_inner(cfg, regime)["inner_learning_rate"],
+        num_steps=inner_schedule(cfg, regime)["inner_steps"],
+        learning_rate=inner_schedule(cfg, regime)["inner_learning_rate"],
     )
     losses: list[float] = []
     curve: list[float] = []
     r_curve: list[float] = []
+    # The NC with the highest validation R so far (``meta.select_best``) and [R, step] of it;
+    # checkpointed with the rest, so a resumed unit selects from the whole curve.
+    best_nc, best = copy.deepcopy(nc), [-math.inf, 0]
     for step in ctx.steps(
-        mc.num_steps,
-        {"trainer": trainer, "curve": curve, "r_curve": r_curve},
+        mc.steps_for(regime),
+        {"trainer": trainer, "curve": curve, "r_curve": r_curve, "best_nc": best_nc, "best": best},
         name="meta",
         every=mc.checkpoint_every,
         desc=f"NC {regime}",
     ):
         losses.append(trainer.step()["loss"])
-        if step % mc.log_every == 0 or step == mc.num_steps:
+        if step % mc.log_every == 0 or step == mc.steps_for(regime):
             curve.append(float(np.mean(losses)))
             nc.eval()
             r_curve.append(gap_prediction_metrics(nc_predict(nc, val_snaps), val_snaps["gap"])["R"])
+            if r_curve[-1] > best[0]:
+                best[:] = [r_curve[-1], step]
+                best_nc.load_state_dict(nc.state_dict())
             nc.train()
             ctx.log(
                 {
@@ -200,10 +156,18 @@ def _meta_train(cfg: Config, regime: str, seed: int, ctx: UnitContext, dist: Any
                 }
             )
             losses = []
+    if mc.select_best and r_curve:
+        nc.load_state_dict(best_nc.state_dict())
     nc.eval()
     for p in nc.parameters():  # from here on NC is a fixed regulariser / predictor
         p.requires_grad_(False)
-    return nc, learner, curve, r_curve
+    return nc, learner, curve, r_curve, (best[1] if mc.select_best else mc.steps_for(regime))
+
+
+def _early_step(cfg: Config, regime: str) -> int:
+    """The inner step at which the acceleration claim reads the test loss:
+    ``round(eval.early_fraction * inner_steps)``, at least 1 (step 0 is the initialisation)."""
+    return max(1, round(cfg.eval.early_fraction * inner_schedule(cfg, regime)["inner_steps"]))
 
 
 def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, dict[str, float]]:
@@ -213,15 +177,17 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, dict[str, f
     # NC's initialisation uses the global RNG (nn.Linear defaults).
     seed_everything(unit.seed, deterministic=ctx.device.type != "cpu")
     if regime == "classification":
-        meta_dist, val_dist, test_dist = _classification_data(cfg, ctx)
+        meta_dist, val_dist, test_dist = classification_data(cfg, ctx)
     else:
         rc: RegimeConfig = getattr(cfg, regime)
-        sinusoid = _regression_family(cfg, rc, "sinusoid")
+        sinusoid = regression_family(cfg, rc, "sinusoid")
         meta_dist = val_dist = test_dist = sinusoid
         if regime == "mixture":
-            poly = _regression_family(cfg, rc, "polynomial")
+            poly = regression_family(cfg, rc, "polynomial")
             meta_dist = MixtureTasks([sinusoid, poly], list(cfg.tasks.mixture_weights))
-    nc, learner, curve, r_curve = _meta_train(cfg, regime, unit.seed, ctx, meta_dist, val_dist)
+    nc, learner, curve, r_curve, chosen = _meta_train(
+        cfg, regime, unit.seed, ctx, meta_dist, val_dist
+    )
     nc.save(ctx.file(NC_FILE))
     # --- held-out tasks: their own generator, so they do not depend on meta-training length ---
     g = make_generator(10_000 + unit.seed * 100 + _REGIME_INDEX[regime])
@@ -230,7 +196,7 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, dict[str, f
         test_dist.sample(ec.num_test_tasks, g),
         init_learner_params(learner, ec.num_test_tasks, g),
     )
-    inner = _inner(cfg, regime)
+    inner = inner_schedule(cfg, regime)
     gaps, scatter = gap_prediction(
         nc, learner, val, test, snapshot_every=ec.snapshot_every, predictors=ec.predictors, **inner
     )
@@ -248,19 +214,37 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, dict[str, f
         nc_grad_clip=ec.nc_grad_clip,
         **inner,
     )
-    ctx.artifact("scatter", scatter)
+    ctx.artifact("scatter", {k: scatter[k] for k in ("pred", "gap")})
+    ctx.artifact("gap_R_by_step", {"steps": scatter["steps"], **scatter["R_by_step"]})
     ctx.artifact("nc_loss", curve)
     ctx.artifact("val_gap_R", r_curve)
     ctx.artifact("curves", {a: r["curve"] for a, r in regs.items()})
     ctx.artifact("hyper", {a: r["hyper"] for a, r in regs.items()})
     change = relative_change(curve)
-    # R's absolute change over the last 20% of meta-training (does gap prediction still improve?)
-    r_change = {"meta/val_R_change": absolute_change(r_curve)} if len(r_curve) >= 5 else {}
+    # Did gap prediction still improve at the end? The gate reads the new high of validation R
+    # in the last 20% of meta-training (a fall after a peak is not "still improving" when the
+    # best NC is kept); the window-mean change is reported beside it.
+    r_change = (
+        {
+            "meta/val_R_new_high": late_new_high(r_curve),
+            "meta/val_R_change": absolute_change(r_curve),
+            "meta/selected_step": float(chosen),
+        }
+        if len(r_curve) >= 5
+        else {}
+    )
     loss_key = "test/loss" if regime == "classification" else "test/mse"
+    # Relative to the unregularised learners of the same seed (same tasks, same inits): the
+    # claims' effects in units of "no regularisation's loss", which reads alike for an MSE of
+    # 0.5 or 50 and for a cross-entropy. ``early``: the inner step at which acceleration is read.
+    early = _early_step(cfg, regime)
+    base_curve = regs["none"]["curve"]
     out: dict[str, dict[str, float]] = {}
     for a, r in regs.items():
         out[f"{regime}/{a}"] = {
             loss_key: r["test_mse"],
+            "test/loss_rel": r["test_mse"] / base_curve[-1],
+            "test/loss_rel_early": r["curve"][early] / base_curve[early],
             "train/loss": r["train_mse"],
             "test/gap": r["gap"],
             "test/diverged": r["diverged"],
@@ -274,7 +258,7 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, dict[str, f
         out[f"{regime}/predict:{pred}"].update({"meta/loss_change": change, **r_change})
     if regime != "classification":
         for family in ec.transfer_families:
-            dist = _regression_family(cfg, getattr(cfg, regime), family)
+            dist = regression_family(cfg, getattr(cfg, regime), family)
             res = transfer(
                 nc,
                 learner,
@@ -288,6 +272,7 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, dict[str, f
             for arm, metrics in res.items():
                 out[f"{regime}/transfer:{family}:{arm}"] = {
                     **metrics,
+                    "test/loss_rel": metrics["test/mse"] / res["none"]["test/mse"],
                     "meta/loss_change": change,
                     **r_change,
                 }

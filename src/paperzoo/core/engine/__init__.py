@@ -30,7 +30,8 @@ The pieces, one module each:
 * :mod:`~paperzoo.core.engine.model`: :class:`Unit`, :class:`UnitRecord`, :class:`Results`,
   :class:`UnitsFailed` and where a unit's record, artifacts and checkpoints live;
 * :mod:`~paperzoo.core.engine.curves`: convergence measures of a curve for claim gates
-  (:func:`late_change`, :func:`relative_change`, :func:`absolute_change`);
+  (:func:`late_change`, :func:`relative_change`, :func:`absolute_change`,
+  :func:`late_new_high`);
 * :mod:`~paperzoo.core.engine.context`: :class:`UnitContext`, what ``run_unit`` sees, with the
   resumable step loops (step checkpointing);
 * :mod:`~paperzoo.core.engine.executors`: running one unit, and the serial, local process pool
@@ -42,7 +43,12 @@ The pieces, one module each:
 from __future__ import annotations
 
 from paperzoo.core.engine.context import UnitContext
-from paperzoo.core.engine.curves import absolute_change, late_change, relative_change
+from paperzoo.core.engine.curves import (
+    absolute_change,
+    late_change,
+    late_new_high,
+    relative_change,
+)
 from paperzoo.core.engine.executors import execute as execute
 from paperzoo.core.engine.model import (
     Results,
@@ -67,6 +73,7 @@ __all__ = [
     "artifact_path",
     "compact_log",
     "late_change",
+    "late_new_high",
     "relative_change",
     "run_units",
 ]

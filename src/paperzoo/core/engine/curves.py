@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["absolute_change", "late_change", "relative_change"]
+__all__ = ["absolute_change", "late_change", "late_new_high", "relative_change"]
 
 
 def late_change(values: Sequence[float], fraction: float = 0.2, relative: bool = True) -> float:
@@ -45,3 +45,20 @@ def relative_change(values: Sequence[float], fraction: float = 0.2) -> float:
 def absolute_change(values: Sequence[float], fraction: float = 0.2) -> float:
     """:func:`late_change` in the curve's own units (e.g. nats)."""
     return late_change(values, fraction, relative=False)
+
+
+def late_new_high(values: Sequence[float], fraction: float = 0.2) -> float:
+    """How far a curve to be maximised rose above its earlier best in its last ``fraction``.
+
+    ``max(0, max(v[cut:]) - max(v[:cut]))`` with ``cut = round(n * (1 - fraction))`` (at least
+    1, at most n - 1): 0 when the final stretch set no new high (the curve plateaued, or fell
+    after a peak), positive when it was still climbing. Unlike :func:`late_change` a fall after
+    a peak does not count: the gate it serves asks "was training long enough to reach the
+    best?", for a run that keeps its best checkpoint. ``inf`` for fewer than two points.
+    """
+    v = np.asarray([float(x) for x in values])
+    n = len(v)
+    if n < 2:
+        return math.inf
+    cut = min(n - 1, max(1, round(n * (1 - fraction))))
+    return float(max(0.0, v[cut:].max() - v[:cut].max()))
