@@ -45,3 +45,27 @@ def test_gp_presets_gate_every_baseline_on_the_official_level(preset, gated):
     assert all(math.isfinite(x) for v in ref.values() for x in v.values())
     assert cfg.model.hidden_dim == 128 and len(cfg.seeds) >= 3
     assert cfg.task.random_t_noise and cfg.task.random_t_noise_mode == "per_point"
+
+
+@pytest.mark.parametrize("preset", ["quick", "quick_attentive"])
+def test_gp_presets_declare_the_official_drop_of_every_base_on_each_of_their_sets(preset):
+    from paperzoo.neural_processes.repro.claims import clean_and_shifts, drop_key
+
+    cfg = get_experiment("neural_processes", preset).make_config()
+    drops = cfg.claims.reference_tar_ll_drop
+    assert set(drops) == set(cfg.claims.reference_tar_ll)  # the same official runs
+    _, shifts = clean_and_shifts(cfg)
+    # keyed as the claims look them up, so the preset's own sets never read "no level"
+    assert all(set(v) == {drop_key(cfg, s) for s in shifts} for v in drops.values())
+    assert all(d > 0 for v in drops.values() for d in v.values())
+    assert cfg.claims.min_baseline_drop == 0.0  # the official drop gates instead
+
+
+def test_headline_presets_run_the_seeds_the_plan_asks():
+    from paperzoo.core.claims import MIN_HEADLINE_SEEDS
+    from paperzoo.neural_processes.repro.experiments import QUICK_ATTENTIVE_SEEDS, QUICK_SEEDS
+
+    for preset, n in (("quick", QUICK_SEEDS), ("quick_attentive", QUICK_ATTENTIVE_SEEDS)):
+        cfg = get_experiment("neural_processes", preset).make_config()
+        assert cfg.seeds == list(range(n)) and n >= MIN_HEADLINE_SEEDS
+        assert f"Seeds: {n} (" in get_experiment("neural_processes", preset).doc

@@ -181,15 +181,41 @@ class EvalConfig:
 
 @dataclass
 class ClaimConfig:
-    """Pre-registered thresholds of the claims (set before a run, never after seeing it)."""
+    """Pre-registered thresholds and gate levels of the claims (set before a run, never after
+    seeing it); ``repro/claims.py`` says which claim reads which field.
+
+    **Why the convergence evidence is the official code, not the curve.** Training anneals the
+    learning rate to 0 with a cosine schedule over ``train.num_steps``, so the validation curve
+    flattens at the end of a schedule of *any* length: a small late change (``settled_change``)
+    cannot tell a plateau from the end of the schedule (the committed ``mnist`` run passed it at
+    1% of the official training, README). A constant-rate tail after the schedule would let the
+    curve tell, but it adds steps to every unit of a rerun; instead every arm of a robustness
+    claim is gated on the official code's level at the *same* steps (``reference_tar_ll``): each
+    baseline at its own official level, the bootstrapped model at its deterministic base's
+    (CNP's for BNP, CANP's for BANP; the paper finds BNP at least as good as CNP in
+    distribution, and a model that fits less can lose less under a shift only because it is
+    vaguer). The late-change gate stays as a stability check (a run still moving or oscillating
+    at the end of its schedule), named ``settled``, not ``converged``. Where no official level
+    is declared (``mnist``, ``predator_prey``), only the stability check applies and those
+    presets' claims are ``secondary``.
+    """
+
+    RENAMED: ClassVar[dict[str, str]] = {"converged_change": "settled_change"}
+    """Runs stored before 2026-12-07 call the stability gate's level ``converged_change``."""
 
     robustness_effect: NonNegFloat = 0.05
-    """Smallest reduction of the clean-to-shifted drop in target log-likelihood (nats) that
-    counts as "more robust" (BNP vs CNP/NP, BANP vs CANP/ANP)."""
+    """Smallest reduction of the clean-to-shifted drop in target log-likelihood (nats per
+    target point) that counts as "more robust" (BNP vs each of CNP and NP, BANP vs each of CANP
+    and ANP). 0.05 nats is a factor e^0.05 = 1.05 in predictive density per target point; the
+    paper gives no number (its tables were not retrieved, spec section 5c) and says "much
+    less", and the official baselines lose 0.34-3.6 nats at equal steps (README, "Official code
+    at equal steps"), so 0.05 is a lenient floor, not the paper's effect (the claims' reason
+    states the ratio for each set)."""
 
     in_distribution_margin: NonNegFloat = 0.05
-    """Non-inferiority margin: in distribution, BNP's target log-likelihood may be at most this
-    many nats below CNP's."""
+    """Non-inferiority margin: in distribution, the bootstrapped model's target log-likelihood
+    may be at most this many nats below each of its bases' (the paper: BNP at least as good as
+    CNP/NP, BANP about equal to ANP; the margin is ours, the size of ``quality_tolerance``)."""
 
     reference_tar_ll: dict[
         Annotated[str, OneOf(MODEL_NAMES)], dict[str, FiniteFloat] | FiniteFloat
@@ -202,20 +228,56 @@ class ClaimConfig:
     plain number for a model is its level on GP ``rbf`` tasks, the default task (configs
     written before per-task levels). A model not listed: no gate for it; a model listed without
     a level for the run's task: its claims are inconclusive ("no reference level for <task>"),
-    until one is declared with ``--set 'claims.reference_tar_ll.<model>={<task> = ...}'``."""
+    until one is declared with ``--set 'claims.reference_tar_ll.<model>={<task> = ...}'``. The
+    bootstrapped models are held to their deterministic base's level in the robustness claims
+    (BNP to CNP's, BANP to CANP's; see the class docstring)."""
 
     quality_tolerance: NonNegFloat = 0.05
     """Slack of the quality gate in nats (the reference and our run use different seeds and
     evaluation draws)."""
 
-    min_baseline_drop: NonNegFloat = 0.0
-    """Mismatch gate: each baseline must lose at least this many nats of target
-    log-likelihood from the clean to the shifted set, else there is no mismatch to be
-    robust to (matters for unseen image classes)."""
+    reference_tar_ll_drop: dict[Annotated[str, OneOf(MODEL_NAMES)], dict[str, NonNegFloat]] = field(
+        default_factory=dict
+    )
+    """Mismatch gate from the official code: the clean-to-shifted drop in target
+    log-likelihood (nats) the official code's model loses at the same steps and configuration,
+    by model name and then by ``<task>_<set>`` (``rbf_tnoise``, ``rbf_tnoise_random``; the task
+    as in ``reference_tar_ll``). In every seed each listed baseline must lose at least
+    ``mismatch_fraction`` of it, else the shift is not the official mismatch (a weaker noise, a
+    shift not applied). A model not listed: no such gate for it; listed without a level for the
+    run's task and set: the robustness claims are inconclusive until one is declared
+    (``--set claims.reference_tar_ll_drop.<model>.<task>_<set>=...``). Stored runs from before
+    this field load with none."""
 
-    converged_change: PosFloat = 0.05
-    """Convergence gate: the validation target log-likelihood may still move by at most this
-    many nats over the last 20% of training (window means, see ``core.engine.late_change``)."""
+    mismatch_fraction: Annotated[float, Range(gt=0, le=1)] = 0.5
+    """Share of the official drop each baseline must lose in every seed (the gate above). Half,
+    not all of it: the official drop is one seed, and the seeds of our baselines lose 86-134%
+    of it (the committed ``quick``/``quick_attentive`` runs: CANP 3.07-3.41 against the
+    official 3.586 under gamma 0.1, CNP 0.92-0.97 against 0.722); half still fails a shift
+    that is a different one (a wrong gamma, noise not applied, a drop near 0)."""
+
+    mismatch_ceiling: Annotated[float, Range(ge=1)] = 1.5
+    """Most each baseline may lose, per seed, as a multiple of the official code's drop at
+    equal steps (bases with a declared drop). A baseline that loses far more than the official
+    one is a weaker baseline than the paper's and flatters BNP's robustness. 1.5: our committed
+    seeds lose 86-134% of the official single-seed drop (see ``mismatch_fraction``); half
+    again above the official level leaves room for seed spread, not for a broken baseline.
+    Set 2026-12-07 with those seeds known, before any rerun."""
+
+    min_baseline_drop: NonNegFloat = 0.0
+    """Absolute mismatch gate: each baseline must lose at least this many nats of target
+    log-likelihood from the clean to the shifted set in every seed, else there is no mismatch
+    to be robust to (matters for unseen image classes, where no official drop is measured). 0:
+    no such gate (at 0 it could not fail on a baseline that loses anything); the presets
+    without official drops set it to ``robustness_effect``: a baseline that loses less leaves
+    the bootstrapped model no room to lose that much less without gaining under the shift."""
+
+    settled_change: PosFloat = 0.05
+    """Stability gate ``settled``: the validation target log-likelihood of every compared arm
+    may move by at most this many nats over the last 20% of training (window means, see
+    ``core.engine.late_change``) in every seed. Not a convergence test (see the class
+    docstring): under the cosine schedule it passes at the end of any schedule; it catches a run
+    still moving or oscillating when the learning rate reaches 0."""
 
 
 @dataclass
