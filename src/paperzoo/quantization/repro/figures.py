@@ -124,6 +124,11 @@ def figures(results: Results, run_dir: RunDir) -> None:
     for b in cfg.estimator.bit_widths:
         study = results.unit(f"estimator/b{b}/ste", seed0).artifacts["study"]
         _estimator_figure(run_dir.figure(f"estimator_b{b}"), study, b)
+    if cfg.bitwidth.enabled:
+        per = [r.artifacts["per_layer"] for r in results.of_arm("bits/learned")]
+        _bits_figure(run_dir.figure("learned_bits"), per, cfg.seeds, cfg.bitwidth.target_bits)
+    if not cfg.quant.bit_widths:  # a run of the learned-bit experiment only (quick_bits)
+        return
     _error_figure(run_dir.figure("test_error_vs_bits"), results)
     low = min(cfg.quant.bit_widths)
     hists = {
@@ -145,9 +150,6 @@ def figures(results: Results, run_dir: RunDir) -> None:
     }
     if curves:
         _noise_figure(run_dir.figure("noise_ratio"), curves, low)
-    if cfg.bitwidth.enabled:
-        per = [r.artifacts["per_layer"] for r in results.of_arm("bits/learned")]
-        _bits_figure(run_dir.figure("learned_bits"), per, cfg.seeds, cfg.bitwidth.target_bits)
 
 
 def tables(results: Results) -> dict[str, str]:
@@ -161,7 +163,18 @@ def tables(results: Results) -> dict[str, str]:
                 f"| {b} | {a.split('/')[-1]} | {_fmt(m['estimator/bias_sq'], 3)} | "
                 f"{_fmt(m['estimator/variance'], 3)} | {_fmt(m['estimator/mse'], 3)} |"
             )
-    out["Estimator study (toy objective, mean ± 95% CI over seeds)"] = "\n".join(rows)
+    if cfg.estimator.bit_widths:
+        out["Estimator study (toy objective, mean ± 95% CI over seeds)"] = "\n".join(rows)
+    if q.bit_widths:
+        out.update(_error_tables(results))
+    if cfg.bitwidth.enabled:
+        out.update(_bit_tables(results))
+    return out
+
+
+def _error_tables(results: Results) -> dict[str, str]:
+    arms, q = results.arms, results.config.quant
+    out = {}
     header = "| arm | " + " | ".join(f"W{b}/A{b}" for b in q.bit_widths) + " |"
     sep = "|---" * (len(q.bit_widths) + 1) + "|"
     rows = [
@@ -182,35 +195,70 @@ def tables(results: Results) -> dict[str, str]:
     out["Clustering index mean|w - Q(w)|/step of the hidden layers (0.25 = no clustering)"] = (
         "\n".join(rows)
     )
-    if cfg.bitwidth.enabled:
-        per = [r.artifacts["per_layer"] for r in results.of_arm("bits/learned")]
-        rows = ["| seed | " + " | ".join(per[0]) + " | average |", "|---" * (len(per[0]) + 2) + "|"]
-        for s, bits in zip(cfg.seeds, per):
-            rows.append(
-                f"| {s} | "
-                + " | ".join(str(v) for v in bits.values())
-                + f" | {np.mean(list(bits.values())):.2f} |"
-            )
-        bw = cfg.bitwidth
-        out[f"Learned weight bits per layer (budget {bw.target_bits}, start {bw.max_bits})"] = (
-            "\n".join(rows)
+    return out
+
+
+def _bit_tables(results: Results) -> dict[str, str]:
+    cfg, arms, bw = results.config, results.arms, results.config.bitwidth
+    out = {}
+    per = [r.artifacts["per_layer"] for r in results.of_arm("bits/learned")]
+    rows = ["| seed | " + " | ".join(per[0]) + " | average |", "|---" * (len(per[0]) + 2) + "|"]
+    for s, bits in zip(cfg.seeds, per):
+        rows.append(
+            f"| {s} | "
+            + " | ".join(str(v) for v in bits.values())
+            + f" | {np.mean(list(bits.values())):.2f} |"
         )
-        rows = [
-            "| bit-cost weight | test error (%) | param-weighted bits | per-layer bits by seed |",
-            "|---|---|---|---|",
-        ]
-        for lam in bw.penalties:
-            arm = f"bits/learned_l{lam:g}"
-            per = [r.artifacts["per_layer"] for r in results.of_arm(arm)]
-            rows.append(
-                f"| {lam:g} | {_fmt(arms[arm]['eval/test_error'])} | "
-                f"{_fmt(arms[arm]['bits/param_weighted'])} | "
-                + "; ".join("/".join(str(v) for v in p.values()) for p in per)
-                + " |"
-            )
-        out["Bit-cost sweep (each weight trains its own gates, then fine-tunes the fixed bits)"] = (
-            "\n".join(rows)
+    out[f"Learned weight bits per layer (budget {bw.target_bits}, start {bw.max_bits})"] = (
+        "\n".join(rows)
+    )
+    rows = [
+        "| bit-cost weight | test error (%) | param-weighted bits | per-layer bits by seed |",
+        "|---|---|---|---|",
+    ]
+    for lam in bw.penalties:
+        arm = f"bits/learned_l{lam:g}"
+        per = [r.artifacts["per_layer"] for r in results.of_arm(arm)]
+        rows.append(
+            f"| {lam:g} | {_fmt(arms[arm]['eval/test_error'])} | "
+            f"{_fmt(arms[arm]['bits/param_weighted'])} | "
+            + "; ".join("/".join(str(v) for v in p.values()) for p in per)
+            + " |"
         )
+    out["Bit-cost sweep (each weight trains its own gates, then fine-tunes the fixed bits)"] = (
+        "\n".join(rows)
+    )
+    lo, hi = bw.target_bits - 1, bw.target_bits
+    rows = [
+        f"| training | seed | learned bits a | learned error | uniform {lo}-bit | uniform "
+        f"{hi}-bit | uniform at a (interpolated) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+
+    def err(arm: str) -> list[float]:
+        return arms[arm]["eval/test_error"]
+
+    for label, arm, base in (
+        ("fine-tuned", "bits/learned", "bits/uniform"),
+        ("from scratch", "bits/learned_scratch", "bits/uniform_scratch"),
+    ):
+        if f"{base}_equal_bits" not in arms:
+            continue
+        cols = zip(
+            arms[arm]["bits/param_weighted"],
+            err(arm),
+            err(f"{base}_lo"),
+            err(base),
+            err(f"{base}_equal_bits"),
+        )
+        for s, (a, e, e_lo, e_hi, e_eq) in zip(cfg.seeds, cols):
+            rows.append(
+                f"| {label} | {s} | {a:.2f} | {e:.2f} | {e_lo:.2f} | {e_hi:.2f} | {e_eq:.2f} |"
+            )
+    out[
+        "Learned vs uniform bits at equal average bits (test error %; the uniform error "
+        f"interpolated linearly in bits between {lo} and {hi} at the learned average a)"
+    ] = "\n".join(rows)
     return out
 
 
