@@ -27,6 +27,7 @@ EPILOG = """examples:
   paperzoo finalize runs/neural_processes/quick/20261128-101500   # re-judge stored units
   paperzoo report --out my-results                                 # newest runs + claims table
   paperzoo data status --data-root ../shared/data
+  paperzoo models list                                             # trained models that ship
   paperzoo retro predict "CC(=O)Nc1ccccc1" --model model.pt --candidates stock.smi
   paperzoo asr transcribe digits.wav --model model.pt --stream --eps 1
   paperzoo tts say "seven two" --reference clip.wav --model tts.pt --out out.wav
@@ -266,6 +267,29 @@ def _add_data_build_speech(dsub: Any) -> None:
     )
 
 
+def _add_models(sub: Any) -> None:
+    md = sub.add_parser(
+        "models",
+        help="trained models that ship with paperzoo: list them, show one's card",
+        description="Trained models that ship inside the package, each with a card: the paper, "
+        "architecture and parameter count, training data and its licence, the run (preset, "
+        "commit, seeds) that trained it, its metrics in that run copied from the run's "
+        "results.json, known limits, and the file's size and sha256, checked on every load. "
+        "Load one in Python with paperzoo.<method>.pretrained(NAME). "
+        "$PAPERZOO_MODELS names another folder of models.",
+    )
+    msub = md.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    msub.add_parser("list", help="one line per shipped model (name, method, size, run)")
+    info = msub.add_parser(
+        "info",
+        help="one model's card, with its file checked against the card's sha256",
+        description="Print the card of model NAME and check its file's size and sha256 (exit "
+        "2 with one line when it fails).",
+    )
+    info.add_argument("name", metavar="NAME", help="model name (see `paperzoo models list`)")
+    info.add_argument("--json", action="store_true", help="print the card as JSON instead")
+
+
 def _add_method_commands(sub: Any) -> None:
     """A method's own tools (e.g. `paperzoo retro predict`), found through the registry."""
     from paperzoo.core.registry import method_commands
@@ -285,7 +309,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"paperzoo {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in (_add_list, _add_reproduce, _add_finalize, _add_plan, _add_report, _add_data):
+    for add in (
+        _add_list,
+        _add_reproduce,
+        _add_finalize,
+        _add_plan,
+        _add_report,
+        _add_data,
+        _add_models,
+    ):
         add(sub)
     _add_method_commands(sub)
     return p
@@ -488,6 +520,88 @@ def _build_speech(args: argparse.Namespace, root: Path) -> int:
     return 0
 
 
+def _cmd_models(args: argparse.Namespace) -> int:
+    import json
+
+    from paperzoo.core import shipped
+
+    if args.models_command == "list":
+        cards = shipped.list_cards()
+        if not cards:
+            print(
+                f"no trained models ship in {shipped.models_root()} yet; they are added by "
+                "scripts/ship_model.py from finished runs"
+            )
+        for line in _model_rows(cards):
+            print(line)
+        return 0
+    card, _ = shipped.read_model(args.name)  # checks the file's size and sha256
+    if args.json:
+        print(json.dumps(card, indent=2))
+    else:
+        print("\n".join(_card_lines(card)))
+    return 0
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "kB", "MB"):
+        if n < 1000 or unit == "MB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    raise AssertionError("unreachable")
+
+
+def _model_rows(cards: list[dict[str, Any]]) -> list[str]:
+    """The table of ``models list``: a header and one row per card."""
+    if not cards:
+        return []
+    rows = [("NAME", "METHOD", "PARAMS", "SIZE", "TRAINED BY", "SUMMARY")]
+    for c in cards:
+        t = c["trained_by"]
+        run = f"{c['method']}/{t['preset']} @ {str(t['commit'])[:8]}"
+        size = _size(c["file"]["bytes"])
+        rows.append((c["name"], c["method"], f"{c['parameters']:,}", size, run, c["summary"]))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    return ["  ".join(f"{v:<{w}}" for v, w in zip(r, widths)) + "  " + r[5] for r in rows]
+
+
+def _card_lines(card: dict[str, Any]) -> list[str]:
+    """The card of ``models info``, for reading (``--json`` prints all of it)."""
+    p, a, d, t = card["paper"], card["architecture"], card["training_data"], card["trained_by"]
+    m, f = card["metrics"], card["file"]
+    hp = ", ".join(f"{k}={v}" for k, v in a["hparams"].items())
+    seeds = ", ".join(str(s) for s in m["seeds"])
+    lines = [
+        f"{card['name']}  ({card['method']})  {card['summary']}",
+        f"paper:        {p['title']}, {p['venue']}, arXiv:{p['arxiv']}",
+        f"architecture: {a['class']}, {card['parameters']:,} parameters ({hp})",
+        f"trained on:   {d['description']} (licence: {d['licence']})",
+        f"trained by:   run {t['run']}, unit {t['unit']} (seed {t['seed']}), preset "
+        f"{t['preset']}, commit {t['commit']}",
+        f"metrics:      from that run, seeds {seeds}; this model is seed {m['model_seed']}",
+    ]
+    for v in m["values"]:
+        per_seed = " ".join(_num(x) for x in v["values"])
+        mine = v.get("this_model")
+        tail = f"; this model {_num(mine)}" if mine is not None else ""
+        lines.append(
+            f"  {v['arm']} {v['metric']}: {per_seed} "
+            f"(mean {_num(v.get('mean'))} +- {_num(v.get('ci95'))} CI95{tail})"
+        )
+    lines.append("limits:")
+    lines += [f"  - {x}" for x in card["limits"]]
+    lines += [
+        f"file:         {f['name']}, {_size(f['bytes'])}, sha256 {f['sha256']} (verified)",
+        f"load:         {card['load']}",
+    ]
+    return lines
+
+
+def _num(x: Any) -> str:
+    """A metric value in 4 significant digits; JSON null (a non-finite value) as nan."""
+    return "nan" if x is None else f"{x:.4g}"
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, handled like Ctrl-C: finished units stay, --resume continues."""
 
@@ -510,6 +624,7 @@ def main(argv: list[str] | None = None) -> int:
         "plan": _cmd_plan,
         "report": _cmd_report,
         "data": _cmd_data,
+        "models": _cmd_models,
     }
     try:
         if getattr(args, "_method_command", None) is not None:

@@ -236,6 +236,7 @@ def write_index(docs_root: str | Path = "docs/results") -> Path:
         for rel, res, c, counted_in in _claim_rows(runs):
             e = c["effect"]
             ci = f"[{e['low']:+.3g}, {e['high']:+.3g}]" if e["low"] is not None else "(n=1)"
+            mean = "not measured" if e["mean"] is None else f"{e['mean']:+.4g} {ci}"
             why = f": {c['reason']}" if c["reason"] else ""
             if c.get("post_hoc"):  # changed after pre-registration: the reader must know
                 why += " — **post hoc**: " + "; ".join(c["post_hoc"])
@@ -245,7 +246,7 @@ def write_index(docs_root: str | Path = "docs/results") -> Path:
             sections.append(
                 f"| {_run_link(docs_root, rel, res)} | {_role(c)} | {claim_id} "
                 f"| {_cell(c['statement'])} | {_MARK[c['verdict']]}{_cell(why)} "
-                f"| {e['mean']:+.4g} {ci} | {c['threshold']:g} | {len(res['seeds'])} |"
+                f"| {mean} | {c['threshold']:g} | {len(res['seeds'])} |"
             )
         for rel, res in runs:
             if not res["claims"]:

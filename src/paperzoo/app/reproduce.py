@@ -92,7 +92,9 @@ def render_claims(claims: list[dict[str, Any]]) -> list[str]:
     for c in ordered:
         e = c["effect"]
         ci = (
-            f"{e['mean']:+.4g} [{e['low']:+.4g}, {e['high']:+.4g}]"
+            "not measured"
+            if e["mean"] is None
+            else f"{e['mean']:+.4g} [{e['low']:+.4g}, {e['high']:+.4g}]"
             if e["low"] is not None
             else f"{e['mean']:+.4g} (n=1)"
         )
@@ -165,13 +167,33 @@ def _figures_module(exp: Experiment) -> ModuleType | None:
 
 
 def judge_results(
-    exp: Experiment, results: Results, ledger: dict[str, Any] | None = None, *, marked: bool = False
+    exp: Experiment,
+    results: Results,
+    ledger: dict[str, Any] | None = None,
+    *,
+    marked: bool = False,
+    stored: bool = False,
 ) -> list[Claim]:
     """The method's declared claims, judged from the results' per-seed arms; with
     ``marked``, each verdict also says what changed since the run's pre-registration
-    (``post_hoc``) and which earlier judged runs this one is a second look at."""
+    (``post_hoc``) and which earlier judged runs this one is a second look at. ``stored``: a
+    finished run re-judged with today's claims, where a claim that reads an arm or metric the
+    run never recorded is *inconclusive* ("declared after this run") instead of an error."""
     specs = exp.load_claims()(results)
-    claims = judge_all(specs, results.arms)
+    if stored:  # claims declared after a stored run may read what it never recorded
+        from paperzoo.core.claims import missing_measurement, unmeasured
+
+        ids = [s.id for s in specs]
+        if len(set(ids)) != len(ids):
+            judge_all(specs, {})  # raises on the duplicate ids
+        claims = [
+            unmeasured(s, miss)
+            if (miss := missing_measurement(s, results.arms))
+            else judge_all([s], results.arms)[0]
+            for s in specs
+        ]
+    else:
+        claims = judge_all(specs, results.arms)
     if marked:
         changes = post_hoc(ledger, specs, results.config)
         second = ", ".join(ledger.get("second_look_of", [])) if ledger else ""
@@ -393,7 +415,7 @@ def rejudge_stored(run_path: str | Path) -> dict[str, Any]:
         raw = tomllib.loads((path / "config.toml").read_text())
     cfg = config_from_dict(cls, raw)
     results = Results(cfg, list(stored["seeds"]), stored["arms"])
-    claims = judge_results(exp, results, read_ledger(path), marked=True)
+    claims = judge_results(exp, results, read_ledger(path), marked=True, stored=True)
     stored["claims"] = [dataclasses.asdict(c) for c in claims]
     validate_results(stored)
     atomic_write_json(path / "results.json", stored)

@@ -6,7 +6,8 @@ https://github.com/yoonholee/neural-complexity, 1-D regression).
 
 Public API: task distributions, batched learners (``torch.func``), the NC network, the
 ``NeuralComplexityRegularizer`` module, the snapshot memory bank, the meta-training loop and the
-hand-designed baseline measures.
+hand-designed baseline measures; ``pretrained(name)`` loads an NC that ships with paperzoo
+(``paperzoo models list``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ __all__ = [
     "param_norm",
     "pca_features",
     "predict_gap",
+    "pretrained",
     "snapshot_inputs",
     "stack_learners",
     "task_accuracy",
@@ -71,6 +73,7 @@ _WHERE = {
     "NeuralComplexity": ".model",
     "NeuralComplexityRegularizer": ".model",
     "predict_gap": ".model",
+    "pretrained": ".shipped",
     "snapshot_inputs": ".model",
     "PolynomialTasks": ".tasks",
     "ClassificationTasks": ".tasks",

@@ -429,6 +429,41 @@ def judge(spec: ClaimSpec, arms: Arms) -> Claim:
     )
 
 
+def missing_measurement(spec: ClaimSpec, arms: Arms) -> str:
+    """What ``arms`` lacks to judge ``spec`` ('' when nothing): an arm or a metric the claim
+    reads (its own, or a gate's)."""
+    reads = [(a, spec.metric) for a in (spec.arm, *spec.baselines)]
+    reads += [(a, g.metric) for g in spec.gates for a in g.arms]
+    for arm, metric in reads:
+        if arm not in arms:
+            return f"arm {arm!r}"
+        if metric not in arms[arm]:
+            return f"{metric!r} of arm {arm!r}"
+    return ""
+
+
+def unmeasured(spec: ClaimSpec, missing: str) -> Claim:
+    """An *inconclusive* verdict for a claim a stored run cannot answer: it was declared after
+    the run, which never recorded ``missing``. Its effect is unknown (mean None); only the
+    re-judging of stored runs builds one, never a live run (there a missing metric is a bug)."""
+    return Claim(
+        id=spec.id,
+        statement=spec.statement,
+        verdict="inconclusive",
+        holds=False,
+        evidence=f"not measured: the run did not record {missing}",
+        effect={"mean": None, "low": None, "high": None, "n": 0},
+        threshold=float(spec.threshold),
+        gates=[],
+        metric=spec.metric,
+        direction="higher" if spec.higher_is_better else "lower",
+        reason=f"declared after this run, which did not record {missing}: rerun the preset",
+        role=spec.role,
+        paper=spec.paper,
+        threshold_reason=spec.threshold_reason,
+    )
+
+
 def judge_all(specs: Sequence[ClaimSpec], arms: Arms) -> list[Claim]:
     """Judge every claim; duplicate ids are an error (ids key the reports)."""
     ids = [s.id for s in specs]

@@ -209,9 +209,19 @@ def measured_minutes(
     try:
         res = json.loads((folder / "results.json").read_text("utf-8"))
         if config is not None:
-            from paperzoo.core.config import to_toml
+            import tomllib
 
-            if (folder / "config.toml").read_text("utf-8") != to_toml(config):
+            from paperzoo.core.config import ConfigError, config_from_dict, config_to_dict
+
+            # Compared as configs, not as text: a stored run written under a field's former
+            # name (``RENAMED``) is the same configuration.
+            try:
+                stored = config_from_dict(
+                    type(config), tomllib.loads((folder / "config.toml").read_text("utf-8"))
+                )
+            except (ConfigError, TypeError):
+                return None
+            if config_to_dict(stored) != config_to_dict(config):
                 return None  # the preset changed since: its old time says nothing
     except (OSError, ValueError):
         return None

@@ -5,6 +5,8 @@ Paper: Juho Lee, Yoonho Lee, Jungtaek Kim, Eunho Yang, Sung Ju Hwang, Yee Whye T
 (official code: https://github.com/juho-lee/bnp).
 
 Shapes are ``(batch, points, dim)`` everywhere; see :mod:`paperzoo.neural_processes.models`.
+``save_model``/``load_model`` keep a trained model with its architecture (weights-only files);
+``pretrained(name)`` loads one that ships with paperzoo (``paperzoo models list``).
 """
 
 from __future__ import annotations
@@ -33,14 +35,17 @@ __all__ = [
     "evaluate",
     "gp_tasks",
     "interval_coverage",
+    "load_model",
     "logmeanexp",
     "make_kernel",
     "make_model",
     "mixture_distribution",
     "predictive_cdf",
     "predictive_quantile",
+    "pretrained",
     "resample_with_replacement",
     "residual_bootstrap",
+    "save_model",
     "student_t_noise",
 ]
 
@@ -67,6 +72,9 @@ _WHERE = {
     "make_model": ".models",
     "mixture_distribution": ".models",
     "NeuralProcessRegressor": ".regressor",
+    "load_model": ".saving",
+    "save_model": ".saving",
+    "pretrained": ".shipped",
     "KERNELS": ".tasks",
     "GPTaskSampler": ".tasks",
     "ImageCompletionSampler": ".tasks",
