@@ -155,3 +155,54 @@ def test_functional_loss_matches_captum_layer_gradcam_maps():
     torch.testing.assert_close(out.loss, ref_loss)
     out.loss.backward()
     assert student.features[0].weight.grad.abs().sum() > 0
+
+
+def _official_teacher_map(teacher, x, dropped):
+    """The teacher's stochastic map as the official code defines it (pascal/model/vgg.py,
+    ``cal_grad`` with TS='Teacher', commit ed5008a), written out independently: the gradient
+    of the full teacher's top logit w.r.t. the matched features, the *features* of the dropped
+    channels zeroed afterwards (the weights keep the full gradient), the weights the spatial
+    sum, then ReLU of the weighted channel sum."""
+    feats = {}
+    hook = teacher.features.register_forward_hook(lambda m, i, o: feats.update(a=o))
+    logits = teacher(x)
+    hook.remove()
+    a = feats["a"]
+    top = logits.argmax(1)
+    (grad,) = torch.autograd.grad(logits.gather(1, top[:, None]).sum(), a)
+    a = a.detach().clone()
+    a[:, dropped] = 0.0  # the same channels for every sample of the batch
+    weights = grad.sum(dim=(2, 3))
+    return torch.relu((weights[:, :, None, None] * a).sum(1)), top
+
+
+def test_stochastic_matching_is_the_official_teacher_channel_erasure():
+    teacher, student = _pair()
+    x = torch.rand(5, 1, 8, 8, dtype=torch.float64)
+    channels = 8  # the teacher's matched layer (the official: 512 of VGG16's last block)
+    loss = AttributionMatchingLoss(
+        teacher,
+        student,
+        "features",
+        "features",
+        stochastic_drop=0.3,
+        generator=torch.Generator().manual_seed(11),
+    )
+    plain = AttributionMatchingLoss(teacher, student, "features", "features")
+    replay = torch.Generator().manual_seed(11)  # the same draws, to know which were dropped
+    drawn = []
+    for _ in range(6):  # six batches: a fresh draw each
+        mask = random_channel_mask(channels, 0.3, generator=replay)
+        dropped = (mask == 0).nonzero().flatten()
+        assert dropped.numel() == int(channels * 0.3)  # random.sample(range(512), int(512*p))
+        drawn.append(tuple(dropped.tolist()))
+        out = loss(x)
+        want, top = _official_teacher_map(teacher, x, dropped)
+        torch.testing.assert_close(out.teacher_map, want)
+        # the class explained is the full teacher's prediction, not the dropped map's
+        assert torch.equal(out.target, top)
+        # the student's map is never dropped: equal to deterministic WCAM's
+        torch.testing.assert_close(out.student_map, plain(x).student_map)
+    assert len(set(drawn)) > 1  # drawn afresh per batch, not once per run
+    full, _ = _official_teacher_map(teacher, x, torch.tensor([], dtype=torch.long))
+    torch.testing.assert_close(plain(x).teacher_map, full)

@@ -3,13 +3,20 @@ pre-registered smallest effect (``config.claims``) and validity gates. The engin
 from paired per-seed differences (:mod:`paperzoo.core.claims`).
 
 Roles: the headline is the paper's abstract claim, that attribution-preserving compression
-keeps the teacher's attribution maps better than plain compression: ``<c>_wcam_auc`` (WCAM
-raises the Grad-CAM localisation AUC over plain ``c``), one per compression. The paper's other
-claims (compression deforms the maps, WCAM raises the pointing game, stochastic matching helps
-further, WCAM beats attention transfer) are ``secondary``; the 1-point accuracy
-non-inferiority margin is ours (the paper says "mAP equal or slightly better"), a ``check``.
-The paper's numbers (PASCAL VOC, VGG16) are only recalled in the spec, not retrieved, so no
-claim quotes one.
+matches the compressed network's maps "to its pre-compression former self", read as two
+claims per compression: ``<c>_wcam_auc`` (WCAM raises the Grad-CAM localisation AUC over plain
+``c``) and ``<c>_wcam_restores_teacher`` (the WCAM student's AUC is at most
+``claims.teacher_auc_margin`` below its teacher's: non-inferiority, "restores them to about the
+teacher's level"). The paper's other claims (compression deforms the maps, WCAM raises the
+pointing game, stochastic matching helps further, WCAM beats attention transfer) are
+``secondary``; the 1-point accuracy non-inferiority margin is ours (the paper says "mAP equal
+or slightly better"), a ``check``.
+
+The paper's table values were not retrieved (the spec recalls its claims, "numbers not
+retrieved"; the official README reports none), so the claims quote its words, not a number
+(``paper=``). The thresholds were set before the first run without a stated rationale; the
+reasons below were written later, for the same values (none was changed), from the committed
+``quick`` run's spread.
 """
 
 from __future__ import annotations
@@ -25,7 +32,20 @@ __all__ = ["claims", "teacher_levels"]
 # percentages in [0, 100]. A seed outside them is a broken evaluation, not an effect.
 _AUC = (0.0, 1.0)
 _PERCENT = (0.0, 100.0)
-_NO_RATIONALE = "set before the run; no stated rationale"
+_NO_NUMBER = (
+    "no number: the paper's tables were not retrieved (spec: 'numbers not retrieved'; the "
+    "official README reports none)"
+)
+_PAPER = {
+    "degrades": f"{_NO_NUMBER}; in words, compression keeps mAP but visibly degrades the "
+    "localisation AUC and the pointing game (VOC, VGG16)",
+    "wcam": f"{_NO_NUMBER}; in words, WCAM preserves the attribution maps better than plain "
+    "compression, for KD, structured and unstructured pruning",
+    "restores": f"{_NO_NUMBER}; in words, WCAM restores localisation to about the teacher's level",
+    "accuracy": f"{_NO_NUMBER}; in words, mAP is equal or slightly better with WCAM",
+    "stochastic": f"{_NO_NUMBER}; in words, stochastic matching helps further",
+    "at": f"{_NO_NUMBER}; in words, WCAM preserves the maps better than attention transfer",
+}
 
 
 def teacher_levels(cfg: Config) -> dict[str, float]:
@@ -35,12 +55,38 @@ def teacher_levels(cfg: Config) -> dict[str, float]:
     return dict(level) if isinstance(level, dict) else {DEFAULT_SOURCE: float(level)}
 
 
+def _reasons(cfg: Config) -> dict[str, str]:
+    """Why each threshold has its size (the values are the config's; the spreads quoted are
+    the committed ``quick`` run's, 3 seeds, for the unchanged values set before it)."""
+    cc = cfg.claims
+    return {
+        "auc": f"{cc.min_auc_gain:g} AUC, the smallest localisation-AUC difference that "
+        "counts: about 5x the seed-to-seed sd of the teacher's AUC (0.001 in the committed "
+        "quick run), so re-training the same network does not reach it, and a third of the "
+        "smallest degradation measured there (KD, 0.015)",
+        "pointing": f"{cc.min_pointing_gain:g} percentage point: about 7 of the ~740 common "
+        "test images, and about the seed-to-seed sd of the teacher's pointing game (1.1 "
+        "points in the committed quick run)",
+        "accuracy": f"{cc.accuracy_margin:g} accuracy point, a non-inferiority margin of ours "
+        "(8 of 800 test images): the paper claims mAP 'equal or slightly better', so the "
+        "margin is kept below the seed-to-seed sd of the plain students' accuracy (0.7-2.0 "
+        "points in the committed quick run)",
+        "restores": f"{cc.teacher_auc_margin:g} AUC non-inferiority margin: no larger than "
+        f"the smallest AUC difference the other claims count ({cc.min_auc_gain:g}), so a "
+        "student within it is at the teacher's level by the same yardstick, and a third of "
+        "the smallest degradation measured (KD, 0.015 in the committed quick run), so a "
+        "student that restores nothing cannot pass",
+    }
+
+
 def claims(results: Results) -> list[ClaimSpec]:
-    """Per compression: plain compression degrades maps; WCAM restores AUC and pointing at no
-    accuracy cost; stochastic matching and WCAM vs AT. Gated on the teacher's accuracy (the
-    level of ``data.source``) and on every plain student having learned, seed by seed."""
+    """Per compression: plain compression degrades maps; WCAM restores AUC (over plain, and to
+    the teacher's level) and pointing at no accuracy cost; stochastic matching and WCAM vs AT.
+    Gated on the teacher's accuracy (the level of ``data.source``) and on every plain student
+    having learned, seed by seed."""
     cfg: Config = results.config
     cc, arms = cfg.claims, results.arms
+    why = _reasons(cfg)
     # Per seed (the default): each seed trains its own teacher and its students are paired
     # with it, so a seed whose teacher or plain student did not learn spoils that seed's
     # difference. The quick preset's 88 % is "the pilot's plateau, 91 %, less a seed margin":
@@ -56,13 +102,11 @@ def claims(results: Results) -> list[ClaimSpec]:
         arms=("teacher",),
         reason="the teacher is below its reference accuracy",
     )
-    auc_reason = (
-        f"{cc.min_auc_gain:g} AUC: {_NO_RATIONALE} (the config calls it the smallest "
-        "localisation-AUC difference that counts)"
-    )
     out = []
     for c in ("kd", "prune", "struct"):
         plain, wcam, stoch, at = c, f"{c}+wcam", f"{c}+wcam_stoch", f"{c}+at"
+        # Per seed, never the seed mean: `quick` passed this gate on the mean (KD 5.0, pruning
+        # 4.6) while single seeds' plain students were 6.0-6.6 points below their teachers.
         learned = Gate(
             "student_learned",
             "eval/accuracy_gap",
@@ -85,21 +129,22 @@ def claims(results: Results) -> list[ClaimSpec]:
                     threshold=cc.min_auc_gain,
                     gates=g,
                     role="secondary",
-                    threshold_reason=auc_reason,
+                    paper=_PAPER["degrades"],
+                    threshold_reason=why["auc"],
                     bounds=_AUC,
                 )
             )
         if plain not in arms or wcam not in arms:
             continue
         for metric, what, thr, role, bounds, reason in (
-            ("eval/auc", "localisation AUC", cc.min_auc_gain, "headline", _AUC, auc_reason),
+            ("eval/auc", "localisation AUC", cc.min_auc_gain, "headline", _AUC, why["auc"]),
             (
                 "eval/pointing",
                 "pointing game",
                 cc.min_pointing_gain,
                 "secondary",
                 _PERCENT,
-                f"{cc.min_pointing_gain:g} percentage point: {_NO_RATIONALE}",
+                why["pointing"],
             ),
         ):
             out.append(
@@ -118,8 +163,31 @@ def claims(results: Results) -> list[ClaimSpec]:
                     threshold=thr,
                     gates=g,
                     role=role,
+                    paper=_PAPER["wcam"],
                     threshold_reason=reason,
                     bounds=bounds,
+                )
+            )
+        if "teacher" in arms:
+            # Non-inferiority against the teacher (a negative threshold): d = wcam - teacher
+            # must lie above -margin, i.e. the maps are back to about the teacher's level.
+            out.append(
+                ClaimSpec(
+                    f"{c}_wcam_restores_teacher",
+                    f"{c}+WCAM's localisation AUC is at most {cc.teacher_auc_margin:g} below "
+                    "the teacher's (non-inferiority): attribution-preserving compression "
+                    "restores the maps to about the teacher's level (the paper's abstract "
+                    "claim: the compressed network's maps are matched to its "
+                    "pre-compression former self)",
+                    "eval/auc",
+                    wcam,
+                    ("teacher",),
+                    threshold=-cc.teacher_auc_margin,
+                    gates=g,
+                    role="headline",
+                    paper=_PAPER["restores"],
+                    threshold_reason=why["restores"],
+                    bounds=_AUC,
                 )
             )
         out.append(
@@ -133,7 +201,8 @@ def claims(results: Results) -> list[ClaimSpec]:
                 threshold=-cc.accuracy_margin,
                 gates=g,
                 role="check",
-                threshold_reason=f"{cc.accuracy_margin:g} accuracy point: {_NO_RATIONALE}",
+                paper=_PAPER["accuracy"],
+                threshold_reason=why["accuracy"],
                 bounds=_PERCENT,
             )
         )
@@ -148,7 +217,8 @@ def claims(results: Results) -> list[ClaimSpec]:
                     threshold=cc.min_auc_gain,
                     gates=g,
                     role="secondary",
-                    threshold_reason=auc_reason,
+                    paper=_PAPER["stochastic"],
+                    threshold_reason=why["auc"],
                     bounds=_AUC,
                 )
             )
@@ -163,7 +233,8 @@ def claims(results: Results) -> list[ClaimSpec]:
                     threshold=cc.min_auc_gain,
                     gates=g,
                     role="secondary",
-                    threshold_reason=auc_reason,
+                    paper=_PAPER["at"],
+                    threshold_reason=why["auc"],
                     bounds=_AUC,
                 )
             )

@@ -139,6 +139,13 @@ class PruneConfig:
     (the paper: 30 epochs per iteration)."""
     learning_rate: PosFloat = 1e-3
     """Adam learning rate of the fine-tuning (the paper: SGD 1e-3)."""
+    lr_schedule: Literal["constant", "cosine"] = "constant"
+    """Learning rate within each fine-tuning stage (every pruning iteration, and the structured
+    fine-tuning): ``constant`` (the official code: SGD at 1e-3 throughout, keeping the epoch
+    with the best validation mAP; and every run stored before this field) or ``cosine``
+    (decayed per step from ``learning_rate`` to 0 over each stage). We keep the last step, not
+    a best checkpoint, so a constant rate ends wherever the last step lands; the cosine decay
+    ends on a plateau, as the teacher's and the KD students' schedules do."""
     structured: bool = True
     """Also run structured pruning: one-shot L1 filter pruning of every conv layer, then
     fine-tuning (the official ``structure/`` code)."""
@@ -194,6 +201,11 @@ class ClaimConfig:
     """Smallest pointing-game difference that counts (percentage points)."""
     accuracy_margin: NonNegFloat = 1.0
     """Non-inferiority: WCAM may cost at most this many accuracy points."""
+    teacher_auc_margin: NonNegFloat = 0.005
+    """Non-inferiority margin of "WCAM restores the maps to about the teacher's level": a
+    WCAM student's localisation AUC may be at most this far below its teacher's (AUC in
+    [0, 1]). Equal to ``min_auc_gain`` by default: a shortfall smaller than the smallest
+    AUC difference the other claims count is "about the teacher's level"."""
     teacher_min_accuracy: dict[str, Percent] | Percent = field(
         default_factory=lambda: {DEFAULT_SOURCE: 90.0}
     )

@@ -123,6 +123,29 @@ def _distill(cfg: Config, arm: str, teacher: nn.Module, train: tuple, ctx: UnitC
     return student
 
 
+def _stage_lr(cfg: Config, opt: torch.optim.Optimizer, total: int, done: int = 0) -> Any:
+    """Set the fine-tuning rate for step ``done`` of a stage of ``total`` steps, and return the
+    ``on_step`` callback of :func:`fit` that sets it for each following step (``None`` for a
+    constant rate).
+
+    ``cosine``: ``lr_s = learning_rate * (1 + cos(pi * s / total)) / 2`` for s = 0..total-1,
+    restarted at every pruning iteration. The rate is a function of the step index alone, so a
+    resumed structured fine-tuning (checkpointed by epoch) continues the same curve.
+    """
+    p = cfg.prune
+    if p.lr_schedule == "constant":
+        return None
+
+    def set_lr(step: int) -> None:
+        lr = 0.5 * p.learning_rate * (1.0 + math.cos(math.pi * min(step, total) / total))
+        for group in opt.param_groups:
+            group["lr"] = lr
+
+    set_lr(done)
+    # fit calls on_step(i, out) after its i-th update: the next update is step done + i + 1.
+    return lambda i, _out: set_lr(done + i + 1)
+
+
 def _batches(train: tuple, batch_size: int, steps: int, seed: int) -> Any:
     """Exactly ``steps`` mini-batches, drawing as many reshuffled epochs as that takes.
 
@@ -152,7 +175,13 @@ def _prune(cfg: Config, arm: str, teacher: nn.Module, train: tuple, ctx: UnitCon
 
     def fine_tune(iteration: int) -> None:
         batches = _batches(train, p.batch_size, steps, seed * 1000 + 200 + iteration)
-        parts = fit(objective, opt, batches, name=f"{ctx.unit.key} iteration {iteration}")
+        parts = fit(
+            objective,
+            opt,
+            batches,
+            name=f"{ctx.unit.key} iteration {iteration}",
+            on_step=_stage_lr(cfg, opt, steps),
+        )
         ctx.log(
             {
                 "iteration": iteration,
@@ -180,7 +209,13 @@ def _prune_structured(cfg: Config, arm: str, teacher: nn.Module, train: tuple, c
     for epoch in ctx.steps(epochs, {"model": student, "opt": opt}, name="finetune", every=1):
         loader = make_loader(train[0], train[1], p.batch_size, seed=seed * 1000 + 300 + epoch)
         last = min(per_epoch, steps - (epoch - 1) * per_epoch)
-        parts = fit(objective, opt, itertools.islice(loader, last), name=f"{ctx.unit.key} {epoch}")
+        parts = fit(
+            objective,
+            opt,
+            itertools.islice(loader, last),
+            name=f"{ctx.unit.key} {epoch}",
+            on_step=_stage_lr(cfg, opt, steps, done=(epoch - 1) * per_epoch),
+        )
         ctx.log({"epoch": epoch - 1, **{f"train/{k}": v for k, v in parts.items()}})
     return student
 
