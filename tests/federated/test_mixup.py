@@ -1,6 +1,7 @@
 """FedMix / NaiveMix / global-mixup losses: reductions, Taylor accuracy, finite differences."""
 
 import itertools
+import math
 
 import pytest
 import torch
@@ -168,3 +169,27 @@ def test_bad_inputs_raise():
         fedmix_loss(model, x, y, mx[:2], my, 0.1)
     with pytest.raises(ValueError, match="empty"):
         naive_mix_loss(model, x[:0], y[:0], mx[:0], my[:0], 0.1)
+
+
+def test_fedmix_loss_is_unbounded_below_where_global_mixup_is_not():
+    """Why FedMix can collapse (README, λ sensitivity): its first-order term is linear in the
+    input gradient, so scaling a direction of the weights drives the loss to -inf, while global
+    mixup (and NaiveMix) are cross-entropies with non-negative labels, >= 0 for any weights.
+
+    Linear model, one sample: W x_i = 0 (uniform prediction) and W x̄_j = e_y, so the term is
+    λ(1-λ) c (1/K - 1) < 0 for weights scaled by c, and the CE terms stay at log K."""
+    k, lam = 3, 0.2
+    x = torch.tensor([[1.0, 0.0]], dtype=D)
+    mean_x = torch.tensor([[0.0, 1.0]], dtype=D)
+    y, mean_y = torch.tensor([1]), torch.full((1, k), 1.0 / k, dtype=D)
+    losses = {}
+    for c in (1.0, 100.0, 1000.0):
+        model = nn.Linear(2, k, bias=False).double()
+        with torch.no_grad():
+            model.weight.zero_()
+            model.weight[1, 1] = c  # W x = 0, W x̄ = c e_y
+        losses[c] = float(fedmix_loss(model, x, y, mean_x, mean_y, lam).detach())
+        expected = math.log(k) + lam * (1 - lam) * c * (1 / k - 1)
+        assert losses[c] == pytest.approx(expected)
+        assert float(global_mixup_loss(model, x, y, mean_x, mean_y, lam).detach()) >= 0.0
+    assert losses[1000.0] < losses[100.0] < 0.0 < losses[1.0]

@@ -3,12 +3,16 @@ pre-registered smallest effect (``config.claims``) and validity gates. The engin
 from paired per-seed differences (:mod:`paperzoo.core.claims`).
 
 Roles: the headline is the paper's abstract claim that OCS beats uniform sampling and the
-rehearsal baselines on standard, imbalanced and noisy streams: ``ocs_accuracy_<setting>`` (OCS's
-average accuracy above Uniform's and ER-Reservoir's), one per setting. The share of noise in the
-coreset is the spec's direct check of the mechanism, Finetune's forgetting is context, and the
-comparison with the official code is a quality check of ours: all ``check``. The paper's
-balanced rotated-MNIST numbers (Table 1) are recalled in the spec, not checked against the PDF;
-its noisy and imbalanced tables were not recalled.
+rehearsal baselines by a wide margin on standard, imbalanced and noisy streams:
+``ocs_accuracy_<setting>`` (OCS's average accuracy above Uniform's and ER-Reservoir's), one per
+setting. The paper's forgetting claim (OCS forgets less than Uniform and ER-Reservoir) is
+``secondary``: ``ocs_forgets_less_<setting>``. Checks: the share of noise in the coreset (the
+spec's direct check of the mechanism), Finetune forgetting more than OCS (replay works at all)
+and our OCS against the official code's per-seed results (a quality check of ours).
+
+Thresholds: half of the paper's balanced gap over Uniform, for accuracy (+2.6 points) and
+forgetting (0.06), Table 1 as recalled in the spec, not checked against the PDF; its noisy and
+imbalanced tables were not recalled, so those settings carry the balanced threshold.
 """
 
 from __future__ import annotations
@@ -16,13 +20,22 @@ from __future__ import annotations
 from paperzoo.core import ClaimSpec, Results
 from paperzoo.core.claims import Gate, reference_gate
 
-from .config import DEFAULT_SOURCE, DEFAULT_SOURCES, Config
+from .config import DEFAULT_SOURCE, DEFAULT_SOURCES, OFFICIAL_ARM, Config
 
-__all__ = ["PAPER_TABLE1_BALANCED", "claims", "gates", "learn_levels", "stream_data"]
+__all__ = [
+    "PAPER_FORGETTING_BALANCED",
+    "PAPER_TABLE1_BALANCED",
+    "claims",
+    "gates",
+    "learn_levels",
+    "stream_data",
+]
 
 PAPER_TABLE1_BALANCED = {"OCS": 82.5, "Uniform": 79.9, "ER-Reservoir": 69.2}
 """Average accuracy (%) on balanced rotated MNIST (20 tasks x 9 degrees), the paper's Table 1
 as recalled in the spec ("[recalled, verify]"); not checked against the PDF."""
+PAPER_FORGETTING_BALANCED = {"OCS": 0.08, "Uniform": 0.14}
+"""Forgetting on the same stream, Table 1 as recalled in the spec (ER-Reservoir's was not)."""
 
 # Average accuracies are percentages, the noise share a fraction, forgetting a difference of
 # two accuracies as fractions (negative when a task's accuracy rose later): a seed outside
@@ -87,10 +100,61 @@ def gates(cfg: Config) -> tuple[Gate, ...]:
     return tuple(out)
 
 
+def _official_gates(cfg: Config) -> tuple[Gate, ...]:
+    """Gates of ``ocs_matches_official``: enough official runs to be a distribution (the
+    official arm's units report how many were entered) and our OCS learned each task (the
+    official numbers are entered, not trained here, so the learning gate reads ours only). No
+    convergence gate: both codes are compared at the same steps by design, converged or not."""
+    out = [
+        Gate(
+            "official_seeds",
+            "official/seeds",
+            cfg.claims.min_official_seeds,
+            "min",
+            arms=(OFFICIAL_ARM,),
+            reason="too few official runs entered: one run is a constant, not a distribution",
+        )
+    ]
+    levels = learn_levels(cfg)
+    if levels is not None:
+        out.append(
+            reference_gate(
+                "learned_each_task",
+                "eval/learn_acc",
+                levels,
+                stream_data(cfg),
+                "claims.min_learn_acc",
+                "min",
+                arms=("balanced/OCS",),
+                reason="our OCS does not learn its tasks to the reference level",
+            )
+        )
+    return tuple(out)
+
+
+def _paper_balanced(names: list[str], forgetting: bool = False) -> str:
+    """The paper's balanced rotated-MNIST gap of OCS to each of ``names`` (accuracy, or
+    forgetting), Table 1 as recalled."""
+    table = PAPER_FORGETTING_BALANCED if forgetting else PAPER_TABLE1_BALANCED
+    ocs, parts = table["OCS"], []
+    for n in names:
+        if n not in table:
+            parts.append(f"{n}: not recalled")
+        elif forgetting:
+            parts.append(f"{table[n] - ocs:.2f} less forgetting than {n} ({ocs:g} vs {table[n]:g})")
+        else:
+            parts.append(f"{ocs - table[n]:+.1f} points over {n} ({ocs:g} vs {table[n]:g} %)")
+    return (
+        "; ".join(parts) + ", balanced rotated MNIST (20 tasks x 9 degrees), Table 1 as recalled "
+        "in the spec (not checked against the PDF)"
+    )
+
+
 def claims(results: Results) -> list[ClaimSpec]:
-    """OCS beats Uniform/ER-Reservoir in every setting, keeps a cleaner coreset under noise,
-    Finetune forgets more than OCS on the balanced stream, and (where the preset states the
-    official code's number) our OCS is not worse than the official code by more than a margin."""
+    """Per setting: OCS beats Uniform and ER-Reservoir in average accuracy (headline) and
+    forgets less (secondary); checks: OCS keeps a cleaner coreset under noise, Finetune forgets
+    more than OCS on the balanced stream, and (with the official code's per-seed results
+    entered) our OCS is not worse than the official code by more than a margin."""
     cfg: Config = results.config
     cc, arms = cfg.claims, set(cfg.arms)
     g = gates(cfg)
@@ -98,41 +162,52 @@ def claims(results: Results) -> list[ClaimSpec]:
     out = []
     for st in cfg.settings:
         worse = tuple(f"{st}/{a}" for a in ("Uniform", "ER-Reservoir") if a in arms)
-        if "OCS" in arms and worse:
-            names = [w.split("/")[1] for w in worse]
-            paper = ""
-            if st == "balanced" and rotated:
-                ocs = PAPER_TABLE1_BALANCED["OCS"]
-                paper = "; ".join(
-                    f"{ocs - PAPER_TABLE1_BALANCED[n]:+.1f} points over {n} ({ocs:g} vs "
-                    f"{PAPER_TABLE1_BALANCED[n]:g} %)"
-                    for n in names
-                ) + (
-                    ", balanced rotated MNIST (20 tasks x 9 degrees), Table 1 as recalled in "
-                    "the spec (not checked against the PDF)"
-                )
-            out.append(
-                ClaimSpec(
-                    f"ocs_accuracy_{st}",
-                    f"{st}: OCS's average accuracy exceeds "
-                    + " and ".join(names)
-                    + f"'s by at least {cc.min_acc_gain:g} points (the paper's abstract claim: "
-                    "OCS beats uniform sampling and the rehearsal baselines on standard, "
-                    "imbalanced and noisy streams)",
-                    "eval/avg_acc",
-                    f"{st}/OCS",
-                    worse,
-                    threshold=cc.min_acc_gain,
-                    gates=g,
-                    role="headline",
-                    paper=paper,
-                    threshold_reason=(
-                        f"{cc.min_acc_gain:g} points: {_NO_RATIONALE} (for scale: about a "
-                        "fifth of the paper's recalled balanced gain over Uniform, +2.6 points)"
-                    ),
-                    bounds=_PERCENT,
-                )
+        if "OCS" not in arms or not worse:
+            continue
+        names = [w.split("/")[1] for w in worse]
+        recalled = st == "balanced" and rotated
+        not_recalled = (
+            f"no number: the paper's {st} tables were not recalled in the spec (the spec: "
+            "OCS's margins there are wide)"
+            if rotated
+            else "no number: the paper's multiple-datasets table was not recalled in the spec"
+        )
+        out.append(
+            ClaimSpec(
+                f"ocs_accuracy_{st}",
+                f"{st}: OCS's average accuracy exceeds " + " and ".join(names) + "'s by at "
+                f"least {cc.min_acc_gain:g} points (the paper's abstract claim: OCS beats uniform "
+                "sampling and the rehearsal baselines by a wide margin on standard, imbalanced "
+                "and noisy streams)",
+                "eval/avg_acc",
+                f"{st}/OCS",
+                worse,
+                threshold=cc.min_acc_gain,
+                gates=g,
+                role="headline",
+                paper=(_paper_balanced(names) if recalled else not_recalled),
+                threshold_reason=_acc_reason(cc.min_acc_gain),
+                bounds=_PERCENT,
             )
+        )
+        out.append(
+            ClaimSpec(
+                f"ocs_forgets_less_{st}",
+                f"{st}: OCS's forgetting is below " + " and ".join(names) + "'s by at least "
+                f"{cc.min_forgetting_reduction:g} (the paper: OCS forgets less than the "
+                "rehearsal baselines)",
+                "eval/forgetting",
+                f"{st}/OCS",
+                worse,
+                higher_is_better=False,
+                threshold=cc.min_forgetting_reduction,
+                gates=g,
+                role="secondary",
+                paper=(_paper_balanced(names, forgetting=True) if recalled else not_recalled),
+                threshold_reason=_forgetting_reason(cc.min_forgetting_reduction),
+                bounds=_FORGETTING,
+            )
+        )
     if "noisy" in cfg.settings and {"OCS", "Uniform"} <= arms:
         out.append(
             ClaimSpec(
@@ -147,7 +222,10 @@ def claims(results: Results) -> list[ClaimSpec]:
                 threshold=cc.min_noise_reduction,
                 gates=g,
                 role="check",
-                threshold_reason=f"{cc.min_noise_reduction:g} of the memory: {_NO_RATIONALE}",
+                threshold_reason=(
+                    f"{cc.min_noise_reduction:g} of the memory: {_NO_RATIONALE} (for scale: 10 "
+                    "of the 200 seats of the rotated-MNIST memory)"
+                ),
                 bounds=_FRACTION,
             )
         )
@@ -156,7 +234,8 @@ def claims(results: Results) -> list[ClaimSpec]:
             ClaimSpec(
                 "finetune_forgets_balanced",
                 f"balanced: Finetune forgets more than OCS (by at least {cc.min_forgetting_gap:g}; "
-                "context: rehearsal works at all)",
+                "a sanity check that replay works at all: Finetune replays nothing; the paper's "
+                "forgetting claim is ocs_forgets_less_<setting>)",
                 "eval/forgetting",
                 "balanced/OCS",
                 ("balanced/Finetune",),
@@ -164,30 +243,65 @@ def claims(results: Results) -> list[ClaimSpec]:
                 threshold=cc.min_forgetting_gap,
                 gates=g,
                 role="check",
-                threshold_reason=f"{cc.min_forgetting_gap:g} forgetting: {_NO_RATIONALE}",
+                threshold_reason=(
+                    f"{cc.min_forgetting_gap:g} forgetting: {_NO_RATIONALE} (a sanity check: "
+                    "one point of accuracy forgotten on average)"
+                ),
                 bounds=_FORGETTING,
             )
         )
-    if cc.official_avg_acc > 0 and "balanced" in cfg.settings and "OCS" in arms:
+    if cfg.official_seeds() and "balanced" in cfg.settings and "OCS" in arms:
+        n = len(cfg.official_seeds())
         out.append(
             ClaimSpec(
                 "ocs_matches_official",
                 "balanced: our OCS's average accuracy is at most "
-                f"{cc.official_margin:g} points below the official code's "
-                f"{cc.official_avg_acc:g} % at the same configuration (a quality check of "
-                "ours against the official code, not a claim of the paper)",
+                f"{cc.official_margin:g} points below the official code's on the same stream, "
+                f"paired by seed ({n} official runs entered; a quality check of ours against the "
+                "official code, not a claim of the paper)",
                 "eval/avg_acc",
                 "balanced/OCS",
+                (OFFICIAL_ARM,),
                 threshold=-cc.official_margin,
-                reference=cc.official_avg_acc,
-                gates=g,
+                gates=_official_gates(cfg),
                 role="check",
                 threshold_reason=(
-                    f"{cc.official_margin:g} points: about twice OCS's seed-to-seed standard "
-                    "deviation at this size (the official preset's docstring), set after an "
-                    "earlier 3-seed measurement of ours was known"
+                    f"{cc.official_margin:g} points, pre-registered 2026-12-07 before the "
+                    "official runs and our seeds it is judged on: below the headline's "
+                    f"{cc.min_acc_gain:g}, so a shortfall of ours within the margin cannot by "
+                    "itself account for the smallest OCS gain the headline counts"
                 ),
                 bounds=_PERCENT,
             )
         )
     return out
+
+
+def _acc_reason(gain: float) -> str:
+    ocs, uni = PAPER_TABLE1_BALANCED["OCS"], PAPER_TABLE1_BALANCED["Uniform"]
+    half = (ocs - uni) / 2
+    if abs(gain - half) < 1e-9:
+        return (
+            f"{gain:g} points = half the paper's balanced gain over Uniform ({ocs - uni:+.1f}, "
+            f"Table 1 as recalled): our 5-task streams forget less than its 20 tasks, so its "
+            "full gap is not expected here, and below half of it the margin is not the 'wide' "
+            "one the paper claims; the noisy and imbalanced settings (no recalled number) carry "
+            "the same threshold"
+        )
+    return (
+        f"{gain:g} points: {_NO_RATIONALE} (for scale: the paper's recalled balanced gain over "
+        f"Uniform is {ocs - uni:+.1f} points)"
+    )
+
+
+def _forgetting_reason(gap: float) -> str:
+    ocs, uni = PAPER_FORGETTING_BALANCED["OCS"], PAPER_FORGETTING_BALANCED["Uniform"]
+    if abs(gap - (uni - ocs) / 2) < 1e-9:
+        return (
+            f"{gap:g} forgetting = half the paper's balanced gap to Uniform ({ocs:g} vs {uni:g}, "
+            "Table 1 as recalled), the same rule as the accuracy threshold"
+        )
+    return (
+        f"{gap:g} forgetting: {_NO_RATIONALE} (for scale: the paper's recalled balanced gap to "
+        f"Uniform is {uni - ocs:.2f})"
+    )

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from paperzoo.core import Unit, UnitContext, seed_everything
+from paperzoo.core.errors import UsageError
 
 from ..metrics import average_accuracy, forgetting, noise_share
 from ..models import OfficialMLP
@@ -26,7 +27,7 @@ from ..strategies import (
     Uniform,
     UniformBalanced,
 )
-from .config import ARMS, SETTINGS, Config
+from .config import ARMS, OFFICIAL_ARM, SETTINGS, Config
 from .recipe import build_stream, cached_stream, stream_sources
 
 __all__ = [
@@ -127,31 +128,50 @@ def _memory_noise(strategy: ContinualStrategy, tasks: list[Task]) -> tuple[float
 
 
 def preflight(cfg: Config, data_root: Any) -> None:
-    """Load the images once, so a missing data set fails before any unit runs."""
+    """Load the images once, so a missing data set fails before any unit runs; refuse a
+    comparison with the official code whose per-seed results are not entered yet."""
     from paperzoo.datasets import load_images
+
+    if cfg.claims.official_required and not cfg.official_seeds():
+        raise UsageError(
+            "this preset compares our OCS with the official code's per-seed results: enter "
+            "them first, --set 'claims.official_avg_acc={4 = ..., 5 = ...}' or in the preset "
+            "(README: how to produce them)"
+        )
 
     for name in stream_sources(cfg):
         load_images(name, data_root)
 
 
 def units(cfg: Config) -> list[Unit]:
-    """Setting x arm x seed."""
+    """Setting x arm x seed, plus the official code's entered per-seed results (one unit per
+    seed, ``OFFICIAL_ARM``) when ``claims.official_avg_acc`` holds them."""
     for s in cfg.settings:
         if s not in SETTINGS:
             raise ValueError(f"unknown setting {s!r}; choose from {', '.join(SETTINGS)}")
     for a in cfg.arms:
         if a not in ARMS:
             raise ValueError(f"unknown arm {a!r}; choose from {', '.join(ARMS)}")
-    return [
+    out = [
         Unit(f"{st}/{a}/seed{s}", f"{st}/{a}", s, {"setting": st, "arm": a}, cost=_COST.get(a, 1.0))
         for st in cfg.settings
         for s in cfg.seeds
         for a in cfg.arms
     ]
+    if cfg.official_seeds() and "balanced" in cfg.settings and "OCS" in cfg.arms:
+        out += [
+            Unit(f"{OFFICIAL_ARM}/seed{s}", OFFICIAL_ARM, s, {"official": True}, cost=0.01)
+            for s in cfg.seeds
+        ]
+    return out
 
 
 def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
-    """Train the arm through every task; evaluate all tasks after each one."""
+    """Train the arm through every task; evaluate all tasks after each one (the official arm:
+    report the number entered for this seed, so that the claims pair it with ours)."""
+    if unit.params.get("official"):
+        official = cfg.official_seeds()
+        return {"eval/avg_acc": official[unit.seed], "official/seeds": float(len(official))}
     setting, arm = unit.params["setting"], unit.params["arm"]
     key = ("continual", setting, unit.seed, repr(cfg.stream), str(ctx.data_root))
     tasks = cached_stream(key, lambda: build_stream(cfg, setting, unit.seed, ctx.data_root))

@@ -1,7 +1,9 @@
 """FedMix reproduction units: one (data set, arm, seed) federation trained with Flower's server
-loop, plus optional FedMix λ-sweep units; the paper's Table 1 claims, declared.
+loop, the same in every cell of an optional grid of settings, plus optional FedMix λ-sweep and
+private-means units.
 
-Every arm of a (data set, seed) sees the same partition, initial weights and client sampling.
+Every arm of a (data set, cell, seed) sees the same partition, initial weights and client
+sampling.
 """
 
 from __future__ import annotations
@@ -23,11 +25,40 @@ from .config import ARMS, Config
 from .federation import Federation, build_federation
 
 __all__ = [
+    "drop_from_best",
+    "grid_arm",
     "preflight",
     "run_arm",
     "run_unit",
     "units",
 ]
+
+
+def grid_arm(cell: str, ds: str, arm: str) -> str:
+    """The arm name of ``arm`` on ``ds`` in grid cell ``cell`` ("": the preset's own setting)."""
+    return f"grid/{cell}/{ds}/{arm}" if cell else f"{ds}/{arm}"
+
+
+def drop_from_best(curve: list[float], k: int) -> float:
+    """How far the final accuracy (mean of the last ``k`` evaluations) lies below the best
+    mean of ``k`` consecutive evaluations: 0 for a curve that ends at its best, large for one
+    that learned and then collapsed. Windows, not single evaluations, so that one lucky
+    evaluation of a noisy curve does not count as a best the run later lost."""
+    v = np.asarray(curve, dtype=float)
+    k = max(1, min(k, len(v)))
+    windows = np.convolve(v, np.ones(k) / k, mode="valid")
+    return float(windows.max() - windows[-1])
+
+
+# FedMix's local step costs 3.39x FedAvg's (README, Benchmarks: double backprop); the others ~1x.
+_STEP_COST = {"fedmix": 3.4}
+
+
+def _cost(cfg: Config, arm: str) -> float:
+    """Relative run time of a unit (the scheduler starts the longest first): local steps per
+    round (epochs x data per client) times the arm's cost per step."""
+    per_client = (cfg.data.num_train or 60000) / cfg.data.num_clients
+    return _STEP_COST.get(arm, 1.0) * cfg.fl.local_epochs * per_client / 100
 
 
 def run_arm(fed: Federation, arm: str, log: Any = None) -> dict[str, Any]:
@@ -101,24 +132,35 @@ def _aux(cfg: Config) -> dict[str, tuple[str, list[float], int, str]]:
 
 
 def units(cfg: Config) -> list[Unit]:
-    """Data set x arm x seed, then the λ sweep and the private-means arms (aux units: reported,
-    not part of the claims)."""
+    """Data set x arm x seed in the preset's setting and in every grid cell (claimed), then
+    the λ sweep and the private-means arms (aux units: reported, not part of the claims)."""
     unknown = [a for a in cfg.arms if a not in ARMS]
     if unknown:
         raise ValueError(f"unknown arms {unknown}; choose from {ARMS}")
-    out = [
-        Unit(f"{ds}/{arm}/seed{s}", f"{ds}/{arm}", s, {"dataset": ds, "arm": arm})
-        for ds in cfg.datasets
-        for s in cfg.seeds
-        for arm in cfg.arms
-    ]
+    out = []
+    for cell in ["", *cfg.grid]:
+        extra = {"cell": cell} if cell else {}
+        here = cfg.grid[cell].apply(cfg) if cell else cfg
+        out += [
+            Unit(
+                f"{grid_arm(cell, ds, arm)}/seed{s}",
+                grid_arm(cell, ds, arm),
+                s,
+                {"dataset": ds, "arm": arm, **extra},
+                cost=_cost(here, arm),
+            )
+            for ds in cfg.datasets
+            for s in cfg.seeds
+            for arm in cfg.arms
+        ]
     ds = cfg.datasets[0]
     for key, (fmt, values, n_seeds, _field) in _aux(cfg).items():
         for v in values:
             name = fmt.format(ds=ds, v=v)
             params = {"dataset": ds, "arm": "fedmix", key: float(v)}
             out += [
-                Unit(f"{name}/seed{s}", name, s, params, role="aux") for s in cfg.seeds[:n_seeds]
+                Unit(f"{name}/seed{s}", name, s, params, role="aux", cost=_cost(cfg, "fedmix"))
+                for s in cfg.seeds[:n_seeds]
             ]
     return out
 
@@ -128,6 +170,8 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
     import dataclasses
 
     p = unit.params
+    if p.get("cell"):
+        cfg = cfg.grid[p["cell"]].apply(cfg)
     overrides = {fld: p[key] for key, (*_, fld) in _aux(cfg).items() if key in p}
     if overrides:
         cfg = dataclasses.replace(cfg, fl=dataclasses.replace(cfg.fl, **overrides))
@@ -150,6 +194,8 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
         # Area under the accuracy curve (evaluated rounds, evenly spaced), normalised.
         "test/auc": float(np.mean(res["acc"])),
         "test/acc_change": relative_change(res["acc"]),
+        # The collapse gate's measure: final accuracy below the run's best (claims.py).
+        "test/drop_from_best": drop_from_best(res["acc"], cfg.final_rounds),
         "dropped_clients": float(res["dropped"]),
         # σ of the Gaussian noise on each shared mean (private-means arms only)
         **({"dp/sigma": res["dp_sigma"]} if res["dp_sigma"] is not None else {}),
