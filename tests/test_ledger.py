@@ -81,3 +81,19 @@ def test_a_run_writes_its_ledger_first_and_marks_what_changed_later(tmp_path, mo
     # a second run of the same preset is a second look at the first
     again = reproduce("neural_processes", "smoke", out=tmp_path, device="cpu")
     assert json.loads((again / LEDGER_FILE).read_text())["second_look_of"] == [str(run)]
+
+
+def test_publishing_a_run_copies_its_ledger(tmp_path):
+    """``report --update-docs`` (``collect_reports``) copies ``preregistration.json`` with the
+    run, so published verdicts stay checkable against what was declared before the run."""
+    from paperzoo.app.report import collect_reports
+
+    run = tmp_path / "runs" / "m" / "quick" / "20260101-000000"
+    run.mkdir(parents=True)
+    res = {"method": "m", "preset": "quick", "seeds": [0], "arms": {}, "claims": []}
+    (run / "results.json").write_text(json.dumps(res))
+    (run / "meta.json").write_text(json.dumps({"git_sha": "abc"}))
+    (run / LEDGER_FILE).write_text(json.dumps({"claims": []}))
+    docs = tmp_path / "docs"
+    collect_reports(tmp_path / "runs", docs)
+    assert json.loads((docs / "m" / "quick" / LEDGER_FILE).read_text()) == {"claims": []}

@@ -119,7 +119,14 @@ def collect_reports(
         if dest.exists():
             shutil.rmtree(dest)
         dest.mkdir(parents=True)
-        for name in ("results.json", "report.md", "config.toml", "meta.json"):
+        # the ledger travels with the run: its verdicts are judged against it ever after
+        for name in (
+            "results.json",
+            "report.md",
+            "config.toml",
+            "meta.json",
+            "preregistration.json",
+        ):
             if (run / name).is_file():
                 shutil.copy2(run / name, dest / name)
         if run in dirty:  # published although computed from uncommitted code: say so

@@ -103,7 +103,7 @@ def _r_by_step_figure(results: Results, run_dir: RunDir) -> None:
             curves,
             xlabel="learner SGD step of the snapshots",
             ylabel="gap R among snapshots of that step",
-            title="Does NC rank learners at the same point of training? (seed mean, min..max)",
+            title="Gap R within one learner step (seed mean, min..max)",
         )
 
 
@@ -169,7 +169,7 @@ def notes(results: Results) -> str:
         f"- NC: width {n.hidden_dim}, encoder depth {n.encoder_depth}, decoder depth "
         f"{n.decoder_depth}, {n.num_heads} heads, {n.pool} pooling; {m.num_steps} NC steps of "
         f"batch {m.batch_size}"
-        + "".join(f" ({r}: {k})" for r, k in m.regime_steps.items() if r in cfg.regimes)
+        + "".join(f" ({r} regime: {k})" for r, k in m.regime_steps.items() if r in cfg.regimes)
         + f", {m.populate_batches} seed batches of {m.task_batch_size} tasks, "
         f"warm-up {m.warmup_steps} steps (official: width 512, 500k steps, 100 seed batches, "
         f"warm-up 1000): {m.num_steps / 500_000:.2%} of the official meta-training steps.",
