@@ -45,6 +45,7 @@ import torch
 
 from paperzoo.core.engine.model import artifact_path, record_path
 from paperzoo.core.errors import UsageError
+from paperzoo.core.runs import pid_alive
 from paperzoo.core.shipped import (
     CARD_FILE,
     CARD_SCHEMA,
@@ -143,16 +144,6 @@ def _json(path: Path) -> Any:
         raise UsageError(f"cannot read {path}: {e}") from None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def check_run(run: Path, unit: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """``(meta, results, unit record)`` of a finished run whose every session and the unit
     were computed from a clean, known commit; UsageError (one line) otherwise."""
@@ -164,7 +155,7 @@ def check_run(run: Path, unit: str) -> tuple[dict[str, Any], dict[str, Any], dic
             pid = int(lock.read_text().strip() or 0)
         except (OSError, ValueError):
             pid = 0
-        if pid and _alive(pid):
+        if pid and pid_alive(pid):
             raise UsageError(f"{run} is still running (process {pid}); ship it when it finished")
     if not (run / "results.json").is_file():
         raise UsageError(f"{run} has not finished (no results.json); let it finish or --resume it")

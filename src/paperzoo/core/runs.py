@@ -43,7 +43,15 @@ from paperzoo.core.config import config_to_dict, to_toml
 from paperzoo.core.errors import UsageError
 from paperzoo.core.io import append_jsonl, atomic_write_json, atomic_write_text, to_jsonable
 
-__all__ = ["RunDir", "git_sha", "git_state", "hardware", "new_session", "package_versions"]
+__all__ = [
+    "RunDir",
+    "git_sha",
+    "git_state",
+    "hardware",
+    "new_session",
+    "package_versions",
+    "pid_alive",
+]
 
 _PACKAGES = (
     "paperzoo",
@@ -141,7 +149,8 @@ def hardware(device: torch.device | None = None) -> dict[str, Any]:
     return info
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine (a run lock's owner still running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -308,7 +317,7 @@ class RunDir:
                 pid = int(p.read_text().strip() or 0)
             except (OSError, ValueError):
                 pid = 0
-            if pid and _alive(pid):
+            if pid and pid_alive(pid):
                 raise UsageError(
                     f"{self.path} is in use by process {pid}; wait for it or stop it first"
                 ) from None

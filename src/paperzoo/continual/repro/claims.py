@@ -73,20 +73,10 @@ def gates(cfg: Config) -> tuple[Gate, ...]:
 
     Both read every seed (the default): each seed trains its own arms, so a seed whose arm did
     not learn or had not converged spoils that seed's paired difference."""
-    cc, out = cfg.claims, []
-    levels = learn_levels(cfg)
-    if levels is not None:
-        out.append(
-            reference_gate(
-                "learned_each_task",
-                "eval/learn_acc",
-                levels,
-                stream_data(cfg),
-                "claims.min_learn_acc",
-                "min",
-                reason="an arm does not learn its tasks to the reference level: too few steps",
-            )
-        )
+    cc = cfg.claims
+    out = _learned_gate(
+        cfg, reason="an arm does not learn its tasks to the reference level: too few steps"
+    )
     if cc.max_plateau_gain < 100:
         out.append(
             Gate(
@@ -115,21 +105,32 @@ def _official_gates(cfg: Config) -> tuple[Gate, ...]:
             reason="too few official runs entered: one run is a constant, not a distribution",
         )
     ]
-    levels = learn_levels(cfg)
-    if levels is not None:
-        out.append(
-            reference_gate(
-                "learned_each_task",
-                "eval/learn_acc",
-                levels,
-                stream_data(cfg),
-                "claims.min_learn_acc",
-                "min",
-                arms=("balanced/OCS",),
-                reason="our OCS does not learn its tasks to the reference level",
-            )
-        )
+    out += _learned_gate(
+        cfg,
+        arms=("balanced/OCS",),
+        reason="our OCS does not learn its tasks to the reference level",
+    )
     return tuple(out)
+
+
+def _learned_gate(cfg: Config, *, reason: str, arms: tuple[str, ...] = ()) -> list[Gate]:
+    """``learned_each_task`` on ``arms`` (every compared arm when empty): diagonal accuracy at
+    the level of the stream's data; none (an empty list) when the config sets no level."""
+    levels = learn_levels(cfg)
+    if levels is None:
+        return []
+    return [
+        reference_gate(
+            "learned_each_task",
+            "eval/learn_acc",
+            levels,
+            stream_data(cfg),
+            "claims.min_learn_acc",
+            "min",
+            arms=arms,
+            reason=reason,
+        )
+    ]
 
 
 def _paper_balanced(names: list[str], forgetting: bool = False) -> str:

@@ -112,16 +112,8 @@ def quick() -> Config:
         dp_epsilons=[1.0],
         dp_seeds=3,
         eval_every=2,
-        data=DataConfig(num_train=6000, num_test=2000, num_clients=60, classes_per_client=2),
-        fl=FederationConfig(
-            num_rounds=400,
-            clients_per_round=15,
-            local_epochs=1,
-            learning_rate=0.1,
-            fedmix_lam=0.05,
-            naivemix_lam=0.1,
-            global_mixup_lam=0.1,
-        ),
+        data=_quick_data(),
+        fl=_quick_federation(),
         claims=ClaimConfig(
             reference_acc={"mnist": 0.95, "fashion_mnist": 0.78},
             headline_datasets=["fashion_mnist"],
@@ -164,6 +156,25 @@ def paper_femnist() -> Config:
     )
 
 
+def _quick_data() -> DataConfig:
+    """quick's partition: 6,000 training images over 60 clients x 2 classes, 2,000 test."""
+    return DataConfig(num_train=6000, num_test=2000, num_clients=60, classes_per_client=2)
+
+
+def _quick_federation() -> FederationConfig:
+    """quick's federation: 400 rounds of 15 clients, 1 local epoch at lr 0.1, λ 0.05 (FedMix)
+    / 0.1 (NaiveMix, global mixup)."""
+    return FederationConfig(
+        num_rounds=400,
+        clients_per_round=15,
+        local_epochs=1,
+        learning_rate=0.1,
+        fedmix_lam=0.05,
+        naivemix_lam=0.1,
+        global_mixup_lam=0.1,
+    )
+
+
 def _fashion_mnist_setting(seeds: list[int]) -> Config:
     """quick's Fashion-MNIST setting (LeNet-5, 60 clients x 2 classes, 100 images each, 15 per
     round, 1 local epoch, lr 0.1 x0.999 per round, 400 rounds, λ 0.05 / 0.1), no λ sweep, no
@@ -175,16 +186,8 @@ def _fashion_mnist_setting(seeds: list[int]) -> Config:
         model="lenet5",
         model_width=6,
         eval_every=2,
-        data=DataConfig(num_train=6000, num_test=2000, num_clients=60, classes_per_client=2),
-        fl=FederationConfig(
-            num_rounds=400,
-            clients_per_round=15,
-            local_epochs=1,
-            learning_rate=0.1,
-            fedmix_lam=0.05,
-            naivemix_lam=0.1,
-            global_mixup_lam=0.1,
-        ),
+        data=_quick_data(),
+        fl=_quick_federation(),
     )
 
 
