@@ -5,6 +5,13 @@ vs the float (fake-quantized) model.
 Usage: ``python benchmarks/quantization.py [--rounds 5] [--threads 1] [--quick]``. Prints a table,
 writes ``benchmarks/out/quantization.json`` and figures to ``docs/results/quantization/``.
 
+``--dropbits`` times only FP32, LSQ, CPQ and CPQ+DropBits at 2 and 3 bits (issue #45's
+comparison), prints each arm's per-round ratio to LSQ (median, min, max over the rounds) and
+writes ``benchmarks/out/quantization_dropbits[_LABEL].json``; run it with
+``PYTHONPATH=<old checkout>/src`` and ``--label before`` to time another version of paperzoo
+against the same script (the JSON records which ``paperzoo`` was imported). ``--profile ARM``
+(e.g. ``cpq_dropbits:3``) prints torch.profiler's top operators over 3 steps of that arm.
+
 Training steps are timed *interleaved* (one step of every arm per round, A, B, C, A, B, C, ...)
 and reported as the median over rounds and as a ratio to LSQ at the same bit-width, because
 this machine is shared: only ratios from one time window mean something. With Brevitas
@@ -141,6 +148,9 @@ def train_step_ratios(model_name, arms, batch, rounds, device) -> dict[str, dict
         return t
 
     times: dict[str, list[float]] = {k: [] for k in built}
+    # CPU time of this thread as well: on a shared machine the wall clock also counts the time
+    # other processes held the core (the step is single-threaded with --threads 1)
+    cpu: dict[str, list[float]] = {k: [] for k in built}
     mem: dict[str, float] = {}
     cuda_peak: dict[str, float] = {}
     for r in range(rounds + 1):  # round 0 initialises the quantizers: warm-up
@@ -150,7 +160,7 @@ def train_step_ratios(model_name, arms, batch, rounds, device) -> dict[str, dict
             if device.type == "cuda":
                 torch.cuda.synchronize()
                 torch.cuda.reset_peak_memory_stats()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
                 loss = F.cross_entropy(model(x), y)
             opt.zero_grad(set_to_none=True)
@@ -161,6 +171,7 @@ def train_step_ratios(model_name, arms, batch, rounds, device) -> dict[str, dict
                 cuda_peak[label] = torch.cuda.max_memory_allocated() / 2**20
             if r:
                 times[label].append(time.perf_counter() - t0)
+                cpu[label].append(time.thread_time() - c0)
             mem[label] = saved[0] / 2**20
     compiled_backward(False)
     out = {}
@@ -168,15 +179,47 @@ def train_step_ratios(model_name, arms, batch, rounds, device) -> dict[str, dict
         ms = 1000 * statistics.median(times[label])
         lsq = f"lsq W{bits}A{bits}"
         ref = 1000 * statistics.median(times[lsq]) if lsq in times else float("nan")
+        # the ratio within each round (the two steps ran seconds apart): median and spread
+        per_round = [a / b for a, b in zip(times[label], times[lsq])] if lsq in times else []
+        cpu_round = [a / b for a, b in zip(cpu[label], cpu[lsq])] if lsq in cpu else []
         out[label] = {
             "step_ms": ms,
             "ratio_to_lsq": ms / ref,
+            "round_ratios": per_round,
+            "cpu_ms": 1000 * statistics.median(cpu[label]),
+            "cpu_round_ratios": cpu_round,
             "params": sum(p.numel() for p in model.parameters()),
             "saved_mb": mem[label],
         }
         if label in cuda_peak:
             out[label]["cuda_peak_mb"] = cuda_peak[label]
     return out
+
+
+def profile_arm(model_name: str, arm: str, batch: int, device: torch.device, rows: int = 15) -> str:
+    """torch.profiler's operators by self CPU time over 3 training steps of one arm (after 3
+    warm-up steps), as a table."""
+    from torch.profiler import ProfilerActivity, profile
+
+    method, bits = arm.split(":")
+    model = _build(model_name, method, int(bits), device).train()
+    opt = torch.optim.Adam(model.parameters(), _config(model_name).train.learning_rate)
+    x, y = _batch(model_name, batch, device)
+
+    def step() -> None:
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    for _ in range(3):
+        step()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(3):
+            step()
+    return prof.key_averages().table(
+        sort_by="self_cpu_time_total", row_limit=rows, max_name_column_width=36
+    )
 
 
 def inference_stats(model_name, bits, batch, steps, device) -> dict[str, float]:
@@ -246,9 +289,24 @@ def main() -> None:
         action="store_true",
         help="also time CPQ and CPQ+DropBits with compiled_backward() (torch.compile, ~1 min)",
     )
+    ap.add_argument(
+        "--dropbits",
+        action="store_true",
+        help="only FP32, LSQ, CPQ, CPQ+DropBits at 2 and 3 bits; per-round ratios; no figures",
+    )
+    ap.add_argument("--label", default="", help="suffix of the --dropbits JSON (e.g. before)")
+    ap.add_argument("--profile", default="", help="print the profile of ARM (method:bits)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
+    if args.profile:
+        for model_name, batch in (("lenet5", _config("lenet5").data.batch_size), ("resnet20", 32)):
+            print(f"== {model_name} {args.profile}")
+            print(profile_arm(model_name, args.profile, batch, device))
+        return
+    if args.dropbits:
+        dropbits_main(args, device)
+        return
     # ResNet-20 steps at batch 32, not the paper preset's 128: four times fewer CPU seconds per
     # timed step, and the ratios to LSQ are what is compared.
     lenet = _config("lenet5").data.batch_size
@@ -277,6 +335,45 @@ def main() -> None:
     (out / "quantization.json").write_text(json.dumps(results, indent=2))
     figs = _figures(results, ROOT / "docs" / "results" / "quantization")
     print("wrote", out / "quantization.json", *figs)
+
+
+def dropbits_main(args: argparse.Namespace, device: torch.device) -> None:
+    """Issue #45: CPQ+DropBits / LSQ step-time ratios at 2 and 3 bits, interleaved."""
+    import paperzoo
+
+    lenet = _config("lenet5").data.batch_size
+    models = {"lenet5": lenet} if args.quick else {"lenet5": lenet, "resnet20": 32}
+    arms = [("fp32", 32)] + [(m, b) for b in (2, 3) for m in ("lsq", "cpq", "cpq_dropbits")]
+    if args.compile:
+        arms += [("cpq_dropbits+compiled", b) for b in (2, 3)]
+    results: dict = {
+        "paperzoo": str(Path(paperzoo.__file__).resolve().parent),
+        "device": str(device),
+        "threads": args.threads,
+        "rounds": args.rounds,
+        "train": {},
+    }
+    print("paperzoo from", results["paperzoo"], flush=True)
+    for model_name, batch in models.items():
+        rows = train_step_ratios(model_name, arms, batch, args.rounds, device)
+        results["train"][model_name] = rows
+        for label, r in rows.items():
+            spread = ""
+            for key, clock in (("round_ratios", "wall"), ("cpu_round_ratios", "cpu")):
+                if r[key]:
+                    rr = r[key]
+                    med, lo, hi = statistics.median(rr), min(rr), max(rr)
+                    spread += f"  {clock} x{med:4.2f} [{lo:4.2f}, {hi:4.2f}]"
+            print(
+                f"{model_name:9s} {label:22s} step {r['step_ms']:7.1f} ms "
+                f"(cpu {r['cpu_ms']:7.1f}){spread}  params {r['params']:7d}",
+                flush=True,
+            )
+    out = ROOT / "benchmarks" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    name = "quantization_dropbits" + (f"_{args.label}" if args.label else "") + ".json"
+    (out / name).write_text(json.dumps(results, indent=2))
+    print("wrote", out / name)
 
 
 if __name__ == "__main__":

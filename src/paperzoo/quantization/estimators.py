@@ -28,7 +28,10 @@ Deviations from the paper (its text could not be checked; reconstruction):
   ``ste_normalization="max"`` uses ``pi / max pi`` instead. Both are offered and tested.
 * DropBits masks grid points per element (``dropbits_per_element=True``) or per tensor; the forward
   is the argmax over the surviving points, the backward goes through the renormalised masked
-  ``pi``.
+  ``pi``. The quantizer draws the elements that drop bits sparsely
+  (:func:`~paperzoo.quantization.grids.sample_dropbits_picks`, same law as one draw per element)
+  and :func:`dropbits_ste` evaluates the masked backward only for them, over the edges of the
+  one-bit-dropped grid's bins; every other element takes the unmasked closed form.
 * The forward is computed as nearest rounding ``clamp(floor(x/step + 1/2))``. It equals
   ``argmax pi`` except in a thin band (width shrinking like ``exp(-step/sigma)``) next to the two
   boundaries of the edge bins, whose infinite tails give them slightly more mass; we keep nearest
@@ -37,13 +40,16 @@ Deviations from the paper (its text could not be checked; reconstruction):
   ``sigma = step / 3``; the fixed-range STE uses ``max|x| / qmax`` from the first batch.
 * Without masks the CPQ backward is computed in closed form, in row chunks and over a local
   window of bin boundaries, so activations never materialise a ``(..., 2^b)`` tensor (memory
-  stays ``O(numel)`` at 8 bits). Relaxed Quantization
+  stays ``O(numel)`` at 8 bits); its per-boundary tensors are laid out ``(boundaries, elements)``
+  so the sums over the few boundaries are vector adds. Relaxed Quantization
   uses a local window of grid points around ``x`` (as in the RQ paper) when the grid is larger.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Sequence
 from typing import Literal
 
 import torch
@@ -55,6 +61,8 @@ from .grids import (
     integer_range,
     kept_level_mask,
     nearest_codes,
+    picks_to_dropped_bits,
+    sample_dropbits_picks,
     sample_dropped_bits,
 )
 
@@ -67,6 +75,7 @@ __all__ = [
     "categorical_probabilities",
     "compiled_backward",
     "concrete_quantize",
+    "dropbits_ste",
     "expected_grid_value",
     "masked_multiclass_ste",
     "multiclass_ste",
@@ -163,19 +172,112 @@ def slope_contrast(noise_ratio: float) -> float:
 
 
 # --- the multi-class STE (closed form, chunked) -------------------------------------------------
+#
+# Layout: every backward kernel below builds its per-boundary tensors as ``(W, R)``, boundaries
+# outermost and elements contiguous. The sums over the few (3-15) boundaries are then adds of
+# contiguous rows and the sums over elements one matrix-vector product; the earlier ``(R, W)``
+# layout reduced over a last dimension of 3-9, which torch does one row at a time (the largest
+# cost of a CPQ step in the profile, see README.md "Profile").
 
 
-def _boundary_sums(xs_s: torch.Tensor, scaled: torch.Tensor, bounds: torch.Tensor):
-    """``sum_j F'(u_j)`` and ``sum_j F'(u_j) b_j`` with ``u_j = scaled_j - xs_s`` (pure:
-    compilable). Shape: ``xs_s`` (R,), ``scaled``, ``bounds`` (W,); returns two (R,)."""
-    f = torch.sigmoid(scaled - xs_s[:, None])  # (R, W)
-    fp = f * (1.0 - f)  # the logistic density F'(u_j)
-    return fp.sum(1), (fp * bounds).sum(1)
+def _grid_slopes(xs: torch.Tensor, gy: torch.Tensor, scaled: torch.Tensor):
+    """Logistic bumps at every interior bin boundary of the full grid (pure: compilable).
+
+    With ``u_j = scaled_j - xs`` (``scaled_j = (step / sigma) b_j``, ``xs = x / sigma``) and the
+    logistic density ``F'(u) = F(u)(1 - F(u)) = F(u) - F(u)^2``, returns
+
+        t_r = gy_r sum_j F'(u_jr)        and        v_j = sum_r gy_r F'(u_jr),
+
+    from which :func:`_slope_terms` gets ``dL/dx = (step / sigma) t`` and
+    ``sum_r gy_r sum_j F'(u_jr) b_j = v . b``.
+
+    Shape: ``xs``, ``gy`` ``(R,)``; ``scaled`` ``(W,)``; returns ``(R,)`` and ``(W,)``.
+    """
+    fp = torch.sub(scaled[:, None], xs[None, :])  # u_j (W, R)
+    fp = fp.sigmoid_()
+    fp = fp.addcmul_(fp, fp, value=-1.0)  # F - F^2 = F': one pass, no (1 - F) temporary
+    return fp.sum(0).mul_(gy), torch.mv(fp, gy)
+
+
+@functools.lru_cache(maxsize=64)
+def _boundary_codes(qmin: int, qmax: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """The interior bin boundaries ``n + 1/2``, ``n = qmin .. qmax - 1``, cached (one per grid,
+    device and dtype; never modified in place). Shape ``(qmax - qmin,)``."""
+    return torch.arange(qmin, qmax, device=device, dtype=dtype) + 0.5
+
+
+def _slope_terms(
+    x: torch.Tensor,
+    gy: torch.Tensor,
+    codes: torch.Tensor,
+    step: torch.Tensor,
+    noise: torch.Tensor,
+    qmin: int,
+    qmax: int,
+    chunk_elems: int,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The multi-class STE backward without masks, in closed form (the telescoped surrogate).
+
+    ``sum_i g_i pi_i = step qmax - step sum_j F(u_j)`` with ``u_j = (step b_j - x) / sigma`` over
+    the interior boundaries ``b_j = n_j + 1/2``, so with ``rho = step / sigma``
+
+        dL/dx = gy rho sum_j F'(u_j),
+        dL/dstep |_pi = -rho sum_r gy_r sum_j F'(u_jr) b_j = -rho s1,
+        dL/dsigma = rho sum_r gy_r sum_j F'(u_jr) u_jr = rho (rho s1 - sum_r (x_r / sigma) t_r),
+
+    where ``t_r = gy_r sum_j F'(u_jr)``. Returns ``(dL/dx, s1, sum_r (x_r / sigma) t_r)``; the
+    caller adds the chosen point's own ``step``-dependence.
+
+    ``F'(u) < 1e-12`` for ``|u| > 28``, so grids with more boundaries than the window within
+    ``28 sigma`` of ``x`` (``W = 2 radius + 2`` boundaries around its code) use that window
+    (exact to this precision); 2- and 3-bit grids use all ``2^b - 1`` boundaries. A window is
+    ``b_j = start_r + o_j`` with ``o_j = j + 1/2`` and ``start_r`` its first boundary code,
+    clamped so the window stays inside the grid (at the ends it is shifted inwards and only
+    gains boundaries), hence ``u_jr = rho o_j - (x_r / sigma - rho start_r)``: the full-grid
+    kernel on shifted inputs, and ``s1 = sum_r t_r start_r + v . o``. Elements go in chunks of
+    ``chunk_elems / W`` (memory bound).
+
+    Shape: ``x``, ``gy``, ``codes`` ``(N,)``; returns ``(N,)`` and two scalars.
+    """
+    ratio = step / noise
+    # a window has at least 6 boundaries (radius >= 2), so grids with <= 6 boundaries use all
+    # of them without reading sigma / step on the host
+    radius = math.ceil(28.0 * float(noise / step)) + 1 if qmax - qmin > 6 else qmax - qmin
+    width = 2 * radius + 2
+    window = width < qmax - qmin
+    if window:
+        offsets = torch.arange(width, device=x.device, dtype=x.dtype) + 0.5
+    else:
+        width = qmax - qmin
+        offsets = _boundary_codes(qmin, qmax, x.device, x.dtype)  # all b_j
+    scaled = ratio * offsets
+    rows = max(1, chunk_elems // max(1, width))
+    # several chunks write dL/dx into one buffer; a single chunk returns its own, no copy
+    grad_x = torch.empty_like(x) if x.numel() > rows else None
+    s1 = xt = None
+    for lo in range(0, max(1, x.numel()), rows):
+        xs, gs = x[lo : lo + rows] / noise, gy[lo : lo + rows]
+        if window:
+            start = (codes[lo : lo + rows] - (radius + 1)).clamp_(qmin, qmax - width)
+            t, v = _kernel(_grid_slopes)(xs - ratio * start, gs, scaled)
+            part = torch.dot(v, offsets) + torch.dot(t, start)
+        else:
+            t, v = _kernel(_grid_slopes)(xs, gs, scaled)
+            part = torch.dot(v, offsets)
+        s1 = part if s1 is None else s1 + part
+        xt = torch.dot(t, xs) if xt is None else xt + torch.dot(t, xs)
+        if grad_x is None:
+            grad_x = t.mul_(ratio)
+        else:
+            torch.mul(t, ratio, out=grad_x[lo : lo + rows])
+    assert grad_x is not None and s1 is not None and xt is not None  # the loop ran
+    return grad_x, s1, xt
 
 
 class _MultiClassSTE(torch.autograd.Function):
     """Forward: nearest-grid rounding. Backward: gradients of the surrogate ``sum_i pi_i g_i``
-    through ``pi`` plus the direct ``step``-dependence of the chosen grid point."""
+    through ``pi`` (:func:`_slope_terms`) plus the direct ``step``-dependence of the chosen grid
+    point, ``d(code * step)/dstep = code``."""
 
     @staticmethod
     def forward(ctx, x, step, noise, qmin, qmax, chunk_elems):  # type: ignore[override]
@@ -187,48 +289,14 @@ class _MultiClassSTE(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_out):  # type: ignore[override]
         x, step, noise, codes = ctx.saved_tensors
-        qmin, qmax = ctx.qmin, ctx.qmax
-        flat_x, flat_g, flat_c = x.reshape(-1), grad_out.reshape(-1), codes.reshape(-1)
-        # F'(u) < 1e-12 for |u| > 28: only boundaries within `radius` codes of x's grid point
-        # contribute, so large grids use a local window of boundaries (exact to that precision).
-        radius = math.ceil(28.0 * float(noise / step)) + 1
-        window = 2 * radius + 2 < qmax - qmin
-        if window:
-            offsets = torch.arange(-radius - 1, radius + 1, device=x.device, dtype=x.dtype)
-            width = offsets.numel()
-        else:
-            bounds_all = torch.arange(qmin, qmax, device=x.device, dtype=x.dtype) + 0.5  # (K-1,)
-            width = bounds_all.numel()
-        rows = max(1, ctx.chunk_elems // max(1, width))
-        grad_x = torch.empty_like(flat_x)
-        sum_fp_b = x.new_zeros(())  # sum over elements of dL/dx_hat * sum_j F'(u_j) (n_j + 1/2)
-        sum_fp_u = x.new_zeros(())  # sum over elements of dL/dx_hat * sum_j F'(u_j) u_j
+        # contiguous: a .sum() loss hands back an expanded (stride-0) gradient
+        flat_g, flat_c = grad_out.contiguous().reshape(-1), codes.reshape(-1)
+        grad_x, s1, xt = _slope_terms(
+            x.reshape(-1), flat_g, flat_c, step, noise, ctx.qmin, ctx.qmax, ctx.chunk_elems
+        )
         ratio = step / noise
-        if not window:
-            scaled = ratio * bounds_all  # (W,)
-        for lo in range(0, flat_x.numel(), rows):
-            xs, gs = flat_x[lo : lo + rows], flat_g[lo : lo + rows]
-            xs_s = xs / noise
-            if window:
-                n = flat_c[lo : lo + rows, None] + offsets  # (rows, W) boundary codes n_j
-                bounds = n + 0.5
-                u = ratio * bounds - xs_s[:, None]
-                fp = torch.sigmoid(u)
-                fp.mul_(1.0 - fp)
-                fp.mul_((n >= qmin) & (n <= qmax - 1))
-                s0, s1 = fp.sum(1), (fp * bounds).sum(1)
-            else:
-                s0, s1 = _kernel(_boundary_sums)(xs_s, scaled, bounds_all)
-            # d/dx sum_i g_i pi_i = (step / sigma) sum_j F'(u_j): logistic bumps at boundaries
-            grad_x[lo : lo + rows] = gs * ratio * s0
-            sum_fp_b = sum_fp_b + (gs * s1).sum()
-            # sum_j F'(u_j) u_j = (step / sigma) sum_j F'(u_j) b_j - (x / sigma) sum_j F'(u_j)
-            sum_fp_u = sum_fp_u + (gs * (ratio * s1 - xs_s * s0)).sum()
-        # step: the chosen point moves with step (codes), plus the surrogate's dependence via pi
-        # (sum_i g_i dpi_i/dstep = -(step / sigma) sum_j F'(u_j) (n_j + 1/2)).
-        grad_step = (grad_out * codes).sum() - (step / noise) * sum_fp_b
-        # noise: sum_i g_i dpi_i/dsigma = (step / sigma) sum_j F'(u_j) u_j
-        grad_noise = (step / noise) * sum_fp_u
+        grad_step = torch.dot(flat_g, flat_c) - ratio * s1
+        grad_noise = ratio * (ratio * s1 - xt)
         return grad_x.reshape(x.shape), grad_step, grad_noise, None, None, None
 
 
@@ -241,7 +309,7 @@ def multiclass_ste(
     chunk_elems: int = 1 << 20,
 ) -> torch.Tensor:
     """CPQ forward/backward without masks: ``step * clamp(round(x/step))`` with multi-class STE
-    gradients for ``x``, ``step`` and ``noise`` computed in closed form.
+    gradients for ``x``, ``step`` and ``noise`` computed in closed form (:func:`_slope_terms`).
 
     Memory: the backward walks over ``x`` in chunks of ``chunk_elems / W`` elements, where ``W``
     is the number of bin boundaries used (all ``2^b - 1``, or for large grids the window within
@@ -449,6 +517,235 @@ def nested_mask_ste(
     return _NestedMaskSTE.apply(
         x, step, noise, g, kept, levels, num_bits, gate_bits, qmin, qmax, chunk_elems
     )
+
+
+# --- DropBits (sparse draw, closed-form backward) ------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def _sub_grid_constants(
+    num_bits: int, signed: bool, device: torch.device, dtype: torch.dtype
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The points that survive dropping one bit, ``n_a = 2m`` (the ``(b - 1)``-bit grid), the
+    edges of their bins stacked as ``e = (n_a + 1/2 for every a; n_a - 1/2 for a >= 1)`` (the
+    first bin's lower edge is ``-inf``) with the sign ``+1`` (upper edge) / ``-1`` (lower edge)
+    of each and the survivor ``n_a(e)`` it bounds, and for ``d = 2..b-1`` which of these bins
+    (row ``d - 2`` of the last tensor; its edges follow) survive dropping ``d`` bits: those with
+    ``n_a`` a multiple of ``2^d``. Every sub-grid's bins are bins of this one (a bin is
+    ``(n - 1/2, n + 1/2)`` whatever the grid, the first one ``(-inf, qmin + 1/2)``), so one
+    layout serves every ``d``. Cached; never modified in place.
+
+    The last survivor ``qmax - 1`` is below ``qmax`` (``qmax`` is odd), so every upper edge is
+    finite. Shape: returns ``(A,)``, three ``(2A - 1,)`` and ``(b - 2, A)`` with
+    ``A = 2^(b - 1)``.
+    """
+    qmin, qmax = integer_range(num_bits, signed)
+    if num_bits < 2:
+        raise ValueError(f"DropBits needs at least 2 bits, got {num_bits}")
+    n = torch.arange(qmin, qmax + 1, 2, device=device, dtype=dtype)
+    edges = torch.cat([n + 0.5, n[1:] - 0.5])
+    sign = torch.cat([torch.ones_like(n), -torch.ones_like(n[1:])])
+    d = torch.arange(2, num_bits, device=device, dtype=dtype)[:, None]  # (b - 2, 1)
+    alive = (torch.remainder(n[None, :], torch.exp2(d)) == 0).to(dtype)
+    return n, edges, sign, torch.cat([n, n[1:]]), alive
+
+
+def _sub_grid_rows(
+    xs: torch.Tensor,
+    gy: torch.Tensor,
+    ratio: torch.Tensor,
+    n: torch.Tensor,
+    edges: torch.Tensor,
+    sign: torch.Tensor,
+    edge_n: torch.Tensor,
+    masks: Sequence[tuple[torch.Tensor, torch.Tensor]] = (),
+):
+    """Backward of the renormalised masked surrogate for rows that dropped bits (pure:
+    compilable).
+
+    The points that survive dropping one bit, ``n_a`` (code units, ``g_a = step n_a``), are
+    non-adjacent, so each has its own bin ``(l_a, h_a)`` and
+    ``pi_a = F(u(h_a)) - F(u(l_a))`` with ``u(e) = (step e - x) / sigma``
+    (``F(u(l_0)) = 0``: the first bin is infinite). With the row's survivors ``w_a`` (all of
+    these bins for ``d = 1``; ``masks`` holds, per deeper ``d``, the rows' positions and which
+    bins survive)
+
+        Z = sum_a w_a pi_a,   S = sum_a w_a n_a pi_a / Z,   c_a = w_a (n_a - S) / Z,
+
+    the sum-normalised surrogate has ``dS/dtheta = step sum_a c_a dpi_a/dtheta``, and
+    ``dpi_a/dtheta = F'(u(h_a)) du(h_a)/dtheta - F'(u(l_a)) du(l_a)/dtheta`` with
+    ``du/dx = -1/sigma``, ``du/dstep = e/sigma``, ``du/dsigma = -u/sigma``. Over the stacked
+    edges ``e`` (sign ``s_e = +1`` for ``h_a``, ``-1`` for ``l_a``) and
+    ``q_e = F'(u_e) s_e w_a(e) (S - n_a(e)) / Z = -F'(u_e) s_e c_a(e)``, the terms of
+    :func:`_slope_terms` are
+
+        t_r = gy_r sum_a c_a (F'(u(l_a)) - F'(u(h_a))) = gy_r sum_e q_e,
+        s1 = sum_r gy_r sum_a c_a (F'(u(l_a)) l_a - F'(u(h_a)) h_a) = sum_r gy_r sum_e q_e e,
+
+    (without a mask every bin survives, ``c_a - c_{a+1} = -1/Z = -1`` and both reduce to
+    :func:`_grid_slopes`' bumps). Only the ``2^b - 1`` edges of the one-bit-dropped bins are
+    evaluated, against ``2^b + 1`` for a mask over the full grid, and with no ``(R, 2^b)`` mask
+    for the rows that drop exactly one bit (90 % of them at ``p = 0.1``).
+
+    Returns ``(t (R,), s1, sum_r xs_r t_r)``.
+
+    Shape: ``xs``, ``gy`` ``(R,)``; ``n`` ``(A,)``; ``edges``, ``sign``, ``edge_n``
+    ``(2A - 1,)`` (:func:`_sub_grid_constants`); ``masks``: pairs of ``(R_d,)`` int64 positions
+    and ``(A,)`` float survivors.
+    """
+    a = n.shape[0]
+    f = torch.sub((ratio * edges)[:, None], xs[None, :]).sigmoid_()  # F(u_e) (2A - 1, R)
+    pi = f[:a].clone()
+    pi[1:].sub_(f[a:])  # (not `pi[1:] -= ...`: Python would copy the slice back)
+    pi = pi.clamp_min_(0.0)  # (A, R)
+    for rows, alive in masks:  # rows that dropped more bits: their dead bins get no mass
+        pi.index_copy_(1, rows, pi.index_select(1, rows).mul_(alive[:, None]))
+    z = pi.sum(0).clamp_min_(1e-12)
+    s = torch.mv(pi.t(), n).div_(z)  # S / step
+    # s_e (S - n_a(e)); the 1 / Z goes on gy (an (R,) op). Not one addcmul: torch's broadcast
+    # addcmul over (E, 1), (E, 1), (1, R) is ~4x slower than this sub and mul
+    coef = torch.sub(s[None, :], edge_n[:, None]).mul_(sign[:, None])
+    for rows, alive in masks:  # ... and their edges no gradient
+        keep = torch.cat([alive, alive[1:]])[:, None]
+        coef.index_copy_(1, rows, coef.index_select(1, rows).mul_(keep))
+    q = f.addcmul_(f, f, value=-1.0).mul_(coef)  # q_e Z = F'(u_e) s_e w_a(e) (S - n_a(e))
+    gz = gy / z
+    t = q.sum(0).mul_(gz)
+    return t, torch.dot(torch.mv(q, gz), edges), torch.dot(t, xs)
+
+
+def _positions_in_rows(pos: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+    """Positions, within the dropping rows, of the rows that drop at least ``j + 2`` bits, from
+    the nested picks ``pos[j]`` (each within the previous tier); stops at the first empty tier.
+    Shape: one int64 tensor per non-empty tier."""
+    out: list[torch.Tensor] = []
+    for p in pos:
+        if not p.numel():
+            break
+        out.append(p if not out else torch.index_select(out[-1], 0, p))
+    return out
+
+
+def _sub_grid_codes(
+    x: torch.Tensor, step: torch.Tensor, dropped: int, qmin: int, qmax: int
+) -> torch.Tensor:
+    """Nearest point of the ``(b - d)``-bit sub-grid ``{D m}`` (``D = 2^d``), in codes:
+    ``D floor(x / (D step) + 1/2)`` clipped to ``[qmin, qmax + 1 - D]`` (``qmin`` and
+    ``qmax + 1`` are multiples of ``D``, so clipping after the multiplication equals clipping
+    ``m`` to ``[qmin / D, (qmax + 1) / D - 1]``). ``x / step * 2^-d`` is ``x / (D step)``
+    exactly (scaling by a power of two is exact). Shape: that of ``x``."""
+    big = 2.0**dropped
+    sub = (x / step).mul_(1.0 / big).add_(0.5).floor_().mul_(big)
+    return sub.clamp_(qmin, qmax + 1 - big)
+
+
+class _DropBitsSTE(torch.autograd.Function):
+    """CPQ + DropBits (sum-normalised STE, no gates), fused.
+
+    ``rows`` are the flat indices of the elements that drop at least one bit and ``pos[j]``
+    (``j >= 1``) the positions, among them, of those that drop at least ``j + 1`` (nested; see
+    :func:`~paperzoo.quantization.grids.sample_dropbits_picks`). Forward: the dropping elements
+    are gathered once and rounded tier by tier to the ``(b - j)``-bit sub-grid, so each ends on
+    the sub-grid of its own ``d``; every other element is plain nearest rounding. Backward: the
+    elements that kept every bit see an unmasked categorical (``Z = 1``), i.e. exactly
+    :func:`multiclass_ste`'s closed form (:func:`_slope_terms`, with the dropping elements'
+    upstream gradient zeroed); the dropping ones go through one :func:`_sub_grid_rows` call on
+    the one-bit-dropped grid's bins, masked for those that drop more. One gather and one scatter
+    over the whole tensor each way.
+    """
+
+    @staticmethod
+    def forward(ctx, x, step, noise, bits, signed, chunk, rows, *pos):  # type: ignore[override]
+        qmin, qmax = integer_range(bits, signed)
+        codes = nearest_codes(x, step, qmin, qmax)
+        xd = torch.index_select(x, 0, rows)  # the dropping elements (R,)
+        if rows.numel():
+            sub = _sub_grid_codes(xd, step, 1, qmin, qmax)
+            for d, local in enumerate(_positions_in_rows(pos), start=2):
+                xl = torch.index_select(xd, 0, local)
+                sub.index_copy_(0, local, _sub_grid_codes(xl, step, d, qmin, qmax))
+            codes.index_copy_(0, rows, sub)
+        ctx.save_for_backward(x, step, noise, codes, xd, rows, *pos)
+        ctx.num_bits, ctx.signed, ctx.chunk = bits, signed, chunk
+        return codes * step
+
+    @staticmethod
+    def backward(ctx, grad_out):  # type: ignore[override]
+        x, step, noise, codes, xd, rows, *pos = ctx.saved_tensors
+        num_bits, signed, chunk = ctx.num_bits, ctx.signed, ctx.chunk
+        qmin, qmax = integer_range(num_bits, signed)
+        grad_out = grad_out.contiguous()  # a .sum() loss hands back a stride-0 gradient
+        dropping = rows.numel() > 0
+        # the dropping rows get their gradient below: zero their share of the main path
+        gy_main = grad_out.index_fill(0, rows, 0.0) if dropping else grad_out
+        grad_x, s1, xt = _slope_terms(x, gy_main, codes, step, noise, qmin, qmax, chunk)
+        if not dropping:
+            ratio = step / noise
+            grad_step = torch.dot(grad_out, codes) - ratio * s1
+            return (grad_x, grad_step, ratio * (ratio * s1 - xt)) + (None,) * (4 + len(pos))
+        ratio = step / noise
+        xsd, gyd = xd / noise, torch.index_select(grad_out, 0, rows)
+        *consts, alive = _sub_grid_constants(num_bits, signed, x.device, x.dtype)
+        deeper = _positions_in_rows(pos)  # rows (positions within `rows`) dropping d >= 2 bits
+        size = max(1, chunk // (2 * consts[0].numel()))
+        parts = []
+        for a in range(0, rows.numel(), size):
+            masks = []
+            for d, where in enumerate(deeper, start=2):
+                if rows.numel() > size:  # this chunk's share, as positions within the chunk
+                    lo, hi = torch.searchsorted(where, torch.tensor([a, a + size], device=x.device))
+                    where = where[int(lo) : int(hi)] - a
+                if where.numel():
+                    masks.append((where, alive[d - 2]))
+            t, a_s1, a_xt = _kernel(_sub_grid_rows)(
+                xsd[a : a + size], gyd[a : a + size], ratio, *consts, masks
+            )
+            s1, xt = s1 + a_s1, xt + a_xt
+            parts.append(t)
+        t_all = torch.cat(parts) if len(parts) > 1 else parts[0]
+        grad_x.index_copy_(0, rows, t_all.mul_(ratio))
+        grad_step = torch.dot(grad_out, codes) - ratio * s1  # + the chosen point's own step
+        grad_noise = ratio * (ratio * s1 - xt)
+        return (grad_x, grad_step, grad_noise) + (None,) * (4 + len(pos))
+
+
+def dropbits_ste(
+    x: torch.Tensor,
+    step: torch.Tensor,
+    noise: torch.Tensor,
+    num_bits: int,
+    signed: bool,
+    picks: Sequence[torch.Tensor],
+    chunk_elems: int = 1 << 20,
+) -> torch.Tensor:
+    """CPQ with DropBits (sum-normalised multi-class STE, no level gates), fast path.
+
+    Equal in values and gradients to :func:`nested_mask_ste` with ``kept_bits = num_bits - d``
+    (``d = picks_to_dropped_bits(picks)``), which in turn equals autograd through the
+    materialised masked categorical (both tested). The draw is sparse, as
+    :func:`~paperzoo.quantization.grids.sample_dropbits_picks` returns it (``picks[0]``: the
+    flat indices of the elements that drop a bit; ``picks[j]``: the positions among the
+    elements that drop ``j`` bits of those that drop another;
+    :func:`~paperzoo.quantization.grids.dropped_bits_to_picks` converts a dense draw). An
+    element that drops ``d`` bits takes the nearest point of the surviving ``(b - d)``-bit
+    sub-grid, every other element is rounded to the full grid. The backward costs about
+    :func:`multiclass_ste`'s plus, for the dropping elements (a fraction ``p``), the closed
+    form over the ``2^b - 1`` edges of the one-bit-dropped grid's bins, masked for the fraction
+    ``p^2`` that drop more (:func:`_sub_grid_rows`); nothing of size ``(numel, 2^b)`` is kept
+    for backward.
+
+    Shape:
+        ``x`` any shape (flattened row-major for the picks); ``step``, ``noise`` scalars;
+        ``picks``: at most ``b - 1`` int64 tensors; returns the shape of ``x``.
+    """
+    if len(picks) >= num_bits:
+        raise ValueError(f"at most {num_bits - 1} bits of {num_bits} can drop, got {len(picks)}")
+    picks = [p.to(x.device) for p in picks]
+    rows = picks[0] if picks else torch.zeros(0, dtype=torch.int64, device=x.device)
+    out = _DropBitsSTE.apply(
+        x.reshape(-1), step, noise, num_bits, signed, chunk_elems, rows, *picks[1:]
+    )
+    return out.reshape(x.shape)
 
 
 def concrete_quantize(
@@ -737,20 +1034,37 @@ class ClusterPromotingQuantizer(_NoisyGridQuantizer):
     def effective_bits(self) -> int:
         return self.num_bits if self.gates is None else self.gates.learned_bits()
 
+    def dropbits_draw(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The DropBits draw of one training forward, sparse
+        (:func:`~paperzoo.quantization.grids.sample_dropbits_picks` over the flat elements),
+        from ``self.generator`` when set. With ``dropbits_per_element=False`` one draw
+        (:func:`~paperzoo.quantization.grids.sample_dropped_bits`) covers the whole tensor.
+
+        Shape:
+            returns ``b - 1`` int64 tensors on ``x``'s device.
+        """
+        n = x.numel()
+        if self.dropbits_per_element:
+            return sample_dropbits_picks(
+                n, self.num_bits, self.drop_rate, generator=self.generator, device=x.device
+            )
+        d = int(sample_dropped_bits(self.num_bits, self.drop_rate, 1, generator=self.generator))
+        every, none = torch.arange(n, device=x.device), torch.zeros(0, dtype=torch.int64)
+        return [every if j <= d else none.to(x.device) for j in range(1, self.num_bits)]
+
     def train_forward(self, x: torch.Tensor) -> torch.Tensor:
         step, noise = self.positive_step(), self.positive_noise()
-        if self.drop_rate == 0.0 and self.gates is None and self.ste_normalization == "sum":
-            return multiclass_ste(x, step, noise, self.qmin, self.qmax, self.chunk_elems)
+        if self.gates is None and self.ste_normalization == "sum":
+            if self.drop_rate == 0.0:
+                return multiclass_ste(x, step, noise, self.qmin, self.qmax, self.chunk_elems)
+            picks = self.dropbits_draw(x)
+            return dropbits_ste(x, step, noise, self.num_bits, self.signed, picks, self.chunk_elems)
         flat = x.reshape(-1)
         kept: torch.Tensor | None = None
         if self.drop_rate > 0.0:
-            rows = flat.numel() if self.dropbits_per_element else 1
-            d = sample_dropped_bits(
-                self.num_bits, self.drop_rate, rows, generator=self.generator, device=x.device
-            )
-            kept = (self.num_bits - d).expand(flat.shape)
+            kept = self.num_bits - picks_to_dropped_bits(self.dropbits_draw(x), flat.numel())
         gate = None if self.gates is None else self.gates.sample(self.generator)[self._levels]
-        if self.ste_normalization == "sum":  # fused closed-form backward
+        if self.ste_normalization == "sum":  # fused closed-form backward (learned gates)
             out = nested_mask_ste(
                 flat, step, noise, self.num_bits, self.signed, kept, gate, self.chunk_elems
             )

@@ -22,7 +22,9 @@ dropped with probability ``p`` given that the previous one was, ``P(d >= j) = p^
 ``j = 1..b-1``. Level ``k`` is therefore removed with marginal probability ``p^(b-k+1)``
 (:func:`level_drop_probabilities`): the finest level with ``p``, the next with ``p^2``, ...
 Levels 0 and 1 (code 0 and the 1-bit grid ``{qmin or 2^(b-1), 0}``) are never dropped, so at
-most ``b - 1`` bits go.
+most ``b - 1`` bits go. The quantizers draw this law sparsely (:func:`sample_dropbits_picks`:
+the rows that drop at least ``j`` bits, found by geometric gaps, in ``O(p N)`` work);
+:func:`sample_dropped_bits` (``b - 1`` uniforms per row) draws it densely.
 
 Deviations from the paper (its text could not be checked; reconstruction from the abstract and
 Relaxed Quantization):
@@ -35,15 +37,22 @@ Relaxed Quantization):
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 __all__ = [
+    "bernoulli_rows",
     "bit_levels",
+    "dropped_bits_to_picks",
     "grid_codes",
     "integer_range",
     "kept_level_mask",
     "level_drop_probabilities",
     "nearest_codes",
+    "picks_to_dropped_bits",
+    "picks_to_rows",
+    "sample_dropbits_picks",
     "sample_dropped_bits",
     "sample_level_mask",
 ]
@@ -129,6 +138,132 @@ def sample_dropped_bits(
         raise ValueError(f"drop_rate must be in [0, 1), got {drop_rate}")
     u = torch.rand(num_rows, max(num_bits - 1, 0), generator=generator)
     return torch.cumprod((u < drop_rate).to(torch.int64), 1).sum(1).to(device)
+
+
+_DENSE_BERNOULLI_ROWS = 8192
+"""Up to this many trials :func:`bernoulli_rows` draws one uniform each (fewer torch calls than
+the geometric gaps, which pay off for the large activation tensors)."""
+
+
+def bernoulli_rows(
+    num_rows: int,
+    prob: float,
+    *,
+    generator: torch.Generator | None = None,
+    device: torch.device | str = "cpu",
+) -> torch.Tensor:
+    """The successes of ``num_rows`` independent Bernoulli(``prob``) trials, in ``O(prob N)``
+    work: ascending row indices.
+
+    The gaps between consecutive successes of a Bernoulli process are i.i.d. geometric on
+    ``{1, 2, ...}``:
+
+        P(gap > k) = (1 - q)^k,   gap = floor(log(1 - v) / log(1 - q)) + 1,  v ~ U[0, 1)
+
+    (``P(gap > k) = P(1 - v <= (1 - q)^k) = (1 - q)^k`` with ``q = prob``), so the successes
+    are the partial sums of the gaps minus one, below ``num_rows``. Gaps are drawn in float64
+    (positions exact up to 2^53 rows) on the generator's device (CPU by default), in batches of
+    the expected count plus six standard deviations, so a second batch is rare. Up to 8,192
+    rows one uniform per row (``v < q``) is drawn instead: the same law in fewer operations.
+
+    Shape:
+        returns ``(R,)`` int64 on ``device``, ``R ~ Binomial(num_rows, prob)``.
+    """
+    if not 0.0 <= prob < 1.0:
+        raise ValueError(f"prob must be in [0, 1), got {prob}")
+    if prob == 0.0 or num_rows == 0:
+        return torch.zeros(0, dtype=torch.int64, device=device)
+    gen_device = "cpu" if generator is None else generator.device
+    if num_rows <= _DENSE_BERNOULLI_ROWS:  # a dense draw costs fewer operations here
+        v = torch.rand(num_rows, dtype=torch.float64, generator=generator, device=gen_device)
+        return torch.nonzero(v < prob).reshape(-1).to(device)
+    log_keep = math.log1p(-prob)
+    mean = num_rows * prob
+    batch = int(mean + 6.0 * math.sqrt(mean * (1.0 - prob))) + 16
+    found, start = [], 0.0
+    while start < num_rows:
+        v = torch.rand(batch, dtype=torch.float64, generator=generator, device=gen_device)
+        # in place: log(1 - v) / log(1 - q), floored, + 1, partial sums, shifted to 0-based rows
+        pos = v.neg_().log1p_().mul_(1.0 / log_keep).floor_().add_(1.0).cumsum_(0)
+        found.append(pos.add_(start - 1.0))
+        start = float(pos[-1]) + 1.0
+    pos = torch.cat(found) if len(found) > 1 else found[0]
+    # ascending: the rows below num_rows are a prefix
+    return pos[: int(torch.searchsorted(pos, float(num_rows)))].to(torch.int64).to(device)
+
+
+def sample_dropbits_picks(
+    num_rows: int,
+    num_bits: int,
+    drop_rate: float,
+    *,
+    generator: torch.Generator | None = None,
+    device: torch.device | str = "cpu",
+) -> list[torch.Tensor]:
+    """Sparse DropBits draw (the quantizers'), as nested picks: ``picks[0]`` are the rows that
+    drop at least one bit and ``picks[j]`` the positions, within the rows that drop at least
+    ``j`` bits, of those that drop one more (all ascending).
+
+    The same law as :func:`sample_dropped_bits` (independent rows, ``P(d >= j) = p^j``) in
+    ``O(p N)`` work instead of ``O((b - 1) N)``: a row drops a first bit with ``p``
+    (:func:`bernoulli_rows` over all rows) and, given it dropped ``j`` bits, one more with
+    ``p`` (:func:`bernoulli_rows` over the previous rows). :func:`picks_to_rows` gives the row
+    indices of each tier, :func:`picks_to_dropped_bits` the dense draw.
+
+    Shape:
+        returns ``b - 1`` int64 tensors on ``device`` (none for ``b = 1``).
+    """
+    if not 0.0 <= drop_rate < 1.0:
+        raise ValueError(f"drop_rate must be in [0, 1), got {drop_rate}")
+    picks: list[torch.Tensor] = []
+    prev = num_rows
+    for _ in range(1, num_bits):
+        picks.append(bernoulli_rows(prev, drop_rate, generator=generator, device=device))
+        prev = picks[-1].numel()
+    return picks
+
+
+def picks_to_rows(picks: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Row indices of each tier of :func:`sample_dropbits_picks`' draw: ``rows[j - 1]`` are the
+    rows that drop at least ``j`` bits, ``rows[j] = rows[j - 1][picks[j]]`` (ascending, nested).
+
+    Shape:
+        returns one int64 tensor per pick, ``rows[j]`` of ``picks[j]``'s shape.
+    """
+    rows: list[torch.Tensor] = []
+    for pick in picks:
+        rows.append(pick if not rows else torch.index_select(rows[-1], 0, pick))
+    return rows
+
+
+def picks_to_dropped_bits(picks: list[torch.Tensor], num_rows: int) -> torch.Tensor:
+    """Dense dropped bits of a :func:`sample_dropbits_picks` draw: ``d_r`` = the number of
+    tiers holding row ``r``.
+
+    Shape:
+        returns ``(num_rows,)`` int64 on the picks' device (CPU without picks).
+    """
+    d = torch.zeros(num_rows, dtype=torch.int64, device=picks[0].device if picks else "cpu")
+    for rows in picks_to_rows(picks):
+        d.index_add_(0, rows, torch.ones_like(rows))
+    return d
+
+
+def dropped_bits_to_picks(dropped: torch.Tensor, num_bits: int) -> list[torch.Tensor]:
+    """The inverse of :func:`picks_to_dropped_bits`, for a dense draw such as
+    :func:`sample_dropped_bits`'.
+
+    Shape:
+        ``dropped`` any shape (flattened row-major), int64; returns ``b - 1`` int64 tensors.
+    """
+    flat = dropped.reshape(-1)
+    picks: list[torch.Tensor] = []
+    for j in range(1, num_bits):
+        if not picks:
+            picks.append(torch.nonzero(flat >= j).reshape(-1))
+        else:  # positions, within the rows that drop >= j - 1 bits, of those that drop >= j
+            picks.append(torch.nonzero(flat[picks_to_rows(picks)[-1]] >= j).reshape(-1))
+    return picks
 
 
 def sample_level_mask(
