@@ -12,12 +12,14 @@ N = 4
 
 
 def _arm(top1, drop, **extra):
-    """Every seed: ``top1`` (a pair repeated), top-10 0.2 above, full ground-truth coverage."""
+    """Every seed: ``top1`` (a pair repeated), top-10 0.2 above, ``drop`` as both unseen-template
+    drops, full ground-truth coverage."""
     top1 = list(top1) * 2
     metrics = {
         "eval/top1": top1,
         "eval/top10": [v + 0.2 for v in top1],
         "eval/top10_drop": [drop] * N,
+        "eval/top1_drop_all": [drop] * N,
         "data/gt_coverage": [1.0] * N,
     }
     return metrics | {k: list(v) * 2 if isinstance(v, tuple) else [v] * N

@@ -97,3 +97,64 @@ def test_syntheseus_adapter():
     for r, p in zip(reactions, direct):
         assert r.product == product and product not in r.reactants
         assert sorted(x.smiles for x in r.reactants) == sorted(p.reactants)
+
+
+# A two-step chain: acetyl chloride + p-phenylenediamine -> the mono-amide (an intermediate),
+# then the intermediate + benzoyl chloride -> the bis-amide.
+ACCL, DIAMINE, BZCL = "CC(=O)Cl", "Nc1ccc(N)cc1", "O=C(Cl)c1ccccc1"
+INTERMEDIATE, TARGET = "CC(=O)Nc1ccc(N)cc1", "CC(=O)Nc1ccc(NC(=O)c2ccccc2)cc1"
+CHAIN = [((ACCL, DIAMINE), INTERMEDIATE), ((INTERMEDIATE, BZCL), TARGET)]
+
+
+def test_building_blocks_are_the_reactants_never_made():
+    pytest.importorskip("syntheseus")
+    from paperzoo.retrosynthesis.syntheseus_model import building_block_inventory, building_blocks
+
+    assert building_blocks(CHAIN) == [ACCL, DIAMINE, BZCL]
+    inv = building_block_inventory(CHAIN)
+    assert len(inv) == 3
+
+
+def test_a_planner_with_a_separate_stock_expands_intermediates():
+    """With the candidate set as the planner's stock every proposal is purchasable, so the
+    search stops after one step; with the building blocks as the stock, the intermediate is
+    not purchasable and the planner expands it into a two-step route (a wide beam enumerates
+    every set of at most two candidates, so the route is proposed even by an untrained model)."""
+    syn = pytest.importorskip("syntheseus")
+    from syntheseus.search.algorithms.breadth_first import AndOr_BreadthFirstSearch
+    from syntheseus.search.graph.and_or import AndNode
+    from syntheseus.search.mol_inventory import SmilesListInventory
+
+    from paperzoo.retrosynthesis.syntheseus_model import RetCLBackwardModel, building_blocks
+
+    torch.manual_seed(0)
+    selection = [ACCL, DIAMINE, BZCL, INTERMEDIATE]
+    expand = RetCLBackwardModel(
+        RetCLModel(32, 3).eval(), selection, beam_size=10, max_reactants=2,
+        default_num_results=10, use_cache=True,
+    )  # fmt: skip
+
+    def expanded(stock: list[str]) -> set[tuple[str, frozenset[str]]]:
+        """(product, reactants) of every reaction the planner expanded."""
+        search = AndOr_BreadthFirstSearch(
+            reaction_model=expand,
+            mol_inventory=SmilesListInventory(stock),
+            limit_iterations=20,
+            max_expansion_depth=3,
+        )
+        graph, _ = search.run_from_mol(syn.Molecule(TARGET))
+        return {
+            (n.reaction.product.smiles, frozenset(m.smiles for m in n.reaction.reactants))
+            for n in graph.nodes()
+            if isinstance(n, AndNode)
+        }
+
+    def canon(*smiles: str) -> list[str]:
+        return [syn.Molecule(x).smiles for x in smiles]
+
+    target, mid = canon(TARGET, INTERMEDIATE)
+    # one step: every proposal is in the stock, so only the target is ever expanded
+    assert {p for p, _ in expanded(selection)} == {target}
+    two_step = expanded(building_blocks(CHAIN))
+    assert (target, frozenset(canon(INTERMEDIATE, BZCL))) in two_step
+    assert (mid, frozenset(canon(ACCL, DIAMINE))) in two_step

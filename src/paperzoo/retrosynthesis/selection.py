@@ -10,8 +10,10 @@ Inference for a product P over candidates C (keys k(m), unit norm, plus the halt
 
 1. step t of a beam R_<t: score every candidate by cos(q_t, k(m)), q_t = f_P(P) - sum f_R(R_<t);
    the product itself and the beam's earlier picks are excluded; picking halt closes the set;
-2. beams keep the ``beam_size`` best cumulative scores, for at most ``max_reactants`` steps;
-3. closed sets are de-duplicated as unordered sets;
+2. beams keep the ``beam_size`` best cumulative scores, for at most ``max_reactants`` steps,
+   one beam per distinct unordered set of picks (its best-scoring ordering), as the official
+   search does after every step (:func:`best_per_set`);
+3. closed sets are de-duplicated as unordered sets (each keeps its best score);
 4. rescoring (Eq. 7): (forward score + best-ordering backward score) / (n + 2), with
    forward = cos(sum_r f_R(r), k(P)) and backward = max over orderings of the n + 1 step scores.
 
@@ -19,9 +21,17 @@ The default index is a plain matrix product with top-k (exact; ~50k candidates x
 few milliseconds per query batch on a CPU core); ``index.py`` adds FAISS for larger sets.
 Swapping the candidate set (a user's own stock) only re-embeds it; the model is unchanged.
 
-Deviations from the official code: a beam never picks the same molecule twice (the official
-search may, and then de-duplication merges the set); rescoring is the paper's Eq. 7, while the
-official evaluator ranks by the cumulative backward score / (n + 1) only (``rescore=False``).
+Deviations from the official code (commit d649b75, ``trainers/retrosynthesis.py``):
+
+* a beam never picks the same molecule twice; the official search may, and its multiset key
+  keeps such a set (``[a, a]``) apart from ``[a]``, so it can only waste a beam slot;
+* the official loop runs 4 selection steps and only a halt closes a set, so it closes at most
+  3 reactants (and can close the empty set); ``max_reactants`` here is the most reactants
+  closed (4 by default; no USPTO-50k reaction has more than 3), and the empty set is never
+  proposed;
+* Eq. 7 rescoring: the official evaluator rescores every closed set whenever the beam is
+  larger than 1 (lines 160-167), and ranks by the cumulative score / (n + 1) only at beam 1;
+  :func:`propose` rescores the ``rescore_top`` best sets by that cumulative score.
 """
 
 from __future__ import annotations
@@ -38,7 +48,15 @@ from .chem import MolGraph, batch_graphs, canonical_smiles, mol_graph
 from .encoder import Embeddings, RetCLModel
 from .index import KeyIndex
 
-__all__ = ["CandidateSet", "Prediction", "beam_search", "embed_graphs", "propose", "rescore"]
+__all__ = [
+    "CandidateSet",
+    "Prediction",
+    "beam_search",
+    "best_per_set",
+    "embed_graphs",
+    "propose",
+    "rescore",
+]
 
 
 class CandidateSet:
@@ -154,7 +172,9 @@ def beam_search(
             are the same as the full product's (exactly so for an exact index).
 
     Returns:
-        (sorted candidate rows, normalised cumulative score) per distinct set.
+        (sorted candidate rows, normalised cumulative score) per distinct set. Partial beams
+        are de-duplicated after every step (:func:`best_per_set`), so ``beam_size`` counts
+        distinct sets, never reorderings of one set.
     """
     keys = model.keys(candidates)  # (C + 1, dim), halt last
     halt = keys.shape[0] - 1
@@ -202,9 +222,36 @@ def beam_search(
                     grown.append(((*b, j), score + v))
         if not grown:
             break
-        grown.sort(key=lambda x: -x[1])
-        beams = grown[:beam_size]
+        beams = best_per_set(grown, beam_size)
     return sorted(closed.items(), key=lambda x: -x[1])
+
+
+def best_per_set(
+    grown: Iterable[tuple[tuple[int, ...], float]], beam_size: int
+) -> list[tuple[tuple[int, ...], float]]:
+    """The ``beam_size`` best partial beams, one per distinct unordered set of picks.
+
+    As the official search (``trainers/retrosynthesis.py``: sort by cumulative score, keep the
+    first entry per sorted index key, then cut to the beam), each set keeps its best-scoring
+    ordering. The later steps' queries, f_P(P) - sum f_R(picks), depend on the set only, so the
+    best ordering of every larger set extends the best ordering of one of its subsets: keeping
+    the others would only spend beam slots on reorderings that can never win.
+
+    Args:
+        grown: (picked candidate rows in pick order, cumulative score) entries.
+        beam_size: how many distinct sets to keep.
+
+    Returns:
+        At most ``beam_size`` entries, best cumulative score first (ties keep input order).
+    """
+    kept: dict[tuple[int, ...], tuple[tuple[int, ...], float]] = {}
+    for rows, score in sorted(grown, key=lambda x: -x[1]):  # stable: ties keep input order
+        key = tuple(sorted(rows))  # a multiset key, as the official one
+        if key not in kept:
+            kept[key] = (rows, score)
+            if len(kept) >= beam_size:
+                break
+    return list(kept.values())
 
 
 def _index_options(

@@ -21,6 +21,18 @@ Retrosynthesis via Contrastive Learning", IJCAI 2021, https://arxiv.org/abs/2105
 Maziarz et al., "Re-evaluating Retrosynthesis Algorithms with Syntheseus", 2023,
 https://arxiv.org/abs/2310.19796.
 
+Two molecule sets, kept apart. RetCL can only propose molecules of its candidate set, so if the
+planner's purchasable inventory is that same set, every proposal is purchasable and every route
+the planner finds is one step. For multi-step planning, select from a set that also holds
+intermediates (every reactant and product of a reaction corpus, say), and give the planner a
+separate inventory of building blocks: :func:`building_blocks` keeps the reactants that never
+occur as a product, and :func:`building_block_inventory` wraps them for syntheseus:
+
+    reactions = [(r.reactants, r.product) for r in train]  # (reactant SMILES, product SMILES)
+    expand = RetCLBackwardModel(model, [m for rs, p in reactions for m in (*rs, p)])
+    inventory = building_block_inventory(reactions)
+    search = AndOr_BreadthFirstSearch(reaction_model=expand, mol_inventory=inventory, ...)
+
 Deviations from the paper: the paper has no multi-step use; ``probability`` (a softmax of the
 scores at ``temperature``) is ours, for planners that need one.
 """
@@ -33,13 +45,15 @@ from pathlib import Path
 from typing import Any
 
 from syntheseus import BackwardReactionModel, Bag, Molecule, SingleProductReaction
+from syntheseus.search.mol_inventory import SmilesListInventory
 
+from .chem import canonical_smiles
 from .encoder import RetCLModel
 from .index import IndexKind
 from .predict import Retrosynthesizer
 from .selection import CandidateSet
 
-__all__ = ["RetCLBackwardModel"]
+__all__ = ["RetCLBackwardModel", "building_block_inventory", "building_blocks"]
 
 
 class RetCLBackwardModel(BackwardReactionModel):
@@ -97,3 +111,33 @@ class RetCLBackwardModel(BackwardReactionModel):
                 for p, wi in zip(preds, w)
             ])  # fmt: skip
         return out
+
+
+def building_blocks(
+    reactions: Iterable[tuple[Iterable[str], str]], stereo: bool = True
+) -> list[str]:
+    """The reactants of ``reactions`` that never occur as a product: a purchasable stock apart
+    from the selection set, so that a planner expands intermediates instead of buying them.
+
+    Args:
+        reactions: (reactant SMILES, product SMILES) pairs.
+        stereo: keep stereochemistry in the canonical form (as :class:`~.selection.CandidateSet`).
+
+    Returns:
+        Canonical SMILES, de-duplicated, in first-seen order.
+
+    Raises:
+        MoleculeError: a SMILES cannot be parsed (named).
+    """
+    pairs = [([canonical_smiles(r, stereo) for r in rs], canonical_smiles(p, stereo))
+             for rs, p in reactions]  # fmt: skip
+    made = {p for _, p in pairs}
+    # a dict keeps the first-seen order and drops repeats
+    return list(dict.fromkeys(r for rs, _ in pairs for r in rs if r not in made))
+
+
+def building_block_inventory(
+    reactions: Iterable[tuple[Iterable[str], str]], stereo: bool = True
+) -> SmilesListInventory:
+    """syntheseus' purchasable inventory of :func:`building_blocks` (the planner's stock)."""
+    return SmilesListInventory(building_blocks(reactions, stereo))

@@ -6,8 +6,18 @@ Roles: the headlines are the abstract's two claims, as far as this setting tests
 top-1 beats the baselines (the abstract: 71.3 % against 59.6 % for a Transformer; the baseline
 run here is RetroSim, under the same candidate restriction), and RetCL generalises to unseen
 templates unlike template-based methods (its top-10 drop on unseen-template reactions is
-smaller than RetroSim's). The hard-negative ablation (N = 4 vs N = 0) is ``secondary``; "RetCL
-finds unseen-template reactions at all" at a 1 % bar is a ``check``.
+smaller than RetroSim's). The hard-negative ablation (N = 4 vs N = 0) is ``secondary``, and so
+is the top-1 side of the unseen-template claim: RetCL's top-1 drop from all test reactions to
+the unseen-template ones is smaller than RetroSim's (``unseen_top1_drop_smaller``). It replaces
+``unseen_templates_found`` (RetCL's top-10 on unseen templates above 1 %; 91.6 % observed), a
+floor that could not fail. At top-10 the all-to-unseen drop is the headline's seen-to-unseen
+drop times the seen share, so the secondary claim reads top-1 to say something of its own.
+
+Every gate can fail: ``finite`` (a seed outside the metric's bounds), ``val_plateau`` (top-1
+still rising at the end), ``refresh_ran`` (``train.refresh_every`` >= ``train.num_steps``) and
+``ground_truth_in_candidates``. The last holds by construction of today's candidate sets (the
+union of every split's reactants); it guards that invariant, and fails if a data option or a
+canonicalisation change leaves a test reactant out (the tests make each gate fail).
 """
 
 from __future__ import annotations
@@ -22,7 +32,7 @@ __all__ = ["claims", "gates"]
 TOP_K = (0.0, 1.0)
 """Exact-match top-k accuracies are fractions in [0, 1]."""
 DROP = (-1.0, 1.0)
-"""A difference of two top-10 fractions (seen minus unseen) lies in [-1, 1]."""
+"""A difference of two top-k fractions (seen or all, minus unseen) lies in [-1, 1]."""
 _NO_RATIONALE = "set before any quick run; no stated rationale"
 
 
@@ -69,8 +79,9 @@ def gates(cfg: Config, retcl: tuple[str, ...]) -> tuple[Gate, ...]:
 
 
 def claims(results: Results) -> list[ClaimSpec]:
-    """Hard negatives help (N=4 vs N=0, top-1 and top-10); RetCL finds unseen-template reactions
-    and loses less on them than RetroSim; RetCL vs RetroSim on all test reactions."""
+    """Hard negatives help (N=4 vs N=0, top-1 and top-10); RetCL loses less than RetroSim on
+    unseen-template reactions (top-10 seen to unseen, top-1 all to unseen); RetCL vs RetroSim
+    on all test reactions."""
     cfg: Config = results.config
     cc, arms = cfg.claims, set(cfg.arms)
     out: list[ClaimSpec] = []
@@ -93,23 +104,6 @@ def claims(results: Results) -> list[ClaimSpec]:
                     bounds=TOP_K,
                 )
             )
-    if "RetCL-N4" in arms:
-        out.append(
-            ClaimSpec(
-                "unseen_templates_found",
-                "RetCL's top-10 exact match on test reactions with templates unseen in training "
-                f"exceeds {cc.min_unseen_top10:g} (a floor: it finds such reactions at all)",
-                "eval/top10_unseen",
-                "RetCL-N4",
-                threshold=cc.min_unseen_top10,
-                reference=0.0,
-                gates=gates(cfg, ("RetCL-N4",)),
-                role="check",
-                threshold_reason=f"{cc.min_unseen_top10:g}: a bar just above zero (finding "
-                f"unseen-template reactions at all); {_NO_RATIONALE}",
-                bounds=TOP_K,
-            )
-        )
     if {"RetCL-N4", "RetroSim"} <= arms:
         g = gates(cfg, ("RetCL-N4",))
         out.append(
@@ -126,6 +120,30 @@ def claims(results: Results) -> list[ClaimSpec]:
                 gates=g,
                 role="headline",
                 threshold_reason=f"{cc.min_drop_gap:g} (two points of top-10): {_NO_RATIONALE}",
+                bounds=DROP,
+            )
+        )
+        out.append(
+            ClaimSpec(
+                "unseen_top1_drop_smaller",
+                "RetCL's top-1 drop from all test reactions to those whose template never "
+                "occurs in training is smaller than RetroSim's by at least "
+                f"{cc.min_unseen_top1_gap:g}: a template-free selector loses less when the "
+                "template is new than template transfer, which can only reuse seen templates",
+                "eval/top1_drop_all",
+                "RetCL-N4",
+                ("RetroSim",),
+                higher_is_better=False,
+                threshold=cc.min_unseen_top1_gap,
+                gates=g,
+                role="secondary",
+                paper="the abstract: RetCL generalises to unseen templates, unlike "
+                "template-based methods; the paper's unseen-template numbers were not retrieved",
+                threshold_reason=f"{cc.min_unseen_top1_gap:g} (five points of top-1): more "
+                "than two standard errors of a difference of two top-1 fractions on the 843 "
+                "unseen-template test reactions (each about 0.016 at 70 %; the difference about "
+                "0.022), so a smaller gap could be the unseen subset's sampling noise; declared "
+                "after the quick run of 2026-12-06, which lacks the metric",
                 bounds=DROP,
             )
         )

@@ -104,7 +104,11 @@ class ClaimConfig:
     min_negatives_gain: NonNegFloat = 0.01
     """N = 4 beats N = 0 on top-1 / top-10 exact match by at least this (a fraction)."""
     min_unseen_top10: NonNegFloat = 0.01
-    """RetCL's top-10 on unseen-template reactions exceeds this (a fraction)."""
+    """No longer read: it sized ``unseen_templates_found`` (top-10 on unseen-template reactions
+    above 1 %), a floor that could not fail; kept so that the committed runs' configs load."""
+    min_unseen_top1_gap: NonNegFloat = 0.05
+    """RetCL's top-1 drop from all test reactions to the unseen-template ones is smaller than
+    RetroSim's by at least this (a fraction)."""
     min_drop_gap: NonNegFloat = 0.02
     """RetCL's seen-to-unseen top-10 drop is smaller than RetroSim's by at least this."""
     max_val_change: NonNegFloat = 0.02

@@ -114,6 +114,10 @@ def _topk_metrics(cfg: Config, ranks: np.ndarray, unseen: np.ndarray) -> dict[st
                 out[f"eval/top{k}{name}"] = v
     if "eval/top10_unseen" in out and "eval/top10_seen" in out:
         out["eval/top10_drop"] = out["eval/top10_seen"] - out["eval/top10_unseen"]
+    if "eval/top1_unseen" in out:
+        # all minus unseen is (seen share) x (seen minus unseen); at top-1 it is not the top-10
+        # drop above rescaled, so the claim that reads it says something of its own
+        out["eval/top1_drop_all"] = out["eval/top1"] - out["eval/top1_unseen"]
     return out
 
 
