@@ -51,13 +51,46 @@ def test_mutual_constraint_with_a_wide_window_is_plain_mma_and_masks_hold():
     q, mem = torch.randn(2, 4, 8, dtype=torch.float64), torch.randn(2, 6, 8, dtype=torch.float64)
     plain = _mma(noise_std=0.0, headdrop=0.0).eval()
     wide = _mma(noise_std=0.0, headdrop=0.0, constraint="mutual", eps_train=6).eval()
-    assert torch.allclose(plain(q, mem)[1], wide(q, mem)[1])
+    a_plain, a_wide = plain(q, mem)[1][:, :, 0], wide(q, mem)[1][:, :, 0]  # first step
+    # eps >= T moves no natural boundary; a head that never stops joins the other's
+    # boundary (neural_sp's min(R, L + eps) = R), so the difference is exactly that mass
+    never = 1 - a_plain.sum(-1)  # (B, 2)
+    assert (a_wide - a_plain >= -1e-12).all()
+    assert torch.allclose((a_wide - a_plain).sum(-1), never * (1 - never.flip(-1)))
     tight = _mma(noise_std=0.0, headdrop=0.0, constraint="mutual", eps_train=0).eval()
     assert not torch.allclose(plain(q, mem)[1], tight(q, mem)[1])
     mask = torch.ones(2, 6, dtype=torch.bool)
     mask[1, 4:] = False
     _, alpha = plain(q, mem, memory_mask=mask)
     assert alpha[1, :, :, 4:].abs().max() == 0  # padding frames never hold a boundary
+
+
+@pytest.mark.parametrize("eps", [0, 1, 2])
+def test_mutual_constraint_puts_no_forced_mass_on_padding(eps):
+    torch.manual_seed(4)
+    m = MonotonicMultiheadAttention(8, 4, constraint="mutual", eps_train=eps, init_r=-3.0,
+                                    noise_std=0.0, headdrop=0.0).double().eval()  # fmt: skip
+    q, mem = torch.randn(2, 5, 8, dtype=torch.float64), torch.randn(2, 9, 8, dtype=torch.float64)
+    mask = torch.ones(2, 9, dtype=torch.bool)
+    mask[1, 6:] = False  # utterance 1 has 6 valid frames
+    out, alpha = m(q, mem, memory_mask=mask)
+    assert alpha[1, :, :, 6:].abs().max() == 0  # exactly: no forced mass on padding
+    # the closed form itself (before the layer's mask) already gives exactly 0 there
+    from paperzoo.asr.monotonic import mutually_constrained_alignment
+
+    p = torch.rand(4, 9, dtype=torch.float64) * 0.3
+    p[:, 6:] = 0.0
+    prev = torch.zeros(4, 9, dtype=torch.float64)
+    prev[:, 0] = 1.0
+    assert mutually_constrained_alignment(p, prev, eps)[:, 6:].abs().max() == 0
+    # the padded utterance alone, unpadded, gives the same alignments and outputs
+    out1, alpha1 = m(q[1:], mem[1:, :6])
+    assert torch.allclose(alpha[1:, :, :, :6], alpha1, atol=1e-12)
+    assert torch.allclose(out[1:], out1, atol=1e-12)
+    # under neural_sp's forcing every head has a boundary iff some head stopped, so every
+    # head's mass is P(some head stops): the same for all heads of the layer
+    mass = alpha1.sum(-1)  # (1, H, L)
+    assert torch.allclose(mass, mass[:, :1].expand_as(mass), atol=1e-12)
 
 
 def test_headdrop_zeroes_whole_heads_and_rescales_in_training_only():

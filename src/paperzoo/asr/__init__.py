@@ -5,9 +5,10 @@ The alignment maths (``monotonic``: expected, hard and head-synchronous alignmen
 mutually-constrained expected alignment), the MMA source attention (``attention``), the
 causal streaming encoder (``encoder``), the recogniser with its CTC head and model files
 (``model``: ``MMARecognizer``, ``Vocabulary``, ``save_recognizer`` / ``load_recognizer``),
-streaming greedy decoding with head-synchronous decoding (``decoding``: ``StreamingRecognizer``,
-``transcribe``), log-mel features computed whole or chunk by chunk (``features``), WER/CER and
-emission latency (``metrics``) and connected-digit utterances with exact word ends (``data``).
+streaming greedy decoding and head-synchronous beam search (``decoding``:
+``StreamingRecognizer``, ``transcribe``, ``beam_search``, ``self_found_share``), log-mel
+features computed whole or chunk by chunk (``features``), WER/CER and emission latency
+(``metrics``) and connected-digit utterances with exact word ends (``data``).
 The reproduction is ``paperzoo reproduce asr`` (``repro/``).
 
     from paperzoo.asr import load_recognizer, transcribe
@@ -30,6 +31,8 @@ _WHERE = {
     "make_digit_strings": ".data",
     "Emission": ".decoding",
     "StreamingRecognizer": ".decoding",
+    "beam_search": ".decoding",
+    "self_found_share": ".decoding",
     "transcribe": ".decoding",
     "CausalConvSubsampling": ".encoder",
     "EncoderState": ".encoder",

@@ -191,6 +191,11 @@ class MonotonicMultiheadAttention(nn.Module):
                 )
             else:
                 a = expected_alignment(p[:, :, i], prev)
+            if memory_mask is not None:
+                # padding is never a boundary: p = 0 there already keeps natural mass off it,
+                # and neural_sp's forcing never goes past the rightmost natural boundary, so
+                # this only guards against a forcing rule that would put mass there
+                a = a * memory_mask[:, None, :].to(a.dtype)
             steps.append(a)
             prev = a
         alpha = torch.stack(steps, dim=2)  # (B, H, L, T)
@@ -219,6 +224,7 @@ class MonotonicMultiheadAttention(nn.Module):
         memory: torch.Tensor,
         state: StepState,
         eps_frames: int | None = None,
+        complete: bool = True,
     ) -> tuple[torch.Tensor, StepState, torch.Tensor, torch.Tensor]:
         """One output token with hard monotonic decisions (and HSD when ``eps_frames`` is set).
 
@@ -226,6 +232,9 @@ class MonotonicMultiheadAttention(nn.Module):
             query: (B, d) decoder state of this step; memory: (B, T, d) encoder frames
                 available so far; state: the heads' previous boundaries.
             eps_frames: HSD window; None decodes the heads independently.
+            complete: ``memory`` holds the whole utterance. False (streaming): a head that has
+                no boundary yet is forced only once the outcome is settled (see
+                :func:`~.monotonic.head_synchronous_boundaries`); else it stays -1.
 
         Returns:
             output (B, d), the new state, boundaries (B, H) (-1: the head found none and
@@ -237,7 +246,7 @@ class MonotonicMultiheadAttention(nn.Module):
         bnd = hard_monotonic_boundaries(p, state.boundary)
         forced = torch.zeros_like(bnd, dtype=torch.bool)
         if eps_frames is not None:
-            bnd, forced = head_synchronous_boundaries(bnd, eps_frames, t)
+            bnd, forced = head_synchronous_boundaries(bnd, eps_frames, complete)
             # a head forced below its own previous boundary stays monotonic
             bnd = torch.where(bnd >= 0, torch.maximum(bnd, state.boundary), bnd)
         frames = torch.arange(t, device=memory.device)

@@ -13,9 +13,11 @@ tokens are produced as soon as they are determined:
 * encoder: every 4 feature frames (the causal x4 front end), with the encoder's bounded cache;
 * a token: when every MMA head of every MMA layer has its boundary among the frames received
   (with HSD at ``eps``: when the leftmost head's boundary is known and every other head either
-  stopped or is forced to leftmost + eps inside the received frames). Until then the decoder
-  waits for more audio. At the end of the stream, heads without a boundary attend to nothing
-  and decoding runs to <eos>.
+  stopped or has a forced position that later frames cannot change; see
+  :func:`~.monotonic.head_synchronous_boundaries` with ``complete=False``). Until then the
+  decoder waits for more audio. At the end of the stream HSD forces the heads without a
+  boundary to min(rightmost boundary, leftmost + eps) as neural_sp does; only when no head
+  found one (or without HSD) does a head attend to nothing, and decoding runs to <eos>.
 
 A token's emission frame is the largest boundary over all MMA heads (the frame whose arrival
 let it be emitted). Encoder frames before every head's boundary minus the chunk width are
@@ -24,11 +26,17 @@ the same tokens as decoding it in chunks (tested).
 
 The offline-attention model has no boundaries: it decodes after the last frame.
 
+Search: greedy while streaming (``beam=None``), or the head-synchronous beam search
+(:func:`beam_search`, ``beam=k``) over the whole utterance at the end; every hypothesis keeps
+its own per-head boundaries, and beam 1 gives exactly the greedy output (tested).
+:func:`self_found_share` gives, per head, the share of its boundaries it found itself.
+
 Deviations from the papers and neural_sp:
-    * Greedy search only (Inaguma et al.'s HSD is a beam search); the CTC blank is never
-      emitted and no language model or CTC score enters the decoding.
-    * At the end of the stream a head without a boundary attends to nothing; neural_sp's HSD
-      clips it to the rightmost detected boundary (see :mod:`.monotonic`).
+    * The beam search runs after the last frame (not block-synchronously while streaming);
+      the CTC blank is never emitted and no language model, CTC score or length
+      normalisation enters the decoding.
+    * A head forced below its own previous boundary stays at that boundary (monotonic);
+      neural_sp places it at the forced frame.
 """
 
 from __future__ import annotations
@@ -42,18 +50,61 @@ from .encoder import EncoderState
 from .features import LogMel, StreamingLogMel
 from .model import DecoderState, MMARecognizer
 
-__all__ = ["Emission", "StreamingRecognizer", "transcribe"]
+__all__ = ["Emission", "StreamingRecognizer", "beam_search", "self_found_share", "transcribe"]
 
 
 @dataclass(frozen=True)
 class Emission:
     """One emitted token: the word, the encoder frame at which it could be emitted (absolute,
-    after subsampling), and how many heads were forced for it."""
+    after subsampling), and how many heads were forced for it.
+
+    ``found`` and ``forced`` hold, per MMA layer and head, whether the head had a boundary for
+    this token and whether HSD put it there (empty for the offline model)."""
 
     word: str
     frame: int
     forced_heads: int
     total_heads: int
+    found: tuple[tuple[bool, ...], ...] = ()
+    forced: tuple[tuple[bool, ...], ...] = ()
+
+
+def _emission(
+    word: str, offset: int, bnds: list[torch.Tensor], forced: list[torch.Tensor]
+) -> Emission:
+    """The emission of one token from each MMA layer's boundaries (H,) and forced mask (H,)
+    of the step that produced it; ``offset`` turns kept-window frames into absolute ones."""
+    found = [b[b >= 0] for b in bnds]
+    frame = offset + max((int(b.max()) for b in found if b.numel()), default=0)
+    return Emission(
+        word,
+        frame,
+        sum(int(fc.sum()) for fc in forced),
+        sum(b.numel() for b in bnds),
+        tuple(tuple(bool(x) for x in (b >= 0)) for b in bnds),
+        tuple(tuple(bool(x) for x in fc) for fc in forced),
+    )
+
+
+def self_found_share(emissions: list[Emission]) -> list[list[float]]:
+    """Per MMA layer and head, the share of its boundaries the head found itself:
+
+        share^h = #{tokens where h has a boundary that HSD did not move}
+                  / #{tokens where h has a boundary}
+
+    (1 - share^h is the share HSD forced; NaN for a head that never had a boundary). A head
+    whose boundary is exactly at leftmost + eps counts as self-found (it was not moved).
+    Returns [] when no emission carries head masks (offline model, or nothing emitted)."""
+    rows = [e for e in emissions if e.found]
+    if not rows:
+        return []
+    found = np.array([e.found for e in rows], dtype=bool)  # (N, layers, H)
+    forced = np.array([e.forced for e in rows], dtype=bool)
+    total = found.sum(0)
+    own = (found & ~forced).sum(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, own / np.maximum(total, 1), np.nan)
+    return share.tolist()
 
 
 @dataclass
@@ -75,6 +126,9 @@ class StreamingRecognizer:
         features: the feature configuration the model was trained with.
         eps_frames: HSD window in encoder frames (None: heads decode independently).
         max_tokens: safety bound on the tokens of one utterance.
+        beam: None: greedy, emitting each token as soon as it is determined. An int k >= 1:
+            head-synchronous beam search of width k (:func:`beam_search`) over the whole
+            utterance at :meth:`finish` (``push`` only encodes); k = 1 gives the greedy tokens.
     """
 
     def __init__(
@@ -83,9 +137,13 @@ class StreamingRecognizer:
         features: LogMel,
         eps_frames: int | None = None,
         max_tokens: int = 40,
+        beam: int | None = None,
     ) -> None:
+        if beam is not None and beam < 1:
+            raise ValueError(f"beam must be >= 1 (or None for streaming greedy), got {beam}")
         self.model = model.eval()
         self.features, self.eps, self.max_tokens = features, eps_frames, max_tokens
+        self.beam = beam
         self.reset()
 
     def reset(self) -> None:
@@ -109,13 +167,29 @@ class StreamingRecognizer:
             y, s.enc = self.model.encode(x, s.enc)
             s.memory = y if s.memory is None else torch.cat([s.memory, y], 1)
             s.feats = [pending[usable:]] if usable < len(pending) else []
+        if self.beam is not None:
+            return []  # beam search decodes the whole utterance at finish()
         return self._emit(final=False)
 
     @torch.no_grad()
     def finish(self) -> list[Emission]:
         """End of the utterance: decode what remains (a trailing 1-3 feature frames are not
         encoded, as in whole-utterance encoding)."""
+        s = self._s
+        if self.beam is not None:
+            if s.memory is None or s.done:
+                return []
+            s.done = True
+            out = beam_search(self.model, s.memory, self.eps, self.beam, self.max_tokens)
+            self.emissions += out
+            return out
         return self._emit(final=True)
+
+    @property
+    def self_found_share(self) -> list[list[float]]:
+        """Per MMA layer and head, the share of its boundaries it found itself so far (see
+        :func:`self_found_share`)."""
+        return self_found_share(self.emissions)
 
     def _emit(self, final: bool) -> list[Emission]:
         s, model = self._s, self.model
@@ -132,14 +206,13 @@ class StreamingRecognizer:
                 frame, nforced, heads = s.offset + frames - 1, 0, 0
             else:
                 dec = _shift(s.dec, -s.offset)
-                logp, state, bnds, forced = model.step(prefix, s.memory, dec, self.eps)
+                # before the end of the stream a head that has not stopped is forced only once
+                # its position cannot change with more frames (complete=False); else it stays
+                # -1 and decoding waits, so chunked and whole decoding agree
+                logp, state, bnds, forced = model.step(prefix, s.memory, dec, self.eps, final)
                 if not final and any(bool((b < 0).any()) for b in bnds):
                     break  # some head has not decided yet: wait for more audio
                 state = _shift(state, s.offset)
-                found = [b[b >= 0] for b in bnds]
-                frame = s.offset + max((int(b.max()) for b in found if b.numel()), default=0)
-                nforced = sum(int(fc.sum()) for fc in forced)
-                heads = sum(b.numel() for b in bnds)
             logp[..., model.vocab.BLANK] = float("-inf")  # the CTC blank is not a word
             token = int(logp.argmax(-1))
             s.dec = state
@@ -147,7 +220,11 @@ class StreamingRecognizer:
                 s.done = True
                 break
             s.prefix.append(token)
-            out.append(Emission(model.vocab.words[token - 2], frame, nforced, heads))
+            word = model.vocab.words[token - 2]
+            if model.attention == "offline":
+                out.append(Emission(word, frame, nforced, heads))
+            else:
+                out.append(_emission(word, s.offset, [b[0] for b in bnds], [f[0] for f in forced]))
             self._trim()
         self.emissions += out
         return out
@@ -185,11 +262,109 @@ def transcribe(
     eps_frames: int | None = None,
     chunk_samples: int | None = None,
     max_tokens: int = 40,
+    beam: int | None = None,
 ) -> list[Emission]:
-    """Decode one waveform, whole (``chunk_samples`` None) or streamed in chunks."""
-    rec = StreamingRecognizer(model, features, eps_frames, max_tokens)
+    """Decode one waveform, whole (``chunk_samples`` None) or streamed in chunks; ``beam``
+    as in :class:`StreamingRecognizer`."""
+    rec = StreamingRecognizer(model, features, eps_frames, max_tokens, beam)
     step = chunk_samples or len(wave)
     for a in range(0, len(wave), step):
         rec.push(wave[a : a + step])
     rec.finish()
     return rec.emissions
+
+
+@dataclass
+class _Hyp:
+    score: float  # sum of the token log-probabilities
+    prefix: list[int]  # <sos> and the tokens so far
+    state: DecoderState  # batch 1: this hypothesis' own per-head boundaries and contexts
+    emissions: list[Emission]
+
+
+def _stack_states(states: list[DecoderState]) -> DecoderState:
+    """Batch hypotheses' states along dim 0 (boundaries (B, H), contexts (B, n, d))."""
+    from .attention import StepState
+
+    layers = range(len(states[0].mma))
+    return DecoderState(
+        [StepState(torch.cat([st.mma[k].boundary for st in states])) for k in layers],
+        [torch.cat([st.contexts[k] for st in states]) for k in layers],
+    )
+
+
+def _row_state(state: DecoderState, b: int) -> DecoderState:
+    from .attention import StepState
+
+    return DecoderState(
+        [StepState(st.boundary[b : b + 1]) for st in state.mma],
+        [c[b : b + 1] for c in state.contexts],
+    )
+
+
+@torch.no_grad()
+def beam_search(
+    model: MMARecognizer,
+    memory: torch.Tensor,
+    eps_frames: int | None = None,
+    beam: int = 4,
+    max_tokens: int = 40,
+) -> list[Emission]:
+    """Head-synchronous beam search (Inaguma et al. 2020, Sec. 3.2) over a whole utterance.
+
+    Every hypothesis keeps its own decoder state, so its own boundary per MMA layer and head:
+    hard monotonic decisions and HSD forcing at ``eps_frames`` are made per hypothesis (the
+    live hypotheses are one batch of :meth:`~.model.MMARecognizer.step`). Per step each live
+    hypothesis proposes its ``beam`` best tokens (the CTC blank excluded); of all proposals the
+    ``beam`` best by total log-probability
+
+        score(y_1..y_i) = sum_{k<=i} log P(y_k | y_<k, x)
+
+    are kept, those ending in <eos> leave the beam as finished. Search stops when no live
+    hypothesis is left, when the best finished score is >= every live score (scores only
+    drop), or after ``max_tokens`` tokens. No length normalisation, LM or CTC score, so beam 1
+    is exactly greedy search (ties go to the lower token id, as ``argmax``).
+
+    Args:
+        memory: (1, T, d) encoder frames of the whole utterance.
+
+    Returns:
+        the best hypothesis' emissions (frames as in :class:`StreamingRecognizer`).
+    """
+    if beam < 1:
+        raise ValueError(f"beam must be >= 1, got {beam}")
+    if model.attention != "mma":
+        raise ValueError("beam_search decodes MMA models (the offline model has no boundaries)")
+    eos, blank = model.vocab.EOS, model.vocab.BLANK
+    live = [_Hyp(0.0, [eos], model.initial_state(1, memory.device), [])]
+    finished: list[_Hyp] = []
+    while live and len(live[0].prefix) <= max_tokens:
+        prefix = torch.tensor([h.prefix for h in live], device=memory.device)
+        state = _stack_states([h.state for h in live])
+        mem = memory.expand(len(live), -1, -1)
+        logp, new, bnds, forced = model.step(prefix, mem, state, eps_frames, True)
+        logp[:, blank] = float("-inf")  # the CTC blank is not a word
+        # stable sort: among equal log-probabilities the lower id comes first, as argmax
+        top_lp, top_id = torch.sort(logp, dim=-1, descending=True, stable=True)
+        cands = []  # (score, hypothesis row, token)
+        for b, h in enumerate(live):
+            for lp, tok in zip(top_lp[b, :beam].tolist(), top_id[b, :beam].tolist(), strict=True):
+                cands.append((h.score + lp, b, tok))
+        cands.sort(key=lambda c: -c[0])  # stable: ties keep hypothesis, then token order
+        nxt = []
+        for score, b, tok in cands[:beam]:
+            parent = live[b]
+            if tok == eos:
+                finished.append(_Hyp(score, parent.prefix, parent.state, parent.emissions))
+                continue
+            e = _emission(
+                model.vocab.words[tok - 2], 0, [x[b] for x in bnds], [f[b] for f in forced]
+            )
+            nxt.append(
+                _Hyp(score, [*parent.prefix, tok], _row_state(new, b), [*parent.emissions, e])
+            )
+        live = nxt
+        if finished and live and max(f.score for f in finished) >= max(h.score for h in live):
+            break
+    best = max(finished + live, key=lambda h: h.score, default=None)
+    return [] if best is None else best.emissions

@@ -221,12 +221,14 @@ class MMARecognizer(nn.Module):
         memory: torch.Tensor,
         state: DecoderState,
         eps_frames: int | None,
+        complete: bool = True,
     ) -> tuple[torch.Tensor, DecoderState, list[torch.Tensor], list[torch.Tensor]]:
         """Log-probabilities of the next token after ``prefix`` (B, L) with hard monotonic
         attention: each MMA layer decides for the last position only and reuses the contexts
         it gave the earlier positions (kept in ``state``), so a step sees what teacher forcing
-        would have given it. Returns the new state and each MMA layer's boundaries (B, H) and
-        forced mask (B, H)."""
+        would have given it. ``complete``: ``memory`` holds the whole utterance (False while
+        streaming; see :meth:`~.attention.MonotonicMultiheadAttention.step`). Returns the new
+        state and each MMA layer's boundaries (B, H) and forced mask (B, H)."""
         n = prefix.shape[1]
         if state.contexts and state.contexts[0].shape[1] != n - 1:
             raise ValueError("prefix length does not match the decoder state")
@@ -240,7 +242,9 @@ class MMARecognizer(nn.Module):
             if layer.source is not None:
                 h = layer.norm_source(x)
                 if isinstance(layer.source, MonotonicMultiheadAttention):
-                    last, st, bd, fc = layer.source.step(h[:, -1], memory, state.mma[k], eps_frames)
+                    last, st, bd, fc = layer.source.step(
+                        h[:, -1], memory, state.mma[k], eps_frames, complete
+                    )
                     y = torch.cat([state.contexts[k], last[:, None]], 1)
                     mma_states.append(st)
                     contexts.append(y)

@@ -21,10 +21,12 @@ computed in parallel over j in log space (Raffel Eq. 13's cumprod/cumsum form, w
 logcumsumexp instead of the division by the cumulative product, which overflows in float32).
 Mass 1 - sum_j alpha_{i,j} is the chance the head never stops (it then attends to nothing).
 
-**Head-synchronous decoding** (test time, per step): heads stop at their first frame
-j >= previous boundary with p >= 0.5; with L the leftmost boundary, any head that has no
-boundary or a boundary beyond L + eps is forced to L + eps. Latency between heads is then at
-most eps frames, but a model trained with independent heads never saw this forcing.
+**Head-synchronous decoding** (test time, per step; neural_sp ``mocha/hma_test.py`` lines
+48-65, commit b91877c6d2a11f06026480ab422176274d88cbf2): heads stop at their first frame
+j >= previous boundary with p >= 0.5; with L the leftmost and R the rightmost detected
+boundary, a head whose boundary is beyond L + eps is moved to L + eps, and a head with no
+boundary is moved to min(R, L + eps). Latency between heads is then at most eps frames, but a
+model trained with independent heads never saw this forcing.
 
 **Mutually-constrained alignment** (training under HSD). The paper's formula could not be
 retrieved; this module derives it from the forcing rule. Take head h's natural first-passage
@@ -39,10 +41,19 @@ and the other heads' earliest natural boundary M^{-h}, with survival function
 
 Head h is forced exactly when its boundary B^h (or "none") lies beyond M^{-h} + eps (if B^h
 is the leftmost it is never forced, so forcing by "all heads" equals forcing by "the others").
-So B~^h = j either because h stopped at j and M^{-h} >= j - eps, or because h had not stopped
-by j and M^{-h} = j - eps exactly:
+So B~^h = j because h stopped at j and M^{-h} >= j - eps; or h stops later than j and
+M^{-h} = j - eps exactly; or h never stops and min(R^{-h}, M^{-h} + eps) = j, with R^{-h}
+the others' rightmost boundary. With N^h = 1 - A^h_{T-1} (h never stops) and
 
-    alpha~^h_j = a^h_j S^{-h}(j - eps) + (1 - A^h_j) [S^{-h}(j - eps) - S^{-h}(j - eps + 1)]
+    F^{-h}(j) = P(some other head stops, M^{-h} >= j - eps, R^{-h} >= j)
+              = S^{-h}(j - eps)
+                - prod_{h' != h} (1 - A^{h'}_{j-eps-1} - (A^{h'}_{T-1} - A^{h'}_{j-1}))
+
+(the product: every other head stops in [j - eps, j - 1] or never),
+
+    alpha~^h_j = a^h_j S^{-h}(j - eps)
+               + (A^h_{T-1} - A^h_j) [S^{-h}(j - eps) - S^{-h}(j - eps + 1)]
+               + N^h [F^{-h}(j) - F^{-h}(j + 1)].
 
 Choices this makes (all arguments of :func:`mutually_constrained_alignment`):
 
@@ -50,9 +61,9 @@ Choices this makes (all arguments of :func:`mutually_constrained_alignment`):
 * gradients flow through the other heads' survival terms by default (``detach_others=False``);
   with ``True`` each head sees the others as constants (a cheaper, biased gradient);
 * eps is in encoder frames *after* subsampling;
-* a forced boundary past the last frame is lost (the head attends to nothing at that step),
-  the same as a head that never stops; HSD in neural_sp clips it to the rightmost detected
-  boundary instead. The tests compare with a simulation of exactly this rule.
+* the forcing is neural_sp's (never past the rightmost detected boundary), so no mass is
+  forced onto frames no head can stop at -- padded frames of a batch get exactly 0.
+  The tests compare with a simulation of exactly this rule.
 
 Heads are treated as independent given their previous constrained alignments (the same
 approximation as the expected alignment itself, which treats steps as independent given
@@ -63,8 +74,8 @@ Deviations from the papers (and neural_sp, https://github.com/hirofumi0810/neura
       formula could not be retrieved); the tests hold it to a simulation of that rule.
     * The parallel expected alignment runs in log space (logcumsumexp) instead of dividing by
       the cumulative product, which overflows in float32.
-    * A forced boundary past the last frame is lost rather than clipped to the rightmost
-      detected boundary as in neural_sp's HSD.
+    * eps = 0 means "every head at the leftmost boundary"; neural_sp skips HSD when
+      ``eps_wait <= 0`` (its "off"; ours is ``eps_frames=None``).
 """
 
 from __future__ import annotations
@@ -136,6 +147,19 @@ def _shift_right(x: torch.Tensor, k: int, fill: float) -> torch.Tensor:
     return out
 
 
+def _others_product(x: torch.Tensor, detach: bool) -> torch.Tensor:
+    """prod_{h' != h} x^{h'} over the heads (dim -2), as an exclusive product from both sides:
+    no division, so a head whose factor reaches 0 does not turn the others' products into 0/0.
+
+    Shape:
+        x: (..., H, T); returns (..., H, T).
+    """
+    src = x.detach() if detach else x
+    left = exclusive_cumprod(src, dim=-2)
+    right = exclusive_cumprod(src.flip(-2), dim=-2).flip(-2)
+    return left * right
+
+
 def mutually_constrained_alignment(
     p: torch.Tensor,
     alpha_prev: torch.Tensor,
@@ -154,7 +178,10 @@ def mutually_constrained_alignment(
 
     Returns:
         alpha~ (..., H, T): head h's distribution of its forced boundary (see the module
-        docstring); with eps >= T it equals :func:`expected_alignment` per head.
+        docstring). With eps >= T only the never-stopping mass moves (to the others'
+        rightmost boundary R, as neural_sp's HSD does); the natural mass is
+        :func:`expected_alignment`'s. Frames where p = 0 after the last stop any head can
+        make (padding) get exactly 0: a forced boundary is at most R or below a natural one.
     """
     if eps_frames < 0:
         raise ValueError(f"eps_frames must be >= 0, got {eps_frames}")
@@ -163,16 +190,16 @@ def mutually_constrained_alignment(
     a = expected_alignment(p, alpha_prev)  # (..., H, T) natural first passage
     cdf = torch.cumsum(a, dim=-1).clamp(max=1.0)  # A^h_j
     alive = 1.0 - cdf  # P(B^h > j), (..., H, T)
-    src = alive.detach() if detach_others else alive
-    # prod over the other heads, as an exclusive product along the head axis (no division:
-    # a head whose survival reaches 0 must not turn the others' products into 0/0)
-    left = exclusive_cumprod(src, dim=-2)
-    right = exclusive_cumprod(src.flip(-2), dim=-2).flip(-2)
-    others = left * right  # prod_{h' != h} (1 - A^{h'}_j), (..., H, T)
+    total = cdf[..., -1:]  # A^h_{T-1}: the head stops somewhere
     # S^{-h}(m) = others at j = m - 1, with S(m) = 1 for m <= 0
+    others = _others_product(alive, detach_others)  # prod_{h' != h} (1 - A^{h'}_j)
     s_at = _shift_right(others, eps_frames + 1, 1.0)  # S^{-h}(j - eps)
     s_next = _shift_right(others, eps_frames, 1.0)  # S^{-h}(j - eps + 1)
-    out = a * s_at + alive * (s_at - s_next)
+    # P(each other head stops in [j - eps, j - 1] or never) = 1 - A_{j-eps-1} - (A_{T-1} - A_{j-1})
+    inside = _shift_right(alive, eps_frames + 1, 1.0) - (total - _shift_right(cdf, 1, 0.0))
+    f = s_at - _others_product(inside, detach_others)  # F(j) = P(min(R, M + eps) >= j, found)
+    f_next = _shift_right(f, -1, 0.0)  # F(j + 1), F(T) = 0
+    out = a * s_at + (total - cdf) * (s_at - s_next) + (1.0 - total) * (f - f_next)
     return out.movedim(-2, head_dim)
 
 
@@ -193,25 +220,47 @@ def hard_monotonic_boundaries(
 
 
 def head_synchronous_boundaries(
-    boundaries: torch.Tensor, eps_frames: int, num_frames: int
+    boundaries: torch.Tensor, eps_frames: int, complete: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Head-synchronous forcing of one layer's boundaries (Inaguma et al. 2020).
+    """Head-synchronous forcing of one layer's boundaries (Inaguma et al. 2020), as neural_sp
+    implements it (``neural_sp/models/modules/mocha/hma_test.py`` lines 48-65 at commit
+    b91877c6d2a11f06026480ab422176274d88cbf2).
 
-    With L the leftmost detected boundary, every head without a boundary or with one beyond
-    L + eps is moved to L + eps; a forced position past the last frame means no boundary
-    (-1), the rule :func:`mutually_constrained_alignment` trains for. When no head detected a
-    boundary, nothing changes.
+    With L the leftmost detected boundary and R the rightmost one (both before forcing):
+
+    * a head whose boundary b > L + eps is moved to L + eps (b = L + eps is left in place;
+      neural_sp "resets" it to the same frame with ``>=``);
+    * a head with no boundary is moved to min(R, L + eps): it waits at most eps frames
+      after the leftmost head, but never beyond the last boundary any head found, so it never
+      lands past the frames that were seen;
+    * when no head detected a boundary nothing changes (neural_sp: "no boundary until the
+      last frame for all heads").
+
+    eps = 0 is the tight limit (every head at L); neural_sp's ``if eps_wait > 0`` treats 0 as
+    "HSD off" -- here "off" is ``eps_frames=None`` at the callers, so 0 keeps its meaning.
+
+    ``complete=False`` is for streaming, when frames after the last one may still arrive: a
+    head without a boundary *yet* is forced only when its outcome cannot change, i.e. some
+    head's boundary is already >= L + eps (then R >= L + eps, and a later boundary of this
+    head would be > L + eps: L + eps either way); otherwise it stays -1 and the caller waits.
 
     Shape:
         boundaries: (..., H) long, -1 = none; returns (forced boundaries (..., H), forced
         mask (..., H) bool: the heads that were moved).
     """
+    if eps_frames < 0:
+        raise ValueError(f"eps_frames must be >= 0, got {eps_frames}")
     big = torch.iinfo(boundaries.dtype).max
     found = boundaries >= 0
     leftmost = torch.where(found, boundaries, big).min(dim=-1, keepdim=True).values
+    rightmost = boundaries.max(dim=-1, keepdim=True).values  # -1 only when none found
     any_found = found.any(dim=-1, keepdim=True)
     limit = leftmost + eps_frames
-    forced = any_found & (~found | (boundaries > limit))
-    target = torch.where(limit < num_frames, limit, torch.full_like(limit, -1))
-    out = torch.where(forced, target.expand_as(boundaries), boundaries)
-    return out, forced
+    late = found & (boundaries > limit)
+    missing = any_found & ~found
+    if not complete:
+        missing = missing & (rightmost >= limit)
+    target_missing = torch.minimum(rightmost, limit).expand_as(boundaries)
+    out = torch.where(late, limit.expand_as(boundaries), boundaries)
+    out = torch.where(missing, target_missing, out)
+    return out, late | missing

@@ -17,7 +17,7 @@ import torch
 from paperzoo.core import Unit, UnitContext, seed_everything
 from paperzoo.core.engine import relative_change
 
-from ..decoding import transcribe
+from ..decoding import Emission, self_found_share, transcribe
 from ..features import LogMel
 from ..metrics import error_rates, latencies
 from ..model import MMARecognizer, Vocabulary, save_recognizer
@@ -61,8 +61,10 @@ def _decode_all(
 ) -> tuple[dict[str, float], list[dict[str, Any]]]:
     feats: LogMel = data["features"]
     refs, hyps, lats, forced, heads, examples = [], [], [], 0, 0, []
+    every: list[Emission] = []
     for u in data["test"]:
         em = transcribe(model, u.wave, feats, eps, max_tokens=max_tokens)
+        every += em
         words = [e.word for e in em]
         refs.append(u.text)
         hyps.append(" ".join(words))
@@ -80,6 +82,11 @@ def _decode_all(
         out["latency"] = float(np.mean(lats))
     if heads:
         out["forced"] = forced / heads
+    # per MMA layer l and head h: the share of its boundaries it found itself (not forced)
+    for li, row in enumerate(self_found_share(every)):
+        for h, share in enumerate(row):
+            if share == share:  # NaN: the head never had a boundary
+                out[f"self_found_l{li}h{h}"] = share
     return out, examples
 
 
