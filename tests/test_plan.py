@@ -169,11 +169,10 @@ def _one_seed(res):
         (["federated", "--preset", "nosuch", "--from", str(FEDERATED)], None, "unknown preset"),
         (["federated", "--from", "EMPTY"], None, "no results.json"),
         (["federated", "--from", str(ASR)], None, "comes from asr, not federated"),
-        (["federated", "--from", "PILOT"], _drop_metric, "no 'test/auc' for arm"),
         (["asr", "--from", "PILOT"], lambda r: r["arms"].pop("mma"), "no arm 'mma'"),
         (["federated", "--from", "PILOT"], _one_seed, "needs at least 2"),
     ],
-    ids=["method", "preset", "no-results", "other-method", "metric", "arm", "one-seed"],
+    ids=["method", "preset", "no-results", "other-method", "arm", "one-seed"],
 )
 def test_bad_input_exits_2_with_one_line(argv, edit, says, tmp_path, capsys):
     if "PILOT" in argv:
@@ -183,6 +182,26 @@ def test_bad_input_exits_2_with_one_line(argv, edit, says, tmp_path, capsys):
     assert main(["plan", *argv]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and says in err, err
+
+
+def test_a_claim_the_pilot_never_measured_gets_its_roles_minimum(tmp_path, monkeypatch):
+    """A claim declared after the pilot (its metric missing on a compared arm) is not sized from
+    numbers it does not have: the row asks for the minimum of its role and says why, and the
+    preset's seeds still come from the claims that were measured."""
+    arm, base = "mnist/fedmix", "mnist/fedavg"
+    specs = (
+        ClaimSpec("new", "", "test/auc", arm, ("mnist/naivemix",), role="headline"),
+        ClaimSpec("old", "", "test/final_acc", arm, (base,), threshold=-0.5, role="secondary"),
+    )
+    monkeypatch.setattr("paperzoo.app.plan.get_experiment", lambda m, p: _claims(*specs))
+    p = plan("federated", "quick", _pilot(tmp_path, FEDERATED, _drop_metric))
+    rows = {r["id"]: r for r in p["claims"]}
+    assert rows["new"]["seeds_needed"] == MIN_HEADLINE_SEEDS
+    assert rows["new"]["needed"] == f"{MIN_HEADLINE_SEEDS} (no pilot)"
+    assert "did not record 'test/auc' of arm 'mnist/naivemix'" in rows["new"]["note"]
+    assert rows["old"]["pilot_seeds"] == 3 and rows["old"]["mean_d"] is not None
+    assert p["preset_seeds"]["seeds"] == max(MIN_HEADLINE_SEEDS, rows["old"]["seeds_needed"])
+    assert "(no pilot)" in render_plan(p)
 
 
 def test_reference_proposes_a_level_for_the_pilots_data_set(capsys):

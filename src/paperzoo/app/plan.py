@@ -188,6 +188,39 @@ def _differences(spec: ClaimSpec, arms: dict[str, Any]) -> list[tuple[str, np.nd
     return out
 
 
+def _unmeasured(spec: ClaimSpec, arms: dict[str, Any]) -> str:
+    """What the pilot lacks to size ``spec`` ('' when nothing): a compared arm, or the claim's
+    metric on one (an arm the pilot lacks entirely is a usage error, raised later)."""
+    for arm in (spec.arm, *spec.baselines):
+        if arm in arms and spec.metric not in arms[arm]:
+            return f"{spec.metric!r} of arm {arm!r}"
+    return ""
+
+
+def _no_pilot_row(spec: ClaimSpec, floor: int, missing: str) -> dict[str, Any]:
+    """The plan row of a claim the pilot never measured: the minimum seeds of its role."""
+    return {
+        "id": spec.id,
+        "role": spec.role,
+        "metric": spec.metric,
+        "arm": spec.arm,
+        "direction": "higher" if spec.higher_is_better else "lower",
+        "threshold": float(spec.threshold),
+        "pilot_verdict": "?",
+        "vs": ", ".join(spec.baselines) or f"{spec.reference:g}",
+        "pilot_seeds": 0,
+        "mean_d": None,
+        "sd_d": None,
+        "pilot_power": None,
+        "seeds_needed": floor,
+        "needed": f"{floor} (no pilot)",
+        "resolvable": False,
+        "comparisons": [],
+        "note": f"declared after the pilot, which did not record {missing}: the minimum for "
+        f"its role ({floor}); plan again from a run that measures it",
+    }
+
+
 def _comparison(vs: str, d: np.ndarray, tau: float, floor: int, cap: int) -> dict[str, Any]:
     n = int(d.size)
     if n < 2:
@@ -241,6 +274,11 @@ def plan(method: str, preset: str, pilot: str | Path, *, cap: int = CAP) -> dict
     rows = []
     for spec in specs:
         floor = MIN_HEADLINE_SEEDS if spec.role == "headline" else 2
+        if missing := _unmeasured(spec, arms):
+            # Declared after the pilot ran: no spread to plan from, so the claim asks for the
+            # fewest seeds its role is judged on, and the output says so (never a silent guess).
+            rows.append(_no_pilot_row(spec, floor, missing))
+            continue
         comps = [
             _comparison(vs, d, spec.threshold, floor, cap) for vs, d in _differences(spec, arms)
         ]
