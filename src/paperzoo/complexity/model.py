@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 __all__ = [
+    "SAVE_FORMAT",
     "MultiHeadCrossAttention",
     "NeuralComplexity",
     "NeuralComplexityRegularizer",
@@ -45,6 +46,11 @@ __all__ = [
     "predict_gap",
     "snapshot_inputs",
 ]
+
+
+SAVE_FORMAT = "paperzoo.complexity.NeuralComplexity/1"
+"""The ``format`` tag :meth:`NeuralComplexity.save` writes and :meth:`NeuralComplexity.load`
+checks."""
 
 
 def mlp(depth: int, in_dim: int, hidden_dim: int, out_dim: int) -> nn.Module:
@@ -274,24 +280,42 @@ class NeuralComplexity(nn.Module):
 
         Only tensors and plain values: :meth:`load` reads it with ``weights_only=True``.
         """
-        state = {"format": "paperzoo.complexity.NeuralComplexity/1", "hparams": self.hparams}
+        state = {"format": SAVE_FORMAT, "hparams": self.hparams}
         state["state_dict"] = {k: v.detach().cpu() for k, v in self.state_dict().items()}
         tmp = Path(path).with_name(Path(path).name + ".tmp")
         torch.save(state, tmp)
         tmp.replace(path)  # atomic: a crash never leaves half a file
 
     @classmethod
-    def load(cls, path: str | Path, map_location: str | torch.device = "cpu") -> NeuralComplexity:
-        """A :class:`NeuralComplexity` saved with :meth:`save`, in eval mode."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no saved NeuralComplexity at {path}")
+    def load(
+        cls, path: str | Path | BinaryIO, map_location: str | torch.device = "cpu"
+    ) -> NeuralComplexity:
+        """A :class:`NeuralComplexity` saved with :meth:`save`, in eval mode, on ``map_location``.
+
+        ``path`` may also be an open binary stream (e.g. ``io.BytesIO`` of bytes whose checksum
+        was just verified), read with ``weights_only=True`` like a file.
+
+        Raises:
+            FileNotFoundError: no file at ``path``.
+            ValueError: the file is not a NeuralComplexity saved by :meth:`save` (its ``format``
+                tag is another, or it lacks the architecture or weights).
+        """
+        where = path if isinstance(path, (str, Path)) else "the stream"
+        if isinstance(path, (str, Path)):
+            path = Path(path)
+            if not path.is_file():
+                raise FileNotFoundError(f"no saved NeuralComplexity at {path}")
         state = torch.load(path, map_location=map_location, weights_only=True)
-        if not isinstance(state, dict) or "hparams" not in state or "state_dict" not in state:
-            raise ValueError(f"{path} is not a NeuralComplexity saved with NeuralComplexity.save")
+        ok = isinstance(state, dict) and {"hparams", "state_dict"} <= set(state)
+        if not ok or state.get("format", SAVE_FORMAT) != SAVE_FORMAT:
+            got = state.get("format") if isinstance(state, dict) else type(state).__name__
+            raise ValueError(
+                f"{where} is not a NeuralComplexity saved with NeuralComplexity.save "
+                f"({SAVE_FORMAT}; it holds {got!r})"
+            )
         nc = cls(**state["hparams"])
         nc.load_state_dict(state["state_dict"])
-        return nc.eval()
+        return nc.to(map_location).eval()
 
 
 def predict_gap(

@@ -17,12 +17,12 @@ import torch
 
 from paperzoo.core.shipped import ModelError, read_model
 
-from .model import NeuralComplexity
+from .model import SAVE_FORMAT, NeuralComplexity
 
 __all__ = ["FORMAT", "pretrained"]
 
-FORMAT = "paperzoo.complexity.NeuralComplexity/1"
-"""The ``format`` tag :meth:`NeuralComplexity.save` writes."""
+FORMAT = SAVE_FORMAT
+"""The ``format`` tag :meth:`NeuralComplexity.save` writes (the card's ``architecture.format``)."""
 
 
 def pretrained(
@@ -48,12 +48,8 @@ def pretrained(
     _card, data = read_model(name, "complexity", root)
     try:
         # The bytes just checked, not the path again: what loads is what was verified.
-        state = torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
+        return NeuralComplexity.load(io.BytesIO(data), map_location)
+    except ValueError as e:
+        raise ModelError(f"model {name!r}: {e}") from None
     except Exception as e:  # a file torch cannot read despite its checksum: a bad card
         raise ModelError(f"model {name!r} cannot be read: {e}") from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        got = state.get("format") if isinstance(state, dict) else type(state).__name__
-        raise ModelError(f"model {name!r} holds {got!r}, not a NeuralComplexity ({FORMAT})")
-    nc = NeuralComplexity(**state["hparams"])
-    nc.load_state_dict(state["state_dict"])
-    return nc.to(map_location).eval()
