@@ -144,11 +144,11 @@ def claims(results: Results) -> list[ClaimSpec]:
                 bounds=_LOSS_RATIO,
             )
         )
-        early = max(1, round(cfg.eval.early_fraction * _inner_steps(cfg, regime)))
+        early = cfg.early_step(regime)
         out.append(
             ClaimSpec(
                 f"nc_accelerates_{regime}",
-                f"After {early} of {_inner_steps(cfg, regime)} learner steps, NC's {what} is at "
+                f"After {early} of {cfg.inner_steps(regime)} learner steps, NC's {what} is at "
                 f"least {pct} below no regularisation's ({regime} regime; {in_paper}: adding "
                 "NC to the loss accelerates training)",
                 "test/loss_rel_early",
@@ -206,8 +206,3 @@ def claims(results: Results) -> list[ClaimSpec]:
                 )
             )
     return out
-
-
-def _inner_steps(cfg: Config, regime: str) -> int:
-    rc = cfg.classification if regime == "classification" else getattr(cfg, regime)
-    return rc.inner_steps

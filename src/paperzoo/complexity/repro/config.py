@@ -280,6 +280,16 @@ class Config:
     claims: ClaimConfig = field(default_factory=lambda: ClaimConfig())
     """Pre-registered claim thresholds and gates."""
 
+    def inner_steps(self, regime: str) -> int:
+        """SGD steps of ``regime``'s task learners."""
+        rc = self.classification if regime == "classification" else getattr(self, regime)
+        return rc.inner_steps
+
+    def early_step(self, regime: str) -> int:
+        """The inner step at which the acceleration claim reads the test loss:
+        ``round(eval.early_fraction * inner_steps)``, at least 1 (step 0 is the initialisation)."""
+        return max(1, round(self.eval.early_fraction * self.inner_steps(regime)))
+
 
 @dataclass
 class TaskConfig:

@@ -164,12 +164,6 @@ def _meta_train(cfg: Config, regime: str, seed: int, ctx: UnitContext, dist: Any
     return nc, learner, curve, r_curve, (best[1] if mc.select_best else mc.steps_for(regime))
 
 
-def _early_step(cfg: Config, regime: str) -> int:
-    """The inner step at which the acceleration claim reads the test loss:
-    ``round(eval.early_fraction * inner_steps)``, at least 1 (step 0 is the initialisation)."""
-    return max(1, round(cfg.eval.early_fraction * inner_schedule(cfg, regime)["inner_steps"]))
-
-
 def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, dict[str, float]]:
     """Meta-train NC, then measure every gap predictor and every regulariser on held-out tasks."""
     regime = unit.params["regime"]
@@ -237,7 +231,7 @@ def run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, dict[str, f
     # Relative to the unregularised learners of the same seed (same tasks, same inits): the
     # claims' effects in units of "no regularisation's loss", which reads alike for an MSE of
     # 0.5 or 50 and for a cross-entropy. ``early``: the inner step at which acceleration is read.
-    early = _early_step(cfg, regime)
+    early = cfg.early_step(regime)
     base_curve = regs["none"]["curve"]
     out: dict[str, dict[str, float]] = {}
     for a, r in regs.items():
