@@ -50,8 +50,13 @@ def _config(overrides: list[str]) -> Any:
 
 
 def step_times(steps: int, repeats: int) -> dict[str, Any]:
-    """Interleaved per-step times of the three local objectives; medians and median ratios."""
+    """Interleaved per-step times of the local objectives; medians and median ratios.
+
+    Each arm is timed by the wall clock and by this thread's CPU time (``time.thread_time``,
+    which leaves out the time other processes held the core); ratios are taken within a round.
+    """
     from paperzoo.federated import LeNet5, local_sgd, make_objective
+    from paperzoo.federated.local_training import FedMixObjective
 
     fl, width = (cfg := _config([])).fl, cfg.model_width
 
@@ -60,18 +65,27 @@ def step_times(steps: int, repeats: int) -> dict[str, Any]:
     x = torch.rand(steps * fl.batch_size, 1, 28, 28, generator=g)
     y = torch.randint(0, 10, (steps * fl.batch_size,), generator=g)
     pool = (torch.rand(19, 1, 28, 28, generator=g), torch.softmax(torch.rand(19, 10), 1))
-    arms = ("fedavg", "naivemix", "fedmix")
+    # "fedmix" is the default (forward-mode tangent, ``tangent.py``); "fedmix_double_backprop"
+    # the former route (input gradient differentiated again), kept for the before/after ratio.
+    arms = ("fedavg", "naivemix", "fedmix", "fedmix_double_backprop")
     ms: dict[str, list[float]] = {a: [] for a in arms}
+    cpu: dict[str, list[float]] = {a: [] for a in arms}
+
+    def objective(arm: str) -> Any:
+        if arm == "fedmix_double_backprop":
+            return FedMixObjective(fl.fedmix_lam, method="double_backprop")
+        return make_objective(arm, lam=fl.fedmix_lam if arm == "fedmix" else fl.naivemix_lam)
+
     for rep in range(repeats + 1):  # the first pass warms up and is not counted
         for arm in arms:
             torch.manual_seed(0)
             model = LeNet5(10, 1, width)
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.thread_time()
             local_sgd(
                 model,
                 x,
                 y,
-                make_objective(arm, lam=fl.fedmix_lam if arm == "fedmix" else fl.naivemix_lam),
+                objective(arm),
                 learning_rate=fl.learning_rate,
                 batch_size=fl.batch_size,
                 local_epochs=1,
@@ -80,12 +94,26 @@ def step_times(steps: int, repeats: int) -> dict[str, Any]:
             )
             if rep:
                 ms[arm].append((time.perf_counter() - t) / steps * 1e3)
+                cpu[arm].append((time.thread_time() - c) / steps * 1e3)
+
+    def ratio(times: dict[str, list[float]], a: str, b: str) -> float:
+        return statistics.median(p / q for p, q in zip(times[a], times[b], strict=True))
+
+    pairs = {
+        "fedmix_over_fedavg": ("fedmix", "fedavg"),
+        "double_backprop_over_fedavg": ("fedmix_double_backprop", "fedavg"),
+        "fedmix_over_naivemix": ("fedmix", "naivemix"),
+        "fedmix_over_double_backprop": ("fedmix", "fedmix_double_backprop"),
+    }
     return {
         "ms": {a: statistics.median(v) for a, v in ms.items()},
-        "fedmix_over_fedavg": statistics.median(f / a for f, a in zip(ms["fedmix"], ms["fedavg"])),
-        "fedmix_over_naivemix": statistics.median(
-            f / n for f, n in zip(ms["fedmix"], ms["naivemix"])
-        ),
+        "cpu_ms": {a: statistics.median(v) for a, v in cpu.items()},
+        **{k: ratio(ms, a, b) for k, (a, b) in pairs.items()},
+        "cpu_ratios": {k: ratio(cpu, a, b) for k, (a, b) in pairs.items()},
+        "fedmix_over_fedavg_range": [
+            min(f / a for f, a in zip(ms["fedmix"], ms["fedavg"], strict=True)),
+            max(f / a for f, a in zip(ms["fedmix"], ms["fedavg"], strict=True)),
+        ],
         "params": sum(p.numel() for p in LeNet5(10, 1, width).parameters()),
     }
 
@@ -199,10 +227,13 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=60, help="local steps per step-time sample")
     p.add_argument("--simulation", action="store_true", help="also Flower's Simulation Runtime")
     p.add_argument("--deploy", action="store_true", help="also the Deployment Runtime")
+    p.add_argument("--steps-only", action="store_true", help="only the local step times (1.)")
     p.add_argument(
         "--figure", action="store_true", help="write docs/results/federated/benchmark.png"
     )
     args = p.parse_args()
+    if args.steps_only and (args.figure or args.simulation or args.deploy):
+        p.error("--steps-only measures the local steps alone; drop --figure/--simulation/--deploy")
     if args.rounds < 2:
         p.error("--rounds must be >= 2 (the rate is measured from the end of round 1)")
     import logging
@@ -215,7 +246,8 @@ def main() -> None:
         "torch": torch.__version__,
     }
     res["step"] = step_times(args.steps, args.repeats)
-    res["in_process"] = round_rates(args.rounds, args.repeats, "in_process")
+    if not args.steps_only:
+        res["in_process"] = round_rates(args.rounds, args.repeats, "in_process")
     if args.simulation:
         res["simulation"] = round_rates(args.rounds, args.repeats, "flower_simulation")
     if args.deploy:
@@ -228,8 +260,14 @@ def main() -> None:
     print(f"local step, LeNet-5 ({st['params']} parameters), batch 10, median of {args.repeats}:")
     print("  " + "  ".join(f"{a} {v:.2f} ms" for a, v in st["ms"].items()))
     print(
-        f"  FedMix / FedAvg {st['fedmix_over_fedavg']:.2f}x, FedMix / NaiveMix "
-        f"{st['fedmix_over_naivemix']:.2f}x (the Taylor term's double backprop)"
+        f"  FedMix / FedAvg {st['fedmix_over_fedavg']:.2f}x (tangent route; double backprop "
+        f"{st['double_backprop_over_fedavg']:.2f}x), FedMix / NaiveMix "
+        f"{st['fedmix_over_naivemix']:.2f}x"
+    )
+    c = st["cpu_ratios"]
+    print(
+        f"  by CPU time: FedMix / FedAvg {c['fedmix_over_fedavg']:.2f}x, double backprop "
+        f"{c['double_backprop_over_fedavg']:.2f}x"
     )
     for engine in ("in_process", "simulation"):
         if engine in res:

@@ -38,6 +38,8 @@ _COMPONENTS = {
     "global_mixup_loss": "mixup",
     "naive_mix_loss": "mixup",
     "soft_cross_entropy": "mixup",
+    "forward_with_tangent": "tangent",
+    "supports_tangent": "tangent",
     "MLP": "models",
     "VGG": "models",
     "LeNet5": "models",
@@ -87,6 +89,7 @@ __all__ = [
     "fedmix_loss",
     "fedmix_taylor_term",
     "flower_apps",
+    "forward_with_tangent",
     "get_weights",
     "global_mixup_loss",
     "iid_partition",
@@ -101,6 +104,7 @@ __all__ = [
     "sample_partners",
     "set_weights",
     "soft_cross_entropy",
+    "supports_tangent",
     "validate_update",
 ]
 

@@ -105,15 +105,20 @@ class NaiveMixObjective(LocalObjective):
 
 
 class FedMixObjective(LocalObjective):
-    """FedMix with a pooled mean per local sample (``mixup.fedmix_loss``, double backprop)."""
+    """FedMix with a pooled mean per local sample (``mixup.fedmix_loss``).
+
+    ``method``: ``"auto"`` (forward-mode tangent for models with ``jvp_layers()``, else double
+    backprop), ``"tangent"`` or ``"double_backprop"``; all give the same loss and gradients.
+    """
 
     needs_partners = True
 
-    def __init__(self, lam: float) -> None:
+    def __init__(self, lam: float, method: str = "auto") -> None:
         self.lam = lam
+        self.method = method
 
     def loss(self, model, x, y, partner_x, partner_y):
-        return fedmix_loss(model, x, y, partner_x, partner_y, self.lam)
+        return fedmix_loss(model, x, y, partner_x, partner_y, self.lam, method=self.method)
 
 
 class GlobalMixupObjective(LocalObjective):

@@ -50,6 +50,10 @@ class LeNet5(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         return self.classifier(self.features(x))
 
+    def jvp_layers(self) -> list[nn.Module]:
+        """The layers whose composition is ``forward`` (FedMix's tangent route, ``tangent.py``)."""
+        return [*self.features, *self.classifier]
+
 
 class MLP(nn.Module):
     """Flatten, one hidden ReLU layer, linear output.
@@ -66,6 +70,10 @@ class MLP(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x)
+
+    def jvp_layers(self) -> list[nn.Module]:
+        """The layers whose composition is ``forward`` (FedMix's tangent route, ``tangent.py``)."""
+        return list(self.net)
 
 
 class VGG(nn.Module):
@@ -98,6 +106,10 @@ class VGG(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.classifier(self.features(x))
+
+    def jvp_layers(self) -> list[nn.Module]:
+        """The layers whose composition is ``forward`` (FedMix's tangent route, ``tangent.py``)."""
+        return [*self.features, *self.classifier]
 
 
 def build_model(
