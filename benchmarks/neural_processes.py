@@ -104,13 +104,21 @@ def _worker(
     for t in tasks[:3]:  # warm-up
         one(t)
     base = _rss_mb()
-    times = []
+    times, cpu = [], []
     for t in tasks[3:]:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         one(t)
         times.append(1000 * (time.perf_counter() - t0))
+        # This thread's CPU time: leaves out the time other processes held the core.
+        cpu.append(1000 * (time.thread_time() - c0))
     params = sum(p.numel() for p in net.parameters())
-    return {"times_ms": times, "peak_mb": _rss_mb() - base, "rss_mb": _rss_mb(), "params": params}
+    return {
+        "times_ms": times,
+        "cpu_ms": cpu,
+        "peak_mb": _rss_mb() - base,
+        "rss_mb": _rss_mb(),
+        "params": params,
+    }
 
 
 def main() -> None:
@@ -154,10 +162,12 @@ def main() -> None:
                     raise SystemExit(f"{impl}/{model} failed:\n{out.stderr[-3000:]}")
                 res = json.loads(out.stdout.strip().splitlines()[-1])
                 slot = runs.setdefault(
-                    f"{impl}/{model}", {"times_ms": [], "peak_mb": [], "round_ms": []}
+                    f"{impl}/{model}",
+                    {"times_ms": [], "peak_mb": [], "round_ms": [], "round_cpu_ms": []},
                 )
                 slot["times_ms"] += res["times_ms"]
                 slot["round_ms"].append(statistics.median(res["times_ms"]))
+                slot["round_cpu_ms"].append(statistics.median(res["cpu_ms"]))
                 slot["peak_mb"].append(res["peak_mb"])
                 slot["params"] = res["params"]
                 print(f"round {r} {impl:8s} {model}: {statistics.median(res['times_ms']):7.1f} ms")
@@ -185,16 +195,20 @@ def main() -> None:
             o, f = runs[f"ours/{model}"], runs[f"official/{model}"]
             # One ratio per round (both measured back to back), then the median over rounds.
             ratios = [a / b for a, b in zip(o["round_ms"], f["round_ms"])]
+            cpu = [a / b for a, b in zip(o["round_cpu_ms"], f["round_cpu_ms"])]
             mem = [a / b if b > 0 else float("nan") for a, b in zip(o["peak_mb"], f["peak_mb"])]
             summary[f"ratio/{model}"] = {
                 "ours_over_official_ms": statistics.median(ratios),
                 "per_round": ratios,
+                "ours_over_official_cpu": statistics.median(cpu),
+                "per_round_cpu": cpu,
                 "ours_over_official_peak_mb": statistics.median(mem),
                 "same_params": o["params"] == f["params"],
             }
             print(
                 f"{model}: ours/official time ratio {statistics.median(ratios):.2f} "
-                f"(rounds {', '.join(f'{r:.2f}' for r in ratios)}), peak memory ratio "
+                f"(rounds {', '.join(f'{r:.2f}' for r in ratios)}; by CPU time "
+                f"{statistics.median(cpu):.2f}), peak memory ratio "
                 f"{statistics.median(mem):.2f}, parameters {o['params']} vs {f['params']}"
             )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
