@@ -26,6 +26,7 @@ ARMS = {
     "add": _arm((0.50, 0.52, 0.51, 0.53), (6.0, 6.1, 6.0, 6.1)),
     "saln": _arm((0.60, 0.63, 0.61, 0.62), (6.1, 6.2, 6.1, 6.2)),
     "meta": _arm((0.70, 0.73, 0.71, 0.72), (6.1, 6.2, 6.1, 6.2)),
+    "saln_extra": _arm((0.61, 0.64, 0.62, 0.63), (6.1, 6.2, 6.1, 6.2)),
 }
 
 
@@ -42,3 +43,11 @@ def test_no_gate_needs_a_level_per_corpus(source):
     fsdd = _judged("fsdd")
     assert fsdd["saln_more_similar"] == "holds"
     assert _judged(source) == fsdd
+
+
+def test_compute_matched_control_claim_compares_meta_with_saln_extra():
+    cfg = build_config("tts", "quick")
+    assert "saln_extra" in cfg.arms
+    arms = {a: {"eval/similarity": [0.5, 0.5]} for a in cfg.arms}
+    spec = {c.id: c for c in claims(Results(cfg, cfg.seeds, arms))}["meta_beats_compute_matched"]
+    assert spec.arm == "meta" and spec.baselines == ("saln_extra",) and spec.role == "secondary"

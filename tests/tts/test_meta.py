@@ -73,3 +73,32 @@ def test_bad_episodes_are_refused():
     one = {k: v[:1] for k, v in batch.items()}
     with pytest.raises(ValueError, match="at least 2"):
         meta_episode(g, ds, dt, one, opt, opt)
+
+
+def test_generator_objective_weights_the_mel_loss_only():
+    """L_G = alpha * mel + duration + pitch + energy + adv_t + adv_s (official train_meta.py):
+    alpha does not multiply the variance losses."""
+    g, ds, dt, batch = _setup()
+    opt = torch.optim.SGD(g.parameters(), 0.0)
+    d_opt = torch.optim.SGD([*ds.parameters(), *dt.parameters()], 0.0)
+    gen = torch.Generator().manual_seed(0)
+    out = meta_episode(g, ds, dt, batch, opt, d_opt, alpha=10.0, generator=gen)
+    expect = (10.0 * out["mel"] + out["duration"] + out["pitch"] + out["energy"]
+              + out["adv_t"] + out["adv_s"])  # fmt: skip
+    assert out["g"] == pytest.approx(expect, rel=1e-5)
+    whole = 10.0 * (out["mel"] + out["duration"] + out["pitch"] + out["energy"])
+    assert abs(out["g"] - (whole + out["adv_t"] + out["adv_s"])) > 1e-3  # the former objective
+    assert out["rec"] == pytest.approx(out["mel"] + out["duration"] + out["pitch"] + out["energy"])
+
+
+def test_generator_loss_mel_weight():
+    from paperzoo.tts.model import generator_loss
+
+    g, _, _, batch = _setup()
+    w = g.style(batch["mel"], batch["mel_mask"])
+    out = g(batch["tokens"], w, batch["durations"], batch["pitch"], batch["energy"], max_frames=6)
+    args = (out, batch["mel"], batch["durations"], batch["pitch"], batch["energy"])
+    one, parts = generator_loss(*args)
+    ten, parts10 = generator_loss(*args, mel_weight=10.0)
+    assert parts == parts10
+    assert float(ten - one) == pytest.approx(9.0 * parts["mel"], rel=1e-5)

@@ -18,15 +18,17 @@ discriminators judge it.
 * Phoneme discriminator D_t: per frame, [MLP(mel frame); the frame's phoneme embedding + position
   encoding] -> 4 spectral-norm Linear layers -> a score, averaged over valid frames.
 * L_D = (D_t(X_s) - 1)^2 + D_t(X~_q)^2 + (D_s(X_s, i) - 1)^2 + D_s(X~_q, i)^2 + L_cls
-* L_G = alpha L_rec + (D_t(X~_q) - 1)^2 + (D_s(X~_q, i) - 1)^2, alpha = 10.
+* L_G = alpha L_mel + L_dur + L_pitch + L_energy + (D_t(X~_q) - 1)^2 + (D_s(X~_q, i) - 1)^2,
+  alpha = 10 on the support's mel L1 only; the duration, pitch and energy losses enter
+  unweighted (official ``train_meta.py`` lines 175-177 at commit f939cf9, where the weighted
+  reconstruction term is the mel loss alone).
 The generator step comes first, then the discriminator step on detached fakes (official order).
 
 Deviations from the paper and the official code:
     * The phoneme discriminator embeds the phoneme ids itself (the official one reads the
       generator's raw phoneme embeddings); sizes are arguments.
-    * alpha weights the whole reconstruction loss (mel L1 and the duration, pitch and energy
-      MSEs); official ``train_meta.py`` weights only the mel L1 and adds the variance losses
-      unweighted. Left as is: the reported runs used it.
+    * Runs made before 2026-12-08 weighted the duration, pitch and energy MSEs by alpha too;
+      fixed to the official objective (their reports say so).
     * The query texts are a derangement of the batch's texts (no utterance keeps its own);
       the official ``torch.randperm`` can leave one in place, making that query a
       reconstruction without ground truth.
@@ -161,15 +163,15 @@ def meta_episode(
     w = gen.style(batch["mel"], batch["mel_mask"])
     sup = gen(batch["tokens"], w, batch["durations"], batch["pitch"], batch["energy"],
               max_frames=batch["mel"].shape[1])  # fmt: skip
-    l_rec, parts = generator_loss(sup, batch["mel"], batch["durations"], batch["pitch"],
-                                  batch["energy"])  # fmt: skip
+    l_rec_w, parts = generator_loss(sup, batch["mel"], batch["durations"], batch["pitch"],
+                                    batch["energy"], mel_weight=alpha)  # fmt: skip
     q_tokens = batch["tokens"][perm]
     query = gen(q_tokens, w)  # predicted durations, no ground truth
     q_dur = torch.clamp(torch.round(torch.exp(query["log_duration"]) - 1), min=0).long()
     q_dur = q_dur * query["token_mask"]
     adv_t = _lsgan(d_phone(query["mel"], query["mel_mask"], q_tokens, q_dur), 1.0)
     adv_s = _lsgan(d_style(query["mel"], query["mel_mask"], spk), 1.0)
-    l_g = alpha * l_rec + adv_t + adv_s
+    l_g = l_rec_w + adv_t + adv_s  # alpha on the mel L1 only (official train_meta.py)
     g_opt.zero_grad()
     l_g.backward()
     g_opt.step()
@@ -187,5 +189,5 @@ def meta_episode(
     d_opt.zero_grad()
     l_d.backward()
     d_opt.step()
-    return {"g": float(l_g.detach()), "d": float(l_d.detach()), "rec": float(l_rec.detach()),
+    return {"g": float(l_g.detach()), "d": float(l_d.detach()), "rec": sum(parts.values()),
             "adv_t": float(adv_t.detach()), "adv_s": float(adv_s.detach()), **parts}  # fmt: skip

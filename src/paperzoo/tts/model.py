@@ -325,8 +325,11 @@ def generator_loss(
     durations: torch.Tensor,
     pitch: torch.Tensor,
     energy: torch.Tensor,
+    mel_weight: float = 1.0,
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """StyleSpeech's loss: masked L1 on the mel + MSE on log(d + 1), pitch and energy."""
+    """StyleSpeech's loss: ``mel_weight`` x masked L1 on the mel + MSE on log(d + 1), pitch and
+    energy. ``mel_weight`` is 1 in the StyleSpeech stage and alpha = 10 in the meta stage (the
+    official ``train_meta.py`` weights the mel loss only); ``parts`` are unweighted."""
     mm, tm = out["mel_mask"].unsqueeze(-1).float(), out["token_mask"].float()
     l_mel = ((out["mel"] - mel).abs() * mm).sum() / (mm.sum() * mel.shape[-1]).clamp(min=1)
 
@@ -335,7 +338,7 @@ def generator_loss(
 
     l_d = mse(out["log_duration"], torch.log(durations.float() + 1))
     l_p, l_e = mse(out["pitch"], pitch), mse(out["energy"], energy)
-    total = l_mel + l_d + l_p + l_e
+    total = mel_weight * l_mel + l_d + l_p + l_e
     parts = {"mel": l_mel, "duration": l_d, "pitch": l_p, "energy": l_e}
     return total, {k: float(v.detach()) for k, v in parts.items()}
 

@@ -24,8 +24,10 @@ __all__ = [
 ]
 
 
-ARMS = ("add", "saln", "meta")
-"""Additive style baseline, StyleSpeech (SALN), Meta-StyleSpeech."""
+ARMS = ("add", "saln", "saln_extra", "meta")
+"""Additive style baseline, StyleSpeech (SALN), SALN trained ``meta.num_episodes`` more
+StyleSpeech steps (the compute-matched control for the meta stage's extra generator updates),
+Meta-StyleSpeech."""
 
 
 @dataclass
@@ -109,11 +111,13 @@ class MetaConfig:
     RENAMED: ClassVar[dict[str, str]] = {"steps": "num_episodes", "speakers": "num_speakers"}
 
     num_episodes: PosInt = 1500
-    """Episodes of the meta stage (arm ``meta``), started from the same seed's ``saln`` model."""
+    """Episodes of the meta stage (arm ``meta``), started from the same seed's ``saln`` model
+    and its Adam state; also the extra StyleSpeech steps of the control arm ``saln_extra``."""
     num_speakers: PosInt = 16
     """Distinct seen identities per episode (official 20)."""
     alpha: PosFloat = 10.0
-    """Weight of the support reconstruction loss in the generator objective."""
+    """Weight of the support's mel L1 in the generator objective; the duration, pitch and
+    energy losses and the adversarial terms enter unweighted (official ``train_meta.py``)."""
     d_learning_rate: PosFloat = 2e-4
 
 

@@ -73,10 +73,10 @@ def figures(results: Results, run_dir: RunDir) -> None:
     for i, arm in enumerate(cfg.arms):
         for j, u in enumerate(results.of_arm(arm)):
             c = np.asarray(u.artifacts["val_curve"])
-            x = c[:, 0] + (cfg.train.num_steps if arm == "meta" else 0)
+            x = c[:, 0] + (cfg.train.num_steps if arm in ("meta", "saln_extra") else 0)
             ax.plot(x, c[:, 1], color=f"C{i}", ls="-" if j == 0 else "--",
                     label=arm if j == 0 else None)  # fmt: skip
-    ax.set(xlabel="step (meta: after the SALN stage)", ylabel="held-out mel L1",
+    ax.set(xlabel="step (meta, saln_extra: after the SALN stage)", ylabel="held-out mel L1",
            title="convergence (seen identities)")  # fmt: skip
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)

@@ -2,9 +2,12 @@
 and evaluated on unseen ones from a single reference clip.
 
 ``add`` and ``saln`` train from scratch with the same batches (drawn with the seed) and the same
-Noam schedule; ``meta`` loads the same seed's finished ``saln`` model and runs the episodic
-Meta-StyleSpeech stage on top of it, continuing the generator's schedule, as the official
-``train_meta.py`` does. Every arm of a seed is scored by the same judges on the same items.
+Noam schedule; ``meta`` loads the same seed's finished ``saln`` model and its Adam state and runs
+the episodic Meta-StyleSpeech stage on top of it, continuing the generator's schedule, as the
+official ``train_meta.py`` does (it restores the StyleSpeech checkpoint's model, optimizer and
+step). ``saln_extra`` is the compute-matched control: the same ``saln`` model and Adam state
+trained ``meta.num_episodes`` more StyleSpeech steps, so that ``meta`` vs ``saln_extra`` compares
+equal generator updates. Every arm of a seed is scored by the same judges on the same items.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import numpy as np
 import torch
 
 from paperzoo.core import Unit, UnitContext, seed_everything
+from paperzoo.core.checkpoint import load_checkpoint, save_checkpoint
 from paperzoo.core.engine import relative_change
 
 from ..data import Corpus, build_corpus, collate
@@ -36,8 +40,9 @@ def _check_arms(cfg: Config) -> None:
     bad = [a for a in cfg.arms if a not in ARMS]
     if bad:
         raise ValueError(f"unknown arms {bad}; choose from {list(ARMS)}")
-    if "meta" in cfg.arms and "saln" not in cfg.arms:
-        raise ValueError("arm 'meta' starts from the 'saln' model: add 'saln' to the arms")
+    for arm in ("meta", "saln_extra"):
+        if arm in cfg.arms and "saln" not in cfg.arms:
+            raise ValueError(f"arm {arm!r} starts from the 'saln' model: add 'saln' to the arms")
 
 
 def preflight(cfg: Config, data_root: Any) -> None:
@@ -65,8 +70,9 @@ def units(cfg: Config) -> list[Unit]:
     out = []
     for a in cfg.arms:
         for s in cfg.seeds:
-            deps = (f"saln/seed{s}",) if a == "meta" else ()
-            cost = 2.5 * cfg.meta.num_episodes / cfg.train.num_steps if a == "meta" else 1.0
+            deps = (f"saln/seed{s}",) if a in ("meta", "saln_extra") else ()
+            extra = cfg.meta.num_episodes / cfg.train.num_steps
+            cost = {"meta": 2.5 * extra, "saln_extra": extra}.get(a, 1.0)
             out.append(Unit(f"{a}/seed{s}", a, s, {"arm": a}, deps=deps, cost=cost))
     return out
 
@@ -133,14 +139,22 @@ def _run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
     curve: list[list[float]] = []
     timing: dict[str, float] = {}
     t0 = time.perf_counter()
-    if arm == "meta":
+    if arm in ("meta", "saln_extra"):
         model, _ = load_tts(ctx.file("model.pt", unit_key=f"saln/seed{unit.seed}"))
         model.train()
-        _meta_stage(cfg, model, corpus, ctx, gen, curve)
+        opt_state = _saln_optimizer(ctx, unit.seed)
+        if arm == "meta":
+            _meta_stage(cfg, model, corpus, ctx, gen, curve, opt_state)
+        else:
+            curve.append([0.0, _val_mel(model, corpus)])
+            _style_speech_stage(cfg, model, corpus, ctx, gen, curve, cfg.meta.num_episodes,
+                                t.num_steps, opt_state)  # fmt: skip
         steps = cfg.meta.num_episodes
     else:
         model = StyleSpeech(len(SYMBOLS), **kwargs)
-        _style_speech_stage(cfg, model, corpus, ctx, gen, curve)
+        opt = _style_speech_stage(cfg, model, corpus, ctx, gen, curve, t.num_steps)
+        # The Adam state the meta stage and the control resume (official train_meta.py).
+        save_checkpoint(ctx.file("optimizer.pt"), {"generator": opt.state_dict()})
         steps = t.num_steps
     timing["s_per_step"] = (time.perf_counter() - t0) / max(1, steps)
     save_tts(model, ctx.file("model.pt"), corpus.mel_config_name, **kwargs)
@@ -155,15 +169,31 @@ def _run_unit(cfg: Config, unit: Unit, ctx: UnitContext) -> dict[str, float]:
     return out
 
 
+def _saln_optimizer(ctx: UnitContext, seed: int) -> dict[str, Any]:
+    """The finished ``saln`` unit's Adam state (``optimizer.pt``), with a clear error for a
+    ``saln`` unit from before the meta stage resumed it."""
+    path = ctx.file("optimizer.pt", unit_key=f"saln/seed{seed}")
+    state = load_checkpoint(path)
+    if state is None:
+        raise FileNotFoundError(
+            f"{path} is missing: the saln unit predates the optimizer carry-over; "
+            "rerun it (paperzoo reproduce tts ... --set 'arms=[\"saln\", ...]')"
+        )
+    return state["generator"]
+
+
 def _style_speech_stage(
     cfg: Config, model: StyleSpeech, corpus: Corpus, ctx: UnitContext,
-    gen: torch.Generator, curve: list[list[float]],
-) -> None:  # fmt: skip
+    gen: torch.Generator, curve: list[list[float]], num_steps: int, offset: int = 0,
+    opt_state: dict[str, Any] | None = None,
+) -> torch.optim.Optimizer:  # fmt: skip
+    """``num_steps`` StyleSpeech updates; ``offset`` and ``opt_state`` continue a finished stage
+    (schedule from step ``offset + 1``, Adam moments carried over). Returns the optimizer."""
     t = cfg.train
-    opt, sched = make_optimizer(cfg, model.parameters())
+    opt, sched = make_optimizer(cfg, model.parameters(), offset, opt_state)
     state = {"model": model, "opt": opt, "sched": sched, "gen": gen, "curve": curve}
     model.train()
-    for step in ctx.steps(t.num_steps, state, desc="train"):
+    for step in ctx.steps(num_steps, state, desc="train"):
         idx = torch.randint(len(corpus.train), (t.batch_size,), generator=gen).tolist()
         b = collate([corpus.train[i] for i in idx])
         w = model.style(b["mel"], b["mel_mask"])
@@ -176,23 +206,25 @@ def _style_speech_stage(
             torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
         opt.step()
         sched.step()
-        if step % t.eval_every == 0 or step == t.num_steps:
+        if step % t.eval_every == 0 or step == num_steps:
             curve.append([float(step), _val_mel(model, corpus)])
             logs = {f"train/{k}": v for k, v in parts.items()}
             ctx.log({"step": step, "train/loss": float(loss.detach()), **logs,
                      "val/mel": curve[-1][1]})  # fmt: skip
+    return opt
 
 
 def _meta_stage(
     cfg: Config, model: StyleSpeech, corpus: Corpus, ctx: UnitContext,
-    gen: torch.Generator, curve: list[list[float]],
+    gen: torch.Generator, curve: list[list[float]], opt_state: dict[str, Any],
 ) -> None:  # fmt: skip
     m, t, dim = cfg.meta, cfg.train, cfg.model.hidden_dim
     n_mels, index = corpus.mel_config.n_mels, {i: k for k, i in enumerate(corpus.seen)}
     d_style = StyleDiscriminator(len(corpus.seen), n_mels, dim, cfg.model.style_dim)
     d_phone = PhonemeDiscriminator(len(SYMBOLS), n_mels, dim)
-    # the generator's schedule continues from the StyleSpeech stage's last step
-    g_opt, g_sched = make_optimizer(cfg, model.parameters(), offset=t.num_steps)
+    # the generator's schedule and Adam moments continue from the StyleSpeech stage's last
+    # step, as the official train_meta.py restores the checkpoint's optimizer and step
+    g_opt, g_sched = make_optimizer(cfg, model.parameters(), t.num_steps, opt_state)
     d_opt = torch.optim.Adam([*d_style.parameters(), *d_phone.parameters()], m.d_learning_rate,
                              betas=(0.9, 0.98))  # fmt: skip
     by_identity: dict[int, list[int]] = {}
