@@ -16,6 +16,7 @@ def _arm(sim, mcd):
         "eval/similarity": list(sim),
         "eval/mcd": list(mcd),
         "eval/resemblyzer": [s + 0.1 for s in sim],
+        "eval/eer": [0.5 - s / 2 for s in sim],
         "train/val_mel_change": [0.01] * N,
         "eval/style_separation": [0.5] * N,
         "eval/intelligibility_ratio": [0.9] * N,

@@ -33,3 +33,39 @@ def test_cosine_similarity():
     assert cosine_similarity([1, 0], [0, 3]) == pytest.approx(0.0)
     with pytest.raises(ValueError):
         cosine_similarity([0, 0], [1, 1])
+
+
+def test_equal_error_rate_by_hand():
+    from paperzoo.tts.metrics import equal_error_rate
+
+    assert equal_error_rate([0.9, 0.8, 0.1, 0.2], [1, 1, 0, 0]) == 0.0  # separable
+    assert equal_error_rate([0.1, 0.2, 0.9, 0.8], [1, 1, 0, 0]) == 1.0  # inverted
+    # targets 0.9, 0.3; non-targets 0.5, 0.1: at t = 0.5 one of each is wrong
+    assert equal_error_rate([0.9, 0.3, 0.5, 0.1], [1, 1, 0, 0]) == 0.5
+    # 4 targets, 4 non-targets, one overlap pair: FAR = FRR = 1/4 at t = 0.6
+    s = [0.9, 0.8, 0.7, 0.55, 0.6, 0.3, 0.2, 0.1]
+    assert equal_error_rate(s, [1, 1, 1, 1, 0, 0, 0, 0]) == 0.25
+    rng = np.random.default_rng(0)
+    chance = equal_error_rate(rng.normal(size=20_000), rng.random(20_000) < 0.5)
+    assert abs(chance - 0.5) < 0.02
+    with pytest.raises(ValueError, match="both trial kinds"):
+        equal_error_rate([0.1, 0.2], [1, 1])
+
+
+def test_verification_metrics_separate_identities():
+    from paperzoo.tts.evaluation import _verification
+
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(3, 8)) * 3
+    idents = np.repeat(np.arange(3), 4)
+
+    def unit(v):
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    real = unit(centres[idents] + rng.normal(size=(12, 8)) * 0.3)
+    good = unit(centres[idents] + rng.normal(size=(12, 8)) * 0.3)
+    out = _verification(real, good, idents)
+    assert out["eer"] == 0.0 and out["eer_real"] == 0.0
+    assert out["identity_accuracy_real"] == 1.0
+    noise = unit(rng.normal(size=(12, 8)))  # a generator that ignores the reference
+    assert _verification(real, noise, idents)["eer"] > 0.2

@@ -7,7 +7,9 @@ Generation", ICML 2021, https://arxiv.org/abs/2106.03153 (experiments: objective
 unseen-speaker adaptation by speaker similarity of embeddings and by ASR word error rate).
 
 The network: 2 x (Conv1d over time, k5, ReLU, BatchNorm), masked mean over time, Linear ->
-embedding (ReLU), Linear -> classes. Trained with Adam and cross entropy on whole clips.
+embedding, ReLU, Linear -> classes. Trained with Adam and cross entropy on whole clips. The
+embedding is read *before* the ReLU: after it, every coordinate is >= 0, so cosines sit in
+[0, 1] and crowd near the top (a first version scored every arm 0.90-0.94).
 
 Deviations from the paper:
     * The speaker embedding comes from a small classifier trained here on the seen identities
@@ -49,10 +51,10 @@ class MelClassifier(nn.Module):
         for conv, norm in zip(self.convs, self.norms):
             x = norm(F.relu(conv(x * keep)))
         pooled = (x * keep).sum(-1) / keep.sum(-1).clamp(min=1.0)
-        return F.relu(self.emb(pooled))
+        return self.emb(pooled)  # pre-activation: signed coordinates, cosines in [-1, 1]
 
     def forward(self, mel: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return self.out(self.embed(mel, mask))
+        return self.out(F.relu(self.embed(mel, mask)))
 
 
 def _pad(mels: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -13,6 +13,11 @@ Per evaluation item (reference r, target text with real recording y, generated x
   centroid (mean embedding of its real target recordings); the embedding is the penultimate
   layer of a classifier trained on *seen* identities only;
 * ``identity_accuracy``: the nearest unseen-identity centroid of x is the right one;
+  ``identity_accuracy_real``: the same for each real target against the centroids of the
+  *other* real targets (leave-one-out), the judge's ceiling;
+* ``eer``: speaker-verification equal error rate of trials (x, real target y') scored by the
+  embeddings' cosine, target when y' is the identity's own recording; ``eer_real``: the same
+  trials with a real recording in place of x (other recordings only), the judge's ceiling;
 * ``consistency``: mean cosine between the embeddings of the texts generated from one reference;
 * ``intelligibility``: a digit classifier trained on real seen-identity words labels each
   generated word (frames from the predicted durations); reported with the same classifier's
@@ -46,7 +51,7 @@ import torch
 from .audio import MelConfig, griffin_lim
 from .classifiers import MelClassifier, embed, fit_classifier, predict
 from .data import DIGITS, Corpus, Utterance, word_frame_spans
-from .metrics import dtw_mcd
+from .metrics import dtw_mcd, equal_error_rate
 from .model import StyleSpeech
 
 __all__ = ["Judges", "evaluate", "fit_judges", "style_separation"]
@@ -103,6 +108,34 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
 
 
+def _verification(real: np.ndarray, fake: np.ndarray, idents: np.ndarray) -> dict[str, float]:
+    """Verification EER of generated clips against real recordings, and the real ceilings.
+
+    Generated trials: every (x_k, y_j) pair, target when identity(j) = identity(k). Real
+    trials: every (y_k, y_j) pair with j != k. ``identity_accuracy_real``: y_k's nearest
+    centroid of the real recordings other than y_k is its own identity's.
+
+    Shape:
+        real, fake: (items, emb) unit rows, item k of each for the same evaluation item;
+        idents: (items,).
+    """
+    same = idents[:, None] == idents[None, :]
+    out = {"eer": equal_error_rate(fake @ real.T, same)}
+    off = ~np.eye(len(idents), dtype=bool)
+    if (same & off).any() and (~same).any():
+        sims = real @ real.T
+        out["eer_real"] = equal_error_rate(sims[off], same[off])
+        order = np.unique(idents)
+        hits = []
+        for k in range(len(idents)):
+            groups = [(i, off[k] & (idents == i)) for i in order]
+            groups = [(i, g) for i, g in groups if g.any()]  # y_k may be its identity's only
+            cents = _unit(np.stack([real[g].mean(0) for _, g in groups]))
+            hits.append(groups[int(np.argmax(cents @ real[k]))][0] == idents[k])
+        out["identity_accuracy_real"] = float(np.mean(hits))
+    return out
+
+
 @torch.no_grad()
 def generate(model: StyleSpeech, reference: Utterance, tokens: np.ndarray) -> dict[str, Any]:
     """x = G(tokens, E(reference mel)) with predicted durations: ``mel`` (T, n_mels),
@@ -154,6 +187,7 @@ def evaluate(
     fake_u = _unit(fake)
     sims = (fake_u * cent[[order.index(i) for i in idents]]).sum(-1)
     nearest = np.array(order)[(fake_u @ cent.T).argmax(-1)]
+    verification = _verification(_unit(real), fake_u, np.array(idents))
     by_ref: dict[int, list[int]] = defaultdict(list)
     for k, it in enumerate(items):
         by_ref[id(it.reference)].append(k)
@@ -169,6 +203,7 @@ def evaluate(
         "mcd": float(np.mean([dtw_mcd(g["mel"], it.target.mel) for it, g in zip(items, gens)])),
         "similarity": float(sims.mean()),
         "identity_accuracy": float((nearest == np.array(idents)).mean()),
+        **verification,
         "intelligibility": float((predict(judges.words, gen_words) == lab).mean()),
         "intelligibility_real": float((predict(judges.words, real_words) == lab).mean()),
         "intelligibility_ratio": 0.0,

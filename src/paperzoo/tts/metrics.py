@@ -1,5 +1,5 @@
-"""Objective TTS metrics: mel-cepstral distortion after DTW alignment, and cosine speaker
-similarity between embeddings.
+"""Objective TTS metrics: mel-cepstral distortion after DTW alignment, cosine speaker
+similarity between embeddings, and the speaker-verification equal error rate.
 
 Paper: Min, Lee, Yang, Hwang, "Meta-StyleSpeech: Multi-Speaker Adaptive Text-to-Speech
 Generation", ICML 2021, https://arxiv.org/abs/2106.03153 (experiments: MCD between generated
@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["cosine_similarity", "dtw_mcd", "mel_cepstrum"]
+__all__ = ["cosine_similarity", "dtw_mcd", "equal_error_rate", "mel_cepstrum"]
 
 _K = 10.0 / np.log(10.0) * np.sqrt(2.0)
 
@@ -70,3 +70,29 @@ def cosine_similarity(a: np.ndarray, b: np.ndarray) -> float:
     if na == 0 or nb == 0:
         raise ValueError("zero embedding")
     return float(a @ b / (na * nb))
+
+
+def equal_error_rate(scores: np.ndarray, is_target: np.ndarray) -> float:
+    """Equal error rate of verification trials: the rate at which the false-acceptance rate
+    FAR(t) = P(non-target score >= t) equals the false-rejection rate FRR(t) = P(target score
+    < t), read where the two curves cross over the trial scores as thresholds (the mean of
+    FAR and FRR at the threshold where they are closest; exact when they meet).
+
+    Shape:
+        scores, is_target: (trials,); at least one target and one non-target trial.
+
+    Returns:
+        EER in [0, 1]: 0 when every target outscores every non-target, 0.5 at chance.
+    """
+    s = np.asarray(scores, np.float64).ravel()
+    t = np.asarray(is_target, bool).ravel()
+    if s.shape != t.shape or not t.any() or t.all():
+        raise ValueError("need scores and labels of equal length with both trial kinds")
+    if not np.isfinite(s).all():
+        raise ValueError("non-finite verification score")
+    thresholds = np.unique(np.concatenate([s, [np.inf]]))
+    tar, non = np.sort(s[t]), np.sort(s[~t])
+    frr = np.searchsorted(tar, thresholds, side="left") / len(tar)  # targets below t
+    far = 1.0 - np.searchsorted(non, thresholds, side="left") / len(non)  # non-targets >= t
+    k = int(np.argmin(np.abs(far - frr)))
+    return float((far[k] + frr[k]) / 2)

@@ -140,6 +140,9 @@ class ClaimConfig:
     """... while its MCD is worse than the baseline's by at most this many dB."""
     min_resemblyzer_gain: NonNegFloat = 0.01
     """SALN's Resemblyzer similarity exceeds the baseline's by at least this."""
+    min_eer_gain: Fraction = 0.02
+    """SALN's speaker-verification EER on unseen identities is below the baseline's by at
+    least this (2 points; ours, fixed before any run with the verification judge)."""
     min_meta_gain: Annotated[float, Range(ge=-1, le=1)] = 0.0
     """Meta-StyleSpeech's unseen similarity minus StyleSpeech's is above this."""
     max_loss_change: NonNegFloat = 0.05
@@ -158,7 +161,8 @@ class Config:
     seeds: list[NonNegInt] = field(default_factory=lambda: [0, 1, 2])
     arms: list[Annotated[str, OneOf(ARMS)]] = field(default_factory=lambda: list(ARMS))
     """``add`` (style vector added to the encoder output, LayerNorm everywhere), ``saln``
-    (StyleSpeech), ``meta`` (Meta-StyleSpeech: the episodic stage from ``saln``)."""
+    (StyleSpeech), ``saln_extra`` (``saln`` trained the meta stage's extra updates: the
+    compute-matched control), ``meta`` (Meta-StyleSpeech: the episodic stage from ``saln``)."""
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)

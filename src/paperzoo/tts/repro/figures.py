@@ -19,6 +19,9 @@ __all__ = ["figures", "notes", "tables"]
 _ROWS = (
     ("eval/similarity", "similarity (in-house)", 1, 3),
     ("eval/identity_accuracy", "identity acc. (%)", 100, 1),
+    ("eval/identity_accuracy_real", "identity acc., real (%)", 100, 1),
+    ("eval/eer", "verification EER (%)", 100, 1),
+    ("eval/eer_real", "verification EER, real (%)", 100, 1),
     ("eval/consistency", "consistency", 1, 3),
     ("eval/mcd", "MCD (dB)", 1, 2),
     ("eval/intelligibility", "intelligibility (%)", 100, 1),
