@@ -86,19 +86,14 @@ def _one(case: str, steps: int, batch_size: int | None, threads: int, preset: st
         SmallVGG,
         global_magnitude_prune,
     )
+    from paperzoo.compression.repro.train import _build
     from paperzoo.core.presets import build_config
 
     cfg = build_config("compression", preset)
-    t, side = cfg.teacher, cfg.data.canvas_size
+    side = cfg.data.canvas_size
 
     def vgg(width_divisor: int) -> SmallVGG:
-        return SmallVGG(
-            widths=t.conv_dims,
-            width_divisor=width_divisor,
-            num_pooled=t.num_pooled,
-            image_size=side,
-            hidden_dim=t.hidden_dim,
-        )
+        return _build(cfg, width_divisor)  # the reproduction's networks, sizes from the preset
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -143,14 +138,7 @@ def _one(case: str, steps: int, batch_size: int | None, threads: int, preset: st
 
     for _ in range(3):
         step()
-    saved = [0]
-
-    def pack(t: torch.Tensor) -> torch.Tensor:
-        saved[0] += t.numel() * t.element_size()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        step()
+    saved = _saved_for_backward(step)
     times = []
     for _ in range(steps):
         t0 = time.perf_counter()
@@ -161,13 +149,26 @@ def _one(case: str, steps: int, batch_size: int | None, threads: int, preset: st
         "batch_size": batch_size,
         "step_ms_median": 1000 * statistics.median(times),
         "step_ms_min": 1000 * min(times),
-        "saved_for_backward_mb": saved[0] / 2**20,
+        "saved_for_backward_mb": saved / 2**20,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
 OFFICIAL_COMMIT = "ed5008ac01f2852507e82ad440aec1b3fc300cde"
 OFFICIAL_OUT = Path(__file__).resolve().parent / "out" / "compression_official.json"
+
+
+def _saved_for_backward(step: Any) -> int:
+    """Bytes autograd saves for backward during one call of ``step`` (activation memory)."""
+    saved = [0]
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        saved[0] += t.numel() * t.element_size()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        step()
+    return saved[0]
 
 
 def _rss_mb() -> float:
@@ -181,24 +182,13 @@ def _params(module: torch.nn.Module) -> int:
 
 def _ours_networks(preset: str) -> tuple[Any, torch.nn.Module, torch.nn.Module]:
     """(config, teacher in eval mode, KD student in train mode) of ``preset``, seed 0."""
-    from paperzoo.compression import SmallVGG
+    from paperzoo.compression.repro.train import _build
     from paperzoo.core.presets import build_config
 
     cfg = build_config("compression", preset)
-    t = cfg.teacher
-
-    def vgg(width_divisor: int) -> SmallVGG:
-        return SmallVGG(
-            widths=t.conv_dims,
-            width_divisor=width_divisor,
-            num_pooled=t.num_pooled,
-            image_size=cfg.data.canvas_size,
-            hidden_dim=t.hidden_dim,
-        )
-
     torch.manual_seed(0)
-    teacher = vgg(1).eval()
-    student = vgg(cfg.distill.width_divisor).train()
+    teacher = _build(cfg, 1).eval()
+    student = _build(cfg, cfg.distill.width_divisor).train()
     return cfg, teacher, student
 
 
@@ -355,14 +345,7 @@ def _compare_worker(
     step = built["step"]
     for _ in range(3):
         step()
-    saved = [0]
-
-    def pack(t: torch.Tensor) -> torch.Tensor:
-        saved[0] += t.numel() * t.element_size()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        step()
+    saved = _saved_for_backward(step)
     wall, cpu = [], []
     for _ in range(steps):
         t0, c0 = time.perf_counter(), time.thread_time()
@@ -375,7 +358,7 @@ def _compare_worker(
         **built["info"],
         "wall_ms": wall,
         "cpu_ms": cpu,
-        "saved_for_backward_mb": saved[0] / 2**20,
+        "saved_for_backward_mb": saved / 2**20,
         "peak_rss_mb": _rss_mb(),
         "peak_rss_growth_mb": _rss_mb() - base_rss,
     }
