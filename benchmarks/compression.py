@@ -18,8 +18,7 @@ memory, measured with ``torch.autograd.graph.saved_tensors_hooks``).
 
 Comparison with the official code (``--official``)::
 
-    mkdir -p /tmp/ap_official && git --git-dir=/work/.mirror/GeondoPark+attribute-preserve/repo \
-        archive HEAD | tar -x -C /tmp/ap_official
+    git clone https://github.com/GeondoPark/attribute-preserve /tmp/ap_official  # ed5008a
     nice -n 19 .venv/bin/python benchmarks/compression.py --threads 1 --rounds 5 \
         --official /tmp/ap_official/pascal --extra-path /tmp/ap_stubs [--profile 5]
 
