@@ -52,6 +52,8 @@ def _config(overrides: list[str]) -> Any:
 def step_times(steps: int, repeats: int) -> dict[str, Any]:
     """Interleaved per-step times of the local objectives; medians and median ratios.
 
+    ``steps`` must be even (``fedavg_2b`` takes half as many steps of twice the batch).
+
     Each arm is timed by the wall clock and by this thread's CPU time (``time.thread_time``,
     which leaves out the time other processes held the core); ratios are taken within a round.
     """
@@ -67,19 +69,24 @@ def step_times(steps: int, repeats: int) -> dict[str, Any]:
     pool = (torch.rand(19, 1, 28, 28, generator=g), torch.softmax(torch.rand(19, 10), 1))
     # "fedmix" is the default (forward-mode tangent, ``tangent.py``); "fedmix_double_backprop"
     # the former route (input gradient differentiated again), kept for the before/after ratio.
-    arms = ("fedavg", "naivemix", "fedmix", "fedmix_double_backprop")
+    # "fedavg_2b": FedAvg on batches of 2B rows (half the steps), the floor of an exact Taylor
+    # term computed by one extra pass over the batch.
+    arms = ("fedavg", "naivemix", "fedmix", "fedmix_double_backprop", "fedavg_2b")
     ms: dict[str, list[float]] = {a: [] for a in arms}
     cpu: dict[str, list[float]] = {a: [] for a in arms}
 
     def objective(arm: str) -> Any:
         if arm == "fedmix_double_backprop":
             return FedMixObjective(fl.fedmix_lam, method="double_backprop")
+        if arm == "fedavg_2b":
+            return make_objective("fedavg")
         return make_objective(arm, lam=fl.fedmix_lam if arm == "fedmix" else fl.naivemix_lam)
 
     for rep in range(repeats + 1):  # the first pass warms up and is not counted
         for arm in arms:
             torch.manual_seed(0)
             model = LeNet5(10, 1, width)
+            double = arm == "fedavg_2b"
             t, c = time.perf_counter(), time.thread_time()
             local_sgd(
                 model,
@@ -87,14 +94,15 @@ def step_times(steps: int, repeats: int) -> dict[str, Any]:
                 y,
                 objective(arm),
                 learning_rate=fl.learning_rate,
-                batch_size=fl.batch_size,
+                batch_size=fl.batch_size * (2 if double else 1),
                 local_epochs=1,
                 partners=pool,
                 generator=torch.Generator().manual_seed(rep),
             )
+            n = steps // 2 if double else steps
             if rep:
-                ms[arm].append((time.perf_counter() - t) / steps * 1e3)
-                cpu[arm].append((time.thread_time() - c) / steps * 1e3)
+                ms[arm].append((time.perf_counter() - t) / n * 1e3)
+                cpu[arm].append((time.thread_time() - c) / n * 1e3)
 
     def ratio(times: dict[str, list[float]], a: str, b: str) -> float:
         return statistics.median(p / q for p, q in zip(times[a], times[b], strict=True))
@@ -104,6 +112,8 @@ def step_times(steps: int, repeats: int) -> dict[str, Any]:
         "double_backprop_over_fedavg": ("fedmix_double_backprop", "fedavg"),
         "fedmix_over_naivemix": ("fedmix", "naivemix"),
         "fedmix_over_double_backprop": ("fedmix", "fedmix_double_backprop"),
+        "fedavg_2b_over_fedavg": ("fedavg_2b", "fedavg"),
+        "fedmix_over_fedavg_2b": ("fedmix", "fedavg_2b"),
     }
     return {
         "ms": {a: statistics.median(v) for a, v in ms.items()},
@@ -234,6 +244,8 @@ def main() -> None:
     args = p.parse_args()
     if args.steps_only and (args.figure or args.simulation or args.deploy):
         p.error("--steps-only measures the local steps alone; drop --figure/--simulation/--deploy")
+    if args.steps % 2:
+        p.error("--steps must be even (FedAvg on 2B rows takes half as many steps)")
     if args.rounds < 2:
         p.error("--rounds must be >= 2 (the rate is measured from the end of round 1)")
     import logging
@@ -267,7 +279,8 @@ def main() -> None:
     c = st["cpu_ratios"]
     print(
         f"  by CPU time: FedMix / FedAvg {c['fedmix_over_fedavg']:.2f}x, double backprop "
-        f"{c['double_backprop_over_fedavg']:.2f}x"
+        f"{c['double_backprop_over_fedavg']:.2f}x; FedAvg on 2B rows / FedAvg "
+        f"{c['fedavg_2b_over_fedavg']:.2f}x (FedMix / that {c['fedmix_over_fedavg_2b']:.2f}x)"
     )
     for engine in ("in_process", "simulation"):
         if engine in res:
