@@ -50,8 +50,9 @@ def drop_from_best(curve: list[float], k: int) -> float:
     return float(windows.max() - windows[-1])
 
 
-# FedMix's local step costs 3.39x FedAvg's (README, Benchmarks: double backprop); the others ~1x.
-_STEP_COST = {"fedmix": 3.4}
+# FedMix's local step costs 2.2x FedAvg's (README, Benchmarks: the forward-mode Taylor term;
+# 3.4x with double backprop before 2026-12-08); the others ~1x.
+_STEP_COST = {"fedmix": 2.2}
 
 
 def _cost(cfg: Config, arm: str) -> float:
