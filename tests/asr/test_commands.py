@@ -46,8 +46,23 @@ def test_transcribe_command(tmp_path, capsys):
     assert len(lines) >= 2 and lines[0].split()[0].endswith("s")
     assert set(lines[-1].split()) <= {"zero", "one"}
     sf.write(tmp_path / "silent.wav", np.zeros(8000, np.float32), 8000)
-    sf.write(tmp_path / "fast.wav", wave, 16000)
-    for bad in ("silent.wav", "fast.wav", "missing.wav"):
+    for bad in ("silent.wav", "missing.wav"):
         assert main(["asr", "transcribe", str(tmp_path / bad), "--model", str(path)]) == 2
-    assert "16000 Hz" in capsys.readouterr().err
     assert main(["asr", "transcribe", str(tmp_path / "a.wav"), "--model", str(tmp_path)]) == 2
+    for flags in (["--beam", "0"], ["--nbest", "2"], ["--beam", "2", "--nbest", "3"]):
+        assert main(["asr", "transcribe", str(tmp_path / "a.wav"), "--model", str(path),
+                     *flags]) == 2  # fmt: skip
+    capsys.readouterr()
+    # another sample rate is resampled to the model's, and said so
+    sf.write(tmp_path / "wide.wav", np.repeat(wave, 2), 16000)
+    assert main(["asr", "transcribe", str(tmp_path / "wide.wav"), "--model", str(path)]) == 0
+    assert "from 16000 Hz to the model's 8000 Hz" in capsys.readouterr().err
+    # n-best from the beam, best first, and word times with confidences
+    assert main(["asr", "transcribe", str(tmp_path / "a.wav"), "--model", str(path),
+                 "--beam", "3", "--nbest", "3", "--times"]) == 0  # fmt: skip
+    out = capsys.readouterr().out.strip().splitlines()
+    ranked = [ln for ln in out if ln[:2] in ("1.", "2.", "3.")]
+    assert 1 <= len(ranked) <= 3
+    scores = [float(ln.split()[1]) for ln in ranked]
+    assert scores == sorted(scores, reverse=True)
+    assert all("confidence" in ln for ln in out[len(ranked) :])

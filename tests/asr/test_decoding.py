@@ -157,3 +157,37 @@ def test_the_reproduction_reports_each_heads_self_found_share():
     assert out["self_found_l0h0"] == 1.0 and out["self_found_l0h1"] == 0.0
     free, _ = _decode_all(m, {"features": FEATS, "test": [utt]}, None, 10)
     assert free["self_found_l0h0"] == 1.0 and "self_found_l0h1" not in free  # never found
+
+
+def test_emissions_carry_start_and_confidence_and_word_times():
+    from paperzoo.asr.decoding import word_times
+
+    m, w = _model(seed=1, chunk=2), _wave(8000, 1)
+    em = transcribe(m, w, FEATS, 1)
+    assert em and all(0 <= e.start <= e.frame for e in em)
+    assert all(0.0 < e.confidence <= 1.0 for e in em)
+    off = transcribe(_model("offline"), w, FEATS)
+    assert all(e.start == e.frame for e in off)
+    # an encoder frame spans 4 hops of 10 ms: frame t ends at (t + 1) * 0.04 s
+    times = word_times(em, FEATS)
+    assert times[0]["end_s"] == pytest.approx((em[0].frame + 1) * 0.04)
+    assert times[0]["start_s"] == pytest.approx((em[0].start + 1) * 0.04)
+    assert times[0]["confidence"] == em[0].confidence
+
+
+def test_nbest_is_ranked_and_its_best_is_the_beam_result():
+    from paperzoo.asr.decoding import beam_search, beam_search_nbest
+
+    m, w = _model(seed=3, chunk=2), _wave(8000, 3)
+    rec = StreamingRecognizer(m, FEATS, 1, beam=3)
+    rec.push(w)
+    memory = rec.encoded
+    hyps = beam_search_nbest(m, memory, 1, beam=3)
+    assert 1 <= len(hyps) <= 3
+    scores = [sc for sc, _ in hyps]
+    assert scores == sorted(scores, reverse=True)
+    assert hyps[0][1] == beam_search(m, memory, 1, beam=3)
+    # scores are sums of log-probabilities
+    assert scores[0] <= 0.0
+    with pytest.raises(ValueError, match="nbest"):
+        beam_search_nbest(m, memory, 1, beam=2, nbest=3)

@@ -50,7 +50,15 @@ from .encoder import EncoderState
 from .features import LogMel, StreamingLogMel
 from .model import DecoderState, MMARecognizer
 
-__all__ = ["Emission", "StreamingRecognizer", "beam_search", "self_found_share", "transcribe"]
+__all__ = [
+    "Emission",
+    "StreamingRecognizer",
+    "beam_search",
+    "beam_search_nbest",
+    "self_found_share",
+    "transcribe",
+    "word_times",
+]
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,11 @@ class Emission:
     after subsampling), and how many heads were forced for it.
 
     ``found`` and ``forced`` hold, per MMA layer and head, whether the head had a boundary for
-    this token and whether HSD put it there (empty for the offline model)."""
+    this token and whether HSD put it there (empty for the offline model). ``start`` is the
+    earliest boundary of any head for this token (the first frame that evidenced it; ``frame``
+    for the offline model) and ``confidence`` the decoder's probability of the word given the
+    audio and the words before it, P(y_i | y_<i, x), renormalised without the CTC blank. Times
+    in seconds: :func:`word_times`. Equality compares the decisions, not ``confidence``."""
 
     word: str
     frame: int
@@ -67,15 +79,24 @@ class Emission:
     total_heads: int
     found: tuple[tuple[bool, ...], ...] = ()
     forced: tuple[tuple[bool, ...], ...] = ()
+    start: int = -1
+    # not compared: the same decision reached on a batch of hypotheses or on the kept window
+    # of a stream gives a probability equal only to float rounding
+    confidence: float = field(default=float("nan"), compare=False)
 
 
 def _emission(
-    word: str, offset: int, bnds: list[torch.Tensor], forced: list[torch.Tensor]
+    word: str,
+    offset: int,
+    bnds: list[torch.Tensor],
+    forced: list[torch.Tensor],
+    confidence: float = float("nan"),
 ) -> Emission:
     """The emission of one token from each MMA layer's boundaries (H,) and forced mask (H,)
     of the step that produced it; ``offset`` turns kept-window frames into absolute ones."""
     found = [b[b >= 0] for b in bnds]
     frame = offset + max((int(b.max()) for b in found if b.numel()), default=0)
+    start = offset + min((int(b.min()) for b in found if b.numel()), default=0)
     return Emission(
         word,
         frame,
@@ -83,7 +104,37 @@ def _emission(
         sum(b.numel() for b in bnds),
         tuple(tuple(bool(x) for x in (b >= 0)) for b in bnds),
         tuple(tuple(bool(x) for x in fc) for fc in forced),
+        start,
+        confidence,
     )
+
+
+def word_times(emissions: list[Emission], features: LogMel) -> list[dict[str, float | str]]:
+    """Per word: ``start_s`` (the first head boundary's frame), ``end_s`` (the emission frame)
+    as the end of those encoder frames in seconds, and ``confidence``.
+
+    An encoder frame covers 4 feature hops (the x4 front end), so frame ``t`` ends at
+    ``(t + 1) * 4 * hop / sample_rate`` seconds of audio: the earliest time the frame exists,
+    i.e. the word's emission time in a stream (its latency is that minus the word's true end).
+    """
+    frame_s = 4 * features.hop / features.sample_rate
+    return [
+        {
+            "word": e.word,
+            "start_s": (max(e.start, 0) + 1) * frame_s,
+            "end_s": (e.frame + 1) * frame_s,
+            "confidence": e.confidence,
+        }
+        for e in emissions
+    ]
+
+
+def _confidence(logp: torch.Tensor, token: int, blank: int) -> float:
+    """P(token) among the non-blank tokens, from one row of log-probabilities (blank at -inf
+    already or not)."""
+    row = logp.clone()
+    row[blank] = float("-inf")
+    return float(torch.softmax(row, -1)[token])
 
 
 def self_found_share(emissions: list[Emission]) -> list[list[float]]:
@@ -221,10 +272,12 @@ class StreamingRecognizer:
                 break
             s.prefix.append(token)
             word = model.vocab.words[token - 2]
+            conf = _confidence(logp.reshape(-1), token, model.vocab.BLANK)
             if model.attention == "offline":
-                out.append(Emission(word, frame, nforced, heads))
+                out.append(Emission(word, frame, nforced, heads, start=frame, confidence=conf))
             else:
-                out.append(_emission(word, s.offset, [b[0] for b in bnds], [f[0] for f in forced]))
+                out.append(_emission(word, s.offset, [b[0] for b in bnds], [f[0] for f in forced],
+                                     conf))  # fmt: skip
             self._trim()
         self.emissions += out
         return out
@@ -241,6 +294,12 @@ class StreamingRecognizer:
         if cut > 0:
             s.memory = s.memory[:, cut:]
             s.offset += cut
+
+    @property
+    def encoded(self) -> torch.Tensor | None:
+        """The encoder frames held, (1, frames, dim): the whole utterance with ``beam``
+        (nothing is trimmed), the kept window when streaming greedily."""
+        return self._s.memory
 
     @property
     def memory_frames(self) -> int:
@@ -310,6 +369,20 @@ def beam_search(
     beam: int = 4,
     max_tokens: int = 40,
 ) -> list[Emission]:
+    """The best hypothesis of :func:`beam_search_nbest` (see there), as its emissions."""
+    hyps = beam_search_nbest(model, memory, eps_frames, beam, max_tokens, nbest=1)
+    return hyps[0][1] if hyps else []
+
+
+@torch.no_grad()
+def beam_search_nbest(
+    model: MMARecognizer,
+    memory: torch.Tensor,
+    eps_frames: int | None = None,
+    beam: int = 4,
+    max_tokens: int = 40,
+    nbest: int | None = None,
+) -> list[tuple[float, list[Emission]]]:
     """Head-synchronous beam search (Inaguma et al. 2020, Sec. 3.2) over a whole utterance.
 
     Every hypothesis keeps its own decoder state, so its own boundary per MMA layer and head:
@@ -327,12 +400,18 @@ def beam_search(
 
     Args:
         memory: (1, T, d) encoder frames of the whole utterance.
+        nbest: how many hypotheses to return (default ``beam``; at most ``beam``).
 
     Returns:
-        the best hypothesis' emissions (frames as in :class:`StreamingRecognizer`).
+        up to ``nbest`` hypotheses, best first, as (total log-probability, emissions) (frames
+        as in :class:`StreamingRecognizer`); finished hypotheses and, at the token limit, the
+        live ones compete.
     """
     if beam < 1:
         raise ValueError(f"beam must be >= 1, got {beam}")
+    nbest = beam if nbest is None else nbest
+    if not 1 <= nbest <= beam:
+        raise ValueError(f"nbest must be in [1, beam={beam}], got {nbest}")
     if model.attention != "mma":
         raise ValueError("beam_search decodes MMA models (the offline model has no boundaries)")
     eos, blank = model.vocab.EOS, model.vocab.BLANK
@@ -357,8 +436,9 @@ def beam_search(
             if tok == eos:
                 finished.append(_Hyp(score, parent.prefix, parent.state, parent.emissions))
                 continue
+            conf = _confidence(logp[b], tok, blank)
             e = _emission(
-                model.vocab.words[tok - 2], 0, [x[b] for x in bnds], [f[b] for f in forced]
+                model.vocab.words[tok - 2], 0, [x[b] for x in bnds], [f[b] for f in forced], conf
             )
             nxt.append(
                 _Hyp(score, [*parent.prefix, tok], _row_state(new, b), [*parent.emissions, e])
@@ -366,5 +446,5 @@ def beam_search(
         live = nxt
         if finished and live and max(f.score for f in finished) >= max(h.score for h in live):
             break
-    best = max(finished + live, key=lambda h: h.score, default=None)
-    return [] if best is None else best.emissions
+    ranked = sorted(finished + live, key=lambda h: -h.score)  # stable: earlier first on ties
+    return [(h.score, h.emissions) for h in ranked[:nbest]]
