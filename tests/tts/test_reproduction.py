@@ -103,9 +103,9 @@ def test_word_segments_follow_predicted_durations():
 
 
 def test_units_meta_depends_on_its_seeds_saln():
-    cfg = dataclasses.replace(smoke(), seeds=[0, 1])
-    us = {u.key: u for u in units(cfg)}
     arms = ("add", "saln", "saln_extra", "meta")
+    cfg = dataclasses.replace(smoke(), seeds=[0, 1], arms=list(arms))
+    us = {u.key: u for u in units(cfg)}
     assert set(us) == {f"{a}/seed{s}" for a in arms for s in (0, 1)}
     assert us["meta/seed1"].deps == ("saln/seed1",) and us["add/seed0"].deps == ()
     assert us["saln_extra/seed0"].deps == ("saln/seed0",)

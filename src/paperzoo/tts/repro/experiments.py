@@ -19,10 +19,13 @@ __all__ = ["paper", "quick", "smoke", "synth"]
 
 @register("tts", "smoke", cpu_minutes=0.5)
 def smoke() -> Config:
-    """Synthetic harmonic 'digits' (no data root), all three arms, 2 seeds, a tiny model, 30 +
-    10 steps, no Resemblyzer (pipeline check; says nothing about the paper)."""
+    """Synthetic harmonic 'digits' (no data root), arms add, saln and meta (the control
+    ``saln_extra`` runs the same code as saln's stage and is left out to keep the smoke under
+    30 s), 2 seeds, a tiny model, 30 + 10 steps, no Resemblyzer (pipeline check; says nothing
+    about the paper)."""
     return Config(
         seeds=[0, 1],
+        arms=["add", "saln", "meta"],
         data=DataConfig(
             source="tones",
             factors=[0.9, 1.0, 1.1],
