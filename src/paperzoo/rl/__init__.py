@@ -30,6 +30,7 @@ _WHERE = {
     "effective_sample_size": ".buffers",
     "balanced_lambdas": ".losses",
     "model_augmented_errors": ".losses",
+    "stacked_model_errors": ".losses",
     "td_errors": ".losses",
     "evaluate_returns": ".metrics",
     "learning_curve_area": ".metrics",

@@ -34,6 +34,8 @@ importance weights) and :mod:`.buffers` (annealed ``beta``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -45,7 +47,7 @@ from stable_baselines3.common.preprocessing import is_image_space
 from stable_baselines3.common.utils import polyak_update
 
 from .buffers import PrioritizedReplayBuffer, PrioritizedReplayBufferSamples
-from .losses import balanced_lambdas, model_augmented_errors, td_errors
+from .losses import balanced_lambdas, stacked_model_errors
 from .networks import ModelAugmentedCritic, MQLSACPolicy, MQLTD3Policy
 
 __all__ = ["MQLSAC", "MQLTD3", "PER_ALPHA", "PERPriority", "PrioritizedSAC", "PrioritizedTD3"]
@@ -61,6 +63,53 @@ PER_ALPHA: dict[str, float] = {"td_abs": 0.6, "td_squared": 0.7}
 """The buffer's default ``alpha`` for each :data:`PERPriority` rule: 0.6 is the exponent
 Schaul et al. (2016) chose for their proportional variant (with ``beta0 = 0.4``); 0.7 the
 MaPER copy's."""
+
+
+def _polyak(params: list[th.Tensor], targets: list[th.Tensor], tau: float) -> None:
+    """SB3's ``polyak_update``, ``target <- (1 - tau) target + tau param``, in two foreach calls
+    instead of two calls per tensor (24 for a twin 64x64 critic).
+
+    The same two roundings as SB3's ``mul_(1 - tau)`` then ``add(param, alpha=tau)`` (on the
+    CPU the foreach ops run those kernels tensor by tensor), so the targets are the same bit
+    for bit (``tests/rl/test_fast_paths.py``).
+    """
+    if len(params) != len(targets):
+        raise ValueError(f"{len(params)} parameters but {len(targets)} target parameters")
+    if params:
+        with th.no_grad():
+            th._foreach_mul_(targets, 1 - tau)
+            th._foreach_add_(targets, params, alpha=tau)
+
+
+def _min_q(critic: Any, obs: th.Tensor, actions: th.Tensor) -> th.Tensor:
+    """``min_k Q_k(s, a)`` (batch, 1), as SB3's ``th.min(th.cat(critic(s, a), 1), 1)``."""
+    if isinstance(critic, ModelAugmentedCritic):
+        return critic.min_q(obs, actions)
+    return th.min(th.cat(critic(obs, actions), dim=1), dim=1, keepdim=True)[0]
+
+
+def _q_net_params(critic: Any) -> list[th.Tensor]:
+    """The parameters of the critic's Q networks (not of a features extractor, which the actor
+    may share), those that require a gradient."""
+    return [p for net in critic.q_networks for p in net.parameters() if p.requires_grad]
+
+
+@contextmanager
+def _frozen(params: list[th.Tensor]) -> Iterator[None]:
+    """Build the graph inside without gradients for ``params`` (a critic's Q networks).
+
+    SB3's actor update backpropagates into the critic's weights too, and the critic's next
+    update discards those gradients (``zero_grad`` before its own backward): skipping them
+    leaves every number of the training the same (the actor's gradient flows through the
+    critic's inputs, not its weights) and saves a weight-gradient product per layer.
+    """
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
 
 
 class _ReplayMixin:
@@ -98,7 +147,9 @@ class _ReplayMixin:
         self._current_lambdas: tuple[float, float] | None = None
         self._model_updates = 0
         self.beta0: float | None = None
-        self._stats: dict[str, list[float]] = {}
+        # Per-step error tensors (n_critics, B, 1) and their per-step means, per statistic.
+        self._stats: dict[str, list[th.Tensor]] = {}
+        self._stat_means: dict[str, list[th.Tensor]] = {}
         # Means over the last ``train`` call (td/reward/state errors), readable after ``learn``
         # (SB3's logger clears its values when it dumps).
         self.last_train_stats: dict[str, float] = {}
@@ -157,56 +208,91 @@ class _ReplayMixin:
 
         ``target_fn(reward)`` returns the no-grad TD target for a reward tensor (the true
         reward, or the model-augmented critic's estimate).
+
+        Batched over the critics: one (n_critics, batch, .) tensor per quantity instead of a
+        Python list per critic, because at replay batch sizes each small torch op costs a few
+        microseconds of dispatch whatever its size. The numbers are the former per-critic
+        ones bit for bit (``tests/rl/test_fast_paths.py``).
         """
         prioritized = isinstance(data, PrioritizedReplayBufferSamples)
-        weights = data.weights if prioritized else th.ones_like(data.rewards)
         if isinstance(self.critic, ModelAugmentedCritic):
-            heads = self.critic.heads(data.observations, data.actions)
+            out = self.critic.stacked_heads(data.observations, data.actions)  # (n, B, 2 + D)
             with th.no_grad():  # the estimated reward, averaged over the twin critics
-                r_hat = th.stack([r for _, r, _ in heads]).mean(0)
+                r_hat = out[:, :, 1:2].mean(0)
             target = target_fn(r_hat if rewards_for_target == "estimated" else data.rewards)
-            next_obs = data.next_observations.flatten(1).float()
-            dq, dr, ds = model_augmented_errors(heads, target, data.rewards, next_obs)
+            next_obs = data.next_observations
+            if next_obs.dim() != 2 or next_obs.dtype != th.float32:  # skip two no-op calls
+                next_obs = next_obs.flatten(1).float()
+            dq, dr, ds = stacked_model_errors(out, target, data.rewards, next_obs)
             lam_r, lam_s = self._lambdas(dq, dr, ds)
             total = dq + lam_r * dr + lam_s * ds  # (n_critics, B, 1)
-            error = (total if self.priority == "model_error" else dq).mean(0)
-            self._record("reward_error", dr.mean())
-            self._record("state_error", ds.mean())
+            with th.no_grad():  # the priority error needs no graph
+                error = (total if self.priority == "model_error" else dq).mean(0)
+            self._record("reward_error", dr)
+            self._record("state_error", ds)
         else:
             target = target_fn(data.rewards)
-            q_values = self.critic(data.observations, data.actions)
-            total = dq = td_errors(q_values, target)
-            if self.per_priority == "td_abs":  # PER: e_i = mean_k |Q_k - y|
-                error = th.stack([(q - target).abs() for q in q_values]).mean(0)
-            else:  # "td_squared", the MaPER copy: e_i = mean_k (Q_k - y)^2
-                error = dq.mean(0)
-        self._record("td_error", dq.mean())
+            delta = th.stack(self.critic(data.observations, data.actions)) - target
+            total = dq = delta**2  # (n_critics, B, 1), as td_errors
+            with th.no_grad():
+                if self.per_priority == "td_abs":  # PER: e_i = mean_k |Q_k - y|
+                    error = delta.abs().mean(0)
+                else:  # "td_squared", the MaPER copy: e_i = mean_k (Q_k - y)^2
+                    error = dq.mean(0)
+        self._record("td_error", dq)
         if prioritized:
             assert isinstance(self.replay_buffer, PrioritizedReplayBuffer)
-            self.replay_buffer.update_priorities(data.indices, error.detach())
-        # L = mean_i w_i c sum_k [dQ + lambda_R dR + lambda_S dS], c as SB3's own loss
-        return (weights * self._loss_scale * total.sum(0)).mean()
+            self.replay_buffer.update_priorities(data.indices, error)
+            # L = mean_i w_i c sum_k [dQ + lambda_R dR + lambda_S dS], c as SB3's own loss
+            return (data.weights * self._loss_scale * total.sum(0)).mean()
+        # Uniform replay: w_i = 1, and 1 * c * x is c * x exactly, so skip the ones tensor.
+        return (self._loss_scale * total.sum(0)).mean()
 
     def _lambdas(self, dq: th.Tensor, dr: th.Tensor, ds: th.Tensor) -> tuple[float, float]:
         """The model errors' weights: fixed by the user, else 1 for the first
         ``lambda_warmup_updates`` updates and then balanced once on that update's batch."""
         self._model_updates += 1
         if self._balanced is None and self._model_updates >= self.lambda_warmup_updates:
-            self._balanced = balanced_lambdas(dq, dr, ds)
+            # dq, dr are strided views (stacked_model_errors): contiguous, their means are the
+            # per-critic errors' means bit for bit.
+            self._balanced = balanced_lambdas(dq.contiguous(), dr.contiguous(), ds)
         auto = self._balanced or (1.0, 1.0)
         lam_r = auto[0] if self.lambda_reward is None else self.lambda_reward
         lam_s = auto[1] if self.lambda_state is None else self.lambda_state
         self._current_lambdas = (lam_r, lam_s)
         return lam_r, lam_s
 
-    def _record(self, key: str, value: th.Tensor) -> None:
-        self._stats.setdefault(key, []).append(float(value.detach()))
+    _STATS_CHUNK = 64  # per-step error tensors kept before reducing them to their means
+
+    def _record(self, key: str, errors: th.Tensor) -> None:
+        """Keep one gradient step's errors (n_critics, B, 1) for the logged mean.
+
+        The means are taken per chunk of steps in one call (the rows of a stacked, contiguous
+        tensor, bit for bit each step's ``errors.mean()``), not per step: a mean and a host
+        sync per statistic per gradient step cost more than the arithmetic at these sizes.
+        """
+        steps = self._stats.setdefault(key, [])
+        steps.append(errors.detach())
+        if len(steps) >= self._STATS_CHUNK:
+            self._reduce_stats(key)
+
+    def _reduce_stats(self, key: str) -> None:
+        steps = self._stats.pop(key, [])
+        if steps:  # stack copies strided views into contiguous rows, one per step
+            means = th.stack(steps).view(len(steps), -1).mean(1)
+            self._stat_means.setdefault(key, []).append(means)
 
     def _flush_stats(self) -> None:
-        self.last_train_stats = {k: float(np.mean(v)) for k, v in self._stats.items()}
+        for key in list(self._stats):
+            self._reduce_stats(key)
+        # The mean over steps in float64, as NumPy's mean of the per-step Python floats.
+        self.last_train_stats = {
+            k: float(np.mean(th.cat(v).cpu().numpy().astype(np.float64)))
+            for k, v in self._stat_means.items()
+        }
+        self._stat_means = {}
         for key, value in self.last_train_stats.items():
             self.logger.record(f"train/{key}", value)
-        self._stats = {}
         if self._current_lambdas is not None:
             self.logger.record("train/lambda_reward", self._current_lambdas[0])
             self.logger.record("train/lambda_state", self._current_lambdas[1])
@@ -232,6 +318,9 @@ class _SACBase(_ReplayMixin, SAC):
         self._update_learning_rate(optimizers)
         self._anneal_beta()
         ent_coefs, actor_losses, critic_losses, ent_coef_losses = [], [], [], []
+        critic_params = list(self.critic.parameters())
+        critic_target_params = list(self.critic_target.parameters())
+        q_net_params = _q_net_params(self.critic)
         for gradient_step in range(gradient_steps):
             data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)  # type: ignore[union-attr]
             discounts = data.discounts if data.discounts is not None else self.gamma
@@ -256,8 +345,7 @@ class _SACBase(_ReplayMixin, SAC):
 
             with th.no_grad():  # soft value of s': min over target critics minus entropy
                 next_actions, next_log_prob = self.actor.action_log_prob(data.next_observations)
-                next_q = th.cat(self.critic_target(data.next_observations, next_actions), dim=1)
-                next_q = th.min(next_q, dim=1, keepdim=True)[0]
+                next_q = _min_q(self.critic_target, data.next_observations, next_actions)
                 next_v = next_q - ent_coef * next_log_prob.reshape(-1, 1)
 
             def target_fn(reward: th.Tensor, d: Any = data, dc: Any = discounts) -> th.Tensor:
@@ -269,14 +357,15 @@ class _SACBase(_ReplayMixin, SAC):
             critic_loss.backward()
             self.critic.optimizer.step()
 
-            q_pi = th.cat(self.critic(data.observations, actions_pi), dim=1)
-            actor_loss = (ent_coef * log_prob - th.min(q_pi, dim=1, keepdim=True)[0]).mean()
+            with _frozen(q_net_params):  # the actor's loss: no gradient for the Q networks
+                min_q_pi = _min_q(self.critic, data.observations, actions_pi)
+            actor_loss = (ent_coef * log_prob - min_q_pi).mean()
             actor_losses.append(actor_loss.item())
             self.actor.optimizer.zero_grad()
             actor_loss.backward()
             self.actor.optimizer.step()
             if gradient_step % self.target_update_interval == 0:
-                polyak_update(self.critic.parameters(), self.critic_target.parameters(), self.tau)
+                _polyak(critic_params, critic_target_params, self.tau)
                 polyak_update(self.batch_norm_stats, self.batch_norm_stats_target, 1.0)
         self._n_updates += gradient_steps
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
@@ -370,6 +459,11 @@ class _TD3Base(_ReplayMixin, TD3):
         self._update_learning_rate([self.actor.optimizer, self.critic.optimizer])
         self._anneal_beta()
         actor_losses, critic_losses = [], []
+        critic_params = list(self.critic.parameters())
+        critic_target_params = list(self.critic_target.parameters())
+        actor_params = list(self.actor.parameters())
+        actor_target_params = list(self.actor_target.parameters())
+        q_net_params = _q_net_params(self.critic)
         for _ in range(gradient_steps):
             self._n_updates += 1
             data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)  # type: ignore[union-attr]
@@ -378,8 +472,7 @@ class _TD3Base(_ReplayMixin, TD3):
                 noise = data.actions.clone().data.normal_(0, self.target_policy_noise)
                 noise = noise.clamp(-self.target_noise_clip, self.target_noise_clip)
                 next_actions = (self.actor_target(data.next_observations) + noise).clamp(-1, 1)
-                next_q = th.cat(self.critic_target(data.next_observations, next_actions), dim=1)
-                next_q = th.min(next_q, dim=1, keepdim=True)[0]
+                next_q = _min_q(self.critic_target, data.next_observations, next_actions)
 
             def target_fn(reward: th.Tensor, d: Any = data, dc: Any = discounts) -> th.Tensor:
                 return reward + (1 - d.dones) * dc * next_q  # noqa: B023 (used at once)
@@ -390,15 +483,15 @@ class _TD3Base(_ReplayMixin, TD3):
             critic_loss.backward()
             self.critic.optimizer.step()
             if self._n_updates % self.policy_delay == 0:
-                actor_loss = -self.critic.q1_forward(
-                    data.observations, self.actor(data.observations)
-                ).mean()
+                with _frozen(q_net_params):  # no gradient for the Q networks
+                    q1 = self.critic.q1_forward(data.observations, self.actor(data.observations))
+                actor_loss = -q1.mean()
                 actor_losses.append(actor_loss.item())
                 self.actor.optimizer.zero_grad()
                 actor_loss.backward()
                 self.actor.optimizer.step()
-                polyak_update(self.critic.parameters(), self.critic_target.parameters(), self.tau)
-                polyak_update(self.actor.parameters(), self.actor_target.parameters(), self.tau)
+                _polyak(critic_params, critic_target_params, self.tau)
+                _polyak(actor_params, actor_target_params, self.tau)
                 polyak_update(
                     self.critic_batch_norm_stats, self.critic_batch_norm_stats_target, 1.0
                 )

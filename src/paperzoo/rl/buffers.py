@@ -11,8 +11,14 @@ far, so each is replayed at least about once. The learner corrects the sampling 
 importance weights ``w_i = (N P(i))^-beta / max_k (N P(k))^-beta``, ``beta`` annealed to 1.
 
 Sampling is stratified: the total mass is cut into ``batch_size`` equal segments and one prefix
-sum is drawn uniformly in each (PER, Appendix B.2.1). Both trees (:mod:`.sum_tree`) cost
-``O(log n)`` per sample or update, vectorised over the batch.
+sum is drawn uniformly in each (PER, Appendix B.2.1). The sum tree (:mod:`.sum_tree`) costs
+``O(log n)`` per sample or update, vectorised over the batch, with ``n`` the transitions stored
+(not the capacity); its internal nodes are refreshed once per sampled batch. The smallest
+priority (for the largest weight) is read off the stored priorities in one pass while at most
+``2^15`` are stored, and from a min tree beyond. At replay batch sizes each NumPy or torch call
+costs more than its arithmetic, so the per-batch work is kept to a few dozen calls (see
+``README.md``, "Speed"); every number is the same as the straightforward per-ancestor version's,
+bit for bit (``tests/rl/test_fast_paths.py``).
 
 SB3 has no prioritized buffer for its continuous-control algorithms (its PR #1622 is DQN-only and
 unmerged). This one subclasses ``ReplayBuffer``: pass it as ``replay_buffer_class``. Its
@@ -40,6 +46,7 @@ observations are not supported (a clear error says so).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -134,7 +141,16 @@ class PrioritizedReplayBuffer(ReplayBuffer):
         capacity = self.buffer_size * self.n_envs
         self._sum = SumTree(capacity)
         self._min = MinTree(capacity)
+        self._min_synced = False  # see _min_priority
         self.max_priority = 1.0  # of p = (e + eps)^a; new transitions enter with it
+
+    # The min tree's leaves are always ``where(p > 0, p, inf)`` of the sum tree's, so while at
+    # most this many leaves are used, the smallest positive priority is read off the sum tree's
+    # leaves in one pass (two NumPy calls per sample) instead of keeping a second tree (two
+    # writes per step and a refresh per sample); past it, the min tree is built once from the
+    # leaves and kept up to date. Pickles from before this attribute existed rebuild it too.
+    _MIN_SCAN_MAX = 1 << 15
+    _min_synced = False
 
     # --- storage ------------------------------------------------------------------------------
 
@@ -151,8 +167,10 @@ class PrioritizedReplayBuffer(ReplayBuffer):
         flat = self.pos * self.n_envs + np.arange(self.n_envs)
         super().add(obs, next_obs, action, reward, done, infos)
         self._sum.update(flat, self.max_priority)
-        self._min.update(flat, self.max_priority)
-        self._mask_overwritten()
+        if self._min_synced:
+            self._min.update(flat, self.max_priority)
+        if self.optimize_memory_usage:
+            self._mask_overwritten()
 
     def _overwritten(self) -> np.ndarray:
         """Flat indices of the transitions whose observation the shared array overwrote.
@@ -169,7 +187,8 @@ class PrioritizedReplayBuffer(ReplayBuffer):
         """Give the overwritten transitions priority 0 (never drawn) and no say in the min."""
         bad = self._overwritten()
         self._sum.update(bad, 0.0)
-        self._min.update(bad, np.inf)
+        if self._min_synced:
+            self._min.update(bad, np.inf)
 
     def reset(self) -> None:
         """Empty the buffer and its priorities."""
@@ -177,6 +196,7 @@ class PrioritizedReplayBuffer(ReplayBuffer):
         if hasattr(self, "_sum"):
             self._sum = SumTree(self._sum.capacity)
             self._min = MinTree(self._min.capacity)
+            self._min_synced = False
             self.max_priority = 1.0
 
     def num_stored(self) -> int:
@@ -197,13 +217,39 @@ class PrioritizedReplayBuffer(ReplayBuffer):
             return self._sample_uniform(batch_size, n, env)
         segment = total / batch_size
         # SB3 seeds NumPy's global generator (``set_random_seed``); use it for reproducibility.
-        u = (np.arange(batch_size) + np.random.random_sample(batch_size)) * segment
-        flat = self._sum.find(np.minimum(u, np.nextafter(total, 0)))
-        probs = self._sum[flat] / total
-        p_min = self._min.min() / total
+        u = np.random.random_sample(batch_size)
+        u += self._strata(batch_size)  # (i + r_i) * segment, in place
+        u *= segment
+        np.minimum(u, math.nextafter(total, 0), out=u)  # math: no NumPy scalar call
+        flat, leaf_priorities = self._sum.find_with_values(u)
+        probs = leaf_priorities / total
+        p_min = self._min_priority() / total
         # w_i = (N P(i))^-beta / max_k w_k, and max_k w_k belongs to the smallest priority.
         weights = (probs / p_min) ** (-self.beta)
         return self._get_prioritized_samples(flat, weights, env)
+
+    def _min_priority(self) -> float:
+        """The smallest positive priority (``inf`` if none): the min tree's root."""
+        used = self._sum.used
+        if used <= self._MIN_SCAN_MAX:
+            leaves = self._sum.leaves()[:used]
+            return float(leaves.min(where=leaves > 0, initial=np.inf))
+        if not self._min_synced:  # past the scan limit: build the tree once, then keep it
+            leaves = self._sum.leaves()[:used]
+            self._min = MinTree(self._sum.capacity)
+            self._min.update(np.arange(used), np.where(leaves > 0, leaves, np.inf))
+            self._min_synced = True
+        return self._min.min()
+
+    def _strata(self, batch_size: int) -> np.ndarray:
+        """``0, 1, ..., batch_size - 1`` as float64, kept between calls (read-only)."""
+        strata = getattr(self, "_strata_cache", None)
+        if strata is None or strata.size != batch_size:
+            # float64 holds these integers exactly: the same u as ``arange(b) + random``.
+            strata = np.arange(batch_size, dtype=np.float64)
+            strata.flags.writeable = False
+            self._strata_cache = strata
+        return strata
 
     def _sample_uniform(
         self, batch_size: int, n: int, env: VecNormalize | None
@@ -223,22 +269,31 @@ class PrioritizedReplayBuffer(ReplayBuffer):
     def _get_prioritized_samples(
         self, flat: np.ndarray, weights: np.ndarray, env: VecNormalize | None
     ) -> PrioritizedReplayBufferSamples:
-        pos, env_idx = flat // self.n_envs, flat % self.n_envs
-        done = self.dones[pos, env_idx] * (1 - self.timeouts[pos, env_idx])
-        if self.optimize_memory_usage:
-            next_obs = self.observations[(pos + 1) % self.buffer_size, env_idx, :]
+        """The transitions at ``flat`` (``pos * n_envs + env``) as tensors.
+
+        Each (buffer_size, n_envs, ...) array is read as a (buffer_size * n_envs, ...) view,
+        whose row ``flat`` is ``[pos, env]``: one gather per array instead of SB3's two index
+        arrays. The gathered arrays are fresh copies, so the tensors share their memory
+        (``copy=False``) instead of copying them once more.
+        """
+        n = self.buffer_size * self.n_envs
+        obs = self.observations.reshape(n, *self.obs_shape)
+        if self.optimize_memory_usage:  # s' is the next row's observation, (pos + 1) mod size
+            next_obs = obs[(flat + self.n_envs) % n]
         else:
-            next_obs = self.next_observations[pos, env_idx, :]
+            next_obs = self.next_observations.reshape(n, *self.obs_shape)[flat]
+        done = self.dones.reshape(n)[flat] * (1 - self.timeouts.reshape(n)[flat])
         data = (
-            self._normalize_obs(self.observations[pos, env_idx, :], env),
-            self.actions[pos, env_idx, :],
+            self._normalize_obs(obs[flat], env),
+            self.actions.reshape(n, -1)[flat],
             self._normalize_obs(next_obs, env),
             done.reshape(-1, 1),
-            self._normalize_reward(self.rewards[pos, env_idx].reshape(-1, 1), env),
+            self._normalize_reward(self.rewards.reshape(n)[flat].reshape(-1, 1), env),
+            weights.reshape(-1, 1).astype(np.float32),
         )
-        tensors = tuple(map(self.to_torch, data))
-        w = self.to_torch(weights.reshape(-1, 1).astype(np.float32))
-        return PrioritizedReplayBufferSamples(*tensors, None, w, flat.astype(np.int64))
+        *tensors, w = (self.to_torch(x, copy=False) for x in data)
+        indices = flat.astype(np.int64, copy=False)
+        return PrioritizedReplayBufferSamples(*tensors, None, w, indices)
 
     # --- priorities ---------------------------------------------------------------------------
 
@@ -250,20 +305,34 @@ class PrioritizedReplayBuffer(ReplayBuffer):
             errors: non-negative errors ``e_i`` (squared or absolute TD error, MaPER's
                 combined error), shape (k,) or (k, 1).
         """
-        if isinstance(errors, th.Tensor):
-            errors = errors.detach().cpu().numpy()
-        e = np.asarray(errors, dtype=np.float64).reshape(-1)
+        if isinstance(errors, th.Tensor):  # no detach or cpu call where it would be a no-op
+            if errors.requires_grad:
+                errors = errors.detach()
+            errors = (errors if errors.device.type == "cpu" else errors.cpu()).numpy()
+        e = np.asarray(errors).reshape(-1)  # float32 from a critic: widened in the addition
         indices = np.asarray(indices, dtype=np.int64).reshape(-1)
         if e.shape != indices.shape:
             raise ValueError(f"{indices.size} indices but {e.size} errors")
-        if not np.all(np.isfinite(e)) or np.any(e < 0):
+        if e.size == 0:
+            return
+        # Validate before writing, in two reductions instead of four passes: NaN and negative
+        # errors fail ``min >= 0`` (NaN fails every comparison), and an infinite one makes
+        # ``p.max()`` infinite.
+        if not e.min() >= 0:
             raise ValueError("priorities need finite, non-negative errors")
-        p = (e + self.eps) ** self.alpha
+        # (e + eps)^alpha in float64, as ``(float64(e) + eps) ** alpha`` (``**=`` takes NumPy's
+        # same scalar-exponent paths as ``**``), without the float64 copy of ``e`` first.
+        p = np.add(e, self.eps, dtype=np.float64)
+        p **= self.alpha
+        p_max = float(p.max())
+        if not p_max < np.inf:
+            raise ValueError("priorities need finite, non-negative errors")
         self._sum.update(indices, p)
-        # A priority that underflows to 0 is never drawn, so it has no say in the min either.
-        self._min.update(indices, np.where(p > 0, p, np.inf))
-        self.max_priority = max(self.max_priority, float(p.max()))
-        self._mask_overwritten()  # an overwritten transition stays out of reach
+        if self._min_synced:  # a priority that underflows to 0 has no say in the min
+            self._min.update(indices, np.where(p > 0, p, np.inf))
+        self.max_priority = max(self.max_priority, p_max)
+        if self.optimize_memory_usage:
+            self._mask_overwritten()  # an overwritten transition stays out of reach
 
     def priorities(self) -> np.ndarray:
         """Current ``p_i`` of every stored transition, in flat order, shape (num_stored,)."""
@@ -310,10 +379,10 @@ class PrioritizedReplayBuffer(ReplayBuffer):
             pos, full, self.alpha, self.beta, self.eps, self.max_priority = z["meta"].tolist()
             self.pos, self.full = int(pos), bool(full)
             leaves = z["leaves"]
-        idx = np.arange(leaves.size)
         self._sum, self._min = SumTree(leaves.size), MinTree(leaves.size)
-        stored = idx[: self.num_stored()]
+        # A zero leaf (an overwritten transition, or a file of zeros) has no say in the min,
+        # which _min_priority reads off the sum tree's leaves (building the tree if large).
+        self._min_synced = False
+        stored = np.arange(self.num_stored())
         self._sum.update(stored, leaves[stored])
-        # A zero leaf (an overwritten transition, or a file of zeros) has no say in the min.
-        self._min.update(stored, np.where(leaves[stored] > 0, leaves[stored], np.inf))
         return self

@@ -36,7 +36,8 @@ class ModelAugmentedCritic(ContinuousCritic):
     Shape:
         obs: (batch, *obs_shape); actions: (batch, action_dim).
         ``forward`` -> ``n_critics`` tensors (batch, 1); ``heads`` -> ``n_critics`` triples
-        ``(q (batch, 1), r_hat (batch, 1), s_hat (batch, obs_dim))``.
+        ``(q (batch, 1), r_hat (batch, 1), s_hat (batch, obs_dim))``; ``stacked_heads`` -> the
+        same values as one (n_critics, batch, 2 + obs_dim) tensor.
     """
 
     def __init__(
@@ -83,6 +84,24 @@ class ModelAugmentedCritic(ContinuousCritic):
     ) -> list[tuple[th.Tensor, th.Tensor, th.Tensor]]:
         """``(Q, r_hat, s'_hat)`` of every critic."""
         return [(o[:, :1], o[:, 1:2], o[:, 2:]) for o in self._outputs(obs, actions, True)]
+
+    def stacked_heads(self, obs: th.Tensor, actions: th.Tensor) -> th.Tensor:
+        """Every critic's ``[Q, r_hat, s'_hat]`` in one tensor, for batched losses.
+
+        Shape: (n_critics, batch, 2 + obs_dim); ``[..., :1]`` the Q heads, ``[..., 1:2]`` the
+        reward heads, ``[..., 2:]`` the next-state heads (the values :meth:`heads` slices).
+        """
+        return th.stack(self._outputs(obs, actions, True))
+
+    def min_q(self, obs: th.Tensor, actions: th.Tensor) -> th.Tensor:
+        """``min_k Q_k(s, a)``, shape (batch, 1): SB3's ``th.cat(forward(...), 1).min(1)``.
+
+        The Q column of the stacked outputs (one stack and one select) instead of one slice per
+        critic and a concatenation: the same values and gradients, fewer autograd nodes (the
+        actor loss and the target use it once per gradient step).
+        """
+        q = th.stack(self._outputs(obs, actions, True), dim=2)[:, 0, :]  # (batch, n_critics)
+        return th.min(q, dim=1, keepdim=True)[0]
 
     def forward(self, obs: th.Tensor, actions: th.Tensor) -> tuple[th.Tensor, ...]:
         """The Q heads, as SB3's ``ContinuousCritic.forward``."""
