@@ -197,8 +197,8 @@ def _unmeasured(spec: ClaimSpec, arms: dict[str, Any]) -> str:
     return ""
 
 
-def _no_pilot_row(spec: ClaimSpec, floor: int, missing: str) -> dict[str, Any]:
-    """The plan row of a claim the pilot never measured: the minimum seeds of its role."""
+def _claim_fields(spec: ClaimSpec) -> dict[str, Any]:
+    """The columns of a plan row that come from the claim's declaration alone."""
     return {
         "id": spec.id,
         "role": spec.role,
@@ -206,6 +206,13 @@ def _no_pilot_row(spec: ClaimSpec, floor: int, missing: str) -> dict[str, Any]:
         "arm": spec.arm,
         "direction": "higher" if spec.higher_is_better else "lower",
         "threshold": float(spec.threshold),
+    }
+
+
+def _no_pilot_row(spec: ClaimSpec, floor: int, missing: str) -> dict[str, Any]:
+    """The plan row of a claim the pilot never measured: the minimum seeds of its role."""
+    return {
+        **_claim_fields(spec),
         "pilot_verdict": "?",
         "vs": ", ".join(spec.baselines) or f"{spec.reference:g}",
         "pilot_seeds": 0,
@@ -289,12 +296,7 @@ def plan(method: str, preset: str, pilot: str | Path, *, cap: int = CAP) -> dict
             verdict = "?"
         rows.append(
             {
-                "id": spec.id,
-                "role": spec.role,
-                "metric": spec.metric,
-                "arm": spec.arm,
-                "direction": "higher" if spec.higher_is_better else "lower",
-                "threshold": float(spec.threshold),
+                **_claim_fields(spec),
                 "pilot_verdict": verdict,
                 **{k: worst[k] for k in ("vs", "pilot_seeds", "mean_d", "sd_d")},
                 "pilot_power": worst.get("pilot_power"),
